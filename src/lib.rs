@@ -1,1 +1,49 @@
-//! stub
+//! # taskloop
+//!
+//! A hand-rolled, single-threaded event loop that runs many dependent tasks at once
+//! while blocking work runs on a small worker pool.
+//!
+//! ## Why
+//! Data scientists chain jobs: process the training data (A) and the forecast data (B),
+//! which are independent, then train a model (C), which needs both. Written plainly,
+//! A, B and C run one after another. taskloop runs A and B together and starts C the
+//! moment both finish.
+//!
+//! ## How it works
+//! One thread runs the loop. Tasks are futures kept in a slab; a task's waker names its
+//! slab slot, and waking it puts the slot on a ready queue. The loop polls ready tasks,
+//! then sleeps in mio's `Poll` until I/O is ready, a timer is due, or another thread
+//! interrupts it through the one `mio::Waker`: blocking jobs run on worker threads and
+//! their completions come back over a channel that wakes the waiting task. See the
+//! `design/` folder for the full walk-through.
+//!
+//! ## Layers
+//! - [`runtime`](crate::Runtime): executor, timers, blocking pool, [`net`] (TCP).
+//!
+//! ## Example: A and B at once, then C
+//! ```
+//! use std::time::Duration;
+//! let rt = taskloop::Runtime::new().unwrap();
+//! let c = rt.block_on(async {
+//!     let a = taskloop::spawn_blocking(|| (0..1_000u64).sum::<u64>());
+//!     let b = taskloop::spawn_blocking(|| (0..2_000u64).sum::<u64>());
+//!     let (a, b) = taskloop::join!(a, b);
+//!     a.unwrap() + b.unwrap()
+//! });
+//! assert_eq!(c, 499_500 + 1_999_000);
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
+
+mod runtime;
+
+pub use runtime::net;
+pub use runtime::{
+    join_all, select, sleep, sleep_until, spawn, spawn_blocking, timeout, yield_now, Builder,
+    Either, Elapsed, JoinError, JoinHandle, Runtime, Sleep,
+};
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::runtime::MaybeDone;
+}

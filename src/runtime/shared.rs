@@ -1,0 +1,92 @@
+//! The thread-safe half of the runtime: what other threads may touch.
+//!
+//! Everything else in the runtime lives on the loop thread behind `Rc` and `RefCell`.
+//! Other threads (a waker sent to another thread, a blocking worker finishing a job)
+//! reach the loop only through this struct:
+//!
+//! - `remote`: task ids woken off the loop thread, drained by the loop each iteration;
+//! - `main_woken`: the `block_on` future was woken;
+//! - `notified` + `waker`: the one `mio::Waker` of the loop's `Poll`, used at most once per
+//!   loop iteration to interrupt a sleeping `Poll::poll`.
+//!
+//! # The no-lost-wake contract
+//! A producer first publishes its work (pushes an id, sets a flag, sends a completion),
+//! then calls [`Shared::notify`]. The loop, after `Poll::poll` returns, first clears
+//! `notified` and only then drains the queues. So either the loop's drain sees the work,
+//! or the producer's `notify` comes after the clear, sees `false`, and wakes `Poll` again.
+//! There is no window in which work is published and the loop sleeps unaware of it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use super::task::TaskId;
+
+/// State shared between the loop thread and every other thread.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    remote: Mutex<Vec<TaskId>>,
+    main_woken: AtomicBool,
+    notified: AtomicBool,
+    waker: mio::Waker,
+}
+
+impl Shared {
+    pub(crate) fn new(waker: mio::Waker) -> Shared {
+        Shared {
+            remote: Mutex::new(Vec::new()),
+            main_woken: AtomicBool::new(true),
+            notified: AtomicBool::new(false),
+            waker,
+        }
+    }
+
+    /// Queues a task woken on another thread and makes sure the loop notices.
+    pub(crate) fn push_remote(&self, id: TaskId) {
+        lock(&self.remote).push(id);
+        self.notify();
+    }
+
+    /// Moves the remotely woken task ids into `out`.
+    pub(crate) fn drain_remote(&self, out: &mut impl Extend<TaskId>) {
+        let mut remote = lock(&self.remote);
+        out.extend(remote.drain(..));
+    }
+
+    /// Marks the `block_on` future as woken. `from_loop` skips the syscall when the loop
+    /// thread itself woke it (it checks the flag before it sleeps).
+    pub(crate) fn wake_main(&self, from_loop: bool) {
+        self.main_woken.store(true, Ordering::Release);
+        if !from_loop {
+            self.notify();
+        }
+    }
+
+    /// Takes the "main future was woken" flag.
+    pub(crate) fn take_main_woken(&self) -> bool {
+        self.main_woken.swap(false, Ordering::AcqRel)
+    }
+
+    /// Whether the main future is woken (without taking the flag).
+    pub(crate) fn main_woken(&self) -> bool {
+        self.main_woken.load(Ordering::Acquire)
+    }
+
+    /// Interrupts `Poll::poll` unless an interruption is already pending.
+    pub(crate) fn notify(&self) {
+        if !self.notified.swap(true, Ordering::AcqRel) {
+            // Failing to wake means the eventfd is full, i.e. a wake is pending anyway.
+            let _ = self.waker.wake();
+        }
+    }
+
+    /// Called by the loop right after `Poll::poll` returns, before draining the queues.
+    pub(crate) fn clear_notified(&self) {
+        self.notified.store(false, Ordering::Release);
+    }
+}
+
+/// Locks a mutex, ignoring poisoning: the data behind our locks (ids, results) stays
+/// consistent even if a thread panicked while holding the lock.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
