@@ -7,6 +7,8 @@
 //!    future was woken; else until the earliest timer; else indefinitely.
 //! 3. **Park** in `Poll::poll` (the reactor). I/O readiness wakes the tasks waiting on
 //!    it; the `mio::Waker` ends the sleep early when another thread has work for us.
+//!    The last sub-millisecond before a timer is napped with `thread::sleep` instead
+//!    (see `Core::park`).
 //! 4. **Collect**: clear the notification flag, then drain remote wakes and blocking
 //!    completions onto the ready queue, then fire expired timers.
 
@@ -125,11 +127,46 @@ impl Core {
     /// One iteration of the loop (see the module docs).
     pub(crate) fn tick(&self) {
         self.run_ready();
-        let timeout = if self.ready.borrow().is_empty() && !self.shared.main_woken() {
-            self.timers.next_timeout()
+        if self.is_idle() {
+            self.park(self.timers.next_timeout());
         } else {
-            Some(Duration::ZERO)
-        };
+            self.turn(Some(Duration::ZERO));
+        }
+    }
+
+    /// Nothing to run: no ready task, main future not woken.
+    fn is_idle(&self) -> bool {
+        self.ready.borrow().is_empty() && !self.shared.main_woken()
+    }
+
+    /// Sleeps until I/O, a wake, or the next timer (`None`: no timer).
+    ///
+    /// `epoll_wait` counts whole milliseconds. Rounding a timer's wait *down* would wake
+    /// the loop early, with nothing due; rounding it *up* makes every timer up to 1 ms
+    /// late. So the loop waits in `Poll` for the whole milliseconds only, and when less
+    /// than one millisecond is left it checks I/O without blocking and then naps the
+    /// remainder with `thread::sleep`, which has microsecond resolution. The price: I/O
+    /// and remote wakes that arrive during such a nap (under 1 ms) wait for its end.
+    fn park(&self, timer: Option<Duration>) {
+        const MS: Duration = Duration::from_millis(1);
+        match timer {
+            Some(left) if left >= MS => {
+                let whole_ms = Duration::from_millis(left.as_millis() as u64);
+                self.turn(Some(whole_ms));
+            }
+            Some(left) => {
+                self.turn(Some(Duration::ZERO));
+                if self.is_idle() {
+                    std::thread::sleep(left);
+                    self.timers.fire_expired();
+                }
+            }
+            None => self.turn(None),
+        }
+    }
+
+    /// Polls the reactor, then collects remote wakes, blocking completions and timers.
+    fn turn(&self, timeout: Option<Duration>) {
         self.reactor.poll(timeout);
         self.shared.clear_notified();
         self.shared.drain_remote(&mut *self.ready.borrow_mut());

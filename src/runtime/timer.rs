@@ -51,14 +51,11 @@ impl Timers {
         self.map.borrow_mut().remove(&key);
     }
 
-    /// How long the loop may sleep before the earliest timer is due: `None` when no
-    /// timer is pending. Rounded *up* to whole milliseconds, which is the resolution of
-    /// `epoll_wait`: rounding down would wake the loop early, find nothing due, and spin.
+    /// How long until the earliest timer is due (zero if overdue); `None` when no timer
+    /// is pending. The loop turns this into a wait: see `Core::park`.
     pub(crate) fn next_timeout(&self) -> Option<Duration> {
         let (deadline, _) = *self.map.borrow().keys().next()?;
-        let left = deadline.saturating_duration_since(Instant::now());
-        let millis = left.as_nanos().div_ceil(1_000_000);
-        Some(Duration::from_millis(millis.try_into().unwrap_or(u64::MAX)))
+        Some(deadline.saturating_duration_since(Instant::now()))
     }
 
     /// Wakes every timer whose deadline has passed, earliest first.
