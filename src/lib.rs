@@ -19,6 +19,7 @@
 //!
 //! ## Layers
 //! - [`runtime`](crate::Runtime): executor, timers, blocking pool, [`net`] (TCP).
+//! - [`flow`]: a graph of named jobs with dependencies, for users who never write async.
 //!
 //! ## Example: A and B at once, then C
 //! ```
@@ -35,6 +36,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
+pub mod automl;
+pub mod flow;
 mod runtime;
 
 pub use runtime::net;

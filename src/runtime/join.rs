@@ -127,28 +127,37 @@ impl<T> JoinInner<T> {
 /// caught, honours `abort`, and hands the outcome to the join handle.
 ///
 /// If the executor drops it before it finishes (runtime dropped), the guard reports
-/// cancellation; `fut` is dropped before that report because it was pinned later.
-pub(crate) async fn run_task<F: Future>(fut: F, join: Rc<JoinInner<F::Output>>) {
-    let guard = CancelOnDrop(&join);
-    let mut fut = pin!(fut);
-    let outcome = poll_fn(|cx| {
-        if join.abort_requested.get() {
-            return Poll::Ready(Err(JoinError::cancelled()));
-        }
-        match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
-            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(payload) => Poll::Ready(Err(JoinError::panic(payload))),
-        }
-    })
-    .await;
-    join.complete(outcome);
-    drop(guard);
+/// cancellation; `fut` is dropped before that report because it was pinned later. The
+/// guard is made at spawn, not at the first poll, so that a task dropped before it ever
+/// ran reports its cancellation too.
+pub(crate) fn run_task<F: Future>(
+    fut: F,
+    join: Rc<JoinInner<F::Output>>,
+) -> impl Future<Output = ()> {
+    let guard = CancelOnDrop(join);
+    async move {
+        let guard = guard; // a local declared before `fut`, so dropped after it
+        let join = &*guard.0;
+        let mut fut = pin!(fut);
+        let outcome = poll_fn(|cx| {
+            if join.abort_requested.get() {
+                return Poll::Ready(Err(JoinError::cancelled()));
+            }
+            match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+                Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+                Ok(Poll::Pending) => Poll::Pending,
+                Err(payload) => Poll::Ready(Err(JoinError::panic(payload))),
+            }
+        })
+        .await;
+        join.complete(outcome);
+        drop(guard);
+    }
 }
 
-struct CancelOnDrop<'a, T>(&'a JoinInner<T>);
+struct CancelOnDrop<T>(Rc<JoinInner<T>>);
 
-impl<T> Drop for CancelOnDrop<'_, T> {
+impl<T> Drop for CancelOnDrop<T> {
     fn drop(&mut self) {
         if self.0.is_running() {
             self.0.complete(Err(JoinError::cancelled()));

@@ -5,7 +5,7 @@ mod blocking;
 mod combinators;
 mod context;
 mod executor;
-mod join;
+pub(crate) mod join;
 pub mod net;
 mod reactor;
 mod shared;

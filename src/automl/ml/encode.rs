@@ -1,0 +1,355 @@
+//! Feature encoding: from typed frame columns to a numeric design matrix.
+//!
+//! The encoding is learned from the training rows only and stored in the model, so the
+//! same transformation applies at prediction time:
+//!
+//! - a numerical column is standardised with the training mean and standard deviation
+//!   (a constant column keeps scale 1); a missing value becomes the training mean (0
+//!   after standardising), and if the training rows had missing values an extra 0/1
+//!   missing-indicator column follows;
+//! - a categorical column is one-hot encoded over its [`MAX_LEVELS`] most frequent
+//!   training levels, plus a "missing" slot if the training rows had missing values.
+//!   Rarer or unseen levels (and missing values without a slot) encode as all zeros.
+//!
+//! Column types may drift between the training and the scoring file: a categorical
+//! feature whose scoring column was read as numerical is matched on the numbers' text,
+//! and a numerical feature whose scoring column is categorical must hold numbers only.
+
+use std::collections::HashMap;
+
+use super::error::PredictError;
+use super::frame::{format_number, Column, ColumnData, Frame};
+use super::linalg::Matrix;
+
+/// Most one-hot levels per categorical column; keeps the design matrix small.
+pub(crate) const MAX_LEVELS: usize = 32;
+
+/// A learned encoding of the feature columns.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Encoder {
+    features: Vec<Feature>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Feature {
+    Numeric {
+        name: String,
+        mean: f64,
+        scale: f64,
+        indicator: bool,
+    },
+    OneHot {
+        name: String,
+        levels: Vec<String>,
+        missing_slot: bool,
+    },
+}
+
+/// A categorical cell resolved against a feature's levels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Cell {
+    Missing,
+    Slot(usize),
+    Unseen,
+}
+
+impl Feature {
+    fn name(&self) -> &str {
+        match self {
+            Feature::Numeric { name, .. } | Feature::OneHot { name, .. } => name,
+        }
+    }
+
+    fn width(&self) -> usize {
+        match self {
+            Feature::Numeric { indicator, .. } => 1 + usize::from(*indicator),
+            Feature::OneHot {
+                levels,
+                missing_slot,
+                ..
+            } => levels.len() + usize::from(*missing_slot),
+        }
+    }
+}
+
+impl Encoder {
+    /// Learns the encoding of columns `names` of `frame` from the rows `rows`.
+    pub(crate) fn fit(
+        frame: &Frame,
+        names: &[String],
+        rows: &[usize],
+    ) -> Result<Encoder, PredictError> {
+        let fit_one = |name: &String| {
+            let column = frame
+                .column(name)
+                .ok_or_else(|| PredictError::MissingFeature(name.clone()))?;
+            Ok(fit_feature(column, rows))
+        };
+        let features = names.iter().map(fit_one).collect::<Result<_, _>>()?;
+        Ok(Encoder { features })
+    }
+
+    /// Number of columns of the encoded matrix.
+    pub(crate) fn width(&self) -> usize {
+        self.features.iter().map(Feature::width).sum()
+    }
+
+    /// The names of the encoded frame columns, in order.
+    pub(crate) fn feature_names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.features.iter().map(Feature::name)
+    }
+
+    /// Encodes rows `rows` of `frame` into a `rows.len() × width()` matrix.
+    pub(crate) fn transform(&self, frame: &Frame, rows: &[usize]) -> Result<Matrix, PredictError> {
+        let mut out = Matrix::zeros(rows.len(), self.width());
+        let mut offset = 0;
+        for feature in &self.features {
+            let name = feature.name();
+            let column = frame
+                .column(name)
+                .ok_or_else(|| PredictError::MissingFeature(name.to_owned()))?;
+            match feature {
+                Feature::Numeric {
+                    mean,
+                    scale,
+                    indicator,
+                    ..
+                } => {
+                    let values = numeric_values(column, rows)?;
+                    fill_numeric(&mut out, offset, &values, (*mean, *scale), *indicator);
+                }
+                Feature::OneHot {
+                    levels,
+                    missing_slot,
+                    ..
+                } => {
+                    let cells = categorical_cells(column, rows, levels);
+                    fill_one_hot(&mut out, offset, &cells, levels.len(), *missing_slot);
+                }
+            }
+            offset += feature.width();
+        }
+        Ok(out)
+    }
+}
+
+fn fit_feature(column: &Column, rows: &[usize]) -> Feature {
+    let name = column.name.clone();
+    match &column.data {
+        ColumnData::Numerical(values) => {
+            let present: Vec<f64> = rows
+                .iter()
+                .map(|&r| values[r])
+                .filter(|x| x.is_finite())
+                .collect();
+            let indicator = present.len() < rows.len();
+            let (mean, scale) = mean_and_scale(&present);
+            Feature::Numeric {
+                name,
+                mean,
+                scale,
+                indicator,
+            }
+        }
+        ColumnData::Categorical { levels, codes } => {
+            let mut counts = vec![0usize; levels.len()];
+            rows.iter()
+                .filter_map(|&r| codes[r])
+                .for_each(|c| counts[c as usize] += 1);
+            let missing_slot = rows.iter().any(|&r| codes[r].is_none());
+            let mut order: Vec<usize> = (0..levels.len()).filter(|&i| counts[i] > 0).collect();
+            // Most frequent first; ties in level order, so the choice is deterministic.
+            order.sort_by(|&a, &b| counts[b].cmp(&counts[a]).then(a.cmp(&b)));
+            let levels = order
+                .iter()
+                .take(MAX_LEVELS)
+                .map(|&i| levels[i].clone())
+                .collect();
+            Feature::OneHot {
+                name,
+                levels,
+                missing_slot,
+            }
+        }
+    }
+}
+
+fn mean_and_scale(values: &[f64]) -> (f64, f64) {
+    if values.is_empty() {
+        return (0.0, 1.0);
+    }
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let sd = (values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+    let varies = sd.is_finite() && sd > 1e-12 * mean.abs().max(1.0);
+    (mean, if varies { sd } else { 1.0 })
+}
+
+/// The values of `rows` as numbers (NaN = missing), parsing a categorical column's text.
+fn numeric_values(column: &Column, rows: &[usize]) -> Result<Vec<f64>, PredictError> {
+    match &column.data {
+        ColumnData::Numerical(values) => Ok(rows.iter().map(|&r| values[r]).collect()),
+        ColumnData::Categorical { levels, codes } => {
+            let parsed: Vec<Option<f64>> = levels
+                .iter()
+                .map(|l| l.trim().parse::<f64>().ok().filter(|x| x.is_finite()))
+                .collect();
+            let value = |r: usize| match codes[r] {
+                None => Ok(f64::NAN),
+                Some(c) => parsed[c as usize].ok_or_else(|| PredictError::NotNumeric {
+                    column: column.name.clone(),
+                    value: levels[c as usize].clone(),
+                }),
+            };
+            rows.iter().map(|&r| value(r)).collect()
+        }
+    }
+}
+
+/// The cells of `rows` resolved against `levels`, matching numbers by their text.
+fn categorical_cells(column: &Column, rows: &[usize], levels: &[String]) -> Vec<Cell> {
+    let slot: HashMap<&str, usize> = levels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.as_str(), i))
+        .collect();
+    let lookup = |text: &str| slot.get(text).map_or(Cell::Unseen, |&s| Cell::Slot(s));
+    match &column.data {
+        ColumnData::Categorical { levels: own, codes } => {
+            let resolved: Vec<Cell> = own.iter().map(|l| lookup(l)).collect();
+            rows.iter()
+                .map(|&r| codes[r].map_or(Cell::Missing, |c| resolved[c as usize]))
+                .collect()
+        }
+        ColumnData::Numerical(values) => rows
+            .iter()
+            .map(|&r| {
+                if !values[r].is_finite() {
+                    Cell::Missing
+                } else {
+                    lookup(&format_number(values[r]))
+                }
+            })
+            .collect(),
+    }
+}
+
+fn fill_numeric(
+    out: &mut Matrix,
+    offset: usize,
+    values: &[f64],
+    (mean, scale): (f64, f64),
+    indicator: bool,
+) {
+    for (i, &x) in values.iter().enumerate() {
+        let row = out.row_mut(i);
+        row[offset] = if x.is_finite() {
+            (x - mean) / scale
+        } else {
+            0.0
+        };
+        if indicator {
+            row[offset + 1] = f64::from(u8::from(!x.is_finite()));
+        }
+    }
+}
+
+fn fill_one_hot(
+    out: &mut Matrix,
+    offset: usize,
+    cells: &[Cell],
+    n_levels: usize,
+    missing_slot: bool,
+) {
+    for (i, cell) in cells.iter().enumerate() {
+        let column = match cell {
+            Cell::Slot(s) => Some(*s),
+            Cell::Missing if missing_slot => Some(n_levels),
+            Cell::Missing | Cell::Unseen => None,
+        };
+        if let Some(c) = column {
+            out.row_mut(i)[offset + c] = 1.0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame() -> Frame {
+        let x = Column::numerical("x", vec![1.0, 3.0, f64::NAN, 5.0]);
+        let c = Column::categorical("c", &[Some("a"), Some("b"), None, Some("a")]);
+        Frame::new(vec![x, c]).unwrap()
+    }
+
+    #[test]
+    fn standardises_imputes_and_one_hot_encodes() {
+        let f = frame();
+        let enc = Encoder::fit(&f, &["x".into(), "c".into()], &[0, 1, 2, 3]).unwrap();
+        assert_eq!(enc.width(), 2 + 3);
+        let m = enc.transform(&f, &[0, 2]).unwrap();
+        let sd = (8.0f64 / 3.0).sqrt();
+        assert!((m.row(0)[0] + 2.0 / sd).abs() < 1e-12);
+        assert_eq!(&m.row(0)[1..], &[0.0, 1.0, 0.0, 0.0]);
+        assert_eq!(m.row(1), &[0.0, 1.0, 0.0, 0.0, 1.0]);
+    }
+
+    #[test]
+    fn learns_from_training_rows_only() {
+        let f = frame();
+        let enc = Encoder::fit(&f, &["x".into(), "c".into()], &[0, 1]).unwrap();
+        assert_eq!(enc.width(), 1 + 2);
+        // Row 2 is missing in both columns: the mean, and no slot at all.
+        assert_eq!(enc.transform(&f, &[2]).unwrap().row(0), &[0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn tolerates_type_drift_and_unseen_levels() {
+        let f = frame();
+        let enc = Encoder::fit(&f, &["x".into(), "c".into()], &[0, 1, 2, 3]).unwrap();
+        let x = Column::categorical("x", &[Some("3"), None]);
+        let c = Column::numerical("c", vec![7.0, f64::NAN]);
+        let scoring = Frame::new(vec![c, x]).unwrap();
+        let m = enc.transform(&scoring, &[0, 1]).unwrap();
+        assert_eq!(&m.row(0)[2..], &[0.0, 0.0, 0.0]);
+        assert_eq!(&m.row(1)[2..], &[0.0, 0.0, 1.0]);
+        let bad = Frame::new(vec![
+            Column::categorical("x", &[Some("old")]),
+            Column::numerical("c", vec![1.0]),
+        ]);
+        let err = enc.transform(&bad.unwrap(), &[0]).unwrap_err();
+        assert_eq!(
+            err,
+            PredictError::NotNumeric {
+                column: "x".into(),
+                value: "old".into()
+            }
+        );
+        let missing = Frame::new(vec![Column::numerical("x", vec![1.0])]).unwrap();
+        assert_eq!(
+            enc.transform(&missing, &[0]),
+            Err(PredictError::MissingFeature("c".into()))
+        );
+    }
+
+    #[test]
+    fn caps_levels_and_keeps_constant_columns_finite() {
+        let labels: Vec<Option<String>> = (0..100).map(|i| Some(format!("l{}", i % 50))).collect();
+        let f = Frame::new(vec![
+            Column::categorical("c", &labels),
+            Column::numerical("k", vec![2.0; 100]),
+        ]);
+        let f = f.unwrap();
+        let rows: Vec<usize> = (0..100).collect();
+        let enc = Encoder::fit(&f, &["c".into(), "k".into()], &rows).unwrap();
+        assert_eq!(enc.width(), MAX_LEVELS + 1);
+        assert!(enc
+            .transform(&f, &rows)
+            .unwrap()
+            .row(5)
+            .iter()
+            .all(|v| v.is_finite()));
+        assert_eq!(enc.feature_names().collect::<Vec<_>>(), ["c", "k"]);
+    }
+}

@@ -1,0 +1,51 @@
+//! The AutoML engine behind the bundled server: CSV in, trained models out, predictions
+//! back as a frame. Pure computation on the calling thread: no I/O beyond the reader or
+//! writer handed in, no threads, no clock, no global state.
+//!
+//! # How it works
+//!
+//! 1. [`parse_csv`] streams an upload into a [`Frame`] of typed columns: numerical when
+//!    every value is a number, categorical otherwise ([`DataType`]).
+//! 2. [`train()`] reads the target's type to decide the [`ModelType`] (numerical →
+//!    regression, two classes → binary, more → multinomial), splits off the optional
+//!    validation rows, deals the rest into shuffled folds and, for each requested
+//!    [`Algo`], cross-validates it and fits a final model on all training rows. The
+//!    result is an [`Experiment`] of [`TrainedModel`]s with their `cv_averages` and
+//!    `validation_scores`.
+//! 3. [`TrainedModel::predict`] scores a frame into a predictions frame: kept columns,
+//!    `prediction`, and `prob_<class>` columns for classifiers. [`Frame::write_csv`]
+//!    turns it into the CSV the server serves.
+//!
+//! Models are plain data (`Send + Sync`), deterministic for a given seed, and
+//! cancellable through an `AtomicBool` checked between folds and trees.
+//!
+//! The learners are deliberately small: GLM is ridge least squares or L2-penalised
+//! logistic/softmax regression solved by Newton's method; DRF is a random forest of 30
+//! histogram-based CART trees. A production AutoML service would add more algorithms,
+//! tune hyper-parameters, and train folds in parallel; this one favours code that can
+//! be read end to end and runs fast even in a debug build.
+
+mod csv;
+mod encode;
+mod error;
+mod experiment;
+mod forest;
+mod frame;
+mod glm;
+mod linalg;
+mod metrics;
+mod model;
+mod rng;
+mod spec;
+#[cfg(test)]
+mod testdata;
+mod train;
+mod tree;
+
+pub use csv::{parse_csv, CsvError, CsvLimits};
+pub use error::{PredictError, TrainError};
+pub use experiment::{best_model_index, Experiment};
+pub use frame::{Column, ColumnData, DataType, Frame, FrameError};
+pub use model::TrainedModel;
+pub use spec::{Algo, Evaluator, ModelType, ParseSpecError, TrainSpec};
+pub use train::train;

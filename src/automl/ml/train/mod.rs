@@ -1,0 +1,225 @@
+//! Training: k-fold cross-validation of each requested algorithm, then a final fit.
+//!
+//! For every algorithm, [`train()`] fits one model per fold on the other folds' rows and
+//! scores it on the fold, averaging the metrics into `cv_averages`; then it fits the
+//! model that is kept on all training rows and, when rows were held out, scores it on
+//! them into `validation_scores`. The feature encoding is learned anew for every fit,
+//! from that fit's rows only, so no information leaks from a scored fold.
+
+mod task;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::encode::Encoder;
+use super::error::TrainError;
+use super::experiment::Experiment;
+use super::forest::Forest;
+use super::frame::Frame;
+use super::glm::Glm;
+use super::metrics::{average, classification_scores, regression_scores, Scores};
+use super::model::{Engine, Fitted, Output, TrainedModel};
+use super::rng::Rng;
+use super::spec::{Algo, ModelType, TrainSpec};
+use super::tree::Labels;
+use task::{Target, Task};
+
+/// Trains the models `spec` asks for on `frame`.
+///
+/// `progress` is called with the fraction done (0 to 1) and a message such as
+/// `"GLM fold 2/5"` after every fold and every final fit. `cancel` is checked between
+/// folds and between trees; once it is set, training stops with
+/// [`TrainError::Cancelled`].
+///
+/// # Errors
+/// [`TrainError::BadSpec`] for a request that is malformed whatever the data (fold
+/// count outside 2..=10, no algorithms, `max_model` 0, validation percentage outside
+/// 0..=90); [`TrainError::Invalid`] when the request does not fit the data (unknown
+/// target or feature, a single class, an evaluator that does not apply, too few rows);
+/// [`TrainError::Cancelled`]; [`TrainError::Failed`] for a numerical breakdown.
+pub fn train(
+    frame: &Frame,
+    spec: &TrainSpec,
+    progress: &mut dyn FnMut(f64, &str),
+    cancel: &AtomicBool,
+) -> Result<Experiment, TrainError> {
+    let algos = check_spec(spec)?;
+    let task = Task::prepare(frame, spec)?;
+    let total = (algos.len() * (spec.nfold + 1)) as f64;
+    let mut done = 0.0;
+    progress(0.0, "data prepared");
+    let mut report = |message: &str| {
+        done += 1.0;
+        progress((done / total).min(1.0), message);
+    };
+    let mut models = Vec::with_capacity(algos.len());
+    for (index, &algo) in algos.iter().enumerate() {
+        let seed = Rng::derive(spec.seed, index as u64 + 1).next_u64();
+        models.push(train_algo(frame, &task, algo, seed, &mut report, cancel)?);
+    }
+    let (target, model_type, evaluator) = (spec.target.clone(), task.model_type, task.evaluator);
+    Ok(Experiment {
+        target,
+        model_type,
+        evaluator,
+        models,
+    })
+}
+
+/// The distinct algorithms to train, after checking the data-independent parts of
+/// `spec`.
+fn check_spec(spec: &TrainSpec) -> Result<Vec<Algo>, TrainError> {
+    if !(2..=10).contains(&spec.nfold) {
+        return Err(TrainError::BadSpec(format!(
+            "nfold must be between 2 and 10, not {}",
+            spec.nfold
+        )));
+    }
+    if let Some(pct) = spec.validation_percentage {
+        if !(0.0..=90.0).contains(&pct) {
+            return Err(TrainError::BadSpec(format!(
+                "validation_percentage must be between 0 and 90, not {pct}"
+            )));
+        }
+    }
+    if spec.max_model == Some(0) {
+        return Err(TrainError::BadSpec("max_model must be at least 1".into()));
+    }
+    let mut algos: Vec<Algo> = Vec::new();
+    for &algo in &spec.algos {
+        if !algos.contains(&algo) {
+            algos.push(algo);
+        }
+    }
+    if algos.is_empty() {
+        return Err(TrainError::BadSpec(
+            "no algorithm to train (use GLM and/or DRF)".into(),
+        ));
+    }
+    algos.truncate(spec.max_model.unwrap_or(usize::MAX));
+    Ok(algos)
+}
+
+/// Cross-validates `algo`, then fits and scores its final model.
+fn train_algo(
+    frame: &Frame,
+    task: &Task,
+    algo: Algo,
+    seed: u64,
+    report: &mut dyn FnMut(&str),
+    cancel: &AtomicBool,
+) -> Result<TrainedModel, TrainError> {
+    let k = task.folds.len();
+    let mut fold_scores = Vec::with_capacity(k);
+    for fold in 0..k {
+        check_cancel(cancel)?;
+        let training: Vec<usize> = (0..k)
+            .filter(|&f| f != fold)
+            .flat_map(|f| task.folds[f].iter().copied())
+            .collect();
+        let fold_seed = Rng::derive(seed, fold as u64).next_u64();
+        let fitted = fit(frame, task, algo, &training, fold_seed, cancel)?;
+        fold_scores.push(score(frame, task, &fitted, &task.folds[fold])?);
+        report(&format!("{algo} fold {}/{k}", fold + 1));
+    }
+    check_cancel(cancel)?;
+    let fitted = fit(frame, task, algo, &task.training_rows(), seed, cancel)?;
+    let validation_scores = if task.validation_rows.is_empty() {
+        BTreeMap::new()
+    } else {
+        score(frame, task, &fitted, &task.validation_rows)?
+    };
+    report(&format!("{algo} final model"));
+    Ok(TrainedModel {
+        algo,
+        cv_averages: average(&fold_scores),
+        validation_scores,
+        target: task.target_name.clone(),
+        model_type: task.model_type,
+        classes: task.classes.clone(),
+        fitted,
+    })
+}
+
+fn check_cancel(cancel: &AtomicBool) -> Result<(), TrainError> {
+    if cancel.load(Ordering::Relaxed) {
+        Err(TrainError::Cancelled)
+    } else {
+        Ok(())
+    }
+}
+
+/// Learns the encoding and fits `algo` on rows `rows`.
+fn fit(
+    frame: &Frame,
+    task: &Task,
+    algo: Algo,
+    rows: &[usize],
+    seed: u64,
+    cancel: &AtomicBool,
+) -> Result<Fitted, TrainError> {
+    let internal = |e: super::error::PredictError| TrainError::Failed(e.to_string());
+    let encoder = Encoder::fit(frame, &task.features, rows).map_err(internal)?;
+    let x = encoder.transform(frame, rows).map_err(internal)?;
+    let engine = match (&task.target, algo) {
+        (Target::Values(y), Algo::Glm) => {
+            let y: Vec<f64> = rows.iter().map(|&r| y[r]).collect();
+            Engine::Glm(Glm::fit_linear(&x, &y).ok_or_else(glm_failed)?)
+        }
+        (Target::Classes(c), Algo::Glm) => {
+            let labels: Vec<usize> = rows.iter().map(|&r| c[r]).collect();
+            let glm = match task.model_type {
+                ModelType::Binary => Glm::fit_logistic(&x, &labels),
+                _ => Glm::fit_softmax(&x, &labels, task.classes.len()),
+            };
+            Engine::Glm(glm.ok_or_else(glm_failed)?)
+        }
+        (Target::Values(y), Algo::Drf) => {
+            let y: Vec<f64> = rows.iter().map(|&r| y[r]).collect();
+            Engine::Drf(Forest::fit(&x, Labels::Values(&y), seed, cancel)?)
+        }
+        (Target::Classes(c), Algo::Drf) => {
+            let labels: Vec<usize> = rows.iter().map(|&r| c[r]).collect();
+            Engine::Drf(Forest::fit(
+                &x,
+                Labels::Classes(&labels, task.classes.len()),
+                seed,
+                cancel,
+            )?)
+        }
+    };
+    Ok(Fitted { encoder, engine })
+}
+
+fn glm_failed() -> TrainError {
+    TrainError::Failed("GLM: the normal equations hold non-finite values".into())
+}
+
+/// The metrics of `fitted` on rows `rows`.
+fn score(
+    frame: &Frame,
+    task: &Task,
+    fitted: &Fitted,
+    rows: &[usize],
+) -> Result<Scores, TrainError> {
+    let output = fitted
+        .predict(frame, rows)
+        .map_err(|e| TrainError::Failed(e.to_string()))?;
+    Ok(match (output, &task.target) {
+        (Output::Values(pred), Target::Values(y)) => {
+            let y: Vec<f64> = rows.iter().map(|&r| y[r]).collect();
+            regression_scores(&y, &pred)
+        }
+        (Output::Probs(probs), Target::Classes(c)) => {
+            let labels: Vec<usize> = rows.iter().map(|&r| c[r]).collect();
+            classification_scores(&labels, &probs, task.model_type)
+        }
+        _ => {
+            return Err(TrainError::Failed(
+                "model output does not match the target type".into(),
+            ))
+        }
+    })
+}

@@ -1,0 +1,295 @@
+//! Turning a frame and a [`TrainSpec`] into a checked training task: the target and its
+//! model type, the feature columns, and the split of rows into validation rows and
+//! cross-validation folds.
+
+use std::collections::HashSet;
+
+use super::super::error::TrainError;
+use super::super::frame::{ColumnData, Frame};
+use super::super::rng::Rng;
+use super::super::spec::{Evaluator, ModelType, TrainSpec};
+
+/// Most classes a categorical target may have.
+pub(crate) const MAX_CLASSES: usize = 100;
+
+/// Target values per frame row (entries of rows without a target are never read).
+#[derive(Debug, Clone)]
+pub(crate) enum Target {
+    /// Regression targets.
+    Values(Vec<f64>),
+    /// Class indices into [`Task::classes`].
+    Classes(Vec<usize>),
+}
+
+/// A validated training task.
+#[derive(Debug, Clone)]
+pub(crate) struct Task {
+    /// Name of the target column.
+    pub(crate) target_name: String,
+    pub(crate) model_type: ModelType,
+    pub(crate) evaluator: Evaluator,
+    /// Class labels, sorted (empty for regression).
+    pub(crate) classes: Vec<String>,
+    pub(crate) features: Vec<String>,
+    pub(crate) target: Target,
+    /// Rows held out and scored by the final models.
+    pub(crate) validation_rows: Vec<usize>,
+    /// Cross-validation folds; together they are the training rows.
+    pub(crate) folds: Vec<Vec<usize>>,
+}
+
+impl Task {
+    /// Checks `spec` against `frame` and splits the rows.
+    pub(crate) fn prepare(frame: &Frame, spec: &TrainSpec) -> Result<Task, TrainError> {
+        let (model_type, classes, target, labelled) = read_target(frame, &spec.target)?;
+        let evaluator = check_evaluator(spec.evaluator, model_type)?;
+        let features = select_features(frame, spec)?;
+        let (validation_rows, training) = hold_out(labelled, spec)?;
+        let folds = make_folds(training, &target, spec);
+        let target_name = spec.target.clone();
+        Ok(Task {
+            target_name,
+            model_type,
+            evaluator,
+            classes,
+            features,
+            target,
+            validation_rows,
+            folds,
+        })
+    }
+
+    /// All training rows (the union of the folds).
+    pub(crate) fn training_rows(&self) -> Vec<usize> {
+        self.folds.concat()
+    }
+}
+
+type TargetInfo = (ModelType, Vec<String>, Target, Vec<usize>);
+
+/// The model type, classes, per-row target and the rows that have a target.
+fn read_target(frame: &Frame, name: &str) -> Result<TargetInfo, TrainError> {
+    let column = frame
+        .column(name)
+        .ok_or_else(|| TrainError::Invalid(format!("the target column '{name}' does not exist")))?;
+    let has_values = match &column.data {
+        ColumnData::Numerical(values) => values.iter().any(|v| v.is_finite()),
+        ColumnData::Categorical { codes, .. } => codes.iter().any(Option::is_some),
+    };
+    if !has_values {
+        let message = format!("the target column '{name}' has no values");
+        return Err(TrainError::Invalid(message));
+    }
+    match &column.data {
+        ColumnData::Numerical(values) => Ok(numerical_target(values)),
+        ColumnData::Categorical { levels, codes } => categorical_target(name, levels, codes),
+    }
+}
+
+/// Regression on the rows with a finite target.
+fn numerical_target(values: &[f64]) -> TargetInfo {
+    let rows = (0..values.len())
+        .filter(|&r| values[r].is_finite())
+        .collect();
+    let target = Target::Values(values.to_vec());
+    (ModelType::Regression, Vec::new(), target, rows)
+}
+
+/// Classification over the levels that occur; classes keep the levels' sorted order.
+fn categorical_target(
+    name: &str,
+    levels: &[String],
+    codes: &[Option<u32>],
+) -> Result<TargetInfo, TrainError> {
+    let rows: Vec<usize> = (0..codes.len()).filter(|&r| codes[r].is_some()).collect();
+    let mut class_of: Vec<Option<usize>> = vec![None; levels.len()];
+    rows.iter()
+        .filter_map(|&r| codes[r])
+        .for_each(|c| class_of[c as usize] = Some(0));
+    let mut classes = Vec::new();
+    for (code, class) in class_of.iter_mut().enumerate() {
+        if class.is_some() {
+            *class = Some(classes.len());
+            classes.push(levels[code].clone());
+        }
+    }
+    let model_type = classification_type(name, &classes)?;
+    let label = |c: &Option<u32>| c.and_then(|c| class_of[c as usize]).unwrap_or(usize::MAX);
+    let target = Target::Classes(codes.iter().map(label).collect());
+    Ok((model_type, classes, target, rows))
+}
+
+fn classification_type(name: &str, classes: &[String]) -> Result<ModelType, TrainError> {
+    match classes.len() {
+        0 | 1 => Err(TrainError::Invalid(format!(
+            "the target column '{name}' has a single class ('{}'); a classifier needs at least two",
+            classes.first().map_or("", String::as_str)
+        ))),
+        2 => Ok(ModelType::Binary),
+        k if k <= MAX_CLASSES => Ok(ModelType::Multinomial),
+        k => Err(TrainError::Invalid(format!(
+            "the target column '{name}' has {k} classes; at most {MAX_CLASSES} are supported"
+        ))),
+    }
+}
+
+fn check_evaluator(evaluator: Evaluator, model_type: ModelType) -> Result<Evaluator, TrainError> {
+    let resolved = evaluator.resolve(model_type);
+    if model_type.metrics().contains(&resolved) {
+        return Ok(resolved);
+    }
+    let names: Vec<&str> = model_type.metrics().iter().map(|e| e.as_str()).collect();
+    Err(TrainError::Invalid(format!(
+        "evaluator '{resolved}' does not apply to a {model_type} target (use auto or one of {})",
+        names.join(", ")
+    )))
+}
+
+fn select_features(frame: &Frame, spec: &TrainSpec) -> Result<Vec<String>, TrainError> {
+    let target = spec.target.as_str();
+    let features: Vec<String> = match &spec.features {
+        None => frame
+            .column_names()
+            .filter(|&n| n != target)
+            .map(str::to_owned)
+            .collect(),
+        Some(list) => {
+            let mut seen = HashSet::new();
+            let unique: Vec<String> = list
+                .iter()
+                .filter(|n| seen.insert(n.as_str()))
+                .cloned()
+                .collect();
+            if let Some(missing) = unique.iter().find(|n| frame.column(n).is_none()) {
+                return Err(TrainError::Invalid(format!(
+                    "the feature column '{missing}' does not exist"
+                )));
+            }
+            if unique.iter().any(|n| n == target) {
+                return Err(TrainError::Invalid(format!(
+                    "the target '{target}' cannot also be a feature"
+                )));
+            }
+            unique
+        }
+    };
+    if features.is_empty() {
+        return Err(TrainError::Invalid(
+            "there are no feature columns besides the target".into(),
+        ));
+    }
+    Ok(features)
+}
+
+/// Shuffles the labelled rows and splits off the validation rows.
+fn hold_out(
+    mut rows: Vec<usize>,
+    spec: &TrainSpec,
+) -> Result<(Vec<usize>, Vec<usize>), TrainError> {
+    Rng::derive(spec.seed, 0x5EED).shuffle(&mut rows);
+    let pct = spec.validation_percentage.unwrap_or(0.0);
+    let n = rows.len();
+    let mut held = (n as f64 * pct / 100.0).round() as usize;
+    if pct > 0.0 {
+        held = held.max(1);
+    }
+    let needed = 2 * spec.nfold;
+    if n.saturating_sub(held) < needed {
+        return Err(TrainError::Invalid(format!(
+            "{}-fold cross-validation needs at least {needed} training rows with a target, found {}",
+            spec.nfold,
+            n.saturating_sub(held)
+        )));
+    }
+    let training = rows.split_off(held);
+    Ok((rows, training))
+}
+
+/// Deals the shuffled training rows into `nfold` folds; for classification the rows are
+/// first grouped by class so that every fold gets its share of each class.
+fn make_folds(mut rows: Vec<usize>, target: &Target, spec: &TrainSpec) -> Vec<Vec<usize>> {
+    if let Target::Classes(classes) = target {
+        rows.sort_by_key(|&r| classes[r]);
+    }
+    let mut folds = vec![Vec::new(); spec.nfold];
+    for (i, row) in rows.into_iter().enumerate() {
+        folds[i % spec.nfold].push(row);
+    }
+    folds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::frame::Column;
+    use super::*;
+
+    fn frame() -> Frame {
+        let y: Vec<Option<&str>> = (0..40)
+            .map(|i| [Some("a"), Some("b"), None, Some("b")][i % 4])
+            .collect();
+        let x = Column::numerical("x", (0..40).map(f64::from).collect());
+        Frame::new(vec![x, Column::categorical("y", &y)]).unwrap()
+    }
+
+    #[test]
+    fn drops_rows_without_target_and_stratifies_folds() {
+        let task = Task::prepare(&frame(), &TrainSpec::new("y")).unwrap();
+        assert_eq!(task.model_type, ModelType::Binary);
+        assert_eq!(task.classes, ["a", "b"]);
+        assert_eq!(task.training_rows().len(), 30);
+        let Target::Classes(c) = &task.target else {
+            panic!()
+        };
+        for fold in &task.folds {
+            assert_eq!(fold.iter().filter(|&&r| c[r] == 0).count(), 2);
+        }
+    }
+
+    #[test]
+    fn holds_out_validation_rows() {
+        let spec = TrainSpec {
+            validation_percentage: Some(20.0),
+            ..TrainSpec::new("x")
+        };
+        let task = Task::prepare(&frame(), &spec).unwrap();
+        assert_eq!(task.model_type, ModelType::Regression);
+        assert_eq!(task.validation_rows.len(), 8);
+        assert_eq!(task.training_rows().len(), 32);
+        let again = Task::prepare(&frame(), &spec).unwrap();
+        assert_eq!(task.validation_rows, again.validation_rows);
+    }
+
+    #[test]
+    fn rejects_data_that_cannot_be_learned() {
+        let invalid =
+            |spec: TrainSpec| matches!(Task::prepare(&frame(), &spec), Err(TrainError::Invalid(_)));
+        assert!(invalid(TrainSpec::new("nope")));
+        assert!(invalid(TrainSpec {
+            features: Some(vec!["ghost".into()]),
+            ..TrainSpec::new("y")
+        }));
+        assert!(invalid(TrainSpec {
+            features: Some(vec!["y".into()]),
+            ..TrainSpec::new("y")
+        }));
+        assert!(invalid(TrainSpec {
+            features: Some(vec![]),
+            ..TrainSpec::new("y")
+        }));
+        assert!(invalid(TrainSpec {
+            evaluator: Evaluator::R2,
+            ..TrainSpec::new("y")
+        }));
+        assert!(invalid(TrainSpec {
+            nfold: 10,
+            validation_percentage: Some(60.0),
+            ..TrainSpec::new("y")
+        }));
+        let one = Frame::new(vec![
+            Column::categorical("y", &[Some("a"), None]),
+            Column::numerical("x", vec![1.0, 2.0]),
+        ]);
+        let err = Task::prepare(&one.unwrap(), &TrainSpec::new("y")).unwrap_err();
+        assert!(err.to_string().contains("single class ('a')"), "{err}");
+    }
+}

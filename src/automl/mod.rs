@@ -1,0 +1,4 @@
+//! The AutoML layer: a client for the AutoML job API, and the bundled server that
+//! implements it (the wire contract is in `shared/design/automl-api.md`).
+
+pub mod ml;

@@ -1,0 +1,141 @@
+//! Job bodies: the three ways a job's work runs, behind one object-safe trait.
+//!
+//! - **blocking** (`Flow::job`, `Flow::job_after`): a closure on the runtime's worker
+//!   pool; the loop thread only waits for its completion.
+//! - **async** (`Flow::job_async`): a future polled on the loop thread; this is what
+//!   remote jobs that submit, then poll a server, use.
+//! - **local** (`Flow::job_local`): a cheap closure called on the loop thread.
+//!
+//! Every attempt runs with panics caught and the job's [`Progress`] installed, and on
+//! success stores the typed result in the job's output cell.
+
+use std::future::{poll_fn, Future};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::{pin, Pin};
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use super::error::BoxError;
+use super::inputs::{InputCells, OutCell};
+use super::remote::Progress;
+use crate::runtime::join::panic_message;
+
+/// Why one attempt failed.
+#[derive(Debug)]
+pub(crate) enum AttemptError {
+    Failed(BoxError),
+    Panicked(String),
+    TimedOut(Duration),
+}
+
+/// The future of one attempt.
+pub(crate) type AttemptFuture = Pin<Box<dyn Future<Output = Result<(), AttemptError>>>>;
+
+/// One job's work, type-erased so the scheduler can hold jobs of any output type.
+pub(crate) trait Body {
+    /// Starts one attempt. Inputs are read now: the scheduler calls this only once
+    /// every input is done.
+    fn attempt(&self, progress: Progress) -> AttemptFuture;
+}
+
+/// A body stored with its inputs' cells and its own output cell.
+pub(crate) struct Bound<C, T, F> {
+    pub(crate) inputs: C,
+    pub(crate) out: OutCell<T>,
+    pub(crate) f: Arc<F>,
+}
+
+/// Marker types selecting how a [`Bound`] body runs.
+pub(crate) struct Blocking;
+pub(crate) struct Async;
+pub(crate) struct Local;
+
+/// A bound body together with its kind.
+pub(crate) struct Kind<K, B>(pub(crate) K, pub(crate) B);
+
+fn store<T, E: Into<BoxError>>(out: &OutCell<T>, result: Result<T, E>) -> Result<(), AttemptError> {
+    match result {
+        Ok(v) => {
+            *out.borrow_mut() = Some(Arc::new(v));
+            Ok(())
+        }
+        Err(e) => Err(AttemptError::Failed(e.into())),
+    }
+}
+
+impl<C, T, E, F> Body for Kind<Blocking, Bound<C, T, F>>
+where
+    C: InputCells,
+    C::Values: Send,
+    T: Send + 'static,
+    E: Into<BoxError> + Send + 'static,
+    F: Fn(C::Values) -> Result<T, E> + Send + Sync + 'static,
+{
+    fn attempt(&self, progress: Progress) -> AttemptFuture {
+        let values = self.1.inputs.values();
+        let f = self.1.f.clone();
+        let out = self.1.out.clone();
+        let handle = crate::spawn_blocking(move || progress.scope(|| f(values)));
+        Box::pin(async move {
+            match handle.await {
+                Ok(result) => store(&out, result),
+                Err(e) => match e.panic_message() {
+                    Some(msg) => Err(AttemptError::Panicked(msg.to_string())),
+                    None => Err(AttemptError::Failed(Box::new(e))),
+                },
+            }
+        })
+    }
+}
+
+impl<C, T, E, F, Fut> Body for Kind<Async, Bound<C, T, F>>
+where
+    C: InputCells,
+    T: 'static,
+    E: Into<BoxError>,
+    F: Fn(C::Values) -> Fut + 'static,
+    Fut: Future<Output = Result<T, E>> + 'static,
+{
+    fn attempt(&self, progress: Progress) -> AttemptFuture {
+        let values = self.1.inputs.values();
+        let fut = progress.scope(|| (self.1.f)(values));
+        let out = self.1.out.clone();
+        Box::pin(async move {
+            let result = guarded(fut, progress).await?;
+            store(&out, result)
+        })
+    }
+}
+
+impl<C, T, E, F> Body for Kind<Local, Bound<C, T, F>>
+where
+    C: InputCells,
+    T: 'static,
+    E: Into<BoxError>,
+    F: Fn(C::Values) -> Result<T, E> + 'static,
+{
+    fn attempt(&self, progress: Progress) -> AttemptFuture {
+        let values = self.1.inputs.values();
+        let f = &self.1.f;
+        let result = catch_unwind(AssertUnwindSafe(|| progress.scope(|| f(values))))
+            .map_err(|p| AttemptError::Panicked(panic_message(&*p)))
+            .and_then(|r| store(&self.1.out, r));
+        Box::pin(std::future::ready(result))
+    }
+}
+
+/// Polls `fut` with panics caught and the job's progress handle installed.
+async fn guarded<F: Future>(fut: F, progress: Progress) -> Result<F::Output, AttemptError> {
+    let mut fut = pin!(fut);
+    poll_fn(|cx| {
+        match catch_unwind(AssertUnwindSafe(|| {
+            progress.scope(|| fut.as_mut().poll(cx))
+        })) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(p) => Poll::Ready(Err(AttemptError::Panicked(panic_message(&*p)))),
+        }
+    })
+    .await
+}

@@ -1,0 +1,303 @@
+//! [`Flow`]: declare jobs in plain sequential code; run them as their inputs allow.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::future::Future;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use super::body::{Async, Blocking, Body, Bound, Kind, Local};
+use super::error::BoxError;
+use super::inputs::{InputLink, Inputs};
+use super::job::Job;
+use super::observe::Observer;
+use super::remote::CancelHandle;
+use super::report::Report;
+use super::state::{FlowState, Node, Spec};
+use super::status::{JobId, JobStatus};
+
+/// A graph of named jobs. Each declaration returns a typed [`Job`] handle at once;
+/// [`run`](Flow::run) then runs every job as soon as its inputs are done, as many at
+/// once as the limits allow: blocking bodies on the worker pool, async and local bodies
+/// on the loop thread.
+///
+/// Cycles cannot be declared: a job's inputs are handles of jobs declared before it.
+///
+/// # Examples
+/// The A, B → C problem: A and B run at once, C starts when both are done.
+/// ```
+/// use taskloop::flow::Flow;
+/// let mut flow = Flow::new();
+/// let a = flow.job("process training data", || Ok::<_, std::io::Error>(vec![1.0, 2.0, 3.0]));
+/// let b = flow.job("process forecast data", || Ok::<_, std::io::Error>(vec![4.0]));
+/// let c = flow.job_after("train", (&a, &b), |(train, forecast)| {
+///     Ok::<_, std::io::Error>(train.iter().sum::<f64>() + forecast[0])
+/// });
+/// let report = flow.run();
+/// assert!(report.is_success());
+/// assert_eq!(*c.result().unwrap(), 10.0);
+/// ```
+pub struct Flow {
+    state: Rc<FlowState>,
+}
+
+/// Configures a [`Flow`].
+#[derive(Debug, Clone)]
+pub struct FlowBuilder {
+    blocking_threads: usize,
+    max_running: usize,
+}
+
+impl FlowBuilder {
+    /// Worker threads for blocking bodies (default 4); also how many blocking jobs run
+    /// at once.
+    pub fn blocking_threads(mut self, n: usize) -> Self {
+        self.blocking_threads = n.max(1);
+        self
+    }
+
+    /// At most `n` jobs running at once, of any kind (default: no limit beyond the pool).
+    pub fn max_running(mut self, n: usize) -> Self {
+        self.max_running = n.max(1);
+        self
+    }
+
+    /// Creates the flow.
+    pub fn build(self) -> Flow {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        Flow {
+            state: Rc::new(FlowState::new(id, self.blocking_threads, self.max_running)),
+        }
+    }
+}
+
+impl Default for Flow {
+    fn default() -> Self {
+        Flow::new()
+    }
+}
+
+impl Flow {
+    /// A flow with 4 blocking workers and no other limit.
+    pub fn new() -> Flow {
+        Flow::builder().build()
+    }
+
+    /// A [`FlowBuilder`] with the default settings.
+    pub fn builder() -> FlowBuilder {
+        FlowBuilder {
+            blocking_threads: 4,
+            max_running: usize::MAX,
+        }
+    }
+
+    /// Declares a job with no inputs whose body blocks (file reads, parsing, training):
+    /// it runs on the worker pool.
+    pub fn job<T, E, F>(&mut self, name: impl Into<String>, body: F) -> Job<T>
+    where
+        T: Send + 'static,
+        E: Into<BoxError> + Send + 'static,
+        F: Fn() -> Result<T, E> + Send + Sync + 'static,
+    {
+        self.job_after(name, (), move |()| body())
+    }
+
+    /// Declares a blocking job that takes the results of `inputs` (one `&Job`, a tuple
+    /// of them, or a slice); it starts when all of them are done, and is skipped if any
+    /// fails.
+    pub fn job_after<I, T, E, F>(&mut self, name: impl Into<String>, inputs: I, body: F) -> Job<T>
+    where
+        I: Inputs,
+        I::Values: Send,
+        T: Send + 'static,
+        E: Into<BoxError> + Send + 'static,
+        F: Fn(I::Values) -> Result<T, E> + Send + Sync + 'static,
+    {
+        let uses_pool = true;
+        self.declare(name.into(), &inputs, uses_pool, |out| {
+            Rc::new(Kind(Blocking, bound(&inputs, out, body)))
+        })
+    }
+
+    /// Declares a job whose body is a future polled on the loop thread: for work that
+    /// waits rather than computes (submitting to a server, then polling it).
+    pub fn job_async<I, T, E, F, Fut>(
+        &mut self,
+        name: impl Into<String>,
+        inputs: I,
+        body: F,
+    ) -> Job<T>
+    where
+        I: Inputs,
+        T: 'static,
+        E: Into<BoxError> + 'static,
+        F: Fn(I::Values) -> Fut + 'static,
+        Fut: Future<Output = Result<T, E>> + 'static,
+    {
+        self.declare(name.into(), &inputs, false, |out| {
+            Rc::new(Kind(Async, bound(&inputs, out, body)))
+        })
+    }
+
+    /// Declares a job whose body is cheap glue called on the loop thread (it must not
+    /// block: it would stall every other job).
+    pub fn job_local<I, T, E, F>(&mut self, name: impl Into<String>, inputs: I, body: F) -> Job<T>
+    where
+        I: Inputs,
+        T: 'static,
+        E: Into<BoxError> + 'static,
+        F: Fn(I::Values) -> Result<T, E> + 'static,
+    {
+        self.declare(name.into(), &inputs, false, |out| {
+            Rc::new(Kind(Local, bound(&inputs, out, body)))
+        })
+    }
+
+    fn declare<I: Inputs, T>(
+        &mut self,
+        name: String,
+        inputs: &I,
+        uses_pool: bool,
+        make_body: impl FnOnce(super::inputs::OutCell<T>) -> Rc<dyn Body>,
+    ) -> Job<T> {
+        let out = Rc::new(RefCell::new(None));
+        let body = make_body(out.clone());
+        let links = inputs.links();
+        let foreign = links.iter().any(|l| l.flow != self.state.id);
+        let mut nodes = self.state.nodes.borrow_mut();
+        let index = nodes.len();
+        let inputs: Vec<JobId> = links
+            .iter()
+            .filter(|l| !foreign || l.flow == self.state.id)
+            .map(|l| JobId(l.index))
+            .collect();
+        for input in &inputs {
+            nodes[input.0].dependents.push(index);
+        }
+        nodes.push(new_node(name, inputs, body, foreign, uses_pool));
+        drop(nodes);
+        Job {
+            state: self.state.clone(),
+            link: InputLink {
+                flow: self.state.id,
+                index,
+            },
+            out,
+        }
+    }
+
+    /// Defines a named limit: at most `max` jobs tagged with
+    /// [`Job::limit(name)`](Job::limit) run at once (say, "at most 4 uploads").
+    pub fn limit(&mut self, name: impl Into<String>, max: usize) -> &mut Self {
+        self.state
+            .limits
+            .borrow_mut()
+            .insert(name.into(), max.max(1));
+        self
+    }
+
+    /// Adds an observer; it receives every event of every later run.
+    pub fn observe(&mut self, observer: impl Observer + 'static) -> &mut Self {
+        self.state.add_observer(Box::new(observer));
+        self
+    }
+
+    /// A handle that cancels this flow or its jobs from any thread.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle {
+            remote: self.state.remote.clone(),
+        }
+    }
+
+    /// Runs every pending job to a terminal status on the flow's own runtime, and
+    /// reports. Jobs finished by an earlier run keep their results and are not run
+    /// again, so a flow can grow and be run again, as in a notebook.
+    ///
+    /// # Panics
+    /// If called from inside a taskloop runtime (use [`run_async`](Flow::run_async)),
+    /// or if the OS refuses to create the flow's runtime.
+    pub fn run(&mut self) -> Report {
+        self.state.run_blocking(None)
+    }
+
+    /// Like [`run`](Flow::run), on the runtime that polls the returned future.
+    ///
+    /// # Panics
+    /// If polled outside a taskloop runtime, or while another run of this flow is
+    /// under way.
+    pub fn run_async(&mut self) -> impl Future<Output = Report> + 'static {
+        super::scheduler::run(self.state.clone(), None)
+    }
+
+    /// A report of the flow as it stands, without running anything.
+    pub fn report(&self) -> Report {
+        self.state.report(std::time::Instant::now())
+    }
+
+    /// The number of jobs declared.
+    pub fn len(&self) -> usize {
+        self.state.nodes.borrow().len()
+    }
+
+    /// Whether no job has been declared.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The status of every job, in declaration order.
+    pub fn statuses(&self) -> Vec<(String, JobStatus)> {
+        let nodes = self.state.nodes.borrow();
+        nodes.iter().map(|n| (n.name.clone(), n.status)).collect()
+    }
+}
+
+impl fmt::Debug for Flow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Flow")
+            .field("jobs", &self.len())
+            .field("running", &self.state.running.get())
+            .finish()
+    }
+}
+
+fn bound<I: Inputs, T, F>(
+    inputs: &I,
+    out: super::inputs::OutCell<T>,
+    f: F,
+) -> Bound<I::Cells, T, F> {
+    Bound {
+        inputs: inputs.cells(),
+        out,
+        f: Arc::new(f),
+    }
+}
+
+fn new_node(
+    name: String,
+    inputs: Vec<JobId>,
+    body: Rc<dyn Body>,
+    foreign: bool,
+    uses_pool: bool,
+) -> Node {
+    Node {
+        name,
+        inputs,
+        dependents: Vec::new(),
+        status: JobStatus::Pending,
+        spec: Spec {
+            uses_pool,
+            ..Spec::default()
+        },
+        body,
+        attempts: 0,
+        started: None,
+        finished: None,
+        error: None,
+        progress: None,
+        task: None,
+        in_run: false,
+        foreign,
+    }
+}

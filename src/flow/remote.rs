@@ -1,0 +1,176 @@
+//! What reaches a flow from other threads: cancellation and progress.
+//!
+//! Both travel through one [`Remote`]: an inbox behind a mutex, and the waker of the
+//! flow's driver task. A sender fills the inbox, then wakes the driver; the driver
+//! empties the inbox each time it runs. Runtime wakers may be woken from any thread, so
+//! this is all a worker thread, or a Ctrl-C handler, needs.
+
+use std::cell::RefCell;
+use std::sync::{Arc, Mutex};
+use std::task::Waker;
+
+use super::status::JobId;
+
+/// Requests waiting for the driver.
+#[derive(Debug, Default)]
+pub(crate) struct Inbox {
+    pub(crate) cancel_all: bool,
+    pub(crate) cancel: Vec<usize>,
+    /// Latest progress per job, oldest report first.
+    pub(crate) progress: Vec<(usize, f64, String)>,
+}
+
+/// The thread-safe mailbox of one flow.
+#[derive(Debug, Default)]
+pub(crate) struct Remote {
+    inbox: Mutex<Inbox>,
+    driver: Mutex<Option<Waker>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Remote {
+    /// Changes the inbox, then wakes the driver (if a run is under way).
+    pub(crate) fn send(&self, f: impl FnOnce(&mut Inbox)) {
+        f(&mut lock(&self.inbox));
+        let waker = lock(&self.driver).clone();
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+
+    /// Empties the inbox.
+    pub(crate) fn take(&self) -> Inbox {
+        std::mem::take(&mut *lock(&self.inbox))
+    }
+
+    /// Sets (or, with `None`, clears) the driver's waker.
+    pub(crate) fn set_driver(&self, waker: Option<&Waker>) {
+        let mut slot = lock(&self.driver);
+        match (waker, &*slot) {
+            (Some(new), Some(old)) if old.will_wake(new) => {}
+            _ => *slot = waker.cloned(),
+        }
+    }
+
+    fn report_progress(&self, job: usize, fraction: f64, message: String) {
+        let fraction = if fraction.is_nan() {
+            0.0
+        } else {
+            fraction.clamp(0.0, 1.0)
+        };
+        self.send(|inbox| {
+            inbox.progress.retain(|(j, _, _)| *j != job);
+            inbox.progress.push((job, fraction, message));
+        });
+    }
+}
+
+/// Cancels a flow or some of its jobs, from any thread (`Send + Sync + Clone`).
+///
+/// Cancelling the flow cancels every job that has not finished: running async bodies
+/// are dropped, running blocking bodies have their results discarded, and pending jobs
+/// never start. A request made while no run is under way takes effect when the next
+/// run starts.
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+/// use taskloop::flow::{Flow, JobStatus};
+/// let mut flow = Flow::new();
+/// let slow = flow.job("slow", || {
+///     std::thread::sleep(Duration::from_millis(50));
+///     Ok::<_, std::io::Error>(())
+/// });
+/// let cancel = flow.cancel_handle();
+/// std::thread::spawn(move || cancel.cancel());
+/// flow.run();
+/// assert!(matches!(slow.status(), JobStatus::Cancelled | JobStatus::Done));
+/// ```
+#[derive(Debug, Clone)]
+pub struct CancelHandle {
+    pub(crate) remote: Arc<Remote>,
+}
+
+impl CancelHandle {
+    /// Cancels every unfinished job of the flow.
+    pub fn cancel(&self) {
+        self.remote.send(|inbox| inbox.cancel_all = true);
+    }
+
+    /// Cancels one job; its dependents are skipped as upstream-failed.
+    pub fn cancel_job(&self, job: JobId) {
+        self.remote.send(|inbox| inbox.cancel.push(job.0));
+    }
+}
+
+/// Reports a running job's progress to its flow's observers. Obtain one with
+/// [`Progress::current`] inside a job body; it is `Send`, so it may be handed to threads
+/// or tasks the body starts.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    remote: Arc<Remote>,
+    job: usize,
+}
+
+thread_local! {
+    static CURRENT_JOB: RefCell<Option<Progress>> = const { RefCell::new(None) };
+}
+
+impl Progress {
+    pub(crate) fn new(remote: Arc<Remote>, job: usize) -> Progress {
+        Progress { remote, job }
+    }
+
+    /// The progress handle of the job body running on this thread: inside a blocking
+    /// body (on its worker thread), a local body, or while an async body is being polled.
+    pub fn current() -> Option<Progress> {
+        CURRENT_JOB.with(|c| c.borrow().clone())
+    }
+
+    /// Reports `fraction` (clamped to `0.0..=1.0`) done, with a message.
+    pub fn report(&self, fraction: f64, message: impl Into<String>) {
+        self.remote
+            .report_progress(self.job, fraction, message.into());
+    }
+
+    /// Runs `f` with this job as the thread's current job.
+    pub(crate) fn scope<R>(&self, f: impl FnOnce() -> R) -> R {
+        let previous = CURRENT_JOB.with(|c| c.replace(Some(self.clone())));
+        let _restore = Restore(previous);
+        f()
+    }
+}
+
+struct Restore(Option<Progress>);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        let previous = self.0.take();
+        let _ = CURRENT_JOB.try_with(|c| c.replace(previous));
+    }
+}
+
+/// Reports progress of the job body running on this thread; does nothing outside a job
+/// body. See [`Progress::current`] for where a body "runs".
+///
+/// # Examples
+/// ```
+/// use taskloop::flow::{progress, Flow};
+/// let mut flow = Flow::new();
+/// let job = flow.job("count", || {
+///     for i in 0..4 {
+///         progress(i as f64 / 4.0, format!("step {i}"));
+///     }
+///     Ok::<_, std::io::Error>(4)
+/// });
+/// flow.run();
+/// assert_eq!(*job.result().unwrap(), 4);
+/// ```
+pub fn progress(fraction: f64, message: impl Into<String>) {
+    if let Some(p) = Progress::current() {
+        p.report(fraction, message);
+    }
+}
