@@ -38,7 +38,7 @@
 
 pub mod automl;
 pub mod flow;
-mod runtime;
+pub(crate) mod runtime;
 
 pub use runtime::net;
 pub use runtime::{

@@ -30,8 +30,12 @@ fn dropping_a_runtime_drops_pending_tasks_and_does_not_wait_for_blocking_jobs() 
                 let _ = rx.await;
             });
             let forever = taskloop::spawn(pending_until_dropped(drop_flag().0));
-            let job = taskloop::spawn_blocking(|| thread::sleep(LONG_JOB));
-            taskloop::yield_now().await; // every task is now waiting
+            let (started_tx, started) = oneshot::channel();
+            let job = taskloop::spawn_blocking(move || {
+                started_tx.send(()).unwrap();
+                thread::sleep(LONG_JOB);
+            });
+            started.await.unwrap(); // the job is running, and every task is waiting
             [sleeper, waiter, forever, job]
         });
         assert!(handles.iter().all(|h| !h.is_finished()));

@@ -26,12 +26,18 @@ fn tasks_can_spawn_tasks() {
     let total = watchdog(|| {
         rt().block_on(async {
             let outer = taskloop::spawn(async {
-                let inner: Vec<_> = (1..=10)
-                    .map(|i| taskloop::spawn(async move { taskloop::spawn(async move { i * i }) }))
+                // Each child spawns a grandchild and returns what it returns.
+                let children: Vec<_> = (1..=10)
+                    .map(|i| {
+                        taskloop::spawn(async move {
+                            let grandchild = taskloop::spawn(async move { i * i });
+                            grandchild.await.unwrap()
+                        })
+                    })
                     .collect();
                 let mut sum = 0;
-                for handle in inner {
-                    sum += handle.await.unwrap().await.unwrap();
+                for child in children {
+                    sum += child.await.unwrap();
                 }
                 sum
             });

@@ -1,4 +1,5 @@
-//! Shared helpers for the runtime comparison benchmark (`src/bin/runtime.rs`).
+//! Shared helpers for the runtime comparison benchmark (`src/bin/runtime.rs`); the flow
+//! benchmark (`src/bin/flow.rs`) has its workloads in [`flow_workloads`].
 //!
 //! The workloads live in [`workloads`]; each module there has one function per runtime
 //! (`taskloop`, `tokio`, `smol`) so the three implementations read side by side. This file
@@ -6,6 +7,7 @@
 //! one (workload, runtime) cell on its own thread with a time limit, statistics and the
 //! markdown table.
 
+pub mod flow_workloads;
 pub mod workloads;
 
 use std::sync::mpsc;

@@ -92,7 +92,9 @@ impl TraceRecorder {
 
     fn lane(&mut self, job: JobInfo<'_>) -> u64 {
         let lane = lane_of(job.id.index());
-        self.lanes.entry(job.id.index()).or_insert_with(|| job.name.to_string());
+        self.lanes
+            .entry(job.id.index())
+            .or_insert_with(|| job.name.to_string());
         lane
     }
 
@@ -104,7 +106,11 @@ impl TraceRecorder {
 
     fn progress(&mut self, at: Instant, job: JobInfo<'_>, fraction: f64, message: &str) {
         let (ts, tid) = (self.micros(at), self.lane(job));
-        let name = if message.is_empty() { "progress" } else { message };
+        let name = if message.is_empty() {
+            "progress"
+        } else {
+            message
+        };
         self.events.push(json!({
             "name": name, "cat": "progress", "ph": "i", "s": "t", "ts": ts, "pid": 1,
             "tid": tid, "args": { "fraction": fraction, "message": message },
@@ -119,14 +125,16 @@ impl TraceRecorder {
         let (ts, end, tid) = (self.micros(began), self.micros(at), self.lane(job));
         let mut args = args;
         args.insert("attempt".into(), attempt.into());
-        self.events.push(complete(job.name, tid, ts, end.saturating_sub(ts), args));
+        self.events
+            .push(complete(job.name, tid, ts, end.saturating_sub(ts), args));
         true
     }
 
     fn finished(&mut self, at: Instant, job: JobInfo<'_>, status: &str, error: Option<&JobError>) {
         if !self.close(at, job, outcome(status, error)) {
             let (ts, tid) = (self.micros(at), self.lane(job));
-            self.events.push(instant(job.name, tid, ts, outcome(status, error)));
+            self.events
+                .push(instant(job.name, tid, ts, outcome(status, error)));
         }
     }
 
@@ -135,7 +143,11 @@ impl TraceRecorder {
         still_open.sort_unstable();
         for index in still_open {
             if let Some(job) = report.jobs.get(index) {
-                let info = JobInfo { id: job.id, name: &job.name, inputs: &job.inputs };
+                let info = JobInfo {
+                    id: job.id,
+                    name: &job.name,
+                    inputs: &job.inputs,
+                };
                 self.close(at, info, outcome(job.status.as_str(), job.error.as_ref()));
             }
         }
@@ -155,17 +167,30 @@ impl Observer for TraceRecorder {
                 self.lane(job);
             }
             Event::Started { at, job, attempt } => self.started(at, job, attempt),
-            Event::Progress { at, job, fraction, message } => {
-                self.progress(at, job, fraction, message)
-            }
-            Event::Retrying { at, job, error, delay, .. } => {
+            Event::Progress {
+                at,
+                job,
+                fraction,
+                message,
+            } => self.progress(at, job, fraction, message),
+            Event::Retrying {
+                at,
+                job,
+                error,
+                delay,
+                ..
+            } => {
                 let mut args = outcome("failed", Some(error));
                 args.insert("retry_in_ms".into(), json!(delay.as_secs_f64() * 1e3));
                 self.close(at, job, args);
             }
-            Event::Finished { at, job, status, error, .. } => {
-                self.finished(at, job, status.as_str(), error)
-            }
+            Event::Finished {
+                at,
+                job,
+                status,
+                error,
+                ..
+            } => self.finished(at, job, status.as_str(), error),
             Event::RunFinished { at, report } => self.run_finished(at, report),
         }
     }
@@ -178,22 +203,17 @@ impl Observer for TraceRecorder {
 ///
 /// # Examples
 /// ```
-/// use std::sync::{Arc, Mutex};
-/// use taskloop::flow::{chrome_trace_json, Event, Flow};
-/// let trace = Arc::new(Mutex::new(String::new()));
-/// let out = Arc::clone(&trace);
+/// use taskloop::flow::{chrome_trace_json, Flow};
 /// let mut flow = Flow::new();
 /// flow.job("a", || Ok::<_, std::io::Error>(1));
-/// flow.observe(move |e: &Event<'_>| {
-///     if let Event::RunFinished { report, .. } = e {
-///         *out.lock().unwrap() = chrome_trace_json(report);
-///     }
-/// });
-/// flow.run();
-/// assert!(trace.lock().unwrap().contains("\"ph\":\"X\""));
+/// let trace = chrome_trace_json(&flow.run());
+/// assert!(trace.contains("\"ph\":\"X\""));
 /// ```
 pub fn chrome_trace_json(report: &Report) -> String {
-    let end_of_run = report.started.checked_add(report.wall_time).unwrap_or(report.started);
+    let end_of_run = report
+        .started
+        .checked_add(report.wall_time)
+        .unwrap_or(report.started);
     let mut lanes = BTreeMap::new();
     let mut events = Vec::new();
     for job in report.jobs.iter().filter(|j| j.in_this_run) {
@@ -207,7 +227,12 @@ pub fn chrome_trace_json(report: &Report) -> String {
                 events.push(complete(&job.name, tid, ts, end.saturating_sub(ts), args));
             }
             (None, Some(end)) => {
-                events.push(instant(&job.name, tid, micros_since(report.started, end), args));
+                events.push(instant(
+                    &job.name,
+                    tid,
+                    micros_since(report.started, end),
+                    args,
+                ));
             }
             (None, None) => continue,
         }
@@ -225,7 +250,10 @@ pub(super) struct FileSink {
 
 impl FileSink {
     pub(super) fn new(path: PathBuf) -> Self {
-        FileSink { path, reported: false }
+        FileSink {
+            path,
+            reported: false,
+        }
     }
 
     /// Writes `contents`; `what` names them in the one error message.
@@ -234,7 +262,10 @@ impl FileSink {
             if !self.reported {
                 self.reported = true;
                 let path = self.path.display();
-                let _ = writeln!(io::stderr(), "taskloop: could not write the {what} to {path}: {e}");
+                let _ = writeln!(
+                    io::stderr(),
+                    "taskloop: could not write the {what} to {path}: {e}"
+                );
             }
         }
     }
@@ -291,144 +322,187 @@ mod tests {
     use super::*;
     use crate::flow::report::JobReport;
     use crate::flow::status::{JobId, JobStatus};
-    use std::sync::Arc;
-    use std::time::Duration;
+    use std::{sync::Arc, sync::OnceLock, time::Duration};
 
     const IDS: [JobId; 3] = [JobId(0), JobId(1), JobId(2)];
     const NAMES: [&str; 3] = ["load \"raw\"", "clean", "train"];
 
+    fn t(ms: u64) -> Instant {
+        static T0: OnceLock<Instant> = OnceLock::new();
+        *T0.get_or_init(Instant::now) + Duration::from_millis(ms)
+    }
+
     fn info(i: usize) -> JobInfo<'static> {
-        JobInfo { id: IDS[i], name: NAMES[i], inputs: &IDS[..i] }
+        JobInfo {
+            id: IDS[i],
+            name: NAMES[i],
+            inputs: &IDS[..i],
+        }
     }
 
     fn boom(job: &str) -> JobError {
-        JobError::Failed { job: job.into(), source: Arc::new(io::Error::other("boom")) }
+        JobError::Failed {
+            job: job.into(),
+            source: Arc::new(io::Error::other("boom")),
+        }
     }
 
-    fn ms(t0: Instant, ms: u64) -> Instant {
-        t0 + Duration::from_millis(ms)
+    fn job(i: usize, status: JobStatus, started: Option<u64>, finished: Option<u64>) -> JobReport {
+        JobReport {
+            id: IDS[i],
+            name: NAMES[i].into(),
+            inputs: IDS[..i].to_vec(),
+            status,
+            started: started.map(t),
+            finished: finished.map(t),
+            attempts: 1,
+            error: (status != JobStatus::Done).then(|| boom(NAMES[i])),
+            in_this_run: true,
+        }
     }
 
-    fn report(t0: Instant, jobs: Vec<JobReport>) -> Report {
-        let critical_path = Vec::new();
-        Report { jobs, started: t0, wall_time: Duration::from_millis(10), critical_path }
+    fn report(jobs: Vec<JobReport>) -> Report {
+        let wall_time = Duration::from_millis(10);
+        Report {
+            jobs,
+            started: t(0),
+            wall_time,
+            critical_path: vec![],
+        }
     }
 
-    fn job(i: usize, status: JobStatus, span: (Option<u64>, Option<u64>), t0: Instant) -> JobReport {
-        let (id, inputs, name) = (IDS[i], IDS[..i].to_vec(), NAMES[i].to_string());
-        let error = (status != JobStatus::Done).then(|| boom(NAMES[i]));
-        let (started, finished) = (span.0.map(|m| ms(t0, m)), span.1.map(|m| ms(t0, m)));
-        JobReport { id, name, inputs, status, started, finished, attempts: 1, error, in_this_run: true }
-    }
-
-    /// Job 0 fails once then succeeds, job 1 fails, job 2 is skipped.
-    fn record(rec: &mut TraceRecorder, t0: Instant) {
-        let error = boom(NAMES[1]);
+    /// Job 0 fails once then succeeds, job 1 fails, job 2 is skipped; all `offset` ms late.
+    #[rustfmt::skip]
+    fn record(rec: &mut TraceRecorder, offset: u64) {
+        let (error, delay) = (boom(NAMES[1]), Duration::from_millis(2));
         let skipped = error.upstream_of(NAMES[2]);
-        let delay = Duration::from_millis(2);
+        let at = |ms| t(ms + offset);
+        let finished = |ms, i, status, error| Event::Finished { at: at(ms), job: info(i), status, error, attempts: 1 };
         let events = [
-            Event::RunStarted { at: t0, pending: 3 },
-            Event::Started { at: ms(t0, 1), job: info(0), attempt: 1 },
-            Event::Progress { at: ms(t0, 2), job: info(0), fraction: 0.5, message: "half \"way\"" },
-            Event::Retrying { at: ms(t0, 3), job: info(0), attempt: 1, error: &error, delay },
-            Event::Started { at: ms(t0, 5), job: info(0), attempt: 2 },
-            Event::Finished { at: ms(t0, 9), job: info(0), status: JobStatus::Done, error: None, attempts: 2 },
-            Event::Started { at: ms(t0, 2), job: info(1), attempt: 1 },
-            Event::Finished { at: ms(t0, 4), job: info(1), status: JobStatus::Failed, error: Some(&error), attempts: 1 },
-            Event::Finished { at: ms(t0, 4), job: info(2), status: JobStatus::UpstreamFailed, error: Some(&skipped), attempts: 0 },
+            Event::RunStarted { at: at(0), pending: 3 },
+            Event::Started { at: at(1), job: info(0), attempt: 1 },
+            Event::Progress { at: at(2), job: info(0), fraction: 0.5, message: "half \"way\"" },
+            Event::Retrying { at: at(3), job: info(0), attempt: 1, error: &error, delay },
+            Event::Started { at: at(5), job: info(0), attempt: 2 },
+            finished(9, 0, JobStatus::Done, None),
+            Event::Started { at: at(2), job: info(1), attempt: 1 },
+            finished(4, 1, JobStatus::Failed, Some(&error)),
+            finished(4, 2, JobStatus::UpstreamFailed, Some(&skipped)),
         ];
         for event in &events {
             rec.on_event(event);
         }
-        let report = report(t0, vec![
-            job(0, JobStatus::Done, (Some(1), Some(9)), t0),
-            job(1, JobStatus::Failed, (Some(2), Some(4)), t0),
-            job(2, JobStatus::UpstreamFailed, (None, Some(4)), t0),
-        ]);
-        rec.on_event(&Event::RunFinished { at: ms(t0, 10), report: &report });
+        let jobs = vec![job(0, JobStatus::Done, Some(1), Some(9)), job(1, JobStatus::Failed, Some(2), Some(4))];
+        rec.on_event(&Event::RunFinished { at: at(10), report: &report(jobs) });
     }
 
-    fn events_with(doc: &Value, ph: &str) -> Vec<Value> {
-        let all = doc["traceEvents"].as_array().expect("traceEvents is an array");
-        all.iter().filter(|e| e["ph"] == ph).cloned().collect()
+    fn parse(json: &str) -> Vec<Value> {
+        let doc: Value = serde_json::from_str(json).expect("valid JSON");
+        assert_eq!(doc["displayTimeUnit"], "ms");
+        doc["traceEvents"]
+            .as_array()
+            .expect("an array of events")
+            .clone()
+    }
+
+    /// The events of phase `ph` as `[name, ts, dur, tid, args]`.
+    fn with_ph(events: &[Value], ph: &str) -> Vec<Value> {
+        let events = events.iter().filter(|e| e["ph"] == ph && e["pid"] == 1);
+        events
+            .map(|e| json!([e["name"], e["ts"], e["dur"], e["tid"], e["args"]]))
+            .collect()
     }
 
     #[test]
     fn one_complete_event_per_attempt_with_times_in_microseconds() {
         let mut rec = TraceRecorder::new();
-        record(&mut rec, Instant::now());
-        let doc: Value = serde_json::from_str(&rec.to_json()).expect("valid JSON");
-        assert_eq!(doc["displayTimeUnit"], "ms");
-        let bars = events_with(&doc, "X");
-        let spans: Vec<_> = bars.iter().map(|e| (e["name"].clone(), e["ts"].clone(), e["dur"].clone())).collect();
-        assert_eq!(spans, vec![
-            (json!(NAMES[0]), json!(1000), json!(2000)),
-            (json!(NAMES[1]), json!(2000), json!(2000)),
-            (json!(NAMES[0]), json!(5000), json!(4000)),
-        ]);
-        assert_eq!(bars[0]["args"]["status"], "failed");
-        assert_eq!(bars[0]["args"]["error"], "job 'clean' failed: boom");
-        assert_eq!((bars[2]["args"]["attempt"].clone(), bars[2]["args"]["status"].clone()), (json!(2), json!("done")));
-        assert!(bars.iter().all(|e| e["pid"] == 1 && e["cat"] == "job"));
-        assert_eq!(bars[1]["tid"], 2);
+        record(&mut rec, 0);
+        let error = "job 'clean' failed: boom";
+        let failed = json!({ "status": "failed", "attempt": 1, "error": error });
+        let retry = json!({ "status": "failed", "attempt": 1, "error": error, "retry_in_ms": 2.0 });
+        let done = json!({ "status": "done", "attempt": 2 });
+        let expected = [
+            json!([NAMES[0], 1000, 2000, 1, retry]),
+            json!([NAMES[0], 5000, 4000, 1, done]),
+            json!([NAMES[1], 2000, 2000, 2, failed]),
+        ];
+        assert_eq!(with_ph(&parse(&rec.to_json()), "X"), expected);
     }
 
     #[test]
     fn lanes_are_named_after_jobs_and_progress_is_an_instant() {
         let mut rec = TraceRecorder::new();
-        record(&mut rec, Instant::now());
-        let doc: Value = serde_json::from_str(&rec.to_json()).expect("valid JSON");
-        let names: Vec<_> = events_with(&doc, "M").into_iter()
-            .filter(|e| e["name"] == "thread_name")
-            .map(|e| (e["tid"].clone(), e["args"]["name"].clone()))
+        record(&mut rec, 0);
+        let events = parse(&rec.to_json());
+        let lanes = events.iter().filter(|e| e["name"] == "thread_name");
+        let lanes: Vec<_> = lanes
+            .map(|e| json!([e["tid"], e["args"]["name"]]))
             .collect();
-        assert_eq!(names, vec![(json!(1), json!(NAMES[0])), (json!(2), json!(NAMES[1])), (json!(3), json!(NAMES[2]))]);
-        let instants = events_with(&doc, "i");
-        assert_eq!(instants[0]["name"], "half \"way\"");
-        assert_eq!((instants[0]["ts"].clone(), instants[0]["s"].clone()), (json!(2000), json!("t")));
-        assert_eq!(instants[1]["args"]["status"], "upstream-failed");
+        assert_eq!(
+            lanes,
+            [
+                json!([1, NAMES[0]]),
+                json!([2, NAMES[1]]),
+                json!([3, NAMES[2]])
+            ]
+        );
+        let progress = json!({ "fraction": 0.5, "message": "half \"way\"" });
+        let skipped = json!({ "status": "upstream-failed", "error": boom(NAMES[1]).upstream_of(NAMES[2]).to_string() });
+        let expected = [
+            json!(["half \"way\"", 2000, null, 1, progress]),
+            json!([NAMES[2], 4000, null, 3, skipped]),
+        ];
+        assert_eq!(with_ph(&events, "i"), expected);
     }
 
     #[test]
     fn a_new_run_starts_a_new_trace() {
-        let mut rec = TraceRecorder::new();
-        let t0 = Instant::now();
-        record(&mut rec, t0);
-        record(&mut rec, t0 + Duration::from_secs(1));
-        let doc: Value = serde_json::from_str(&rec.to_json()).expect("valid JSON");
-        assert_eq!(events_with(&doc, "X").len(), 3);
+        let (mut once, mut twice) = (TraceRecorder::new(), TraceRecorder::new());
+        record(&mut once, 0);
+        record(&mut twice, 0);
+        record(&mut twice, 1000);
+        assert_eq!(twice.to_json(), once.to_json());
     }
 
     #[test]
     fn report_trace_has_one_bar_per_started_job() {
-        let t0 = Instant::now();
         let mut jobs = vec![
-            job(0, JobStatus::Done, (Some(1), Some(9)), t0),
-            job(1, JobStatus::Running, (Some(2), None), t0),
-            job(2, JobStatus::Pending, (None, None), t0),
+            job(0, JobStatus::Done, Some(1), Some(9)),
+            job(1, JobStatus::Running, Some(2), None),
+            job(2, JobStatus::Pending, None, None),
         ];
-        jobs[0].attempts = 2;
-        let doc: Value = serde_json::from_str(&chrome_trace_json(&report(t0, jobs))).expect("valid JSON");
-        let bars = events_with(&doc, "X");
-        assert_eq!(bars.len(), 2);
-        assert_eq!((bars[0]["ts"].clone(), bars[0]["dur"].clone()), (json!(1000), json!(8000)));
-        assert_eq!(bars[0]["args"]["attempts"], 2);
-        assert_eq!(bars[1]["dur"], 8000, "unfinished job runs to the end of the run");
-        assert_eq!(events_with(&doc, "M").len(), 1 + 2 * 2);
+        (jobs[0].attempts, jobs[1].error) = (2, None);
+        let events = parse(&chrome_trace_json(&report(jobs)));
+        let done = json!({ "status": "done", "attempts": 2 });
+        let running = json!({ "status": "running", "attempts": 1 });
+        let expected = [
+            json!([NAMES[0], 1000, 8000, 1, done]),
+            json!([NAMES[1], 2000, 8000, 2, running]),
+        ];
+        assert_eq!(
+            with_ph(&events, "X"),
+            expected,
+            "an unfinished job runs to the end of the run"
+        );
+        assert_eq!(
+            with_ph(&events, "M").len(),
+            1 + 2 * 2,
+            "process name, two named lanes"
+        );
     }
 
     #[test]
     fn to_file_overwrites_and_survives_an_unwritable_path() {
         let path = std::env::temp_dir().join(format!("taskloop-trace-{}.json", std::process::id()));
-        std::fs::write(&path, "old contents that are longer than nothing").expect("temp file");
+        std::fs::write(&path, "old contents, longer than nothing").expect("temp file");
         let mut rec = TraceRecorder::to_file(&path);
-        record(&mut rec, Instant::now());
+        record(&mut rec, 0);
         let text = std::fs::read_to_string(&path).expect("trace written");
         let _ = std::fs::remove_file(&path);
         assert_eq!(text, rec.to_json());
         let mut bad = TraceRecorder::to_file("/nonexistent-dir/taskloop/trace.json");
-        record(&mut bad, Instant::now());
-        record(&mut bad, Instant::now());
+        record(&mut bad, 0);
+        record(&mut bad, 0);
         assert!(bad.sink.as_ref().is_some_and(|s| s.reported));
     }
 }

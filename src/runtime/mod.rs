@@ -187,3 +187,12 @@ where
         }
     })
 }
+
+/// Runs `f` on the current runtime's blocking pool without waiting for it, or on a new
+/// thread outside any runtime (say, from a destructor while a runtime is dropped).
+pub(crate) fn spawn_blocking_detached(f: impl FnOnce() + Send + 'static) {
+    match context::current() {
+        Some(core) => drop(core.blocking.submit(core.clone(), f)),
+        None => drop(std::thread::spawn(f)),
+    }
+}

@@ -46,11 +46,15 @@ pub(crate) enum Direction {
     Write,
 }
 
-/// Readiness and waiting task of each direction of one source.
+/// Readiness and waiting tasks of each direction of one source.
+///
+/// Usually one task waits per direction, but a shared listener may have several tasks
+/// in `accept`: every waiter is woken on readiness and each tries again (the losers
+/// see `WouldBlock` and wait anew).
 #[derive(Default)]
 pub(crate) struct IoState {
     ready: [Cell<bool>; 2],
-    waiters: [Cell<Option<Waker>>; 2],
+    waiters: [RefCell<Vec<Waker>>; 2],
 }
 
 impl fmt::Debug for IoState {
@@ -65,7 +69,14 @@ impl fmt::Debug for IoState {
 impl IoState {
     fn set_ready(&self, dir: Direction, woken: &mut Vec<Waker>) {
         self.ready[dir as usize].set(true);
-        woken.extend(self.waiters[dir as usize].take());
+        woken.append(&mut self.waiters[dir as usize].borrow_mut());
+    }
+
+    fn add_waiter(&self, dir: Direction, waker: &Waker) {
+        let mut waiters = self.waiters[dir as usize].borrow_mut();
+        if !waiters.iter().any(|w| w.will_wake(waker)) {
+            waiters.push(waker.clone());
+        }
     }
 }
 
@@ -191,7 +202,7 @@ impl<S: Source> Async<S> {
         let d = dir as usize;
         loop {
             if !state.ready[d].get() {
-                state.waiters[d].set(Some(cx.waker().clone()));
+                state.add_waiter(dir, cx.waker());
                 return Poll::Pending;
             }
             match op(&self.source.borrow()) {

@@ -80,8 +80,13 @@ impl Shared {
     }
 
     /// Called by the loop right after `Poll::poll` returns, before draining the queues.
+    ///
+    /// A read-modify-write, not a plain store: if a producer's `swap(true)` came first,
+    /// this swap reads it and acquires everything the producer published before it, so
+    /// the drain that follows sees the work whatever queue carried it; if it came after,
+    /// the producer reads `false` and wakes `Poll` again.
     pub(crate) fn clear_notified(&self) {
-        self.notified.store(false, Ordering::Release);
+        self.notified.swap(false, Ordering::AcqRel);
     }
 }
 

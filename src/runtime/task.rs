@@ -51,8 +51,10 @@ impl Header {
     }
 
     /// Called by the executor just before polling: wakes from now on queue it again.
+    /// A swap, for the reason given at `Shared::clear_notified`: a waker's earlier
+    /// `swap(true)` is then read here, so the poll sees what that waker published.
     pub(crate) fn start_poll(&self) {
-        self.scheduled.store(false, Ordering::Release);
+        self.scheduled.swap(false, Ordering::AcqRel);
     }
 
     /// Called when the task is gone: every later wake is a no-op.

@@ -80,11 +80,9 @@ pub fn drop_flag() -> (DropFlag, Dropped) {
 }
 
 /// A future that never completes and sets a drop flag when it is dropped.
-pub fn pending_until_dropped(flag: DropFlag) -> impl Future<Output = ()> {
-    async move {
-        let _flag = flag;
-        std::future::pending::<()>().await
-    }
+pub async fn pending_until_dropped(flag: DropFlag) {
+    let _flag = flag;
+    std::future::pending::<()>().await
 }
 
 /// Deterministic bytes that differ for every `seed`, so a misrouted or corrupted echo

@@ -1,0 +1,371 @@
+//! Benchmarks of taskloop's `flow` layer: bookkeeping per job, scheduling quality, memory
+//! per pending job. Prints one markdown table per section, with a short reading.
+//!
+//! `cargo run --release --bin flow [-- SECTION...]` — sections are `bookkeeping`,
+//! `scheduling` and `memory`; with arguments, only the sections whose name contains one
+//! of them run.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+use taskloop_benches::flow_workloads::{bookkeeping, memory, ms, ns_per, scheduling};
+use taskloop_benches::flow_workloads::{median_of, repeat_runs};
+use taskloop_benches::{new_smol, new_taskloop, new_tokio, print_table, WARMUP_RUNS};
+
+// ---------------------------------------------------------------------------------------------
+// Counting allocator (section 3)
+// ---------------------------------------------------------------------------------------------
+
+static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
+static LIVE_BLOCKS: AtomicUsize = AtomicUsize::new(0);
+
+/// `System`, counting the bytes and blocks currently allocated (as requested, so malloc's
+/// own per-block overhead is not included). Two relaxed atomic adds per call: a few ns
+/// added to every allocation of every section, the same for every runtime.
+struct Counting;
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged and only
+// updates two counters; `System` upholds the `GlobalAlloc` contract.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            LIVE_BYTES.fetch_add(layout.size(), Relaxed);
+            LIVE_BLOCKS.fetch_add(1, Relaxed);
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            LIVE_BYTES.fetch_add(layout.size(), Relaxed);
+            LIVE_BLOCKS.fetch_add(1, Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE_BYTES.fetch_sub(layout.size(), Relaxed);
+        LIVE_BLOCKS.fetch_sub(1, Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            LIVE_BYTES.fetch_add(new_size, Relaxed);
+            LIVE_BYTES.fetch_sub(layout.size(), Relaxed);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn live() -> memory::Live {
+    memory::Live {
+        bytes: LIVE_BYTES.load(Relaxed),
+        blocks: LIVE_BLOCKS.load(Relaxed),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// Runs `f` on a fresh thread (taskloop's and smol's runtimes are `!Send`, so `f` builds
+/// its own); a panic comes back as its message.
+fn on_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
+    std::thread::spawn(f).join().map_err(|p| {
+        p.downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "<non-string panic payload>".to_string())
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Section 1: bookkeeping per job
+// ---------------------------------------------------------------------------------------------
+
+/// Measured runs per implementation in section 1 (one run is a few ms, so take many).
+const BOOKKEEPING_RUNS: usize = 15;
+
+type Variant = (&'static str, fn() -> bookkeeping::Split);
+
+const VARIANTS: &[Variant] = &[
+    ("taskloop Flow, job_local, run_async", || {
+        let rt = new_taskloop();
+        runs(|| bookkeeping::flow_run_async(&rt))
+    }),
+    ("taskloop Flow, job_local, Flow::run", || {
+        runs(bookkeeping::flow_run)
+    }),
+    ("taskloop spawn + Shared", || {
+        let rt = new_taskloop();
+        runs(|| bookkeeping::taskloop_tasks(&rt))
+    }),
+    ("tokio current_thread spawn + Shared", || {
+        let rt = new_tokio();
+        runs(|| bookkeeping::tokio(&rt))
+    }),
+    ("smol LocalExecutor spawn + Shared", || {
+        let ex = new_smol();
+        runs(|| bookkeeping::smol(&ex))
+    }),
+];
+
+/// The median of each phase and of the total, over the measured runs; checks every run's
+/// checksum.
+fn runs(mut run: impl FnMut() -> bookkeeping::Split) -> bookkeeping::Split {
+    let expected = bookkeeping::expected_checksum();
+    let splits = repeat_runs(WARMUP_RUNS, BOOKKEEPING_RUNS, || {
+        let s = run();
+        assert_eq!(s.checksum, expected, "wrong result: the graph did not run right");
+        s
+    });
+    let med = |f: fn(&bookkeeping::Split) -> Duration| median_of(splits.iter().map(f));
+    let total = med(bookkeeping::Split::total);
+    let (declare, run, teardown) = (med(|s| s.declare), med(|s| s.run), med(|s| s.teardown));
+    // Report the phases' medians; scale them so they add up to the median total.
+    let scale = total.as_secs_f64() / (declare + run + teardown).as_secs_f64();
+    bookkeeping::Split {
+        declare: declare.mul_f64(scale),
+        run: run.mul_f64(scale),
+        teardown: teardown.mul_f64(scale),
+        checksum: expected,
+    }
+}
+
+fn section_bookkeeping() -> bool {
+    let n = bookkeeping::JOBS;
+    println!("## 1. Bookkeeping per job\n");
+    println!(
+        "{n} no-op jobs in {} layers of {}; each job after the first layer has 2 inputs from \
+         the previous layer (i and (i+{})%{}). Median of {BOOKKEEPING_RUNS} runs after \
+         {WARMUP_RUNS} warm-up, ns per job.\n",
+        bookkeeping::LAYERS,
+        bookkeeping::WIDTH,
+        bookkeeping::SECOND_INPUT,
+        bookkeeping::WIDTH,
+    );
+    let results: Vec<(&str, Result<bookkeeping::Split, String>)> = VARIANTS
+        .iter()
+        .map(|&(name, f)| {
+            eprintln!("  bookkeeping: {name}");
+            (name, on_thread(f))
+        })
+        .collect();
+    let tokio_total = results
+        .iter()
+        .find(|(name, _)| name.starts_with("tokio"))
+        .and_then(|(_, r)| r.as_ref().ok())
+        .map(|s| s.total());
+    let ns = |d: Duration| format!("{:.0}", ns_per(d, n));
+    let mut rows = Vec::new();
+    for (name, result) in &results {
+        rows.push(match result {
+            Ok(s) => vec![
+                name.to_string(),
+                ns(s.declare),
+                ns(s.run),
+                ns(s.teardown),
+                ns(s.total()),
+                tokio_total.map_or("n/a".into(), |t| {
+                    format!("{:.2}x", s.total().as_secs_f64() / t.as_secs_f64())
+                }),
+            ],
+            Err(why) => vec![name.to_string(), format!("FAILED: {why}")],
+        });
+    }
+    print_table(
+        &[
+            "implementation",
+            "declare ns/job",
+            "run ns/job",
+            "teardown ns/job",
+            "total ns/job",
+            "total vs tokio",
+        ],
+        &rows,
+    );
+    println!(
+        "\ndeclare = building the graph (declaring jobs / spawning tasks); run = running it \
+         and reading the last layer's values (for a flow this includes building the \
+         `Report`, one line per job); teardown = dropping what is left (a flow keeps every \
+         job's node and result until it is dropped; `Flow::run` also shuts down the \
+         runtime it built). `Flow::run` builds its own runtime inside the run: that row \
+         includes starting and joining 4 blocking worker threads, unlike the others, whose \
+         runtime is built before timing.\n"
+    );
+    results.iter().all(|(_, r)| r.is_ok())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Section 2: scheduling quality
+// ---------------------------------------------------------------------------------------------
+
+const SCHEDULING_RUNS: usize = 3;
+
+fn section_scheduling() -> bool {
+    use scheduling::WORKERS;
+    let g = scheduling::random_graph();
+    let (work, cp, lb) = (g.total_work(), g.critical_path(), g.lower_bound(WORKERS));
+    let edges: usize = g.inputs.iter().map(Vec::len).sum();
+    println!("## 2. Scheduling quality\n");
+    println!(
+        "{} blocking jobs ({} layers of {}, {edges} edges, 1-3 inputs each from earlier \
+         layers, fixed seed), each sleeping {}-{} ms; flow with {WORKERS} blocking workers. \
+         Total work {}, critical path {}, lower bound max(critical path, work / {WORKERS}) \
+         = {}.\n",
+        g.len(),
+        scheduling::LAYERS,
+        scheduling::PER_LAYER,
+        scheduling::MIN_SLEEP_US / 1000,
+        scheduling::MAX_SLEEP_US / 1000,
+        ms(work),
+        ms(cp),
+        ms(lb),
+    );
+    let ratio = |d: Duration| format!("{:.3}", d.as_secs_f64() / lb.as_secs_f64());
+    let mut rows = Vec::new();
+    let mut ok = true;
+    for run in 1..=SCHEDULING_RUNS {
+        eprintln!("  scheduling: run {run}");
+        let g2 = g.clone();
+        match on_thread(move || scheduling::run_flow(&g2)) {
+            Ok(m) => rows.push(vec![
+                format!("measured run {run} (Flow::run)"),
+                ms(m.makespan),
+                ratio(m.makespan),
+                ms(m.idle(WORKERS)),
+                format!("{:.0} µs", m.overrun_per_job(&g).as_secs_f64() * 1e6),
+                ms(m.outside),
+            ]),
+            Err(why) => {
+                ok = false;
+                rows.push(vec![format!("measured run {run}"), format!("FAILED: {why}")]);
+            }
+        }
+    }
+    let sims: [(&str, Vec<u64>); 3] = [
+        ("flow's rule: longest chain in jobs, then FIFO", g.chain_in_jobs()),
+        ("FIFO (first ready, first started)", vec![0; g.len()]),
+        ("longest remaining path by duration", g.chain_in_micros()),
+    ];
+    for (name, priority) in &sims {
+        let m = scheduling::simulate(&g, WORKERS, priority);
+        let idle = (m * WORKERS as u32).saturating_sub(work);
+        rows.push(vec![
+            format!("simulated greedy, {name}"),
+            ms(m),
+            ratio(m),
+            ms(idle),
+            "0 µs".into(),
+            "-".into(),
+        ]);
+    }
+    print_table(
+        &[
+            "schedule",
+            "makespan",
+            "makespan / lower bound",
+            "idle worker time",
+            "slot overrun per job",
+            "Flow::run call",
+        ],
+        &rows,
+    );
+    println!(
+        "\nmakespan = `Report::wall_time` (scheduler start to end of the last job). idle \
+         worker time = {WORKERS} x makespan - time jobs held a worker slot. slot overrun per \
+         job = mean (finished - started - declared sleep): handing the job to the pool, \
+         `thread::sleep` overshoot, and reporting completion back to the loop. The \
+         simulated rows schedule the same graph with zero overhead: their ratio is the \
+         graph's inherent slack under greedy scheduling; the gap between them and the \
+         measured rows is the flow's (and the OS's) overhead. `Flow::run call` adds \
+         building the flow's runtime.\n"
+    );
+    ok
+}
+
+// ---------------------------------------------------------------------------------------------
+// Section 3: memory per pending job
+// ---------------------------------------------------------------------------------------------
+
+/// Measures both kinds; run first, before any runtime thread exists, and on this thread:
+/// the counters see the whole process.
+fn measure_memory() -> Vec<(&'static str, memory::PerJob)> {
+    [
+        ("job_local (no-op body)", memory::Kind::Local),
+        ("job / job_after (no-op blocking body)", memory::Kind::Blocking),
+    ]
+    .into_iter()
+    .map(|(name, kind)| {
+        eprintln!("  memory: {name}");
+        (name, memory::measure(kind, live))
+    })
+    .collect()
+}
+
+fn print_memory(results: &[(&str, memory::PerJob)]) {
+    let n = memory::JOBS;
+    println!("## 3. Memory per pending job\n");
+    println!(
+        "{n} jobs declared on an empty flow, not run; every second job has the previous \
+         job as its one input. Live heap bytes requested from the allocator (counting \
+         global allocator; malloc's own per-block overhead not included), after - before, \
+         divided by {n}. (Measured first, before any other section started threads.)\n"
+    );
+    let rows: Vec<Vec<String>> = results
+        .iter()
+        .map(|(name, m)| {
+            vec![
+                name.to_string(),
+                format!("{:.1}", m.bytes),
+                format!("{:.2}", m.blocks),
+                format!("{} B", m.left_after_drop),
+            ]
+        })
+        .collect();
+    print_table(
+        &[
+            "kind",
+            "live bytes per job",
+            "heap blocks per job",
+            "left after dropping the flow",
+        ],
+        &rows,
+    );
+    println!(
+        "\nHandles were dropped as the loop went; a program keeping every `Job<T>` handle \
+         adds {} bytes per job for them (plus its Vec). The count includes the slack of the \
+         flow's growable node vector (its capacity is rounded up to a power of two).\n",
+        std::mem::size_of::<taskloop::flow::Job<u64>>()
+    );
+}
+
+fn main() {
+    let filters: Vec<String> = std::env::args().skip(1).collect();
+    let wanted = |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()));
+    let begun = Instant::now();
+    eprintln!("taskloop flow benchmarks");
+    // Memory first: no runtime or pool thread of ours exists yet to allocate meanwhile.
+    let memory = wanted("memory").then(measure_memory);
+    println!("# taskloop flow benchmarks\n");
+    let mut ok = true;
+    if wanted("bookkeeping") {
+        ok &= section_bookkeeping();
+    }
+    if wanted("scheduling") {
+        ok &= section_scheduling();
+    }
+    if let Some(results) = &memory {
+        print_memory(results);
+    }
+    eprintln!("done in {:.1} s", begun.elapsed().as_secs_f64());
+    std::process::exit(if ok { 0 } else { 1 });
+}

@@ -1,0 +1,289 @@
+//! [`Context`]: a connection to an AutoML server, the entry point of the client.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::error::AutomlError;
+use super::http::{Request, Transport};
+use crate::flow::Backoff;
+
+/// How a remote job polls its task: the first wait, growing by `factor` up to `max`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PollInterval {
+    /// Wait before the first poll.
+    pub initial: Duration,
+    /// Growth of the wait after each poll.
+    pub factor: f64,
+    /// Longest wait between polls.
+    pub max: Duration,
+}
+
+impl Default for PollInterval {
+    /// 50 ms, growing by half each poll, at most 2 s.
+    fn default() -> Self {
+        PollInterval {
+            initial: Duration::from_millis(50),
+            factor: 1.5,
+            max: Duration::from_secs(2),
+        }
+    }
+}
+
+/// The server's answer to `GET /v2/worker/status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerStatus {
+    /// Worker threads.
+    pub workers: u64,
+    /// Tasks running.
+    pub running: u64,
+    /// Tasks waiting.
+    pub pending: u64,
+}
+
+/// A connection to an AutoML server: base URL, credentials, retry and poll settings.
+/// Cheap to clone and `Send + Sync`. Its `Debug` output never shows the password.
+///
+/// Declaring jobs ([`upload`](Context::upload), [`train`](Context::train),
+/// [`predict`](Context::predict)) returns typed [`Job`](crate::flow::Job) handles at
+/// once; the work happens when the flow runs.
+#[derive(Clone)]
+pub struct Context {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) transport: Arc<Transport>,
+    pub(crate) user: String,
+    pub(crate) poll: PollInterval,
+    key_prefix: String,
+    next_key: AtomicU64,
+}
+
+/// Configures a [`Context`].
+#[derive(Clone)]
+pub struct ContextBuilder {
+    url: String,
+    user: String,
+    password: String,
+    poll: PollInterval,
+    attempts: u32,
+    backoff: Backoff,
+    request_timeout: Duration,
+}
+
+impl fmt::Debug for ContextBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ContextBuilder")
+            .field("url", &self.url)
+            .field("user", &self.user)
+            .field("password", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+impl ContextBuilder {
+    /// How remote jobs poll their tasks.
+    pub fn poll_interval(mut self, poll: PollInterval) -> Self {
+        self.poll = poll;
+        self
+    }
+
+    /// How many times one request is tried on transient faults (default 8).
+    pub fn attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts.max(1);
+        self
+    }
+
+    /// The back-off between tries of one request (default: 50 ms doubling to 2 s, jitter).
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// The longest one HTTP exchange may take (default 60 s).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Connects: checks `GET /v2/worker/status` once (retrying only overload answers).
+    ///
+    /// # Errors
+    /// [`AutomlError::Unreachable`] if nothing answers, [`AutomlError::Unauthorized`] if
+    /// the credentials are refused, [`AutomlError::Protocol`] if the answer is not the
+    /// API's.
+    pub fn connect(self) -> Result<Context, AutomlError> {
+        let ctx = self.build();
+        ctx.worker_status()?;
+        Ok(ctx)
+    }
+
+    /// The context, without checking the server.
+    pub fn build(self) -> Context {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(self.request_timeout))
+            .timeout_connect(Some(Duration::from_secs(5)))
+            .max_idle_connections_per_host(64)
+            .build()
+            .into();
+        let transport = Transport {
+            base: self.url.trim_end_matches('/').to_string(),
+            authorization: basic_auth(&self.user, &self.password),
+            agent,
+            attempts: self.attempts,
+            backoff: self.backoff,
+        };
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        Context {
+            inner: Arc::new(Inner {
+                transport: Arc::new(transport),
+                user: self.user,
+                poll: self.poll,
+                key_prefix: format!("tl-{:x}-{:x}", std::process::id(), nanos),
+                next_key: AtomicU64::new(0),
+            }),
+        }
+    }
+}
+
+impl Context {
+    /// Connects to the server at `url` (`http://host:port`) with HTTP Basic credentials.
+    ///
+    /// # Errors
+    /// As [`ContextBuilder::connect`].
+    pub fn connect(url: &str, user: &str, password: &str) -> Result<Context, AutomlError> {
+        Context::builder(url, user, password).connect()
+    }
+
+    /// A [`ContextBuilder`] with the default settings.
+    pub fn builder(url: &str, user: &str, password: &str) -> ContextBuilder {
+        ContextBuilder {
+            url: url.to_string(),
+            user: user.to_string(),
+            password: password.to_string(),
+            poll: PollInterval::default(),
+            attempts: 8,
+            backoff: Backoff {
+                initial: Duration::from_millis(50),
+                factor: 2.0,
+                max: Duration::from_secs(2),
+                jitter: true,
+            },
+            request_timeout: Duration::from_secs(60),
+        }
+    }
+
+    /// The server's base URL.
+    pub fn url(&self) -> &str {
+        &self.inner.transport.base
+    }
+
+    /// Asks the server how busy it is (blocking; for use outside a flow).
+    ///
+    /// # Errors
+    /// As [`ContextBuilder::connect`].
+    pub fn worker_status(&self) -> Result<WorkerStatus, AutomlError> {
+        let v = self
+            .inner
+            .transport
+            .call_sync(&Request::get("/v2/worker/status"))?;
+        let n = |field: &str| v[field].as_u64();
+        match (
+            v["status"].as_str(),
+            n("workers"),
+            n("running"),
+            n("pending"),
+        ) {
+            (Some(_), Some(workers), Some(running), Some(pending)) => Ok(WorkerStatus {
+                workers,
+                running,
+                pending,
+            }),
+            _ => Err(AutomlError::protocol(format!(
+                "GET /v2/worker/status answered {v}, not a worker status"
+            ))),
+        }
+    }
+
+    /// A fresh idempotency key: one per submitted task, reused by that submit's retries.
+    pub(crate) fn new_key(&self) -> String {
+        let n = self.inner.next_key.fetch_add(1, Ordering::Relaxed);
+        format!("{}-{n}", self.inner.key_prefix)
+    }
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("url", &self.inner.transport.base)
+            .field("user", &self.inner.user)
+            .field("password", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+/// The `Authorization` header value for HTTP Basic.
+fn basic_auth(user: &str, password: &str) -> String {
+    format!("Basic {}", base64(format!("{user}:{password}").as_bytes()))
+}
+
+/// Standard base64 with padding (RFC 4648).
+fn base64(bytes: &[u8]) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(TABLE[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc_4648_vectors() {
+        let cases = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ];
+        for (plain, encoded) in cases {
+            assert_eq!(base64(plain.as_bytes()), encoded);
+        }
+        assert_eq!(
+            basic_auth("Aladdin", "open sesame"),
+            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_the_password() {
+        let ctx = Context::builder("http://127.0.0.1:1", "ann", "hunter2-secret").build();
+        let text = format!(
+            "{ctx:?} {:?}",
+            Context::builder("http://x", "ann", "hunter2-secret")
+        );
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("ann"));
+    }
+}

@@ -1,0 +1,125 @@
+//! The AutoML client's error type.
+
+use std::fmt;
+use std::io;
+
+/// Why an AutoML call or job failed. Messages quote the server's own `error` text where
+/// there is one, and never contain credentials.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum AutomlError {
+    /// The server could not be reached (after retries): connection refused or reset,
+    /// name not found, timed out.
+    Unreachable {
+        /// The server's base URL.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The server refused the credentials (`401`).
+    Unauthorized {
+        /// The server's message.
+        message: String,
+    },
+    /// The server rejected the request (a `4xx` other than `401`, or a `5xx` that
+    /// persisted through every retry).
+    Rejected {
+        /// The HTTP status.
+        status: u16,
+        /// The server's message.
+        message: String,
+    },
+    /// The server's answer did not follow the API contract.
+    Protocol {
+        /// What was wrong with it.
+        message: String,
+    },
+    /// A remote task ended as `fail` or `invalid`, or `done` without a result.
+    TaskFailed {
+        /// The task id.
+        task: String,
+        /// Its final status.
+        status: String,
+        /// The server's `progress_message`.
+        message: String,
+    },
+    /// Reading a CSV source or writing a download failed.
+    Io(io::Error),
+}
+
+impl AutomlError {
+    pub(crate) fn protocol(message: impl Into<String>) -> AutomlError {
+        AutomlError::Protocol {
+            message: message.into(),
+        }
+    }
+
+    /// Whether retrying the same request later could succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            AutomlError::Unreachable { .. } => true,
+            AutomlError::Rejected { status, .. } => *status == 429 || *status >= 500,
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for AutomlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AutomlError::Unreachable { url, message } => {
+                write!(f, "cannot reach the AutoML server at {url}: {message}")
+            }
+            AutomlError::Unauthorized { message } => {
+                write!(f, "the AutoML server refused the credentials: {message}")
+            }
+            AutomlError::Rejected { status, message } => {
+                write!(f, "the AutoML server answered {status}: {message}")
+            }
+            AutomlError::Protocol { message } => {
+                write!(f, "unexpected answer from the AutoML server: {message}")
+            }
+            AutomlError::TaskFailed {
+                task,
+                status,
+                message,
+            } => write!(f, "remote task {task} ended as '{status}': {message}"),
+            AutomlError::Io(e) => write!(f, "I/O error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for AutomlError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            AutomlError::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<io::Error> for AutomlError {
+    fn from(e: io::Error) -> Self {
+        AutomlError::Io(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_stays_small() {
+        assert!(std::mem::size_of::<AutomlError>() <= 80);
+    }
+
+    #[test]
+    fn transient_means_retryable() {
+        let e = |status| AutomlError::Rejected {
+            status,
+            message: String::new(),
+        };
+        assert!(e(503).is_transient() && e(429).is_transient());
+        assert!(!e(400).is_transient() && !e(404).is_transient());
+    }
+}

@@ -1,0 +1,226 @@
+//! The client's HTTP layer: blocking `ureq` calls run on the worker pool; the waits
+//! between retries are loop timers, so a waiting request holds no thread.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::error::AutomlError;
+use super::source::CsvSource;
+use crate::flow::Backoff;
+
+/// How requests are retried and how long each may take.
+#[derive(Debug, Clone)]
+pub(crate) struct Transport {
+    pub(crate) base: String,
+    pub(crate) authorization: String,
+    pub(crate) agent: ureq::Agent,
+    pub(crate) attempts: u32,
+    pub(crate) backoff: Backoff,
+}
+
+/// A request body.
+#[derive(Debug, Clone)]
+pub(crate) enum Payload {
+    Empty,
+    Json(Arc<Vec<u8>>),
+    Csv(CsvSource),
+}
+
+/// One API request.
+#[derive(Debug, Clone)]
+pub(crate) struct Request {
+    pub(crate) method: &'static str,
+    pub(crate) path: String,
+    pub(crate) payload: Payload,
+    pub(crate) idempotency_key: Option<String>,
+}
+
+impl Request {
+    pub(crate) fn get(path: impl Into<String>) -> Request {
+        Request {
+            method: "GET",
+            path: path.into(),
+            payload: Payload::Empty,
+            idempotency_key: None,
+        }
+    }
+
+    pub(crate) fn put(path: impl Into<String>) -> Request {
+        Request {
+            method: "PUT",
+            ..Request::get(path)
+        }
+    }
+
+    pub(crate) fn post_json(path: impl Into<String>, body: &Value, key: String) -> Request {
+        Request {
+            method: "POST",
+            path: path.into(),
+            payload: Payload::Json(Arc::new(body.to_string().into_bytes())),
+            idempotency_key: Some(key),
+        }
+    }
+
+    pub(crate) fn post_csv(path: impl Into<String>, source: CsvSource, key: String) -> Request {
+        Request {
+            method: "POST",
+            path: path.into(),
+            payload: Payload::Csv(source),
+            idempotency_key: Some(key),
+        }
+    }
+
+    fn can_resend(&self) -> bool {
+        match &self.payload {
+            Payload::Csv(source) => source.can_resend(),
+            _ => true,
+        }
+    }
+}
+
+/// Largest JSON answer the client reads.
+const MAX_JSON: u64 = 64 * 1024 * 1024;
+
+impl Transport {
+    /// Sends `req` on the worker pool, retrying transient faults with back-off on loop
+    /// timers, and returns the answer's JSON.
+    pub(crate) async fn call(self: &Arc<Self>, req: Request) -> Result<Value, AutomlError> {
+        let mut attempt = 1;
+        loop {
+            let this = self.clone();
+            let sent = req.clone();
+            let result = match crate::spawn_blocking(move || this.call_blocking(&sent)).await {
+                Ok(result) => result,
+                Err(e) => Err(AutomlError::protocol(format!(
+                    "the HTTP call did not complete: {e}"
+                ))),
+            };
+            match result {
+                Err(e) if e.is_transient() && attempt < self.attempts && req.can_resend() => {
+                    crate::sleep(self.backoff.delay(attempt)).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// The same as [`call`](Transport::call), on the calling thread (for synchronous
+    /// callers outside any flow: connecting, downloading).
+    pub(crate) fn call_sync(&self, req: &Request) -> Result<Value, AutomlError> {
+        let mut attempt = 1;
+        loop {
+            match self.call_blocking(req) {
+                Err(e) if e.is_transient() && attempt < self.attempts && req.can_resend() => {
+                    std::thread::sleep(self.backoff.delay(attempt));
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// One attempt, blocking.
+    pub(crate) fn call_blocking(&self, req: &Request) -> Result<Value, AutomlError> {
+        let mut response = self.send(req)?;
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_JSON)
+            .read_to_vec()
+            .map_err(|e| self.transport_error(e))?;
+        serde_json::from_slice(&body).map_err(|_| {
+            let start = String::from_utf8_lossy(&body[..body.len().min(80)]).into_owned();
+            AutomlError::protocol(format!("the answer is not JSON (it starts with {start:?})"))
+        })
+    }
+
+    /// Streams a `GET` answer into `out`; returns the number of bytes.
+    pub(crate) fn download(
+        &self,
+        path: &str,
+        out: &mut dyn std::io::Write,
+    ) -> Result<u64, AutomlError> {
+        let response = self.send(&Request::get(path))?;
+        let mut reader = response.into_body().into_reader();
+        Ok(std::io::copy(&mut reader, out)?)
+    }
+
+    /// Sends one request and turns non-2xx answers into errors quoting the server.
+    fn send(&self, req: &Request) -> Result<ureq::http::Response<ureq::Body>, AutomlError> {
+        let url = format!("{}{}", self.base, req.path);
+        let builder = ureq::http::Request::builder()
+            .method(req.method)
+            .uri(&url)
+            .header("Authorization", &self.authorization)
+            .header("Accept", "application/json");
+        let builder = match &req.idempotency_key {
+            Some(key) => builder.header("Idempotency-Key", key),
+            None => builder,
+        };
+        let result = match &req.payload {
+            Payload::Empty => self.agent.run(builder.body(()).map_err(bad_request)?),
+            Payload::Json(bytes) => {
+                let builder = builder.header("Content-Type", "application/json");
+                self.agent
+                    .run(builder.body(bytes.as_slice()).map_err(bad_request)?)
+            }
+            Payload::Csv(source) => {
+                let reader: Box<dyn Read + Send> = source.open()?;
+                let body = ureq::SendBody::from_owned_reader(reader);
+                let builder = builder.header("Content-Type", "text/csv");
+                self.agent.run(builder.body(body).map_err(bad_request)?)
+            }
+        };
+        let mut response = result.map_err(|e| self.transport_error(e))?;
+        let status = response.status().as_u16();
+        if (200..300).contains(&status) {
+            return Ok(response);
+        }
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024)
+            .read_to_string()
+            .unwrap_or_default();
+        let message = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(str::to_string))
+            .unwrap_or_else(|| format!("(no error message; body {:?})", truncate(&text, 80)));
+        Err(match status {
+            401 => AutomlError::Unauthorized { message },
+            _ => AutomlError::Rejected { status, message },
+        })
+    }
+
+    fn transport_error(&self, e: ureq::Error) -> AutomlError {
+        match e {
+            ureq::Error::Io(io) => AutomlError::Unreachable {
+                url: self.base.clone(),
+                message: io.to_string(),
+            },
+            ureq::Error::Timeout(t) => AutomlError::Unreachable {
+                url: self.base.clone(),
+                message: format!("timed out ({t})"),
+            },
+            ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => AutomlError::Unreachable {
+                url: self.base.clone(),
+                message: e.to_string(),
+            },
+            other => AutomlError::protocol(other.to_string()),
+        }
+    }
+}
+
+fn bad_request(e: ureq::http::Error) -> AutomlError {
+    AutomlError::protocol(format!("cannot build the request: {e}"))
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}

@@ -1,0 +1,293 @@
+//! Remote jobs: upload, train and predict, declared into a [`Flow`] as async jobs.
+//!
+//! Each job submits its task (with an `Idempotency-Key`, so a submit retried after a
+//! lost answer never starts a second task), then polls `GET /v2/tasks/{id}` on loop
+//! timers with a growing interval, feeding the task's progress to the flow's observers.
+//! A waiting job holds no thread; only the HTTP exchanges themselves borrow a worker.
+//! If the job is cancelled or times out while its task runs, the task is stopped with
+//! `PUT /v2/tasks/{id}/stop`.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::context::Context;
+use super::error::AutomlError;
+use super::http::Request;
+use super::source::CsvSource;
+use super::types::{
+    data_info, experiment, text, DataInfo, Experiment, ModelChoice, PredictInput, TrainInput,
+};
+use crate::automl::ml::{parse_csv, CsvLimits, Frame};
+use crate::flow::{Flow, Job};
+
+/// The predictions made by a predict job: a data set on the server.
+#[derive(Debug, Clone)]
+pub struct Predictions {
+    /// The server's data id of the predictions.
+    pub data_id: String,
+    /// The model that made them.
+    pub model_id: String,
+    ctx: Context,
+}
+
+impl Predictions {
+    /// Streams the predictions CSV into a file; returns its size in bytes.
+    ///
+    /// # Errors
+    /// If the server cannot be reached or refuses, or the file cannot be written.
+    pub fn download(&self, path: impl AsRef<Path>) -> Result<u64, AutomlError> {
+        let mut out = BufWriter::new(File::create(path)?);
+        let n = self
+            .ctx
+            .inner
+            .transport
+            .download(&self.file_path(), &mut out)?;
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        Ok(n)
+    }
+
+    /// Reads the predictions as a typed [`Frame`]: the kept columns, `prediction`, and
+    /// for classifiers one `prob_<class>` column per class.
+    ///
+    /// # Errors
+    /// If the server cannot be reached or refuses, or answers a malformed CSV.
+    pub fn frame(&self) -> Result<Frame, AutomlError> {
+        let mut bytes = Vec::new();
+        self.ctx
+            .inner
+            .transport
+            .download(&self.file_path(), &mut bytes)?;
+        parse_csv(bytes.as_slice(), &CsvLimits::default())
+            .map_err(|e| AutomlError::protocol(format!("the predictions CSV is malformed: {e}")))
+    }
+
+    fn file_path(&self) -> String {
+        format!("/v2/data/{}/file", self.data_id)
+    }
+}
+
+impl Context {
+    /// Declares an upload job: streams `source` to `POST /v2/upload` and waits for the
+    /// server to parse it.
+    pub fn upload(
+        &self,
+        flow: &mut Flow,
+        name: impl Into<String>,
+        source: CsvSource,
+    ) -> Job<DataInfo> {
+        let ctx = self.clone();
+        flow.job_async(name, (), move |()| {
+            let (ctx, source) = (ctx.clone(), source.clone());
+            async move {
+                let path = format!("/v2/upload?name={}", url_encode(source.name()));
+                let task = ctx
+                    .submit(Request::post_csv(path, source, ctx.new_key()))
+                    .await?;
+                data_info(&ctx.await_task(&task).await?)
+            }
+        })
+    }
+
+    /// Declares a train job; it starts when `input.data` is uploaded.
+    pub fn train(
+        &self,
+        flow: &mut Flow,
+        name: impl Into<String>,
+        input: TrainInput<'_>,
+    ) -> Job<Experiment> {
+        let ctx = self.clone();
+        let template = input.body("");
+        flow.job_async(name, input.data, move |data: Arc<DataInfo>| {
+            let ctx = ctx.clone();
+            let mut body = template.clone();
+            body["train_data_id"] = Value::from(data.id.as_str());
+            async move {
+                let key = ctx.new_key();
+                let task = ctx
+                    .submit(Request::post_json("/v2/tasks/train", &body, key))
+                    .await?;
+                let result = ctx.await_task(&task).await?;
+                let id = text(&result, "_id")?;
+                experiment(&ctx.get(&format!("/v2/experiments/{id}")).await?)
+            }
+        })
+    }
+
+    /// Declares a predict job; it starts when both its data and its experiment are done.
+    pub fn predict(
+        &self,
+        flow: &mut Flow,
+        name: impl Into<String>,
+        input: PredictInput<'_>,
+    ) -> Job<Predictions> {
+        let ctx = self.clone();
+        let (choice, keep, threshold) = (
+            input.model.clone(),
+            input.keep_columns.clone(),
+            input.threshold,
+        );
+        flow.job_async(name, (input.data, input.experiment), move |(data, exp)| {
+            let ctx = ctx.clone();
+            let model = choose_model(&exp, &choice);
+            let body = serde_json::json!({"data_id": data.id, "keep_columns": keep, "threshold": threshold});
+            async move {
+                let model_id = model?;
+                let mut body = body;
+                body["model_id"] = Value::from(model_id.as_str());
+                let task = ctx.submit(Request::post_json("/v2/tasks/predict", &body, ctx.new_key())).await?;
+                let data_id = text(&ctx.await_task(&task).await?, "_id")?;
+                Ok::<_, AutomlError>(Predictions { data_id, model_id, ctx })
+            }
+        })
+    }
+
+    async fn get(&self, path: &str) -> Result<Value, AutomlError> {
+        self.inner.transport.call(Request::get(path)).await
+    }
+
+    /// Submits a task; returns its id.
+    async fn submit(&self, req: Request) -> Result<String, AutomlError> {
+        text(&self.inner.transport.call(req).await?, "_id")
+    }
+
+    /// Polls task `id` until it ends; returns its `result`.
+    async fn await_task(&self, id: &str) -> Result<Value, AutomlError> {
+        let mut guard = StopOnDrop {
+            ctx: self.clone(),
+            task: id.to_string(),
+            armed: true,
+        };
+        let poll = self.inner.poll;
+        let mut wait = poll.initial;
+        loop {
+            crate::sleep(wait).await;
+            let task = self.get(&format!("/v2/tasks/{id}")).await?;
+            if let Some(outcome) = task_outcome(id, &task) {
+                guard.armed = false;
+                return outcome;
+            }
+            wait = wait.mul_f64(poll.factor.max(1.0)).min(poll.max);
+        }
+    }
+}
+
+/// Reads a task answer: `None` while it runs (after reporting its progress).
+fn task_outcome(id: &str, task: &Value) -> Option<Result<Value, AutomlError>> {
+    let Some(status) = task["status"].as_str() else {
+        return Some(Err(AutomlError::protocol(format!(
+            "task {id} has no status: {task}"
+        ))));
+    };
+    let message = task["progress_message"].as_str().unwrap_or_default();
+    let failed = |message: &str| AutomlError::TaskFailed {
+        task: id.to_string(),
+        status: status.to_string(),
+        message: message.to_string(),
+    };
+    match status {
+        "pending" | "running" => {
+            let shown = if message.is_empty() { status } else { message };
+            crate::flow::progress(task["progress"].as_f64().unwrap_or(0.0), shown);
+            None
+        }
+        "done" if task["result"].is_object() => {
+            crate::flow::progress(1.0, "done");
+            Some(Ok(task["result"].clone()))
+        }
+        "done" => Some(Err(failed("the task is done but has no result"))),
+        "fail" | "invalid" => Some(Err(failed(message))),
+        other => Some(Err(AutomlError::protocol(format!(
+            "task {id} has unknown status '{other}'"
+        )))),
+    }
+}
+
+fn choose_model(exp: &Experiment, choice: &ModelChoice) -> Result<String, AutomlError> {
+    let missing = |what: String| AutomlError::TaskFailed {
+        task: exp.id.clone(),
+        status: "done".to_string(),
+        message: what,
+    };
+    match choice {
+        ModelChoice::Best(evaluator) => {
+            exp.best_model(evaluator)
+                .map(|m| m.id.clone())
+                .ok_or_else(|| {
+                    missing(format!(
+                        "no model of experiment {} has a '{evaluator}' score",
+                        exp.id
+                    ))
+                })
+        }
+        ModelChoice::Id(id) => exp
+            .model(id)
+            .map(|m| m.id.clone())
+            .ok_or_else(|| missing(format!("experiment {} has no model {id}", exp.id))),
+    }
+}
+
+/// Stops the remote task if the job is dropped (cancelled, timed out) before it ended.
+struct StopOnDrop {
+    ctx: Context,
+    task: String,
+    armed: bool,
+}
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let transport = self.ctx.inner.transport.clone();
+        let req = Request::put(format!("/v2/tasks/{}/stop", self.task));
+        crate::runtime::spawn_blocking_detached(move || {
+            let _ = transport.call_blocking(&req);
+        });
+    }
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters pass).
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn task_states_follow_the_contract() {
+        let t = |v: Value| task_outcome("t1", &v);
+        assert!(t(serde_json::json!({"status": "running", "progress": 0.5})).is_none());
+        assert!(
+            t(serde_json::json!({"status": "done", "result": {"_id": "d"}}))
+                .unwrap()
+                .is_ok()
+        );
+        let err = t(serde_json::json!({"status": "done", "result": null}))
+            .unwrap()
+            .unwrap_err();
+        assert!(matches!(err, AutomlError::TaskFailed { .. }));
+        let err = t(serde_json::json!({"status": "invalid", "progress_message": "no column y"}))
+            .unwrap()
+            .unwrap_err();
+        assert!(err.to_string().contains("no column y"));
+        assert!(t(serde_json::json!({"status": "weird"})).unwrap().is_err());
+    }
+
+    #[test]
+    fn names_are_percent_encoded() {
+        assert_eq!(url_encode("train data/1.csv"), "train%20data%2F1.csv");
+    }
+}

@@ -1,0 +1,173 @@
+//! Where an upload's CSV comes from. Every source is streamed to the server in chunks,
+//! never read whole into memory (in-memory rows are, of course, already in memory).
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufReader, Cursor, Read};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+/// A CSV to upload.
+///
+/// A path or in-memory rows can be read again, so an upload from them can be retried
+/// after a transient fault; a reader can be read once, so an upload from a reader is
+/// not retried once it has started sending.
+#[derive(Clone)]
+pub struct CsvSource {
+    kind: Kind,
+    name: String,
+}
+
+#[derive(Clone)]
+enum Kind {
+    Path(PathBuf),
+    Rows(Arc<Vec<u8>>),
+    Reader(Arc<Mutex<Option<Box<dyn Read + Send>>>>),
+}
+
+impl CsvSource {
+    /// A CSV file, opened (and streamed) when the upload runs.
+    pub fn path(path: impl Into<PathBuf>) -> CsvSource {
+        let path = path.into();
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        CsvSource {
+            kind: Kind::Path(path),
+            name,
+        }
+    }
+
+    /// CSV text already in memory.
+    pub fn text(name: impl Into<String>, csv: impl Into<String>) -> CsvSource {
+        CsvSource {
+            kind: Kind::Rows(Arc::new(csv.into().into_bytes())),
+            name: name.into(),
+        }
+    }
+
+    /// A header and rows of fields, written as CSV (fields quoted where needed).
+    pub fn rows<R, F>(name: impl Into<String>, header: &[&str], rows: R) -> CsvSource
+    where
+        R: IntoIterator<Item = Vec<F>>,
+        F: AsRef<str>,
+    {
+        let mut csv = String::new();
+        push_record(&mut csv, header.iter());
+        for row in rows {
+            push_record(&mut csv, row.iter());
+        }
+        CsvSource::text(name, csv)
+    }
+
+    /// Any reader (a pipe, a decompressor, ...); read once, when the upload runs.
+    pub fn reader(name: impl Into<String>, reader: impl Read + Send + 'static) -> CsvSource {
+        CsvSource {
+            kind: Kind::Reader(Arc::new(Mutex::new(Some(Box::new(reader))))),
+            name: name.into(),
+        }
+    }
+
+    /// The data set's name on the server.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Sets the data set's name on the server.
+    pub fn named(mut self, name: impl Into<String>) -> CsvSource {
+        self.name = name.into();
+        self
+    }
+
+    /// Whether a failed upload can be sent again.
+    pub(crate) fn can_resend(&self) -> bool {
+        !matches!(self.kind, Kind::Reader(_))
+    }
+
+    /// Opens the stream of bytes to send.
+    pub(crate) fn open(&self) -> io::Result<Box<dyn Read + Send>> {
+        match &self.kind {
+            Kind::Path(p) => {
+                let file = File::open(p)
+                    .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
+                Ok(Box::new(BufReader::with_capacity(64 * 1024, file)))
+            }
+            Kind::Rows(bytes) => Ok(Box::new(Cursor::new(SharedBytes(bytes.clone())))),
+            Kind::Reader(slot) => slot
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
+                .ok_or_else(|| {
+                    io::Error::other("the CSV reader was already consumed by an earlier attempt")
+                }),
+        }
+    }
+}
+
+impl fmt::Debug for CsvSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match &self.kind {
+            Kind::Path(p) => format!("path {}", p.display()),
+            Kind::Rows(b) => format!("{} bytes in memory", b.len()),
+            Kind::Reader(_) => "reader".to_string(),
+        };
+        f.debug_struct("CsvSource")
+            .field("name", &self.name)
+            .field("kind", &kind)
+            .finish()
+    }
+}
+
+struct SharedBytes(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for SharedBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// Appends one CSV record, quoting fields that contain a comma, quote or newline.
+fn push_record<F: AsRef<str>>(out: &mut String, fields: impl Iterator<Item = F>) {
+    for (i, field) in fields.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let field = field.as_ref();
+        if field.contains([',', '"', '\n', '\r']) {
+            out.push('"');
+            out.push_str(&field.replace('"', "\"\""));
+            out.push('"');
+        } else {
+            out.push_str(field);
+        }
+    }
+    out.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_quoted_where_needed() {
+        let src = CsvSource::rows(
+            "t",
+            &["a", "b"],
+            vec![vec!["1", "x,y"], vec!["say \"hi\"", ""]],
+        );
+        let mut text = String::new();
+        src.open().unwrap().read_to_string(&mut text).unwrap();
+        assert_eq!(text, "a,b\n1,\"x,y\"\n\"say \"\"hi\"\"\",\n");
+        assert!(src.can_resend());
+    }
+
+    #[test]
+    fn a_reader_is_read_once() {
+        let src = CsvSource::reader("r", Cursor::new(b"a\n1\n".to_vec()));
+        assert!(src.open().is_ok());
+        let err = src.open().err().unwrap();
+        assert!(err.to_string().contains("already consumed"));
+        assert!(!src.can_resend());
+    }
+}

@@ -1,0 +1,370 @@
+//! What remote jobs produce, and what train and predict take.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::error::AutomlError;
+use crate::flow::Job;
+
+/// An uploaded data set (the result of an upload job).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataInfo {
+    /// The server's data id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Number of rows.
+    pub rows: u64,
+    /// Its columns, in order.
+    pub columns: Vec<ColumnInfo>,
+}
+
+/// One column of an uploaded data set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnInfo {
+    /// The column's name.
+    pub id: String,
+    /// `"numerical"` or `"categorical"`.
+    pub data_type: String,
+}
+
+/// A trained model of an experiment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelInfo {
+    /// The server's model id.
+    pub id: String,
+    /// The algorithm (`"GLM"`, `"DRF"`, ...).
+    pub algo: String,
+    /// Cross-validated metrics (NaN where the server had none).
+    pub cv_averages: BTreeMap<String, f64>,
+    /// Metrics on the held-out validation rows, if any were held out.
+    pub validation_scores: BTreeMap<String, f64>,
+}
+
+/// A finished training run (the result of a train job).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Experiment {
+    /// The server's experiment id.
+    pub id: String,
+    /// The target column.
+    pub target: String,
+    /// `"regression"`, `"binary"` or `"multinomial"`.
+    pub model_type: String,
+    /// The models trained.
+    pub models: Vec<ModelInfo>,
+    /// The server's own pick per evaluator: `(evaluator, model id)`.
+    pub recommendations: Vec<(String, String)>,
+}
+
+impl Experiment {
+    /// The metric `evaluator` stands for: `"auto"` is `mse` for regression and
+    /// `logloss` for classification.
+    pub fn metric_for(&self, evaluator: &str) -> String {
+        match evaluator {
+            "auto" if self.model_type == "regression" => "mse".to_string(),
+            "auto" => "logloss".to_string(),
+            other => other.to_string(),
+        }
+    }
+
+    /// The best model by `evaluator` (see [`metric_for`](Experiment::metric_for)):
+    /// smallest value, largest for `r2` and `auc`; models whose value is NaN or missing
+    /// are skipped. `None` if no model has a value.
+    pub fn best_model(&self, evaluator: &str) -> Option<&ModelInfo> {
+        let metric = self.metric_for(evaluator);
+        let larger_is_better = matches!(metric.as_str(), "r2" | "auc");
+        let score = |m: &ModelInfo| m.cv_averages.get(&metric).copied().filter(|v| !v.is_nan());
+        self.models
+            .iter()
+            .filter_map(|m| Some((m, score(m)?)))
+            .max_by(|(_, a), (_, b)| {
+                let ord = a.total_cmp(b);
+                if larger_is_better {
+                    ord
+                } else {
+                    ord.reverse()
+                }
+            })
+            .map(|(m, _)| m)
+    }
+
+    /// The model with this id.
+    pub fn model(&self, id: &str) -> Option<&ModelInfo> {
+        self.models.iter().find(|m| m.id == id)
+    }
+}
+
+/// Which model a predict job uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelChoice {
+    /// The best model by this evaluator (`"auto"`, `"mse"`, `"r2"`, `"auc"`, ...).
+    Best(String),
+    /// A specific model id.
+    Id(String),
+}
+
+/// What a train job submits. Build it with [`TrainInput::new`] and the setters.
+#[derive(Debug, Clone)]
+pub struct TrainInput<'a> {
+    /// The upload job of the training data.
+    pub data: &'a Job<DataInfo>,
+    /// The target column.
+    pub target: String,
+    /// Algorithms (`"GLM"`, `"DRF"`); empty means the server's default.
+    pub algos: Vec<String>,
+    /// The evaluator (`"auto"` by default).
+    pub evaluator: String,
+    /// Cross-validation folds (2..=10).
+    pub nfold: Option<u32>,
+    /// Random seed.
+    pub seed: Option<u64>,
+    /// At most this many models.
+    pub max_model: Option<u32>,
+    /// Percentage of rows held out for validation scores.
+    pub validation_percentage: Option<f64>,
+    /// Feature columns (default: all but the target).
+    pub features: Option<Vec<String>>,
+}
+
+impl<'a> TrainInput<'a> {
+    /// Trains on `data` to predict `target`, with the server's defaults.
+    pub fn new(data: &'a Job<DataInfo>, target: impl Into<String>) -> Self {
+        TrainInput {
+            data,
+            target: target.into(),
+            algos: Vec::new(),
+            evaluator: "auto".to_string(),
+            nfold: None,
+            seed: None,
+            max_model: None,
+            validation_percentage: None,
+            features: None,
+        }
+    }
+
+    /// Sets the algorithms.
+    pub fn algos<S: Into<String>>(mut self, algos: impl IntoIterator<Item = S>) -> Self {
+        self.algos = algos.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the evaluator.
+    pub fn evaluator(mut self, evaluator: impl Into<String>) -> Self {
+        self.evaluator = evaluator.into();
+        self
+    }
+
+    /// Sets the number of folds.
+    pub fn nfold(mut self, nfold: u32) -> Self {
+        self.nfold = Some(nfold);
+        self
+    }
+
+    /// Sets the random seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// The request body, once the data id is known.
+    pub(crate) fn body(&self, data_id: &str) -> Value {
+        let mut body = serde_json::json!({
+            "train_data_id": data_id,
+            "target": self.target,
+            "evaluator": self.evaluator,
+        });
+        let obj = body.as_object_mut().expect("a JSON object literal");
+        if !self.algos.is_empty() {
+            obj.insert("algos".into(), self.algos.clone().into());
+        }
+        let optional = [
+            ("nfold", self.nfold.map(Value::from)),
+            ("seed", self.seed.map(Value::from)),
+            ("max_model", self.max_model.map(Value::from)),
+            (
+                "validation_percentage",
+                self.validation_percentage.map(Value::from),
+            ),
+            ("features", self.features.clone().map(Value::from)),
+        ];
+        for (key, value) in optional {
+            if let Some(v) = value {
+                obj.insert(key.into(), v);
+            }
+        }
+        body
+    }
+}
+
+/// What a predict job submits.
+#[derive(Debug, Clone)]
+pub struct PredictInput<'a> {
+    /// The upload job of the data to predict.
+    pub data: &'a Job<DataInfo>,
+    /// The train job whose model predicts.
+    pub experiment: &'a Job<Experiment>,
+    /// Which of its models.
+    pub model: ModelChoice,
+    /// Columns of the data to copy into the predictions.
+    pub keep_columns: Vec<String>,
+    /// Probability threshold for binary classifiers.
+    pub threshold: Option<f64>,
+}
+
+impl<'a> PredictInput<'a> {
+    /// Predicts `data` with the best model of `experiment` by its `"auto"` evaluator.
+    pub fn new(data: &'a Job<DataInfo>, experiment: &'a Job<Experiment>) -> Self {
+        PredictInput {
+            data,
+            experiment,
+            model: ModelChoice::Best("auto".to_string()),
+            keep_columns: Vec::new(),
+            threshold: None,
+        }
+    }
+
+    /// Chooses the model.
+    pub fn model(mut self, model: ModelChoice) -> Self {
+        self.model = model;
+        self
+    }
+
+    /// Copies these columns of the input into the predictions.
+    pub fn keep_columns<S: Into<String>>(mut self, columns: impl IntoIterator<Item = S>) -> Self {
+        self.keep_columns = columns.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
+/// Parses an upload task's result.
+pub(crate) fn data_info(v: &Value) -> Result<DataInfo, AutomlError> {
+    let columns = v["columns"]
+        .as_array()
+        .ok_or_else(|| AutomlError::protocol("upload result without 'columns'"))?
+        .iter()
+        .map(|c| {
+            Ok(ColumnInfo {
+                id: text(c, "id")?,
+                data_type: text(c, "data_type")?,
+            })
+        })
+        .collect::<Result<_, AutomlError>>()?;
+    Ok(DataInfo {
+        id: text(v, "_id")?,
+        name: v["name"].as_str().unwrap_or_default().to_string(),
+        rows: v["rows"].as_u64().unwrap_or(0),
+        columns,
+    })
+}
+
+/// Parses `GET /v2/experiments/{id}`.
+pub(crate) fn experiment(v: &Value) -> Result<Experiment, AutomlError> {
+    let attributes = v["attributes"]
+        .as_object()
+        .ok_or_else(|| AutomlError::protocol("experiment without 'attributes'"))?;
+    let mut models: Vec<ModelInfo> = attributes
+        .iter()
+        .map(|(id, m)| ModelInfo {
+            id: m["model_id"].as_str().unwrap_or(id).to_string(),
+            algo: m["algo"].as_str().unwrap_or_default().to_string(),
+            cv_averages: metrics(&m["cv_averages"]),
+            validation_scores: metrics(&m["validation_scores"]),
+        })
+        .collect();
+    models.sort_by(|a, b| a.id.cmp(&b.id));
+    let recommendations = v["recommendations"]
+        .as_array()
+        .map(|recs| {
+            recs.iter()
+                .filter_map(|r| {
+                    Some((
+                        r["evaluator"].as_str()?.to_string(),
+                        r["model_id"].as_str()?.to_string(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Experiment {
+        id: text(v, "_id")?,
+        target: v["target"].as_str().unwrap_or_default().to_string(),
+        model_type: v["hyperparameters"]["model_type"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        models,
+        recommendations,
+    })
+}
+
+/// Metric maps: `null` or non-numbers become NaN (and are skipped by `best_model`).
+fn metrics(v: &Value) -> BTreeMap<String, f64> {
+    v.as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| (k.clone(), v.as_f64().unwrap_or(f64::NAN)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A required string field.
+pub(crate) fn text(v: &Value, field: &str) -> Result<String, AutomlError> {
+    v[field]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| AutomlError::protocol(format!("missing string field '{field}'")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exp(model_type: &str, scores: &[(&str, f64)]) -> Experiment {
+        let models = scores
+            .iter()
+            .map(|(id, v)| ModelInfo {
+                id: id.to_string(),
+                algo: "GLM".into(),
+                cv_averages: BTreeMap::from([("mse".to_string(), *v), ("r2".to_string(), -*v)]),
+                validation_scores: BTreeMap::new(),
+            })
+            .collect();
+        Experiment {
+            id: "e".into(),
+            target: "y".into(),
+            model_type: model_type.into(),
+            models,
+            recommendations: vec![],
+        }
+    }
+
+    #[test]
+    fn best_model_skips_nan_and_respects_direction() {
+        let e = exp("regression", &[("a", 2.0), ("b", f64::NAN), ("c", 1.0)]);
+        assert_eq!(e.best_model("auto").unwrap().id, "c");
+        assert_eq!(e.best_model("mse").unwrap().id, "c");
+        // r2 = -mse here: the largest r2 is the smallest mse, still "c".
+        assert_eq!(e.best_model("r2").unwrap().id, "c");
+        assert!(exp("regression", &[("a", f64::NAN)])
+            .best_model("auto")
+            .is_none());
+    }
+
+    #[test]
+    fn parses_the_contract_shapes() {
+        let v = serde_json::json!({"_id": "e1", "target": "y", "hyperparameters": {"model_type": "binary"},
+            "attributes": {"m1": {"model_id": "m1", "algo": "DRF", "cv_averages": {"logloss": 0.2, "auc": null}}},
+            "recommendations": [{"evaluator": "logloss", "model_id": "m1"}], "extra": 1});
+        let e = experiment(&v).unwrap();
+        assert_eq!(e.models[0].algo, "DRF");
+        assert!(e.models[0].cv_averages["auc"].is_nan());
+        assert_eq!(e.best_model("auto").unwrap().id, "m1");
+        assert_eq!(
+            e.recommendations,
+            vec![("logloss".to_string(), "m1".to_string())]
+        );
+        assert!(data_info(&serde_json::json!({"_id": "d"})).is_err());
+    }
+}

@@ -1,0 +1,100 @@
+//! What the server is told at start: where to listen, whom to let in, how many workers,
+//! the request limits and the faults to inject.
+
+use std::fmt;
+use std::time::Duration;
+
+use super::faults::Faults;
+
+/// The server's settings. Start from [`ServerConfig::new`] and change fields as needed.
+///
+/// Its `Debug` output hides the password.
+///
+/// # Examples
+/// ```
+/// use taskloop::automl::ServerConfig;
+/// let mut config = ServerConfig::new("alice", "secret");
+/// config.workers = 1;
+/// assert_eq!(config.addr, "127.0.0.1:0");
+/// assert!(!format!("{config:?}").contains("secret"));
+/// ```
+#[derive(Clone, PartialEq)]
+pub struct ServerConfig {
+    /// Address to bind, `"127.0.0.1:0"` by default (loopback, any free port).
+    pub addr: String,
+    /// The user name HTTP Basic auth accepts.
+    pub user: String,
+    /// The password HTTP Basic auth accepts.
+    pub password: String,
+    /// Worker threads that run uploads, training and predictions (default 2).
+    pub workers: usize,
+    /// Most tasks running at once (default: `workers`); the rest wait as `pending`.
+    pub max_running: usize,
+    /// Request size and time limits.
+    pub limits: Limits,
+    /// Faults to inject (none by default).
+    pub faults: Faults,
+}
+
+/// Default number of worker threads.
+const DEFAULT_WORKERS: usize = 2;
+
+impl ServerConfig {
+    /// A configuration that accepts `user`/`password`, listens on loopback at a free
+    /// port, and uses 2 workers, the default [`Limits`] and no faults.
+    pub fn new(user: impl Into<String>, password: impl Into<String>) -> Self {
+        ServerConfig {
+            addr: "127.0.0.1:0".to_owned(),
+            user: user.into(),
+            password: password.into(),
+            workers: DEFAULT_WORKERS,
+            max_running: DEFAULT_WORKERS,
+            limits: Limits::default(),
+            faults: Faults::default(),
+        }
+    }
+}
+
+impl fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("addr", &self.addr)
+            .field("user", &self.user)
+            .field("password", &"<hidden>")
+            .field("workers", &self.workers)
+            .field("max_running", &self.max_running)
+            .field("limits", &self.limits)
+            .field("faults", &self.faults)
+            .finish()
+    }
+}
+
+/// Limits on what one request may cost the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest request body accepted, after chunked decoding (default 64 MiB); a larger
+    /// one gets `413` and the connection is closed.
+    pub max_body_bytes: usize,
+    /// Largest request head (request line and headers; default 16 KiB). Also bounds
+    /// the trailers of a chunked body.
+    pub max_header_bytes: usize,
+    /// Most header fields in a request (default 64).
+    pub max_headers: usize,
+    /// How long a kept-alive connection may sit idle between requests (default 30 s).
+    pub idle_timeout: Duration,
+    /// How long a client may take to send a whole request once it has started one
+    /// (default 10 s); a slower one gets `408` and the connection is closed.
+    pub read_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 64 * 1024 * 1024,
+            max_header_bytes: 16 * 1024,
+            max_headers: 64,
+            idle_timeout: Duration::from_secs(30),
+            read_timeout: Duration::from_secs(10),
+        }
+    }
+}
