@@ -85,7 +85,7 @@ fn an_mpsc_stream_collects_messages_from_other_threads() {
         got
     });
     assert_eq!(got.len(), 4000);
-    assert_eq!(got.iter().sum::<u64>(), (0..4000).sum());
+    assert_eq!(got.iter().sum::<u64>(), (0..4000u64).sum::<u64>());
 }
 
 #[test]

@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
+use super::progress_view::human;
 use super::report::{JobReport, Report};
 use super::status::{JobId, JobStatus};
 
@@ -50,7 +51,7 @@ pub fn to_dot(report: &Report) -> String {
 fn node(out: &mut String, job: &JobReport, id: &str) {
     let mut label = format!("{}\\n{}", quote(&job.name), job.status);
     if let Some(d) = job.duration() {
-        let _ = write!(label, " ({:.1}ms)", d.as_secs_f64() * 1e3);
+        let _ = write!(label, " ({})", human(d));
     }
     let mut attrs = format!("label=\"{label}\", fillcolor=\"{}\"", fill(job.status));
     if !job.in_this_run {

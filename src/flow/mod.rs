@@ -43,3 +43,13 @@ pub use remote::{progress, CancelHandle, Progress};
 pub use report::{JobReport, Report};
 pub use retry::Backoff;
 pub use status::{JobId, JobStatus};
+
+mod dot;
+mod gantt;
+mod progress_view;
+mod trace;
+
+pub use dot::to_dot;
+pub use gantt::{gantt_svg, GanttOptions, GanttRecorder};
+pub use progress_view::{ProgressMode, ProgressView};
+pub use trace::{chrome_trace_json, TraceRecorder};

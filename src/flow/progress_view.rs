@@ -51,7 +51,7 @@ const ERASE_LINE: &str = "\x1b[1A\x1b[2K";
 pub struct ProgressView {
     mode: ProgressMode,
     out: Box<dyn Write>,
-    /// Characters per live line (from `COLUMNS`, else 100).
+    /// Characters per live line (from `COLUMNS`, else 80).
     width: usize,
     start: Option<Instant>,
     first_start: HashMap<usize, Instant>,
@@ -111,7 +111,7 @@ impl ProgressView {
         ProgressView {
             mode,
             out,
-            width: width.unwrap_or(100).max(20),
+            width: width.unwrap_or(80).max(20),
             start: None,
             first_start: HashMap::new(),
             running: Vec::new(),

@@ -279,7 +279,11 @@ impl Scheduler {
             let Some(next) = self.ready.pop() else { return };
             let i = next.index;
             if self.state.node(i, |n| n.status != JobStatus::Pending) {
-                continue; // cancelled while it waited
+                // Cancelled while it waited: a turn a limit queue gave it goes on.
+                for l in self.limits_of(i) {
+                    self.hand_on(l);
+                }
+                continue;
             }
             match self.full_limit(i) {
                 Some(limit) => self.limit_queue.entry(limit).or_default().push(next),
@@ -330,8 +334,23 @@ impl Scheduler {
             if let Some(used) = self.limit_used.get_mut(&l) {
                 *used -= 1;
             }
-            if let Some(next) = self.limit_queue.get_mut(&l).and_then(BinaryHeap::pop) {
-                self.ready.push(next);
+            self.hand_on(l);
+        }
+    }
+
+    /// Moves the best pending job queued on limit `l` back in line. Jobs cancelled while
+    /// they queued are dropped instead, and hand on in turn the turns they may hold on
+    /// their other limits; otherwise a free slot could be left with jobs queued on it.
+    fn hand_on(&mut self, l: String) {
+        let mut limits = vec![l];
+        while let Some(l) = limits.pop() {
+            while let Some(next) = self.limit_queue.get_mut(&l).and_then(BinaryHeap::pop) {
+                if self.state.node(next.index, |n| n.status == JobStatus::Pending) {
+                    self.ready.push(next);
+                    break;
+                }
+                let others = self.limits_of(next.index).into_iter().filter(|m| *m != l);
+                limits.extend(others);
             }
         }
     }

@@ -5,72 +5,15 @@
 //! `scheduling` and `memory`; with arguments, only the sections whose name contains one
 //! of them run.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use taskloop_benches::flow_workloads::{bookkeeping, memory, ms, ns_per, scheduling};
+use taskloop_benches::flow_workloads::{bookkeeping, memory, ms, ns_per, scheduling, us};
 use taskloop_benches::flow_workloads::{median_of, repeat_runs};
 use taskloop_benches::{new_smol, new_taskloop, new_tokio, print_table, WARMUP_RUNS};
 
-// ---------------------------------------------------------------------------------------------
-// Counting allocator (section 3)
-// ---------------------------------------------------------------------------------------------
-
-static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
-static LIVE_BLOCKS: AtomicUsize = AtomicUsize::new(0);
-
-/// `System`, counting the bytes and blocks currently allocated (as requested, so malloc's
-/// own per-block overhead is not included). Two relaxed atomic adds per call: a few ns
-/// added to every allocation of every section, the same for every runtime.
-struct Counting;
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged and only
-// updates two counters; `System` upholds the `GlobalAlloc` contract.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            LIVE_BYTES.fetch_add(layout.size(), Relaxed);
-            LIVE_BLOCKS.fetch_add(1, Relaxed);
-        }
-        p
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() {
-            LIVE_BYTES.fetch_add(layout.size(), Relaxed);
-            LIVE_BLOCKS.fetch_add(1, Relaxed);
-        }
-        p
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE_BYTES.fetch_sub(layout.size(), Relaxed);
-        LIVE_BLOCKS.fetch_sub(1, Relaxed);
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            LIVE_BYTES.fetch_add(new_size, Relaxed);
-            LIVE_BYTES.fetch_sub(layout.size(), Relaxed);
-        }
-        p
-    }
-}
-
+/// Counts live heap bytes and allocation calls for sections 1 and 3 (see `memory::Counting`).
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn live() -> memory::Live {
-    memory::Live {
-        bytes: LIVE_BYTES.load(Relaxed),
-        blocks: LIVE_BLOCKS.load(Relaxed),
-    }
-}
+static GLOBAL: memory::Counting = memory::Counting;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -92,9 +35,15 @@ fn on_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Resul
 // ---------------------------------------------------------------------------------------------
 
 /// Measured runs per implementation in section 1 (one run is a few ms, so take many).
-const BOOKKEEPING_RUNS: usize = 15;
+const BOOKKEEPING_RUNS: usize = 31;
 
-type Variant = (&'static str, fn() -> bookkeeping::Split);
+/// One implementation's result: the median phases, and allocation calls per job.
+struct Measured {
+    split: bookkeeping::Split,
+    allocs_per_job: f64,
+}
+
+type Variant = (&'static str, fn() -> Measured);
 
 const VARIANTS: &[Variant] = &[
     ("taskloop Flow, job_local, run_async", || {
@@ -118,25 +67,37 @@ const VARIANTS: &[Variant] = &[
     }),
 ];
 
-/// The median of each phase and of the total, over the measured runs; checks every run's
-/// checksum.
-fn runs(mut run: impl FnMut() -> bookkeeping::Split) -> bookkeeping::Split {
+/// The median of each phase and of the total over the measured runs, and the median count
+/// of allocation calls (every thread's: idle pool workers do not allocate); checks every
+/// run's checksum.
+fn runs(mut run: impl FnMut() -> bookkeeping::Split) -> Measured {
     let expected = bookkeeping::expected_checksum();
-    let splits = repeat_runs(WARMUP_RUNS, BOOKKEEPING_RUNS, || {
+    let measured = repeat_runs(WARMUP_RUNS, BOOKKEEPING_RUNS, || {
+        let calls = memory::alloc_calls();
         let s = run();
-        assert_eq!(s.checksum, expected, "wrong result: the graph did not run right");
-        s
+        let calls = memory::alloc_calls() - calls;
+        assert_eq!(
+            s.checksum, expected,
+            "wrong result: the graph did not run right"
+        );
+        (s, calls)
     });
+    let mut calls: Vec<usize> = measured.iter().map(|m| m.1).collect();
+    calls.sort_unstable();
+    let splits: Vec<bookkeeping::Split> = measured.into_iter().map(|m| m.0).collect();
     let med = |f: fn(&bookkeeping::Split) -> Duration| median_of(splits.iter().map(f));
     let total = med(bookkeeping::Split::total);
     let (declare, run, teardown) = (med(|s| s.declare), med(|s| s.run), med(|s| s.teardown));
-    // Report the phases' medians; scale them so they add up to the median total.
+    // Report the phases' medians, scaled so they add up to the median total.
     let scale = total.as_secs_f64() / (declare + run + teardown).as_secs_f64();
-    bookkeeping::Split {
-        declare: declare.mul_f64(scale),
-        run: run.mul_f64(scale),
-        teardown: teardown.mul_f64(scale),
-        checksum: expected,
+    Measured {
+        split: bookkeeping::Split {
+            declare: declare.mul_f64(scale),
+            run: run.mul_f64(scale),
+            teardown: teardown.mul_f64(scale),
+            checksum: expected,
+        },
+        allocs_per_job: calls[(calls.len() - 1) / 2] as f64 / bookkeeping::JOBS as f64,
     }
 }
 
@@ -152,7 +113,7 @@ fn section_bookkeeping() -> bool {
         bookkeeping::SECOND_INPUT,
         bookkeeping::WIDTH,
     );
-    let results: Vec<(&str, Result<bookkeeping::Split, String>)> = VARIANTS
+    let results: Vec<(&str, Result<Measured, String>)> = VARIANTS
         .iter()
         .map(|&(name, f)| {
             eprintln!("  bookkeeping: {name}");
@@ -163,12 +124,15 @@ fn section_bookkeeping() -> bool {
         .iter()
         .find(|(name, _)| name.starts_with("tokio"))
         .and_then(|(_, r)| r.as_ref().ok())
-        .map(|s| s.total());
+        .map(|m| m.split.total());
     let ns = |d: Duration| format!("{:.0}", ns_per(d, n));
     let mut rows = Vec::new();
     for (name, result) in &results {
         rows.push(match result {
-            Ok(s) => vec![
+            Ok(Measured {
+                split: s,
+                allocs_per_job,
+            }) => vec![
                 name.to_string(),
                 ns(s.declare),
                 ns(s.run),
@@ -177,6 +141,7 @@ fn section_bookkeeping() -> bool {
                 tokio_total.map_or("n/a".into(), |t| {
                     format!("{:.2}x", s.total().as_secs_f64() / t.as_secs_f64())
                 }),
+                format!("{allocs_per_job:.1}"),
             ],
             Err(why) => vec![name.to_string(), format!("FAILED: {why}")],
         });
@@ -189,6 +154,7 @@ fn section_bookkeeping() -> bool {
             "teardown ns/job",
             "total ns/job",
             "total vs tokio",
+            "allocations/job",
         ],
         &rows,
     );
@@ -199,9 +165,20 @@ fn section_bookkeeping() -> bool {
          job's node and result until it is dropped; `Flow::run` also shuts down the \
          runtime it built). `Flow::run` builds its own runtime inside the run: that row \
          includes starting and joining 4 blocking worker threads, unlike the others, whose \
-         runtime is built before timing.\n"
+         runtime is built before timing. allocations/job = calls to alloc/realloc during \
+         the three phases, per job (median run).\n"
     );
-    results.iter().all(|(_, r)| r.is_ok())
+    let report = on_thread(|| bookkeeping::flow_report_cost(&new_taskloop(), BOOKKEEPING_RUNS));
+    match &report {
+        Ok(d) => println!(
+            "Of a flow's run, building the `Report` it returns (one `JobReport` per job, with \
+             its name and inputs cloned) takes {:.0} ns/job (median of {BOOKKEEPING_RUNS} \
+             `Flow::report` calls on the finished flow).\n",
+            ns_per(*d, n)
+        ),
+        Err(why) => println!("Report cost: FAILED: {why}\n"),
+    }
+    report.is_ok() && results.iter().all(|(_, r)| r.is_ok())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -242,17 +219,23 @@ fn section_scheduling() -> bool {
                 ms(m.makespan),
                 ratio(m.makespan),
                 ms(m.idle(WORKERS)),
-                format!("{:.0} µs", m.overrun_per_job(&g).as_secs_f64() * 1e6),
-                ms(m.outside),
+                us(m.oversleep_per_job(&g)),
+                us(m.dispatch_per_job(&g)),
             ]),
             Err(why) => {
                 ok = false;
-                rows.push(vec![format!("measured run {run}"), format!("FAILED: {why}")]);
+                rows.push(vec![
+                    format!("measured run {run}"),
+                    format!("FAILED: {why}"),
+                ]);
             }
         }
     }
     let sims: [(&str, Vec<u64>); 3] = [
-        ("flow's rule: longest chain in jobs, then FIFO", g.chain_in_jobs()),
+        (
+            "flow's rule: longest chain in jobs, then FIFO",
+            g.chain_in_jobs(),
+        ),
         ("FIFO (first ready, first started)", vec![0; g.len()]),
         ("longest remaining path by duration", g.chain_in_micros()),
     ];
@@ -265,7 +248,7 @@ fn section_scheduling() -> bool {
             ratio(m),
             ms(idle),
             "0 µs".into(),
-            "-".into(),
+            "0 µs".into(),
         ]);
     }
     print_table(
@@ -274,20 +257,21 @@ fn section_scheduling() -> bool {
             "makespan",
             "makespan / lower bound",
             "idle worker time",
-            "slot overrun per job",
-            "Flow::run call",
+            "oversleep per job",
+            "dispatch per job",
         ],
         &rows,
     );
     println!(
-        "\nmakespan = `Report::wall_time` (scheduler start to end of the last job). idle \
-         worker time = {WORKERS} x makespan - time jobs held a worker slot. slot overrun per \
-         job = mean (finished - started - declared sleep): handing the job to the pool, \
-         `thread::sleep` overshoot, and reporting completion back to the loop. The \
-         simulated rows schedule the same graph with zero overhead: their ratio is the \
-         graph's inherent slack under greedy scheduling; the gap between them and the \
-         measured rows is the flow's (and the OS's) overhead. `Flow::run call` adds \
-         building the flow's runtime.\n"
+        "\nmakespan = `Report::wall_time` (scheduler start to end of the last job). The time a \
+         job held a worker slot (its report's started to finished) = its declared sleep + \
+         oversleep (how much longer `thread::sleep` took, measured inside the body: the \
+         OS's part) + dispatch (handing it to the pool and reporting its completion back to \
+         the loop: the flow's and runtime's part); so {WORKERS} x makespan = total work + \
+         {} x (oversleep + dispatch) + idle worker time. The simulated rows schedule the \
+         same graph with zero overhead: their ratio is the graph's inherent slack under \
+         greedy scheduling, and the gap between them and the measured rows is overhead.\n",
+        g.len()
     );
     ok
 }
@@ -301,12 +285,15 @@ fn section_scheduling() -> bool {
 fn measure_memory() -> Vec<(&'static str, memory::PerJob)> {
     [
         ("job_local (no-op body)", memory::Kind::Local),
-        ("job / job_after (no-op blocking body)", memory::Kind::Blocking),
+        (
+            "job / job_after (no-op blocking body)",
+            memory::Kind::Blocking,
+        ),
     ]
     .into_iter()
     .map(|(name, kind)| {
         eprintln!("  memory: {name}");
-        (name, memory::measure(kind, live))
+        (name, memory::measure(kind))
     })
     .collect()
 }
@@ -326,6 +313,7 @@ fn print_memory(results: &[(&str, memory::PerJob)]) {
             vec![
                 name.to_string(),
                 format!("{:.1}", m.bytes),
+                format!("{:.1}", m.node_vector),
                 format!("{:.2}", m.blocks),
                 format!("{} B", m.left_after_drop),
             ]
@@ -335,22 +323,34 @@ fn print_memory(results: &[(&str, memory::PerJob)]) {
         &[
             "kind",
             "live bytes per job",
+            "of which node vector",
             "heap blocks per job",
             "left after dropping the flow",
         ],
         &rows,
     );
     println!(
-        "\nHandles were dropped as the loop went; a program keeping every `Job<T>` handle \
-         adds {} bytes per job for them (plus its Vec). The count includes the slack of the \
-         flow's growable node vector (its capacity is rounded up to a power of two).\n",
+        "\n\"of which node vector\" = live bytes per job minus the heap's growth per job \
+         over jobs {}..{n} (when the flow's node vector, whose capacity doubles, does not \
+         grow): one node slot per job plus the vector's spare capacity ({} slots for {n} \
+         jobs), about {:.0} bytes per slot. The rest are the job's own allocations (name, \
+         body, result cell, input and dependent lists). Handles were dropped as the loop \
+         went; a program keeping every `Job<T>` handle adds {} bytes per job for them (plus \
+         its Vec).\n",
+        memory::WINDOW_START,
+        n.next_power_of_two(),
+        results
+            .first()
+            .map_or(0.0, |(_, m)| m.node_vector * n as f64
+                / n.next_power_of_two() as f64),
         std::mem::size_of::<taskloop::flow::Job<u64>>()
     );
 }
 
 fn main() {
     let filters: Vec<String> = std::env::args().skip(1).collect();
-    let wanted = |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()));
+    let wanted =
+        |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()));
     let begun = Instant::now();
     eprintln!("taskloop flow benchmarks");
     // Memory first: no runtime or pool thread of ours exists yet to allocate meanwhile.

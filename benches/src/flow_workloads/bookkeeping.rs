@@ -169,13 +169,11 @@ async fn shared_checksum<N: std::future::Future<Output = u64> + Clone>(last: &[N
     sum
 }
 
-type TaskloopNode = Shared<
-    Map<taskloop::JoinHandle<u64>, fn(Result<u64, taskloop::JoinError>) -> u64>,
->;
+type TaskloopNode =
+    Shared<Map<taskloop::JoinHandle<u64>, fn(Result<u64, taskloop::JoinError>) -> u64>>;
 
 fn taskloop_node(h: taskloop::JoinHandle<u64>) -> TaskloopNode {
-    let unwrap: fn(Result<u64, taskloop::JoinError>) -> u64 =
-        |r| r.expect("taskloop task failed");
+    let unwrap: fn(Result<u64, taskloop::JoinError>) -> u64 = |r| r.expect("taskloop task failed");
     h.map(unwrap).shared()
 }
 
@@ -253,4 +251,33 @@ pub fn smol(ex: &smol::LocalExecutor<'_>) -> Split {
         },
         |last| async move { (shared_checksum(&last).await, last) },
     )))
+}
+
+/// What building a `Report` of the finished graph costs (median of `runs` calls of
+/// `Flow::report`): a part of the flows' run time that the task baselines do not have.
+pub fn flow_report_cost(rt: &taskloop::Runtime, runs: usize) -> Duration {
+    let mut flow = Flow::new();
+    let last = declare_flow(&mut flow);
+    let report = rt.block_on(flow.run_async());
+    assert_eq!(flow_checksum(&report, &last), expected_checksum());
+    super::median_of((0..runs).map(|_| {
+        let t = Instant::now();
+        let report = flow.report();
+        let d = t.elapsed();
+        drop(report);
+        d
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_implementation_computes_the_expected_checksum() {
+        let expected = super::expected_checksum();
+        let rt = crate::new_taskloop();
+        assert_eq!(super::flow_run_async(&rt).checksum, expected);
+        assert_eq!(super::taskloop_tasks(&rt).checksum, expected);
+        assert_eq!(super::tokio(&crate::new_tokio()).checksum, expected);
+        assert_eq!(super::smol(&crate::new_smol()).checksum, expected);
+    }
 }

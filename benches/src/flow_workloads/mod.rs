@@ -63,3 +63,8 @@ pub fn ns_per(d: Duration, n: usize) -> f64 {
 pub fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1e3)
 }
+
+/// Microseconds, whole.
+pub fn us(d: Duration) -> String {
+    format!("{:.0} µs", d.as_secs_f64() * 1e6)
+}

@@ -167,6 +167,18 @@ impl<'a> TrainInput<'a> {
         self
     }
 
+    /// Trains on these columns only (default: every column but the target).
+    pub fn features<S: Into<String>>(mut self, features: impl IntoIterator<Item = S>) -> Self {
+        self.features = Some(features.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Holds out this percentage of rows to compute validation scores.
+    pub fn validation_percentage(mut self, percent: f64) -> Self {
+        self.validation_percentage = Some(percent);
+        self
+    }
+
     /// The request body, once the data id is known.
     pub(crate) fn body(&self, data_id: &str) -> Value {
         let mut body = serde_json::json!({

@@ -60,7 +60,7 @@ impl FaultInjector {
 
     /// Decides the fate of the next request. Draws nothing when no fault is configured,
     /// so the sequence of decisions depends only on the seed and the request order.
-    pub(crate) fn next(&mut self) -> Fault {
+    pub(crate) fn draw(&mut self) -> Fault {
         if self.faults.drop_rate > 0.0 && self.uniform() < self.faults.drop_rate {
             return Fault::Drop;
         }
@@ -87,7 +87,7 @@ mod tests {
 
     fn run(faults: Faults, n: usize) -> Vec<Fault> {
         let mut injector = FaultInjector::new(faults);
-        (0..n).map(|_| injector.next()).collect()
+        (0..n).map(|_| injector.draw()).collect()
     }
 
     #[test]

@@ -19,6 +19,15 @@ pub(crate) struct Head {
     pub(crate) headers: Vec<(String, Vec<u8>)>,
 }
 
+/// A whole request: its head and its decoded body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Request {
+    /// Request line and header fields.
+    pub(crate) head: Head,
+    /// The body, after chunked decoding (empty when there is none).
+    pub(crate) body: Vec<u8>,
+}
+
 /// How the body of a request is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Framing {

@@ -1,0 +1,112 @@
+//! What happens to a request once it has been read: injected faults, authentication,
+//! routing, idempotency, and the handler.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use super::auth::Credentials;
+use super::config::{Limits, ServerConfig};
+use super::error::ApiError;
+use super::faults::{Fault, FaultInjector};
+use super::handlers;
+use super::http::Request;
+use super::idempotency::{self, Fingerprint, IdempotencyCache, Lookup};
+use super::response::Response;
+use super::router::{self, Route};
+use super::state::Shared;
+
+/// How to answer a request.
+#[derive(Debug)]
+pub(crate) enum Reply {
+    /// Send this response.
+    Send(Response),
+    /// Close the connection without answering (injected fault).
+    Drop,
+}
+
+/// The server as the loop thread sees it: the shared state plus what only the loop
+/// touches (the fault generator and the idempotency cache).
+#[derive(Debug)]
+pub(crate) struct App {
+    shared: Arc<Shared>,
+    credentials: Credentials,
+    limits: Limits,
+    faults: RefCell<FaultInjector>,
+    idempotency: RefCell<IdempotencyCache>,
+}
+
+impl App {
+    pub(crate) fn new(config: &ServerConfig, shared: Arc<Shared>) -> App {
+        App {
+            shared,
+            credentials: Credentials::new(&config.user, &config.password),
+            limits: config.limits.clone(),
+            faults: RefCell::new(FaultInjector::new(config.faults.clone())),
+            idempotency: RefCell::new(IdempotencyCache::default()),
+        }
+    }
+
+    /// The request limits.
+    pub(crate) fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Answers one request: waits the injected latency, maybe injects a fault (before
+    /// anything is handled, so a faulted request changes nothing), then handles it.
+    pub(crate) async fn respond(&self, request: Request) -> Reply {
+        self.shared.lock().stats.requests += 1;
+        let latency = self.faults.borrow().latency();
+        if !latency.is_zero() {
+            crate::sleep(latency).await;
+        }
+        let fault = self.faults.borrow_mut().draw();
+        match fault {
+            Fault::Drop => {
+                self.shared.lock().stats.faults_dropped += 1;
+                Reply::Drop
+            }
+            Fault::Unavailable => {
+                self.shared.lock().stats.faults_503 += 1;
+                let err = ApiError::Unavailable("overloaded (injected fault)".into());
+                Reply::Send(Response::error(&err))
+            }
+            Fault::None => {
+                Reply::Send(self.handle(request).unwrap_or_else(|e| Response::error(&e)))
+            }
+        }
+    }
+
+    fn handle(&self, request: Request) -> Result<Response, ApiError> {
+        if !self.credentials.accepts(request.head.header("authorization")) {
+            return Err(ApiError::Unauthorized);
+        }
+        let path = request.head.path.clone();
+        let route = router::route(&request.head.method, &path)?;
+        let key = request.head.header("idempotency-key").map(str::to_owned);
+        match key {
+            Some(key) if request.head.method == "POST" => self.idempotent(&key, route, request),
+            _ => handlers::handle(&self.shared, route, request),
+        }
+    }
+
+    /// Handles a POST with an `Idempotency-Key`: replays the first answer to the same
+    /// request, refuses a different request with `409`.
+    fn idempotent(&self, key: &str, route: Route<'_>, request: Request) -> Result<Response, ApiError> {
+        idempotency::check_key(key)?;
+        let head = &request.head;
+        let print = Fingerprint::of(&head.method, &head.path, &head.query, &request.body);
+        let seen = self.idempotency.borrow().lookup(key, print);
+        match seen {
+            Lookup::Replay(response) => return Ok(response),
+            Lookup::Conflict => {
+                return Err(ApiError::Conflict(
+                    "Idempotency-Key was already used for a different request".into(),
+                ))
+            }
+            Lookup::Miss => {}
+        }
+        let response = handlers::handle(&self.shared, route, request)?;
+        self.idempotency.borrow_mut().record(key, print, &response);
+        Ok(response)
+    }
+}

@@ -1,0 +1,201 @@
+//! One connection: read requests in order (keep-alive, pipelining), answer each, and
+//! close on `Connection: close`, HTTP/1.0, a framing error, or a timeout.
+//!
+//! Every connection is its own loop task, so a slow or broken client only ever holds
+//! up itself. Timeouts:
+//! - waiting for the first byte of the next request: `idle_timeout`, then the
+//!   connection is closed quietly;
+//! - once a request has started, all of it (head and body) must arrive within
+//!   `read_timeout`, else `408`;
+//! - writing an answer: `idle_timeout`, then the connection is dropped.
+
+use std::net::Shutdown;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use super::app::{App, Reply};
+use super::body::ChunkedDecoder;
+use super::config::Limits;
+use super::error::ApiError;
+use super::http::{parse_head, Framing, Request};
+use super::response::Response;
+use crate::net::TcpStream;
+
+/// Bytes asked of the socket per read.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// After answering with an error, how long the server keeps reading (and discarding)
+/// what the client still sends, so that closing does not reset the connection before
+/// the client has read the answer.
+const LINGER: Duration = Duration::from_secs(2);
+
+/// The result of one read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fill {
+    /// Bytes were appended to the buffer.
+    Data,
+    /// The peer closed its side, or the socket failed.
+    Closed,
+    /// Nothing arrived in time.
+    TimedOut,
+}
+
+/// A connection and the bytes read from it but not yet used.
+struct Connection {
+    stream: TcpStream,
+    buf: Vec<u8>,
+    limits: Limits,
+}
+
+/// Serves requests on `stream` until it closes.
+pub(crate) async fn serve_connection(stream: TcpStream, app: Rc<App>) {
+    let _ = stream.set_nodelay(true);
+    let mut conn = Connection {
+        stream,
+        buf: Vec::new(),
+        limits: app.limits().clone(),
+    };
+    loop {
+        let request = match conn.next_request().await {
+            Ok(Some(request)) => request,
+            Ok(None) => return,
+            Err(err) => return conn.send_and_close(&Response::error(&err)).await,
+        };
+        let keep_alive = request.head.keep_alive();
+        let response = match app.respond(request).await {
+            Reply::Send(response) => response,
+            Reply::Drop => return,
+        };
+        if !keep_alive {
+            return conn.send_and_close(&response).await;
+        }
+        if !conn.send(&response, false).await {
+            return;
+        }
+    }
+}
+
+impl Connection {
+    /// Reads the next request: `Ok(None)` when the client closed or stayed idle.
+    async fn next_request(&mut self) -> Result<Option<Request>, ApiError> {
+        if self.buf.is_empty() && self.fill(self.limits.idle_timeout).await != Fill::Data {
+            return Ok(None);
+        }
+        let deadline = Instant::now() + self.limits.read_timeout;
+        let (head, head_len) = loop {
+            if let Some(parsed) = parse_head(&self.buf, &self.limits)? {
+                break parsed;
+            }
+            self.fill_by(deadline).await?;
+        };
+        self.buf.drain(..head_len);
+        let framing = head.framing()?;
+        if let Framing::Length(n) = framing {
+            if n > self.limits.max_body_bytes {
+                return Err(self.body_too_large());
+            }
+        }
+        if head.expects_continue() && framing != Framing::Empty && self.buf.is_empty() {
+            self.write_raw(b"HTTP/1.1 100 Continue\r\n\r\n").await;
+        }
+        let body = match framing {
+            Framing::Empty => Vec::new(),
+            Framing::Length(n) => self.read_body(n, deadline).await?,
+            Framing::Chunked => self.read_chunked(deadline).await?,
+        };
+        Ok(Some(Request { head, body }))
+    }
+
+    fn body_too_large(&self) -> ApiError {
+        ApiError::TooLarge(format!(
+            "request body too large (at most {} bytes)",
+            self.limits.max_body_bytes
+        ))
+    }
+
+    /// Reads a `Content-Length` body of `len` bytes.
+    async fn read_body(&mut self, len: usize, deadline: Instant) -> Result<Vec<u8>, ApiError> {
+        while self.buf.len() < len {
+            self.fill_by(deadline).await?;
+        }
+        let rest = self.buf.split_off(len);
+        Ok(std::mem::replace(&mut self.buf, rest))
+    }
+
+    /// Reads and decodes a chunked body.
+    async fn read_chunked(&mut self, deadline: Instant) -> Result<Vec<u8>, ApiError> {
+        let limits = &self.limits;
+        let mut decoder = ChunkedDecoder::new(limits.max_body_bytes, limits.max_header_bytes);
+        let mut body = Vec::new();
+        loop {
+            let used = decoder.decode(&self.buf, &mut body)?;
+            self.buf.drain(..used);
+            if decoder.is_done() {
+                return Ok(body);
+            }
+            self.fill_by(deadline).await?;
+        }
+    }
+
+    /// Reads more of a request that has started.
+    ///
+    /// # Errors
+    /// `408` past the deadline, `400` when the client closes mid-request.
+    async fn fill_by(&mut self, deadline: Instant) -> Result<(), ApiError> {
+        match self.fill(deadline.saturating_duration_since(Instant::now())).await {
+            Fill::Data => Ok(()),
+            Fill::TimedOut => Err(ApiError::RequestTimeout),
+            Fill::Closed => Err(ApiError::bad("the connection closed mid-request")),
+        }
+    }
+
+    /// Appends what one read brings (waiting at most `limit`) to the buffer.
+    async fn fill(&mut self, limit: Duration) -> Fill {
+        let old = self.buf.len();
+        self.buf.resize(old + READ_CHUNK, 0);
+        let read = crate::timeout(limit, self.stream.read(&mut self.buf[old..])).await;
+        let (n, fill) = match read {
+            Ok(Ok(0)) | Ok(Err(_)) => (0, Fill::Closed),
+            Ok(Ok(n)) => (n, Fill::Data),
+            Err(_) => (0, Fill::TimedOut),
+        };
+        self.buf.truncate(old + n);
+        fill
+    }
+
+    /// Writes `bytes`; `false` if the client is gone or too slow to take them.
+    async fn write_raw(&mut self, bytes: &[u8]) -> bool {
+        let write = crate::timeout(self.limits.idle_timeout, self.stream.write_all(bytes));
+        matches!(write.await, Ok(Ok(())))
+    }
+
+    /// Sends `response`; `false` if the connection cannot be used any more.
+    async fn send(&mut self, response: &Response, close: bool) -> bool {
+        let (head, body) = response.encode(close);
+        if !self.write_raw(&head).await {
+            return false;
+        }
+        match body {
+            Some(body) => self.write_raw(body).await,
+            None => true,
+        }
+    }
+
+    /// Sends `response` with `Connection: close`, then closes gracefully: no more
+    /// writes, and whatever the client still sends is read and dropped until it
+    /// closes too (or [`LINGER`] passes), so our close cannot destroy the answer.
+    async fn send_and_close(mut self, response: &Response) {
+        if !self.send(response, true).await {
+            return;
+        }
+        let _ = self.stream.shutdown(Shutdown::Write);
+        let deadline = Instant::now() + LINGER;
+        loop {
+            self.buf.clear();
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || self.fill(left).await != Fill::Data {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! The endpoints: validate a request, then read the state or submit a task.
+//!
+//! Handlers run on the loop thread and never wait: submitting only queues a job (the
+//! work happens on the workers), and every lock is released before they return.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::error::ApiError;
+use super::http::{query_param, Request};
+use super::jobs::{self, PredictOptions};
+use super::json::{object, Fields};
+use super::multipart;
+use super::response::Response;
+use super::router::Route;
+use super::state::Shared;
+use super::tasks::TaskKind;
+use super::worker::{self, Job};
+use crate::automl::ml::TrainSpec;
+
+/// Longest upload name accepted, in bytes.
+const MAX_NAME_BYTES: usize = 256;
+
+/// Answers `request`, which `route` names.
+///
+/// # Errors
+/// The [`ApiError`] to answer with.
+pub(crate) fn handle(
+    shared: &Arc<Shared>,
+    route: Route<'_>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    match route {
+        Route::WorkerStatus => Ok(worker_status(shared)),
+        Route::Upload => upload(shared, request),
+        Route::Train => train(shared, &request.body),
+        Route::Predict => predict(shared, &request.body),
+        Route::Task(id) => task(shared, id),
+        Route::StopTask(id) => stop(shared, id),
+        Route::Experiment(id) => experiment(shared, id),
+        Route::DataFile(id) => data_file(shared, id),
+    }
+}
+
+/// A `404` naming what was not found (long ids are cut short).
+fn not_found(what: &str, id: &str) -> ApiError {
+    let shown: String = id.chars().take(64).collect();
+    ApiError::NotFound(format!("no {what} with id '{shown}'"))
+}
+
+fn submit(shared: &Arc<Shared>, kind: TaskKind, job: Job) -> Result<Response, ApiError> {
+    let id = worker::submit(shared, kind, job)?;
+    Ok(Response::json(200, &json!({ "_id": id })))
+}
+
+fn worker_status(shared: &Arc<Shared>) -> Response {
+    let (running, pending) = {
+        let state = shared.lock();
+        (state.tasks.running(), state.tasks.pending())
+    };
+    let doc = json!({
+        "status": "ok",
+        "workers": shared.workers,
+        "running": running,
+        "pending": pending,
+    });
+    Response::json(200, &doc)
+}
+
+/// `POST /v2/upload`: a raw CSV body, or a form with a file field `csv`.
+fn upload(shared: &Arc<Shared>, request: Request) -> Result<Response, ApiError> {
+    let content_type = request.head.header("content-type").unwrap_or("");
+    let (content, filename) = match multipart::form_boundary(content_type) {
+        None => (0..request.body.len(), None),
+        Some(boundary) => {
+            let parts = multipart::parse(&request.body, &boundary?)?;
+            let csv = parts.into_iter().find(|p| p.name.as_deref() == Some("csv"));
+            let csv = csv.ok_or_else(|| ApiError::bad("the form has no file field 'csv'"))?;
+            (csv.content, csv.filename)
+        }
+    };
+    let name = query_param(&request.head.query, "name")
+        .or(filename)
+        .unwrap_or_else(|| "data".to_owned());
+    if name.len() > MAX_NAME_BYTES {
+        return Err(ApiError::bad(format!(
+            "name is longer than {MAX_NAME_BYTES} bytes"
+        )));
+    }
+    submit(shared, TaskKind::Upload, jobs::upload(request.body, content, name))
+}
+
+/// `POST /v2/tasks/train`.
+fn train(shared: &Arc<Shared>, body: &[u8]) -> Result<Response, ApiError> {
+    let map = object(body)?;
+    let fields = Fields(&map);
+    let data_id = fields.string("train_data_id")?;
+    let spec = train_spec(fields)?;
+    let frame = shared.lock().store.data(data_id).map(|d| d.frame.clone());
+    let frame = frame.ok_or_else(|| not_found("data", data_id))?;
+    submit(shared, TaskKind::Train, jobs::train_experiment(frame, spec))
+}
+
+/// The train request's spec, with the checks that do not need the data.
+fn train_spec(fields: Fields<'_>) -> Result<TrainSpec, ApiError> {
+    let mut spec = TrainSpec::new(fields.string("target")?);
+    if let Some(names) = fields.opt_strings("algos")? {
+        spec.algos = TrainSpec::parse_algos(&names)?;
+        if spec.algos.is_empty() {
+            return Err(ApiError::bad("algos must name at least one algorithm"));
+        }
+    }
+    if let Some(evaluator) = fields.opt_string("evaluator")? {
+        spec.evaluator = evaluator.parse()?;
+    }
+    if let Some(nfold) = fields.opt_u64("nfold")? {
+        if !(2..=10).contains(&nfold) {
+            return Err(ApiError::bad(format!("nfold must be between 2 and 10, not {nfold}")));
+        }
+        spec.nfold = nfold as usize;
+    }
+    spec.seed = fields.opt_u64("seed")?.unwrap_or(spec.seed);
+    if let Some(max_model) = fields.opt_u64("max_model")? {
+        if max_model == 0 {
+            return Err(ApiError::bad("max_model must be at least 1"));
+        }
+        spec.max_model = Some(usize::try_from(max_model).unwrap_or(usize::MAX));
+    }
+    if let Some(pct) = fields.opt_f64("validation_percentage")? {
+        if !(0.0..=90.0).contains(&pct) {
+            return Err(ApiError::bad(
+                "validation_percentage must be between 0 and 90",
+            ));
+        }
+        spec.validation_percentage = Some(pct);
+    }
+    spec.features = fields.opt_strings("features")?;
+    Ok(spec)
+}
+
+/// `POST /v2/tasks/predict`.
+fn predict(shared: &Arc<Shared>, body: &[u8]) -> Result<Response, ApiError> {
+    let map = object(body)?;
+    let fields = Fields(&map);
+    let data_id = fields.string("data_id")?;
+    let model_id = fields.string("model_id")?;
+    let keep_columns = fields.opt_strings("keep_columns")?.unwrap_or_default();
+    let threshold = fields.opt_f64("threshold")?;
+    if threshold.is_some_and(|t| !(0.0..=1.0).contains(&t)) {
+        return Err(ApiError::bad("threshold must be between 0 and 1"));
+    }
+    let (data, model) = {
+        let state = shared.lock();
+        let data = state.store.data(data_id).map(|d| d.frame.clone());
+        (data, state.store.model(model_id))
+    };
+    let data = data.ok_or_else(|| not_found("data", data_id))?;
+    let model = model.ok_or_else(|| not_found("model", model_id))?;
+    let options = PredictOptions {
+        model_id: model_id.to_owned(),
+        keep_columns,
+        threshold,
+    };
+    submit(shared, TaskKind::Predict, jobs::predict(model, data, options))
+}
+
+/// `GET /v2/tasks/{id}`.
+fn task(shared: &Arc<Shared>, id: &str) -> Result<Response, ApiError> {
+    let doc = shared.lock().tasks.get(id).map(|t| t.to_json());
+    let doc = doc.ok_or_else(|| not_found("task", id))?;
+    Ok(Response::json(200, &doc))
+}
+
+/// `PUT /v2/tasks/{id}/stop`.
+fn stop(shared: &Arc<Shared>, id: &str) -> Result<Response, ApiError> {
+    let doc = shared.lock().tasks.stop(id).map(|t| t.to_json());
+    let doc = doc.ok_or_else(|| not_found("task", id))?;
+    Ok(Response::json(200, &doc))
+}
+
+/// `GET /v2/experiments/{id}`.
+fn experiment(shared: &Arc<Shared>, id: &str) -> Result<Response, ApiError> {
+    let doc = shared.lock().store.experiment(id).cloned();
+    let doc = doc.ok_or_else(|| not_found("experiment", id))?;
+    Ok(Response::json(200, &doc))
+}
+
+/// `GET /v2/data/{id}/file`.
+fn data_file(shared: &Arc<Shared>, id: &str) -> Result<Response, ApiError> {
+    let csv = shared.lock().store.data(id).map(|d| d.csv.clone());
+    let csv = csv.ok_or_else(|| not_found("data", id))?;
+    Ok(Response::csv(csv))
+}

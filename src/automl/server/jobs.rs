@@ -1,0 +1,72 @@
+//! The work behind each task type, as [`Job`]s for the worker threads: parse an upload,
+//! train an experiment, score a data set. Each owns its inputs, so nothing is locked
+//! while it runs.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use super::store::DataSet;
+use super::worker::{Job, JobOutput};
+use crate::automl::ml::{parse_csv, train, CsvLimits, Frame, TrainError, TrainSpec, TrainedModel};
+
+/// Parses `body[content]` as CSV into a data set named `name`.
+pub(crate) fn upload(body: Vec<u8>, content: Range<usize>, name: String) -> Job {
+    Box::new(move |progress| {
+        progress.report(0.0, "parsing CSV");
+        let Some(bytes) = body.get(content) else {
+            return JobOutput::Fail("bad CSV: upload content out of range".into());
+        };
+        match parse_csv(bytes, &CsvLimits::default()) {
+            Ok(frame) => JobOutput::Data(DataSet {
+                name,
+                frame: Arc::new(frame),
+                csv: Arc::from(bytes),
+            }),
+            Err(e) => JobOutput::Fail(format!("bad CSV: {e}")),
+        }
+    })
+}
+
+/// Trains the models `spec` asks for on `frame`, reporting fold by fold.
+pub(crate) fn train_experiment(frame: Arc<Frame>, spec: TrainSpec) -> Job {
+    Box::new(move |progress| {
+        let mut report = |fraction: f64, message: &str| progress.report(fraction, message);
+        match train(&frame, &spec, &mut report, progress.cancel_flag()) {
+            Ok(experiment) => JobOutput::Experiment(experiment),
+            Err(TrainError::Invalid(message)) => JobOutput::Invalid(message),
+            Err(TrainError::Cancelled) => JobOutput::Fail("stopped".into()),
+            Err(e) => JobOutput::Fail(e.to_string()),
+        }
+    })
+}
+
+/// What a predict task needs besides the model and the data.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PredictOptions {
+    /// Id of the model, to name the predictions.
+    pub(crate) model_id: String,
+    /// Columns of the data copied into the predictions.
+    pub(crate) keep_columns: Vec<String>,
+    /// Probability at which a binary model predicts the positive class.
+    pub(crate) threshold: Option<f64>,
+}
+
+/// Scores `data` with `model` into a new data set of predictions.
+pub(crate) fn predict(model: Arc<TrainedModel>, data: Arc<Frame>, options: PredictOptions) -> Job {
+    Box::new(move |progress| {
+        progress.report(0.0, "predicting");
+        let frame = match model.predict(&data, &options.keep_columns, options.threshold) {
+            Ok(frame) => frame,
+            Err(e) => return JobOutput::Invalid(e.to_string()),
+        };
+        let mut csv = Vec::new();
+        if let Err(e) = frame.write_csv(&mut csv) {
+            return JobOutput::Fail(format!("could not write the predictions: {e}"));
+        }
+        JobOutput::Data(DataSet {
+            name: format!("predictions of {}", options.model_id),
+            frame: Arc::new(frame),
+            csv: csv.into(),
+        })
+    })
+}

@@ -1,0 +1,83 @@
+//! The state the loop thread and the worker threads share: the task table, the store
+//! and the counters, behind one mutex.
+//!
+//! Every lock is short: look something up, insert, or update a field, then release.
+//! No lock is held across an `.await`, while calling user code, or while training; a
+//! worker takes the lock only to report progress and to store what it produced.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::store::Store;
+use super::tasks::{TaskKind, TaskTable};
+use super::ServerStats;
+
+/// Counters behind [`ServerStats`].
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    /// Requests received (parsed), faulted ones included.
+    pub(crate) requests: u64,
+    /// Requests answered by closing the connection (injected fault).
+    pub(crate) faults_dropped: u64,
+    /// Requests answered `503` (injected fault).
+    pub(crate) faults_503: u64,
+    /// Tasks created, by type.
+    submitted: BTreeMap<String, u64>,
+}
+
+impl Counters {
+    /// Counts one created task of `kind`.
+    pub(crate) fn task_submitted(&mut self, kind: TaskKind) {
+        *self.submitted.entry(kind.as_str().to_owned()).or_insert(0) += 1;
+    }
+}
+
+/// What the mutex guards.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    /// Tasks and the pending queue.
+    pub(crate) tasks: TaskTable,
+    /// Data, experiments and models.
+    pub(crate) store: Store,
+    /// Request and task counters.
+    pub(crate) stats: Counters,
+}
+
+/// The shared state and the fixed settings the workers need.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    /// Worker threads (reported by `GET /v2/worker/status`).
+    pub(crate) workers: usize,
+    /// Most tasks running at once.
+    pub(crate) max_running: usize,
+}
+
+impl Shared {
+    pub(crate) fn new(workers: usize, max_running: usize) -> Arc<Shared> {
+        Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            workers,
+            max_running,
+        })
+    }
+
+    /// Locks the state. A panic elsewhere while the lock was held (a bug) does not
+    /// take the server down: the state is used as that code left it.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A snapshot of the counters.
+    pub(crate) fn stats(&self) -> ServerStats {
+        let state = self.lock();
+        ServerStats {
+            tasks_submitted: state.stats.submitted.clone(),
+            requests: state.stats.requests,
+            faults_dropped: state.stats.faults_dropped,
+            faults_503: state.stats.faults_503,
+            running: state.tasks.running(),
+            pending: state.tasks.pending(),
+        }
+    }
+}

@@ -1,0 +1,338 @@
+//! The task table: every task's record, the FIFO queue of pending jobs, and the count of
+//! worker slots in use.
+//!
+//! # A task's status
+//! - `pending`: created and queued; its job has not been handed to a worker.
+//! - `running`: its job holds a worker slot (at most `max_running` do).
+//! - `done`: the job finished and `result` is set.
+//! - `fail`: the job failed or was stopped; `progress_message` says why.
+//! - `invalid`: the request cannot run on this data (e.g. no such target column).
+//!
+//! Only `pending → running → done | fail | invalid` and `pending | running → fail`
+//! (stop) happen; a terminal status never changes again. A stopped running task keeps
+//! its worker slot until its job returns (training notices the cancel flag between
+//! folds and trees); whatever the job then produces is dropped.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Value};
+
+use super::json;
+use super::worker::{Job, JobOutput};
+
+/// How a task ends, as the table records it.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// Success: the task's `result`.
+    Done(Value),
+    /// Failure, with the reason.
+    Fail(String),
+    /// The request does not fit the data, with the reason.
+    Invalid(String),
+}
+
+/// The kind of a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TaskKind {
+    /// `POST /v2/upload`.
+    Upload,
+    /// `POST /v2/tasks/train`.
+    Train,
+    /// `POST /v2/tasks/predict`.
+    Predict,
+}
+
+impl TaskKind {
+    /// The contract's name.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            TaskKind::Upload => "upload",
+            TaskKind::Train => "train",
+            TaskKind::Predict => "predict",
+        }
+    }
+}
+
+/// A task's status (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Status {
+    Pending,
+    Running,
+    Done,
+    Fail,
+    Invalid,
+}
+
+impl Status {
+    fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Running => "running",
+            Status::Done => "done",
+            Status::Fail => "fail",
+            Status::Invalid => "invalid",
+        }
+    }
+}
+
+/// Seconds since the Unix epoch, as the timestamps of a task.
+fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// One task.
+#[derive(Debug)]
+pub(crate) struct TaskRecord {
+    id: String,
+    kind: TaskKind,
+    pub(crate) status: Status,
+    progress: f64,
+    message: Option<String>,
+    result: Option<Value>,
+    created_at: f64,
+    started_at: Option<f64>,
+    finished_at: Option<f64>,
+    pub(crate) cancel: Arc<AtomicBool>,
+}
+
+impl TaskRecord {
+    /// The contract's task document.
+    pub(crate) fn to_json(&self) -> Value {
+        let mut doc = json!({
+            "_id": self.id,
+            "type": self.kind.as_str(),
+            "status": self.status.as_str(),
+            "progress": json::number(self.progress),
+            "result": self.result.clone().unwrap_or(Value::Null),
+            "created_at": json::number(self.created_at),
+        });
+        let optional = [
+            ("progress_message", self.message.clone().map(Value::from)),
+            ("started_at", self.started_at.map(json::number)),
+            ("finished_at", self.finished_at.map(json::number)),
+        ];
+        for (name, value) in optional {
+            if let (Some(v), Some(map)) = (value, doc.as_object_mut()) {
+                map.insert(name.to_owned(), v);
+            }
+        }
+        doc
+    }
+
+    fn finish(&mut self, status: Status, message: Option<String>, result: Option<Value>) {
+        self.status = status;
+        if status == Status::Done {
+            self.progress = 1.0;
+        }
+        if message.is_some() {
+            self.message = message;
+        }
+        self.result = result;
+        self.finished_at = Some(now());
+    }
+}
+
+/// Every task, the pending queue and the worker slots.
+#[derive(Default)]
+pub(crate) struct TaskTable {
+    records: HashMap<String, TaskRecord>,
+    queue: VecDeque<(String, Job)>,
+    busy: usize,
+    next_id: u64,
+}
+
+impl fmt::Debug for TaskTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskTable")
+            .field("tasks", &self.records.len())
+            .field("pending", &self.queue.len())
+            .field("running", &self.busy)
+            .finish()
+    }
+}
+
+impl TaskTable {
+    /// Creates a `pending` task for `job` at the back of the queue; returns its id.
+    pub(crate) fn submit(&mut self, kind: TaskKind, job: Job) -> String {
+        self.next_id += 1;
+        let id = format!("task-{:08x}", self.next_id);
+        let record = TaskRecord {
+            id: id.clone(),
+            kind,
+            status: Status::Pending,
+            progress: 0.0,
+            message: None,
+            result: None,
+            created_at: now(),
+            started_at: None,
+            finished_at: None,
+            cancel: Arc::new(AtomicBool::new(false)),
+        };
+        self.records.insert(id.clone(), record);
+        self.queue.push_back((id.clone(), job));
+        id
+    }
+
+    /// The oldest pending job, if fewer than `max_running` slots are in use: its task
+    /// becomes `running` and takes a slot.
+    pub(crate) fn next_runnable(&mut self, max_running: usize) -> Option<(String, Job)> {
+        if self.busy >= max_running {
+            return None;
+        }
+        let (id, job) = self.queue.pop_front()?;
+        if let Some(record) = self.records.get_mut(&id) {
+            record.status = Status::Running;
+            record.started_at = Some(now());
+        }
+        self.busy += 1;
+        Some((id, job))
+    }
+
+    /// Frees the slot of a job that returned (or panicked, with `panic` set: a task
+    /// still running then fails with that message).
+    pub(crate) fn release(&mut self, id: &str, panic: Option<String>) {
+        self.busy = self.busy.saturating_sub(1);
+        if let (Some(message), Some(record)) = (panic, self.records.get_mut(id)) {
+            if record.status == Status::Running {
+                record.finish(Status::Fail, Some(message), None);
+            }
+        }
+    }
+
+    /// Records a running task's progress.
+    pub(crate) fn progress(&mut self, id: &str, fraction: f64, message: &str) {
+        if let Some(record) = self.records.get_mut(id) {
+            if record.status == Status::Running {
+                record.progress = fraction.clamp(0.0, 1.0);
+                record.message = Some(message.to_owned());
+            }
+        }
+    }
+
+    /// Ends a running task with `outcome`; `false` (and nothing changes) when the task
+    /// is no longer running, i.e. it was stopped.
+    pub(crate) fn finish(&mut self, id: &str, outcome: Outcome) -> bool {
+        let Some(record) = self.records.get_mut(id) else {
+            return false;
+        };
+        if record.status != Status::Running {
+            return false;
+        }
+        match outcome {
+            Outcome::Done(result) => record.finish(Status::Done, None, Some(result)),
+            Outcome::Fail(m) => record.finish(Status::Fail, Some(m), None),
+            Outcome::Invalid(m) => record.finish(Status::Invalid, Some(m), None),
+        }
+        true
+    }
+
+    /// Whether task `id` is still running (a job checks before it stores its product).
+    pub(crate) fn is_running(&self, id: &str) -> bool {
+        self.records
+            .get(id)
+            .is_some_and(|r| r.status == Status::Running)
+    }
+
+    /// Stops a pending or running task (it becomes `fail`, "stopped"); a finished task
+    /// is left as it is. Returns the task, or `None` for an unknown id.
+    pub(crate) fn stop(&mut self, id: &str) -> Option<&TaskRecord> {
+        let record = self.records.get_mut(id)?;
+        match record.status {
+            Status::Pending => self.queue.retain(|(queued, _)| queued != id),
+            Status::Running => record.cancel.store(true, Ordering::SeqCst),
+            _ => return Some(record),
+        }
+        record.finish(Status::Fail, Some("stopped".to_owned()), None);
+        Some(record)
+    }
+
+    /// Raises the cancel flag of every task (the server is shutting down).
+    pub(crate) fn cancel_all(&mut self) {
+        for record in self.records.values() {
+            record.cancel.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// A task by id.
+    pub(crate) fn get(&self, id: &str) -> Option<&TaskRecord> {
+        self.records.get(id)
+    }
+
+    /// Worker slots in use.
+    pub(crate) fn running(&self) -> usize {
+        self.busy
+    }
+
+    /// Tasks waiting for a slot.
+    pub(crate) fn pending(&self) -> usize {
+        self.queue.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job() -> Job {
+        Box::new(|_| JobOutput::Fail("unused".into()))
+    }
+
+    fn status(table: &TaskTable, id: &str) -> Value {
+        table.get(id).unwrap().to_json()["status"].clone()
+    }
+
+    #[test]
+    fn jobs_run_in_fifo_order_within_the_slot_limit() {
+        let mut table = TaskTable::default();
+        let ids: Vec<String> = (0..3).map(|_| table.submit(TaskKind::Train, job())).collect();
+        assert_eq!(table.next_runnable(2).unwrap().0, ids[0]);
+        assert_eq!(table.next_runnable(2).unwrap().0, ids[1]);
+        assert!(table.next_runnable(2).is_none());
+        assert_eq!((table.running(), table.pending()), (2, 1));
+        assert_eq!(status(&table, &ids[2]), "pending");
+        assert!(table.finish(&ids[0], Outcome::Done(json!({"_id": "x"}))));
+        table.release(&ids[0], None);
+        assert_eq!(table.next_runnable(2).unwrap().0, ids[2]);
+        let doc = table.get(&ids[0]).unwrap().to_json();
+        assert_eq!((doc["status"].as_str(), doc["progress"].as_f64()), (Some("done"), Some(1.0)));
+        assert_eq!(doc["result"]["_id"], "x");
+        assert!(doc["finished_at"].as_f64().unwrap() >= doc["created_at"].as_f64().unwrap());
+    }
+
+    #[test]
+    fn stop_fails_pending_and_running_tasks_but_not_finished_ones() {
+        let mut table = TaskTable::default();
+        let running = table.submit(TaskKind::Train, job());
+        let pending = table.submit(TaskKind::Upload, job());
+        table.next_runnable(1);
+        let doc = table.stop(&pending).unwrap().to_json();
+        assert_eq!((doc["status"].as_str(), doc["progress_message"].as_str()), (Some("fail"), Some("stopped")));
+        assert_eq!(table.pending(), 0);
+        table.stop(&running);
+        assert!(table.get(&running).unwrap().cancel.load(Ordering::SeqCst));
+        // The job returns later: its outcome is dropped, its slot freed.
+        assert!(!table.finish(&running, Outcome::Done(json!({}))));
+        table.release(&running, None);
+        assert_eq!(status(&table, &running), "fail");
+        assert_eq!(table.running(), 0);
+        assert!(table.stop("task-nope").is_none());
+    }
+
+    #[test]
+    fn a_panicking_job_fails_its_task() {
+        let mut table = TaskTable::default();
+        let id = table.submit(TaskKind::Predict, job());
+        table.next_runnable(1);
+        table.progress(&id, 7.0, "half");
+        assert_eq!(table.get(&id).unwrap().to_json()["progress"], 1.0);
+        table.release(&id, Some("internal error".into()));
+        let doc = table.get(&id).unwrap().to_json();
+        assert_eq!((doc["status"].as_str(), doc["progress_message"].as_str()), (Some("fail"), Some("internal error")));
+    }
+}

@@ -1,0 +1,134 @@
+//! Running tasks: jobs go from the pending queue to the blocking pool, at most
+//! `max_running` at a time, in FIFO order.
+//!
+//! [`dispatch`] runs on the loop thread. For each job it may start, it spawns a small
+//! loop task that hands the job to `spawn_blocking`, waits for it, frees the slot and
+//! calls `dispatch` again, so a finishing task starts the next pending one. The job
+//! itself runs on a worker thread with a [`Progress`] handle; when it returns, what it
+//! produced is stored and the task finished under one lock, unless the task was
+//! stopped meanwhile.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::error::ApiError;
+use super::state::Shared;
+use super::store::DataSet;
+use super::tasks::{Outcome, TaskKind};
+use crate::automl::ml::Experiment;
+
+/// Most tasks that may wait in the queue; more are refused with `503`.
+const MAX_PENDING: usize = 1000;
+
+/// What a job returns.
+#[derive(Debug)]
+pub(crate) enum JobOutput {
+    /// A new data set (upload, predictions); the result is its summary.
+    Data(DataSet),
+    /// A trained experiment; the result is its id.
+    Experiment(Experiment),
+    /// The job failed.
+    Fail(String),
+    /// The request does not fit the data.
+    Invalid(String),
+}
+
+/// The work of one task, run on a worker thread.
+pub(crate) type Job = Box<dyn FnOnce(&Progress) -> JobOutput + Send>;
+
+/// A job's view of its task: progress reports and the cancel flag.
+pub(crate) struct Progress {
+    shared: Arc<Shared>,
+    id: String,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Progress {
+    /// Records the fraction done (0 to 1) and a message, while the task runs.
+    pub(crate) fn report(&self, fraction: f64, message: &str) {
+        self.shared.lock().tasks.progress(&self.id, fraction, message);
+    }
+
+    /// The flag that is raised when the task is stopped.
+    pub(crate) fn cancel_flag(&self) -> &AtomicBool {
+        &self.cancel
+    }
+}
+
+impl fmt::Debug for Progress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Progress").field("task", &self.id).finish()
+    }
+}
+
+/// Creates a pending task for `job` and starts whatever may run now; returns the
+/// task's id. Must be called on the loop thread.
+///
+/// # Errors
+/// `503` when [`MAX_PENDING`] tasks are already waiting.
+pub(crate) fn submit(shared: &Arc<Shared>, kind: TaskKind, job: Job) -> Result<String, ApiError> {
+    let id = {
+        let mut state = shared.lock();
+        if state.tasks.pending() >= MAX_PENDING {
+            return Err(ApiError::Unavailable("too many pending tasks".into()));
+        }
+        state.stats.task_submitted(kind);
+        state.tasks.submit(kind, job)
+    };
+    dispatch(shared);
+    Ok(id)
+}
+
+/// Starts pending jobs while slots are free (loop thread only).
+pub(crate) fn dispatch(shared: &Arc<Shared>) {
+    loop {
+        let next = shared.lock().tasks.next_runnable(shared.max_running);
+        let Some((id, job)) = next else {
+            return;
+        };
+        let shared = shared.clone();
+        detach(async move {
+            let (worker_shared, worker_id) = (shared.clone(), id.clone());
+            let finished = crate::spawn_blocking(move || run(&worker_shared, &worker_id, job)).await;
+            let panic = finished.err().map(|e| format!("internal error: {e}"));
+            shared.lock().tasks.release(&id, panic);
+            dispatch(&shared);
+        });
+    }
+}
+
+/// Spawns a detached loop task.
+fn detach(fut: impl std::future::Future<Output = ()> + 'static) {
+    drop(crate::spawn(fut));
+}
+
+/// Runs `job` for task `id` on a worker thread and records how it ended.
+fn run(shared: &Arc<Shared>, id: &str, job: Job) {
+    let Some(cancel) = shared.lock().tasks.get(id).map(|r| r.cancel.clone()) else {
+        return;
+    };
+    if cancel.load(Ordering::SeqCst) {
+        return; // stopped before a worker picked it up
+    }
+    let progress = Progress {
+        shared: shared.clone(),
+        id: id.to_owned(),
+        cancel,
+    };
+    let output = job(&progress);
+    let mut guard = shared.lock();
+    let state = &mut *guard;
+    if !state.tasks.is_running(id) {
+        return; // stopped: drop what the job made
+    }
+    let outcome = match output {
+        JobOutput::Data(set) => Outcome::Done(state.store.add_data(set)),
+        JobOutput::Experiment(e) => Outcome::Done(json!({ "_id": state.store.add_experiment(e) })),
+        JobOutput::Fail(m) => Outcome::Fail(m),
+        JobOutput::Invalid(m) => Outcome::Invalid(m),
+    };
+    state.tasks.finish(id, outcome);
+}
