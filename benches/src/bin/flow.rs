@@ -7,8 +7,8 @@
 
 use std::time::{Duration, Instant};
 
+use taskloop_benches::flow_workloads::harness::{interleaved, panic_message, MakeRun, Measured};
 use taskloop_benches::flow_workloads::{bookkeeping, memory, ms, ns_per, scheduling, us};
-use taskloop_benches::flow_workloads::{median_of, repeat_runs};
 use taskloop_benches::{new_smol, new_taskloop, new_tokio, print_table, WARMUP_RUNS};
 
 /// Counts live heap bytes and allocation calls for sections 1 and 3 (see `memory::Counting`).
@@ -22,84 +22,39 @@ static GLOBAL: memory::Counting = memory::Counting;
 /// Runs `f` on a fresh thread (taskloop's and smol's runtimes are `!Send`, so `f` builds
 /// its own); a panic comes back as its message.
 fn on_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
-    std::thread::spawn(f).join().map_err(|p| {
-        p.downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| p.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "<non-string panic payload>".to_string())
-    })
+    std::thread::spawn(f).join().map_err(|p| panic_message(&*p))
 }
 
 // ---------------------------------------------------------------------------------------------
 // Section 1: bookkeeping per job
 // ---------------------------------------------------------------------------------------------
 
-/// Measured runs per implementation in section 1 (one run is a few ms, so take many).
+/// Measured rounds in section 1 (one run is a few ms, so take many).
 const BOOKKEEPING_RUNS: usize = 31;
 
-/// One implementation's result: the median phases, and allocation calls per job.
-struct Measured {
-    split: bookkeeping::Split,
-    allocs_per_job: f64,
-}
-
-type Variant = (&'static str, fn() -> Measured);
-
-const VARIANTS: &[Variant] = &[
+/// The implementations of section 1: each builds its runtime (on its own thread) and
+/// returns one run.
+const VARIANTS: &[(&str, MakeRun)] = &[
     ("taskloop Flow, job_local, run_async", || {
         let rt = new_taskloop();
-        runs(|| bookkeeping::flow_run_async(&rt))
+        Box::new(move || bookkeeping::flow_run_async(&rt))
     }),
     ("taskloop Flow, job_local, Flow::run", || {
-        runs(bookkeeping::flow_run)
+        Box::new(bookkeeping::flow_run)
     }),
     ("taskloop spawn + Shared", || {
         let rt = new_taskloop();
-        runs(|| bookkeeping::taskloop_tasks(&rt))
+        Box::new(move || bookkeeping::taskloop_tasks(&rt))
     }),
     ("tokio current_thread spawn + Shared", || {
         let rt = new_tokio();
-        runs(|| bookkeeping::tokio(&rt))
+        Box::new(move || bookkeeping::tokio(&rt))
     }),
     ("smol LocalExecutor spawn + Shared", || {
         let ex = new_smol();
-        runs(|| bookkeeping::smol(&ex))
+        Box::new(move || bookkeeping::smol(&ex))
     }),
 ];
-
-/// The median of each phase and of the total over the measured runs, and the median count
-/// of allocation calls (every thread's: idle pool workers do not allocate); checks every
-/// run's checksum.
-fn runs(mut run: impl FnMut() -> bookkeeping::Split) -> Measured {
-    let expected = bookkeeping::expected_checksum();
-    let measured = repeat_runs(WARMUP_RUNS, BOOKKEEPING_RUNS, || {
-        let calls = memory::alloc_calls();
-        let s = run();
-        let calls = memory::alloc_calls() - calls;
-        assert_eq!(
-            s.checksum, expected,
-            "wrong result: the graph did not run right"
-        );
-        (s, calls)
-    });
-    let mut calls: Vec<usize> = measured.iter().map(|m| m.1).collect();
-    calls.sort_unstable();
-    let splits: Vec<bookkeeping::Split> = measured.into_iter().map(|m| m.0).collect();
-    let med = |f: fn(&bookkeeping::Split) -> Duration| median_of(splits.iter().map(f));
-    let total = med(bookkeeping::Split::total);
-    let (declare, run, teardown) = (med(|s| s.declare), med(|s| s.run), med(|s| s.teardown));
-    // Report the phases' medians, scaled so they add up to the median total.
-    let scale = total.as_secs_f64() / (declare + run + teardown).as_secs_f64();
-    Measured {
-        split: bookkeeping::Split {
-            declare: declare.mul_f64(scale),
-            run: run.mul_f64(scale),
-            teardown: teardown.mul_f64(scale),
-            checksum: expected,
-        },
-        allocs_per_job: calls[(calls.len() - 1) / 2] as f64 / bookkeeping::JOBS as f64,
-    }
-}
 
 fn section_bookkeeping() -> bool {
     let n = bookkeeping::JOBS;
@@ -107,19 +62,21 @@ fn section_bookkeeping() -> bool {
     println!(
         "{n} no-op jobs in {} layers of {}; each job after the first layer has 2 inputs from \
          the previous layer (i and (i+{})%{}). Median of {BOOKKEEPING_RUNS} runs after \
-         {WARMUP_RUNS} warm-up, ns per job.\n",
+         {WARMUP_RUNS} warm-up (the implementations take turns, one run each per round), \
+         ns per job.\n",
         bookkeeping::LAYERS,
         bookkeeping::WIDTH,
         bookkeeping::SECOND_INPUT,
         bookkeeping::WIDTH,
     );
-    let results: Vec<(&str, Result<Measured, String>)> = VARIANTS
-        .iter()
-        .map(|&(name, f)| {
-            eprintln!("  bookkeeping: {name}");
-            (name, on_thread(f))
-        })
-        .collect();
+    eprintln!(
+        "  bookkeeping: {} implementations in interleaved rounds",
+        VARIANTS.len()
+    );
+    let names = VARIANTS.iter().map(|&(name, _)| name);
+    let makers: Vec<MakeRun> = VARIANTS.iter().map(|&(_, make)| make).collect();
+    let runs = interleaved(&makers, WARMUP_RUNS, BOOKKEEPING_RUNS);
+    let results: Vec<(&str, Result<Measured, String>)> = names.zip(runs).collect();
     let tokio_total = results
         .iter()
         .find(|(name, _)| name.starts_with("tokio"))

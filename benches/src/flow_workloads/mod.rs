@@ -8,9 +8,10 @@
 //!   against a lower bound and against simulated greedy schedules of the same graph;
 //! - [`memory`]: live heap bytes per declared (not yet run) job.
 //!
-//! This file holds what they share: the seeded random numbers and the repetition helper.
+//! This file holds what they share: the seeded random numbers and small formatting helpers.
 
 pub mod bookkeeping;
+pub mod harness;
 pub mod memory;
 pub mod scheduling;
 
@@ -37,15 +38,6 @@ impl Rng {
     pub fn below(&mut self, n: u64) -> u64 {
         self.next_u64() % n
     }
-}
-
-/// Runs `run` `warmup` times unmeasured, then `measured` times, and returns the measured
-/// results.
-pub fn repeat_runs<T>(warmup: usize, measured: usize, mut run: impl FnMut() -> T) -> Vec<T> {
-    for _ in 0..warmup {
-        run();
-    }
-    (0..measured).map(|_| run()).collect()
 }
 
 /// The median of `values` (the lower middle for an even count).

@@ -108,7 +108,7 @@ impl ContextBuilder {
         self
     }
 
-    /// Connects: checks `GET /v2/worker/status` once (retrying only overload answers).
+    /// Connects: checks `GET /v2/worker/status` (retrying only overload answers).
     ///
     /// # Errors
     /// [`AutomlError::Unreachable`] if nothing answers, [`AutomlError::Unauthorized`] if
@@ -183,7 +183,8 @@ impl Context {
         &self.inner.transport.base
     }
 
-    /// Asks the server how busy it is (blocking; for use outside a flow).
+    /// Asks the server how busy it is (blocking; for use outside a flow). An unreachable
+    /// server is reported at once; overload answers (`429`, `5xx`) are retried.
     ///
     /// # Errors
     /// As [`ContextBuilder::connect`].
@@ -191,7 +192,7 @@ impl Context {
         let v = self
             .inner
             .transport
-            .call_sync(&Request::get("/v2/worker/status"))?;
+            .call_sync(&Request::get("/v2/worker/status"), false)?;
         let n = |field: &str| v[field].as_u64();
         match (
             v["status"].as_str(),

@@ -93,7 +93,11 @@ impl Head {
 
     /// The first field named `name` (case-insensitive), as trimmed text.
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers_named(name).next()
+        let (_, value) = self
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))?;
+        std::str::from_utf8(value).ok().map(str::trim)
     }
 
     /// Whether a field named `name` exists at all, whatever its bytes.

@@ -92,6 +92,7 @@ impl IdempotencyCache {
     }
 
     /// Number of keys held.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }

@@ -22,7 +22,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{json, Value};
 
 use super::json;
-use super::worker::{Job, JobOutput};
+use super::worker::Job;
 
 /// How a task ends, as the table records it.
 #[derive(Debug)]
@@ -278,6 +278,7 @@ impl TaskTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::automl::server::worker::JobOutput;
 
     fn job() -> Job {
         Box::new(|_| JobOutput::Fail("unused".into()))

@@ -1,0 +1,157 @@
+//! `automl-server`: the bundled AutoML server as a standalone program.
+//!
+//! ```text
+//! automl-server --user U --password P [--addr 127.0.0.1:0] [--workers N]
+//!               [--max-running N] [--fault-latency-ms N] [--fault-drop-rate F]
+//!               [--fault-503-rate F] [--fault-seed N]
+//! ```
+//!
+//! It binds (loopback, any free port, by default), prints exactly one line,
+//! `listening on http://HOST:PORT`, to stdout once it accepts connections, and serves
+//! until its standard input reaches end of file; then it shuts down and exits with 0.
+//! A parent process therefore stops it by closing the pipe it gave as stdin, and the
+//! server never outlives a parent that dies. (Started with stdin at `/dev/null`, it
+//! stops at once.)
+//!
+//! SIGINT and SIGTERM keep their default disposition, which terminates the process.
+//! That is a clean stop: the server keeps everything in memory and owns nothing that
+//! needs flushing or removing.
+//!
+//! Bad arguments print the problem and the usage to stderr and exit with 2; a
+//! failure to start (e.g. the address is in use) exits with 1.
+
+use std::io::{self, Read, Write};
+use std::process::ExitCode;
+use std::str::FromStr;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use taskloop::automl::{serve, ServerConfig};
+
+const USAGE: &str = "usage: automl-server --user U --password P [--addr HOST:PORT] \
+[--workers N] [--max-running N] [--fault-latency-ms N] [--fault-drop-rate F] \
+[--fault-503-rate F] [--fault-seed N]";
+
+fn main() -> ExitCode {
+    let config = match parse_args(std::env::args().skip(1)) {
+        Ok(Some(config)) => config,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("automl-server: {message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let server = match serve(config) {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("automl-server: cannot start: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let mut stdout = io::stdout().lock();
+    let _ = writeln!(stdout, "listening on {}", server.url());
+    let _ = stdout.flush();
+    wait_for_stdin_eof();
+    server.shutdown();
+    ExitCode::SUCCESS
+}
+
+/// Blocks until standard input reaches end of file (or fails), reading it on its own
+/// thread and discarding what it reads.
+fn wait_for_stdin_eof() {
+    let (done_tx, done_rx) = mpsc::channel();
+    let reader = thread::spawn(move || {
+        let mut sink = [0u8; 4096];
+        let mut stdin = io::stdin().lock();
+        loop {
+            match stdin.read(&mut sink) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        let _ = done_tx.send(());
+    });
+    let _ = done_rx.recv();
+    let _ = reader.join();
+}
+
+/// Parses the arguments; `Ok(None)` for `--help`.
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<ServerConfig>, String> {
+    let mut config = ServerConfig::new("", "");
+    let (mut user, mut password, mut max_running) = (None, None, None);
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => (flag.to_owned(), Some(value.to_owned())),
+            _ => (arg, None),
+        };
+        if flag == "--help" || flag == "-h" {
+            return Ok(None);
+        }
+        if !is_flag(&flag) {
+            return Err(format!("unknown argument '{flag}'"));
+        }
+        let Some(value) = inline.or_else(|| args.next()) else {
+            return Err(format!("{flag} needs a value"));
+        };
+        match flag.as_str() {
+            "--addr" => config.addr = value,
+            "--user" => user = Some(value),
+            "--password" => password = Some(value),
+            "--workers" => config.workers = positive(&flag, &value)?,
+            "--max-running" => max_running = Some(positive(&flag, &value)?),
+            "--fault-latency-ms" => {
+                config.faults.latency = Duration::from_millis(number(&flag, &value)?);
+            }
+            "--fault-drop-rate" => config.faults.drop_rate = rate(&flag, &value)?,
+            "--fault-503-rate" => config.faults.rate_503 = rate(&flag, &value)?,
+            "--fault-seed" => config.faults.seed = number(&flag, &value)?,
+            _ => return Err(format!("unknown argument '{flag}'")),
+        }
+    }
+    config.user = user.ok_or("--user is required")?;
+    config.password = password.ok_or("--password is required")?;
+    config.max_running = max_running.unwrap_or(config.workers);
+    Ok(Some(config))
+}
+
+fn is_flag(flag: &str) -> bool {
+    const FLAGS: [&str; 9] = [
+        "--addr",
+        "--user",
+        "--password",
+        "--workers",
+        "--max-running",
+        "--fault-latency-ms",
+        "--fault-drop-rate",
+        "--fault-503-rate",
+        "--fault-seed",
+    ];
+    FLAGS.contains(&flag)
+}
+
+fn number<T: FromStr>(flag: &str, value: &str) -> Result<T, String> {
+    value
+        .parse()
+        .map_err(|_| format!("{flag}: '{value}' is not a valid number"))
+}
+
+fn positive(flag: &str, value: &str) -> Result<usize, String> {
+    match number(flag, value)? {
+        0 => Err(format!("{flag} must be at least 1")),
+        n => Ok(n),
+    }
+}
+
+fn rate(flag: &str, value: &str) -> Result<f64, String> {
+    let rate: f64 = number(flag, value)?;
+    if !(0.0..=1.0).contains(&rate) {
+        return Err(format!("{flag} must be between 0 and 1, not {value}"));
+    }
+    Ok(rate)
+}
