@@ -28,7 +28,9 @@ fn generate(rows: usize, seed: u64) -> String {
     let mut csv = String::with_capacity(rows * 24);
     csv.push_str("x,y\n");
     for i in 0..rows {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let noise = ((state >> 33) as f64 / (1u64 << 31) as f64) - 0.5;
         let x = (i % 1000) as f64 / 100.0;
         csv.push_str(&format!("{x:.3},{:.4}\n", 2.5 * x + 1.0 + noise));
@@ -39,10 +41,15 @@ fn generate(rows: usize, seed: u64) -> String {
 /// Parses the CSV text, reporting progress every tenth of the way.
 fn parse(csv: &str) -> Result<Data, Box<dyn Error + Send + Sync>> {
     let lines: Vec<&str> = csv.lines().skip(1).collect();
-    let mut data = Data { x: Vec::with_capacity(lines.len()), y: Vec::with_capacity(lines.len()) };
+    let mut data = Data {
+        x: Vec::with_capacity(lines.len()),
+        y: Vec::with_capacity(lines.len()),
+    };
     let step = (lines.len() / 10).max(1);
     for (i, line) in lines.iter().enumerate() {
-        let (x, y) = line.split_once(',').ok_or_else(|| format!("line {}: no comma", i + 2))?;
+        let (x, y) = line
+            .split_once(',')
+            .ok_or_else(|| format!("line {}: no comma", i + 2))?;
         data.x.push(x.parse()?);
         data.y.push(y.parse()?);
         if i % step == 0 {
@@ -88,7 +95,11 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { rows: 400_000, trace: None, svg: None };
+    let mut args = Args {
+        rows: 400_000,
+        trace: None,
+        svg: None,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or(format!("{flag} needs a value"));
@@ -96,7 +107,11 @@ fn parse_args() -> Result<Args, String> {
             "--rows" => args.rows = value()?.parse().map_err(|e| format!("--rows: {e}"))?,
             "--trace" => args.trace = Some(value()?),
             "--svg" => args.svg = Some(value()?),
-            other => return Err(format!("unknown argument {other}\nusage: abc [--rows N] [--trace PATH] [--svg PATH]")),
+            other => {
+                return Err(format!(
+                    "unknown argument {other}\nusage: abc [--rows N] [--trace PATH] [--svg PATH]"
+                ))
+            }
         }
     }
     Ok(args)
@@ -111,12 +126,16 @@ fn main() {
     let rows = args.rows;
     let a = flow.job("A: process training data", move || process(rows, 1));
     let b = flow.job("B: process forecast data", move || process(rows / 2, 2));
-    let c = flow.job_after("C: train", (&a, &b), |(tr, fc)| Ok::<_, std::io::Error>(train(&tr, &fc)));
+    let c = flow.job_after("C: train", (&a, &b), |(tr, fc)| {
+        Ok::<_, std::io::Error>(train(&tr, &fc))
+    });
 
     let t0 = Instant::now();
     flow.observe(move |e: &Event<'_>| match e {
         Event::Started { job, .. } => println!("[{:>8.1} ms] start  {}", ms(t0, e.at()), job.name),
-        Event::Finished { job, status, .. } => println!("[{:>8.1} ms] {status:<6} {}", ms(t0, e.at()), job.name),
+        Event::Finished { job, status, .. } => {
+            println!("[{:>8.1} ms] {status:<6} {}", ms(t0, e.at()), job.name)
+        }
         _ => {}
     });
     if let Some(path) = &args.trace {
@@ -128,7 +147,10 @@ fn main() {
 
     let report = flow.run();
     match c.result() {
-        Ok(model) => println!("\nmodel: y = {:.3}x + {:.3}; forecast mean {:.3}", model.0, model.1, model.2),
+        Ok(model) => println!(
+            "\nmodel: y = {:.3}x + {:.3}; forecast mean {:.3}",
+            model.0, model.1, model.2
+        ),
         Err(e) => println!("\ntraining failed: {e}"),
     }
     explain(&report);
@@ -141,11 +163,15 @@ fn main() {
 /// Says in words what the timestamps show.
 fn explain(report: &taskloop::flow::Report) {
     let span = |i: usize| (report.jobs[i].started, report.jobs[i].finished);
-    if let ((Some(a0), Some(a1)), (Some(b0), Some(b1)), (Some(c0), _)) = (span(0), span(1), span(2)) {
+    if let ((Some(a0), Some(a1)), (Some(b0), Some(b1)), (Some(c0), _)) = (span(0), span(1), span(2))
+    {
         let overlap = a0.max(b0) < a1.min(b1);
         let gap = c0.saturating_duration_since(a1.max(b1));
         println!("A and B overlapped: {}", if overlap { "yes" } else { "no" });
-        println!("C started {:.2} ms after the later of A and B finished", gap.as_secs_f64() * 1e3);
+        println!(
+            "C started {:.2} ms after the later of A and B finished",
+            gap.as_secs_f64() * 1e3
+        );
     }
 }
 

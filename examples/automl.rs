@@ -17,7 +17,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use taskloop::automl::{serve, Context, CsvSource, Experiment, PredictInput, Predictions, ServerConfig, TrainInput};
+use taskloop::automl::{
+    serve, Context, CsvSource, Experiment, PredictInput, Predictions, ServerConfig, TrainInput,
+};
 use taskloop::flow::{Flow, GanttOptions, GanttRecorder, Job, ProgressView, TraceRecorder};
 
 const FEATURES: [&str; 5] = ["hour", "temp", "humidity", "workingday", "season"];
@@ -49,7 +51,11 @@ fn parse_args() -> Result<Args, String> {
             "--server" => args.server = Some(value()?),
             "--user" => args.user = value()?,
             "--password" => args.password = value()?,
-            "--experiments" => args.experiments = value()?.parse().map_err(|e| format!("--experiments: {e}"))?,
+            "--experiments" => {
+                args.experiments = value()?
+                    .parse()
+                    .map_err(|e| format!("--experiments: {e}"))?
+            }
             "--trace" => args.trace = Some(value()?),
             "--svg" => args.svg = Some(value()?),
             "--quiet" => args.quiet = true,
@@ -88,14 +94,24 @@ fn run(args: &Args) -> Result<bool, Box<dyn std::error::Error>> {
     // The embedded default: the bundled server, in-process, on a free loopback port.
     let embedded = match &args.server {
         Some(_) => None,
-        None => Some(serve(ServerConfig { workers: 2, ..ServerConfig::new(&args.user, &args.password) })?),
+        None => Some(serve(ServerConfig {
+            workers: 2,
+            ..ServerConfig::new(&args.user, &args.password)
+        })?),
     };
     let url = match (&args.server, &embedded) {
         (Some(url), _) => url.clone(),
         (None, Some(server)) => server.url(),
         (None, None) => unreachable!("one of the two is set"),
     };
-    println!("AutoML server: {url}{}", if embedded.is_some() { " (bundled, in-process)" } else { "" });
+    println!(
+        "AutoML server: {url}{}",
+        if embedded.is_some() {
+            " (bundled, in-process)"
+        } else {
+            ""
+        }
+    );
     let ctx = Context::connect(&url, &args.user, &args.password)?;
 
     let dir = std::env::temp_dir().join(format!("taskloop-automl-demo-{}", std::process::id()));
@@ -106,8 +122,9 @@ fn run(args: &Args) -> Result<bool, Box<dyn std::error::Error>> {
 
     let mut flow = Flow::new();
     flow.limit("uploads", 4);
-    let pipelines: Vec<Pipeline> =
-        (0..args.experiments).map(|i| declare(&ctx, &mut flow, i, &train_csv, &forecast_csv)).collect();
+    let pipelines: Vec<Pipeline> = (0..args.experiments)
+        .map(|i| declare(&ctx, &mut flow, i, &train_csv, &forecast_csv))
+        .collect();
     if !args.quiet {
         flow.observe(ProgressView::new());
     }
@@ -129,17 +146,39 @@ fn run(args: &Args) -> Result<bool, Box<dyn std::error::Error>> {
 
 /// A, B → C → D for pipeline `i`.
 fn declare(ctx: &Context, flow: &mut Flow, i: usize, train: &Path, forecast: &Path) -> Pipeline {
-    let a = ctx.upload(flow, format!("A{i}: upload training data"), CsvSource::path(train).named(format!("rentals-train-{i}")));
-    let b = ctx.upload(flow, format!("B{i}: upload forecast data"), CsvSource::path(forecast).named(format!("rentals-forecast-{i}")));
+    let a = ctx.upload(
+        flow,
+        format!("A{i}: upload training data"),
+        CsvSource::path(train).named(format!("rentals-train-{i}")),
+    );
+    let b = ctx.upload(
+        flow,
+        format!("B{i}: upload forecast data"),
+        CsvSource::path(forecast).named(format!("rentals-forecast-{i}")),
+    );
     let a = a.limit("uploads").retries(2);
     let b = b.limit("uploads").retries(2);
-    let spec = TrainInput::new(&a, "rentals").algos(["GLM", "DRF"]).nfold(5).seed(i as u64).features(FEATURES);
+    let spec = TrainInput::new(&a, "rentals")
+        .algos(["GLM", "DRF"])
+        .nfold(5)
+        .seed(i as u64)
+        .features(FEATURES);
     let c = ctx.train(flow, format!("C{i}: train GLM + DRF"), spec);
-    let d = ctx.predict(flow, format!("D{i}: predict"), PredictInput::new(&b, &c).keep_columns(["id"]));
+    let d = ctx.predict(
+        flow,
+        format!("D{i}: predict"),
+        PredictInput::new(&b, &c).keep_columns(["id"]),
+    );
     (c, d)
 }
 
-fn print_pipeline(i: usize, train: &Job<Experiment>, predict: &Job<Predictions>, dir: &Path, show_rows: bool) -> Result<(), Box<dyn std::error::Error>> {
+fn print_pipeline(
+    i: usize,
+    train: &Job<Experiment>,
+    predict: &Job<Predictions>,
+    dir: &Path,
+    show_rows: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
     println!("\n== pipeline {i}");
     let exp = match train.result() {
         Ok(exp) => exp,
@@ -149,13 +188,19 @@ fn print_pipeline(i: usize, train: &Job<Experiment>, predict: &Job<Predictions>,
         }
     };
     print!("{}", models_table(&exp));
-    let best = exp.best_model("auto").map(|m| format!("{} ({})", m.algo, m.id)).unwrap_or_else(|| "none".into());
+    let best = exp
+        .best_model("auto")
+        .map(|m| format!("{} ({})", m.algo, m.id))
+        .unwrap_or_else(|| "none".into());
     println!("chosen model (best by {}): {best}", exp.metric_for("auto"));
     match predict.result() {
         Ok(p) => {
             let path: PathBuf = dir.join(format!("predictions-{i}.csv"));
             let bytes = p.download(&path)?;
-            println!("predictions: data {} by model {}, {bytes} bytes downloaded", p.data_id, p.model_id);
+            println!(
+                "predictions: data {} by model {}, {bytes} bytes downloaded",
+                p.data_id, p.model_id
+            );
             if show_rows {
                 let text = std::fs::read_to_string(&path)?;
                 for line in text.lines().take(6) {
@@ -169,10 +214,26 @@ fn print_pipeline(i: usize, train: &Job<Experiment>, predict: &Job<Predictions>,
 }
 
 fn models_table(exp: &Experiment) -> String {
-    let mut out = format!("experiment {} ({} target '{}'):\n", exp.id, exp.model_type, exp.target);
+    let mut out = format!(
+        "experiment {} ({} target '{}'):\n",
+        exp.id, exp.model_type, exp.target
+    );
     for m in &exp.models {
-        let score = |k: &str| m.cv_averages.get(k).map_or("-".into(), |v| format!("{v:.3}"));
-        let _ = writeln!(out, "  {:<4} {:<10} cv mse {:>9}  rmse {:>7}  mae {:>7}  r2 {:>6}", m.algo, m.id, score("mse"), score("rmse"), score("mae"), score("r2"));
+        let score = |k: &str| {
+            m.cv_averages
+                .get(k)
+                .map_or("-".into(), |v| format!("{v:.3}"))
+        };
+        let _ = writeln!(
+            out,
+            "  {:<4} {:<10} cv mse {:>9}  rmse {:>7}  mae {:>7}  r2 {:>6}",
+            m.algo,
+            m.id,
+            score("mse"),
+            score("rmse"),
+            score("mae"),
+            score("r2")
+        );
     }
     out
 }
@@ -188,20 +249,40 @@ fn rentals_csv(rows: usize, seed: u64, forecast: bool) -> String {
         (rng >> 11) as f64 / (1u64 << 53) as f64
     };
     let seasons = ["spring", "summer", "fall", "winter"];
-    let mut csv = String::from(if forecast { "id,hour,temp,humidity,workingday,season\n" } else { "hour,temp,humidity,workingday,season,rentals\n" });
+    let mut csv = String::from(if forecast {
+        "id,hour,temp,humidity,workingday,season\n"
+    } else {
+        "hour,temp,humidity,workingday,season,rentals\n"
+    });
     for id in 0..rows {
         let hour = (next() * 24.0) as u32;
         let season = (next() * 4.0) as usize;
         let temp = 5.0 + 10.0 * season.min(2) as f64 + next() * 12.0;
         let humidity = 30.0 + next() * 60.0;
         let working = next() < 0.7;
-        let peak = if matches!(hour, 7..=9 | 16..=19) { 80.0 } else { 0.0 };
-        let rentals = 40.0 + 6.0 * temp - 0.8 * humidity + if working { 50.0 } else { 0.0 } + peak + [0.0, 30.0, 20.0, -20.0][season] + (next() - 0.5) * 20.0;
+        let peak = if matches!(hour, 7..=9 | 16..=19) {
+            80.0
+        } else {
+            0.0
+        };
+        let rentals = 40.0 + 6.0 * temp - 0.8 * humidity
+            + if working { 50.0 } else { 0.0 }
+            + peak
+            + [0.0, 30.0, 20.0, -20.0][season]
+            + (next() - 0.5) * 20.0;
         let day = if working { "yes" } else { "no" };
         if forecast {
-            let _ = writeln!(csv, "{id},{hour},{temp:.1},{humidity:.1},{day},{}", seasons[season]);
+            let _ = writeln!(
+                csv,
+                "{id},{hour},{temp:.1},{humidity:.1},{day},{}",
+                seasons[season]
+            );
         } else {
-            let _ = writeln!(csv, "{hour},{temp:.1},{humidity:.1},{day},{},{rentals:.1}", seasons[season]);
+            let _ = writeln!(
+                csv,
+                "{hour},{temp:.1},{humidity:.1},{day},{},{rentals:.1}",
+                seasons[season]
+            );
         }
     }
     csv

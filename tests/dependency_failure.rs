@@ -114,7 +114,9 @@ fn the_root_error_keeps_the_bodys_own_error() {
         let JobError::Failed { source, .. } = err.root() else {
             panic!("the root should be load's failure: {err:?}");
         };
-        let io = source.downcast_ref::<std::io::Error>().expect("an io::Error");
+        let io = source
+            .downcast_ref::<std::io::Error>()
+            .expect("an io::Error");
         assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
         assert!(!err.is_cancelled());
     });

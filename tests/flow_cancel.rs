@@ -67,7 +67,10 @@ fn a_job_cancelled_before_the_run_never_starts_and_skips_its_dependents() {
 
         flow.run();
 
-        assert!(!ran.load(Ordering::SeqCst), "a cancelled or skipped body ran");
+        assert!(
+            !ran.load(Ordering::SeqCst),
+            "a cancelled or skipped body ran"
+        );
         assert!(matches!(doomed.result(), Err(JobError::Cancelled { .. })));
         assert_eq!(after.status(), JobStatus::UpstreamFailed);
         assert!(after.result().unwrap_err().is_cancelled());
@@ -107,7 +110,10 @@ fn cancelling_a_running_async_job_drops_its_future() {
         canceller.join().unwrap();
 
         assert_eq!(stuck.status(), JobStatus::Cancelled);
-        assert!(dropped.load(Ordering::SeqCst), "the cancelled future was kept");
+        assert!(
+            dropped.load(Ordering::SeqCst),
+            "the cancelled future was kept"
+        );
         assert_eq!(after.status(), JobStatus::UpstreamFailed);
         assert_eq!(after.result().unwrap_err().root().job(), "stuck");
         assert_eq!(*free.result().unwrap(), 3);

@@ -132,7 +132,10 @@ fn higher_priority_ready_jobs_start_first_and_equals_in_order() {
             flow.job(name, || Ok::<_, io::Error>(())).priority(priority);
         }
         assert!(flow.run().is_success());
-        assert_eq!(start_order(&events.borrow()), ["high", "a", "b", "c", "low"]);
+        assert_eq!(
+            start_order(&events.borrow()),
+            ["high", "a", "b", "c", "low"]
+        );
     });
 }
 

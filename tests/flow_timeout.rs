@@ -41,7 +41,10 @@ fn an_async_body_that_never_finishes_times_out_and_is_dropped() {
             }
             other => panic!("expected TimedOut, got {other:?}"),
         }
-        assert!(dropped.load(Ordering::SeqCst), "the timed-out future was kept");
+        assert!(
+            dropped.load(Ordering::SeqCst),
+            "the timed-out future was kept"
+        );
         assert_eq!(after.status(), JobStatus::UpstreamFailed);
     });
 }

@@ -87,7 +87,9 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<ServerCon
     let (mut user, mut password, mut max_running) = (None, None, None);
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => (flag.to_owned(), Some(value.to_owned())),
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_owned(), Some(value.to_owned()))
+            }
             _ => (arg, None),
         };
         if flag == "--help" || flag == "-h" {

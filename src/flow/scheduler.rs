@@ -345,7 +345,10 @@ impl Scheduler {
         let mut limits = vec![l];
         while let Some(l) = limits.pop() {
             while let Some(next) = self.limit_queue.get_mut(&l).and_then(BinaryHeap::pop) {
-                if self.state.node(next.index, |n| n.status == JobStatus::Pending) {
+                if self
+                    .state
+                    .node(next.index, |n| n.status == JobStatus::Pending)
+                {
                     self.ready.push(next);
                     break;
                 }

@@ -110,7 +110,11 @@ impl Transport {
     /// The same as [`call`](Transport::call), on the calling thread (for synchronous
     /// callers outside any flow). `retry_unreachable: false` retries only overload
     /// answers (`429`, `5xx`), so that connecting to a wrong address fails at once.
-    pub(crate) fn call_sync(&self, req: &Request, retry_unreachable: bool) -> Result<Value, AutomlError> {
+    pub(crate) fn call_sync(
+        &self,
+        req: &Request,
+        retry_unreachable: bool,
+    ) -> Result<Value, AutomlError> {
         let mut attempt = 1;
         loop {
             match self.call_blocking(req) {

@@ -77,7 +77,10 @@ impl App {
     }
 
     fn handle(&self, request: Request) -> Result<Response, ApiError> {
-        if !self.credentials.accepts(request.head.header("authorization")) {
+        if !self
+            .credentials
+            .accepts(request.head.header("authorization"))
+        {
             return Err(ApiError::Unauthorized);
         }
         let path = request.head.path.clone();
@@ -91,7 +94,12 @@ impl App {
 
     /// Handles a POST with an `Idempotency-Key`: replays the first answer to the same
     /// request, refuses a different request with `409`.
-    fn idempotent(&self, key: &str, route: Route<'_>, request: Request) -> Result<Response, ApiError> {
+    fn idempotent(
+        &self,
+        key: &str,
+        route: Route<'_>,
+        request: Request,
+    ) -> Result<Response, ApiError> {
         idempotency::check_key(key)?;
         let head = &request.head;
         let print = Fingerprint::of(&head.method, &head.path, &head.query, &request.body);

@@ -211,7 +211,13 @@ mod tests {
 
     #[test]
     fn refuses_bad_sizes_and_missing_line_ends() {
-        for bad in [&b"zz\r\n"[..], b"\r\n", b"-1\r\n", b"1ffffffffffffffff\r\n", b"3\r\nabcX"] {
+        for bad in [
+            &b"zz\r\n"[..],
+            b"\r\n",
+            b"-1\r\n",
+            b"1ffffffffffffffff\r\n",
+            b"3\r\nabcX",
+        ] {
             let err = ChunkedDecoder::new(100, 100)
                 .decode(bad, &mut Vec::new())
                 .unwrap_err();

@@ -142,7 +142,10 @@ impl Connection {
     /// # Errors
     /// `408` past the deadline, `400` when the client closes mid-request.
     async fn fill_by(&mut self, deadline: Instant) -> Result<(), ApiError> {
-        match self.fill(deadline.saturating_duration_since(Instant::now())).await {
+        match self
+            .fill(deadline.saturating_duration_since(Instant::now()))
+            .await
+        {
             Fill::Data => Ok(()),
             Fill::TimedOut => Err(ApiError::RequestTimeout),
             Fill::Closed => Err(ApiError::bad("the connection closed mid-request")),

@@ -85,11 +85,16 @@ mod tests {
 
     #[test]
     fn statuses_and_messages() {
-        let e: ApiError = serde_json::from_str::<serde_json::Value>("{").unwrap_err().into();
+        let e: ApiError = serde_json::from_str::<serde_json::Value>("{")
+            .unwrap_err()
+            .into();
         assert_eq!(e.status(), 400);
         assert!(e.to_string().starts_with("invalid JSON"));
         assert_eq!(ApiError::MethodNotAllowed("GET").status(), 405);
-        assert_eq!(ApiError::Unauthorized.to_string(), "missing or invalid credentials");
+        assert_eq!(
+            ApiError::Unauthorized.to_string(),
+            "missing or invalid credentials"
+        );
     }
 
     #[test]

@@ -92,7 +92,9 @@ mod tests {
 
     #[test]
     fn no_faults_by_default() {
-        assert!(run(Faults::default(), 1000).iter().all(|f| *f == Fault::None));
+        assert!(run(Faults::default(), 1000)
+            .iter()
+            .all(|f| *f == Fault::None));
     }
 
     #[test]
@@ -118,6 +120,8 @@ mod tests {
             rate_503: 1.0,
             ..Faults::default()
         };
-        assert!(run(always_503, 100).iter().all(|f| *f == Fault::Unavailable));
+        assert!(run(always_503, 100)
+            .iter()
+            .all(|f| *f == Fault::Unavailable));
     }
 }

@@ -69,7 +69,9 @@ pub fn serve(config: ServerConfig) -> io::Result<ServerHandle> {
         }
         Err(_) => {
             let _ = thread.join();
-            Err(io::Error::other("the server thread ended before it started"))
+            Err(io::Error::other(
+                "the server thread ended before it started",
+            ))
         }
     }
 }

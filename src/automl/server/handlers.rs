@@ -88,7 +88,11 @@ fn upload(shared: &Arc<Shared>, request: Request) -> Result<Response, ApiError> 
             "name is longer than {MAX_NAME_BYTES} bytes"
         )));
     }
-    submit(shared, TaskKind::Upload, jobs::upload(request.body, content, name))
+    submit(
+        shared,
+        TaskKind::Upload,
+        jobs::upload(request.body, content, name),
+    )
 }
 
 /// `POST /v2/tasks/train`.
@@ -116,7 +120,9 @@ fn train_spec(fields: Fields<'_>) -> Result<TrainSpec, ApiError> {
     }
     if let Some(nfold) = fields.opt_u64("nfold")? {
         if !(2..=10).contains(&nfold) {
-            return Err(ApiError::bad(format!("nfold must be between 2 and 10, not {nfold}")));
+            return Err(ApiError::bad(format!(
+                "nfold must be between 2 and 10, not {nfold}"
+            )));
         }
         spec.nfold = nfold as usize;
     }
@@ -162,7 +168,11 @@ fn predict(shared: &Arc<Shared>, body: &[u8]) -> Result<Response, ApiError> {
         keep_columns,
         threshold,
     };
-    submit(shared, TaskKind::Predict, jobs::predict(model, data, options))
+    submit(
+        shared,
+        TaskKind::Predict,
+        jobs::predict(model, data, options),
+    )
 }
 
 /// `GET /v2/tasks/{id}`.

@@ -102,7 +102,9 @@ impl Head {
 
     /// Whether a field named `name` exists at all, whatever its bytes.
     fn has_header(&self, name: &str) -> bool {
-        self.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+        self.headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
     }
 
     /// How the body is delimited.
@@ -120,7 +122,9 @@ impl Head {
                 .filter(|c| !c.is_empty())
                 .collect();
             if codings != ["chunked"] {
-                return Err(ApiError::bad("only Transfer-Encoding: chunked is supported"));
+                return Err(ApiError::bad(
+                    "only Transfer-Encoding: chunked is supported",
+                ));
             }
             if self.has_header("content-length") {
                 return Err(ApiError::bad(
@@ -224,7 +228,10 @@ mod tests {
         let text = "POST /v2/upload?name=a%20b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc";
         let (head, len) = parse(text).unwrap().unwrap();
         assert_eq!(len, text.len() - 3);
-        assert_eq!((head.method.as_str(), head.path.as_str()), ("POST", "/v2/upload"));
+        assert_eq!(
+            (head.method.as_str(), head.path.as_str()),
+            ("POST", "/v2/upload")
+        );
         assert_eq!(query_param(&head.query, "name").as_deref(), Some("a b"));
         assert_eq!(head.header("HOST"), Some("x"));
         assert_eq!(head.framing(), Ok(Framing::Length(3)));
@@ -238,6 +245,23 @@ mod tests {
             assert_eq!(parse(&text[..cut]), Ok(None), "cut at {cut}");
         }
         assert!(parse(text).unwrap().is_some());
+    }
+
+    #[test]
+    fn pipelined_requests_parse_one_after_another() {
+        let mut buf =
+            b"GET /a HTTP/1.1\r\n\r\nPUT /b?x=1 HTTP/1.1\r\nConnection: close\r\n\r\nGE".to_vec();
+        let (first, len) = parse_head(&buf, &Limits::default()).unwrap().unwrap();
+        assert_eq!((first.method.as_str(), first.path.as_str()), ("GET", "/a"));
+        buf.drain(..len);
+        let (second, len) = parse_head(&buf, &Limits::default()).unwrap().unwrap();
+        assert_eq!(
+            (second.method.as_str(), second.query.as_str()),
+            ("PUT", "x=1")
+        );
+        assert!(!second.keep_alive());
+        buf.drain(..len);
+        assert_eq!(parse_head(&buf, &Limits::default()), Ok(None));
     }
 
     #[test]
@@ -267,8 +291,17 @@ mod tests {
         assert_eq!(both.framing().unwrap_err().status(), 400);
         let conflict = head("Content-Length: 4\r\nContent-Length: 5\r\n");
         assert_eq!(conflict.framing().unwrap_err().status(), 400);
-        assert_eq!(head("Content-Length: -1\r\n").framing().unwrap_err().status(), 400);
-        assert_eq!(head("Content-Length: 4\r\nContent-Length: 4\r\n").framing(), Ok(Framing::Length(4)));
+        assert_eq!(
+            head("Content-Length: -1\r\n")
+                .framing()
+                .unwrap_err()
+                .status(),
+            400
+        );
+        assert_eq!(
+            head("Content-Length: 4\r\nContent-Length: 4\r\n").framing(),
+            Ok(Framing::Length(4))
+        );
     }
 
     #[test]

@@ -80,7 +80,10 @@ impl<'a> Fields<'a> {
         let wrong = || Self::wrong_type(name, "a list of strings");
         let items = value.as_array().ok_or_else(wrong)?;
         let strings = items.iter().map(|v| v.as_str().map(str::to_owned));
-        strings.collect::<Option<Vec<_>>>().map(Some).ok_or_else(wrong)
+        strings
+            .collect::<Option<Vec<_>>>()
+            .map(Some)
+            .ok_or_else(wrong)
     }
 }
 
@@ -100,8 +103,8 @@ mod tests {
 
     #[test]
     fn fields_are_typed_and_null_is_absent() {
-        let map = object(br#"{"a": "x", "n": 3, "f": 0.5, "l": ["p"], "z": null, "bad": [1]}"#)
-            .unwrap();
+        let map =
+            object(br#"{"a": "x", "n": 3, "f": 0.5, "l": ["p"], "z": null, "bad": [1]}"#).unwrap();
         let fields = Fields(&map);
         assert_eq!(fields.string("a"), Ok("x"));
         assert_eq!(fields.opt_u64("n"), Ok(Some(3)));
@@ -112,7 +115,10 @@ mod tests {
         let missing = fields.string("z").unwrap_err();
         assert_eq!(missing.to_string(), "missing field 'z'");
         let wrong = fields.opt_u64("f").unwrap_err();
-        assert_eq!(wrong.to_string(), "field 'f' must be a non-negative integer");
+        assert_eq!(
+            wrong.to_string(),
+            "field 'f' must be a non-negative integer"
+        );
         assert!(fields.opt_strings("bad").is_err() && fields.string("n").is_err());
     }
 

@@ -31,7 +31,9 @@ pub(crate) fn form_boundary(content_type: &str) -> Option<Result<String, ApiErro
     let boundary = params.find_map(|p| param_value(&p, "boundary"));
     Some(match boundary {
         Some(b) if !b.is_empty() && b.len() <= 200 => Ok(b),
-        _ => Err(ApiError::bad("multipart/form-data without a valid boundary")),
+        _ => Err(ApiError::bad(
+            "multipart/form-data without a valid boundary",
+        )),
     })
 }
 
@@ -73,7 +75,10 @@ fn malformed(what: &str) -> ApiError {
 
 /// After a boundary: optional spaces and tabs, then a line end; returns its length.
 fn line_end_after_padding(rest: &[u8]) -> Result<usize, ApiError> {
-    let pad = rest.iter().take_while(|b| matches!(b, b' ' | b'\t')).count();
+    let pad = rest
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\t'))
+        .count();
     match &rest[pad..] {
         [b'\r', b'\n', ..] => Ok(pad + 2),
         [b'\n', ..] => Ok(pad + 1),
@@ -151,7 +156,11 @@ fn unescape(quoted: &str) -> String {
     let mut out = String::with_capacity(quoted.len());
     let mut chars = quoted.chars();
     while let Some(c) = chars.next() {
-        out.push(if c == '\\' { chars.next().unwrap_or(c) } else { c });
+        out.push(if c == '\\' {
+            chars.next().unwrap_or(c)
+        } else {
+            c
+        });
     }
     out
 }
@@ -233,7 +242,13 @@ mod tests {
     fn boundary_from_content_type() {
         let b = form_boundary("multipart/form-data; boundary=\"a b\"").unwrap();
         assert_eq!(b.unwrap(), "a b");
-        assert_eq!(form_boundary("multipart/form-data; charset=x").unwrap().unwrap_err().status(), 400);
+        assert_eq!(
+            form_boundary("multipart/form-data; charset=x")
+                .unwrap()
+                .unwrap_err()
+                .status(),
+            400
+        );
         assert!(form_boundary("text/csv").is_none());
     }
 

@@ -71,7 +71,9 @@ impl Response {
             &serde_json::json!({ "error": err.to_string() }),
         );
         match err {
-            ApiError::MethodNotAllowed(allow) => response.headers.push(("Allow", allow.to_string())),
+            ApiError::MethodNotAllowed(allow) => {
+                response.headers.push(("Allow", allow.to_string()))
+            }
             ApiError::Unauthorized => response
                 .headers
                 .push(("WWW-Authenticate", "Basic realm=\"automl\"".into())),
@@ -150,7 +152,9 @@ mod tests {
         let data: Arc<[u8]> = vec![b'x'; COALESCE_LIMIT + 1].into();
         let response = Response::csv(data);
         let (head, rest) = response.encode(false);
-        assert!(String::from_utf8(head).unwrap().contains("Content-Length: 65537\r\n"));
+        assert!(String::from_utf8(head)
+            .unwrap()
+            .contains("Content-Length: 65537\r\n"));
         assert_eq!(rest.map(<[u8]>::len), Some(COALESCE_LIMIT + 1));
     }
 }

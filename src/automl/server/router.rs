@@ -60,16 +60,30 @@ mod tests {
         assert_eq!(route("POST", "/v2/tasks/predict"), Ok(Route::Predict));
         assert_eq!(route("GET", "/v2/tasks/t1"), Ok(Route::Task("t1")));
         assert_eq!(route("PUT", "/v2/tasks/t1/stop"), Ok(Route::StopTask("t1")));
-        assert_eq!(route("GET", "/v2/experiments/e"), Ok(Route::Experiment("e")));
+        assert_eq!(
+            route("GET", "/v2/experiments/e"),
+            Ok(Route::Experiment("e"))
+        );
         assert_eq!(route("GET", "/v2/data/d/file"), Ok(Route::DataFile("d")));
     }
 
     #[test]
     fn unknown_paths_and_wrong_methods() {
-        for path in ["/", "/v2", "/v2/", "/v2/tasks/", "/v2/data/d", "/v2/upload/x", "/v1/upload"] {
+        for path in [
+            "/",
+            "/v2",
+            "/v2/",
+            "/v2/tasks/",
+            "/v2/data/d",
+            "/v2/upload/x",
+            "/v1/upload",
+        ] {
             assert_eq!(route("GET", path).unwrap_err().status(), 404, "{path}");
         }
-        assert_eq!(route("GET", "/v2/upload"), Err(ApiError::MethodNotAllowed("POST")));
+        assert_eq!(
+            route("GET", "/v2/upload"),
+            Err(ApiError::MethodNotAllowed("POST"))
+        );
         assert_eq!(route("GET", "/v2/tasks/train").unwrap_err().status(), 405);
         assert_eq!(route("DELETE", "/v2/tasks/t1").unwrap_err().status(), 405);
     }

@@ -291,7 +291,9 @@ mod tests {
     #[test]
     fn jobs_run_in_fifo_order_within_the_slot_limit() {
         let mut table = TaskTable::default();
-        let ids: Vec<String> = (0..3).map(|_| table.submit(TaskKind::Train, job())).collect();
+        let ids: Vec<String> = (0..3)
+            .map(|_| table.submit(TaskKind::Train, job()))
+            .collect();
         assert_eq!(table.next_runnable(2).unwrap().0, ids[0]);
         assert_eq!(table.next_runnable(2).unwrap().0, ids[1]);
         assert!(table.next_runnable(2).is_none());
@@ -301,7 +303,10 @@ mod tests {
         table.release(&ids[0], None);
         assert_eq!(table.next_runnable(2).unwrap().0, ids[2]);
         let doc = table.get(&ids[0]).unwrap().to_json();
-        assert_eq!((doc["status"].as_str(), doc["progress"].as_f64()), (Some("done"), Some(1.0)));
+        assert_eq!(
+            (doc["status"].as_str(), doc["progress"].as_f64()),
+            (Some("done"), Some(1.0))
+        );
         assert_eq!(doc["result"]["_id"], "x");
         assert!(doc["finished_at"].as_f64().unwrap() >= doc["created_at"].as_f64().unwrap());
     }
@@ -313,7 +318,10 @@ mod tests {
         let pending = table.submit(TaskKind::Upload, job());
         table.next_runnable(1);
         let doc = table.stop(&pending).unwrap().to_json();
-        assert_eq!((doc["status"].as_str(), doc["progress_message"].as_str()), (Some("fail"), Some("stopped")));
+        assert_eq!(
+            (doc["status"].as_str(), doc["progress_message"].as_str()),
+            (Some("fail"), Some("stopped"))
+        );
         assert_eq!(table.pending(), 0);
         table.stop(&running);
         assert!(table.get(&running).unwrap().cancel.load(Ordering::SeqCst));
@@ -334,6 +342,9 @@ mod tests {
         assert_eq!(table.get(&id).unwrap().to_json()["progress"], 1.0);
         table.release(&id, Some("internal error".into()));
         let doc = table.get(&id).unwrap().to_json();
-        assert_eq!((doc["status"].as_str(), doc["progress_message"].as_str()), (Some("fail"), Some("internal error")));
+        assert_eq!(
+            (doc["status"].as_str(), doc["progress_message"].as_str()),
+            (Some("fail"), Some("internal error"))
+        );
     }
 }

@@ -49,7 +49,10 @@ pub(crate) struct Progress {
 impl Progress {
     /// Records the fraction done (0 to 1) and a message, while the task runs.
     pub(crate) fn report(&self, fraction: f64, message: &str) {
-        self.shared.lock().tasks.progress(&self.id, fraction, message);
+        self.shared
+            .lock()
+            .tasks
+            .progress(&self.id, fraction, message);
     }
 
     /// The flag that is raised when the task is stopped.
@@ -92,7 +95,8 @@ pub(crate) fn dispatch(shared: &Arc<Shared>) {
         let shared = shared.clone();
         detach(async move {
             let (worker_shared, worker_id) = (shared.clone(), id.clone());
-            let finished = crate::spawn_blocking(move || run(&worker_shared, &worker_id, job)).await;
+            let finished =
+                crate::spawn_blocking(move || run(&worker_shared, &worker_id, job)).await;
             let panic = finished.err().map(|e| format!("internal error: {e}"));
             shared.lock().tasks.release(&id, panic);
             dispatch(&shared);
