@@ -11,7 +11,7 @@ use std::sync::{mpsc, Arc};
 use std::thread;
 
 use flow_util::{drop_flag, watchdog, DropFlag, Gate};
-use taskloop::flow::{CancelHandle, Flow, JobError, JobId, JobStatus};
+use taskloop::flow::{CancelHandle, Event, Flow, Job, JobError, JobId, JobStatus};
 
 /// An async body that tells `started` it runs, then never finishes; it owns `flag`.
 fn forever(
@@ -146,9 +146,16 @@ fn cancelling_a_running_blocking_job_discards_its_result() {
 #[test]
 fn cancelling_the_flow_from_another_thread_stops_every_unfinished_job() {
     watchdog(|| {
+        // The cancel comes once `done` has finished and the other two are running.
         let mut flow = Flow::new();
         let (tx, rx) = mpsc::channel();
         let done = flow.job_local("done", (), |()| Ok::<_, io::Error>(1));
+        let done_tx = tx.clone();
+        flow.observe(move |e: &Event<'_>| {
+            if matches!(e, Event::Finished { job, .. } if job.name == "done") {
+                done_tx.send(()).unwrap();
+            }
+        });
         let gate = Gate::new();
         let (body_gate, blocking_tx) = (gate.clone(), tx.clone());
         let blocking = flow.job("blocking", move || {
@@ -159,7 +166,7 @@ fn cancelling_the_flow_from_another_thread_stops_every_unfinished_job() {
         let (flag, dropped) = drop_flag();
         let waiting = flow.job_async("async", (), forever(flag, tx));
         let later = flow.job_after("later", (&blocking, &waiting), |_| Ok::<_, io::Error>(()));
-        let canceller = cancel_when_started(2, rx, flow.cancel_handle(), None);
+        let canceller = cancel_when_started(3, rx, flow.cancel_handle(), None);
 
         let report = flow.run();
         canceller.join().unwrap();
@@ -183,8 +190,8 @@ fn a_job_can_be_cancelled_through_its_handle_during_a_run() {
         let (flag, dropped) = drop_flag();
         let stuck = flow.job_async("stuck", (), forever(flag, mpsc::channel().0));
         let handle = stuck.clone();
-        flow.observe(move |e: &taskloop::flow::Event<'_>| {
-            if let taskloop::flow::Event::Started { job, .. } = e {
+        flow.observe(move |e: &Event<'_>| {
+            if let Event::Started { job, .. } = e {
                 if job.name == "stuck" {
                     handle.cancel();
                 }
@@ -196,9 +203,32 @@ fn a_job_can_be_cancelled_through_its_handle_during_a_run() {
     });
 }
 
+#[test]
+fn a_body_that_finished_before_the_cancel_was_handled_keeps_its_result() {
+    watchdog(|| {
+        // The flow is cancelled as `quick` starts; its body (a local one) still runs to
+        // the end before the scheduler sees the cancel. It must then count as done, not
+        // as cancelled with a result anyway.
+        let mut flow = Flow::new();
+        let quick = flow.job_local("quick", (), |()| Ok::<_, io::Error>(5));
+        let next = flow.job_local("next", &quick, |q| Ok::<_, io::Error>(*q));
+        let cancel = flow.cancel_handle();
+        flow.observe(move |e: &Event<'_>| {
+            if matches!(e, Event::Started { job, .. } if job.name == "quick") {
+                cancel.cancel();
+            }
+        });
+        flow.run();
+        assert_eq!(quick.status(), JobStatus::Done);
+        assert_eq!(*quick.result().unwrap(), 5);
+        assert_eq!(next.status(), JobStatus::Cancelled);
+        assert!(next.result().is_err());
+    });
+}
+
 /// Jobs `a`, `b`, `c` of which only one may run at a time (through `configure`); `b` is
 /// cancelled while it waits for its turn. `c` must still run.
-fn cancel_while_queued(mut flow: Flow, configure: impl Fn(taskloop::flow::Job<()>)) {
+fn cancel_while_queued(mut flow: Flow, configure: impl Fn(Job<()>)) {
     let a = flow.job("a", || Ok::<_, io::Error>(()));
     let b = flow.job("b", || Ok::<_, io::Error>(()));
     let c = flow.job("c", || Ok::<_, io::Error>(()));
@@ -206,8 +236,8 @@ fn cancel_while_queued(mut flow: Flow, configure: impl Fn(taskloop::flow::Job<()
         configure(job.clone());
     }
     let cancel_b = b.clone();
-    flow.observe(move |e: &taskloop::flow::Event<'_>| {
-        if matches!(e, taskloop::flow::Event::Started { job, .. } if job.name == "a") {
+    flow.observe(move |e: &Event<'_>| {
+        if matches!(e, Event::Started { job, .. } if job.name == "a") {
             cancel_b.cancel();
         }
     });
@@ -260,8 +290,8 @@ fn a_cancelled_job_that_was_given_a_limit_slot_passes_it_on() {
         flow.job_async("r", &h, |_| async { Ok::<_, io::Error>(()) })
             .priority(20);
         let cancel_b = b.clone();
-        flow.observe(move |e: &taskloop::flow::Event<'_>| {
-            if matches!(e, taskloop::flow::Event::Finished { job, .. } if job.name == "h") {
+        flow.observe(move |e: &Event<'_>| {
+            if matches!(e, Event::Finished { job, .. } if job.name == "h") {
                 cancel_b.cancel();
                 gate.open();
             }
@@ -296,8 +326,8 @@ fn a_cancelled_job_queued_on_two_limits_passes_on_both() {
         let y = flow.job_async("y", (), |()| async { Ok::<_, io::Error>(()) });
         let y = y.priority(1).limit("one");
         let cancel_x = x.clone();
-        flow.observe(move |e: &taskloop::flow::Event<'_>| {
-            if matches!(e, taskloop::flow::Event::Finished { job, .. } if job.name == "h") {
+        flow.observe(move |e: &Event<'_>| {
+            if matches!(e, Event::Finished { job, .. } if job.name == "h") {
                 cancel_x.cancel();
                 gate.open();
             }

@@ -81,10 +81,27 @@ fn wait_for_stdin_eof() {
     let _ = reader.join();
 }
 
+/// The flags that take a value.
+const FLAGS: [&str; 9] = [
+    "--addr",
+    "--user",
+    "--password",
+    "--workers",
+    "--max-running",
+    "--fault-latency-ms",
+    "--fault-drop-rate",
+    "--fault-503-rate",
+    "--fault-seed",
+];
+
 /// Parses the arguments; `Ok(None)` for `--help`.
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<ServerConfig>, String> {
-    let mut config = ServerConfig::new("", "");
-    let (mut user, mut password, mut max_running) = (None, None, None);
+    let mut parsed = Parsed {
+        config: ServerConfig::new("", ""),
+        user: None,
+        password: None,
+        max_running: None,
+    };
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
             Some((flag, value)) if flag.starts_with("--") => {
@@ -95,46 +112,52 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<ServerCon
         if flag == "--help" || flag == "-h" {
             return Ok(None);
         }
-        if !is_flag(&flag) {
+        if !FLAGS.contains(&flag.as_str()) {
             return Err(format!("unknown argument '{flag}'"));
         }
         let Some(value) = inline.or_else(|| args.next()) else {
             return Err(format!("{flag} needs a value"));
         };
-        match flag.as_str() {
-            "--addr" => config.addr = value,
-            "--user" => user = Some(value),
-            "--password" => password = Some(value),
-            "--workers" => config.workers = positive(&flag, &value)?,
-            "--max-running" => max_running = Some(positive(&flag, &value)?),
-            "--fault-latency-ms" => {
-                config.faults.latency = Duration::from_millis(number(&flag, &value)?);
-            }
-            "--fault-drop-rate" => config.faults.drop_rate = rate(&flag, &value)?,
-            "--fault-503-rate" => config.faults.rate_503 = rate(&flag, &value)?,
-            "--fault-seed" => config.faults.seed = number(&flag, &value)?,
-            _ => return Err(format!("unknown argument '{flag}'")),
-        }
+        parsed.set(&flag, value)?;
     }
-    config.user = user.ok_or("--user is required")?;
-    config.password = password.ok_or("--password is required")?;
-    config.max_running = max_running.unwrap_or(config.workers);
-    Ok(Some(config))
+    parsed.finish().map(Some)
 }
 
-fn is_flag(flag: &str) -> bool {
-    const FLAGS: [&str; 9] = [
-        "--addr",
-        "--user",
-        "--password",
-        "--workers",
-        "--max-running",
-        "--fault-latency-ms",
-        "--fault-drop-rate",
-        "--fault-503-rate",
-        "--fault-seed",
-    ];
-    FLAGS.contains(&flag)
+/// The arguments seen so far. (No `Debug`: it holds the password.)
+struct Parsed {
+    config: ServerConfig,
+    user: Option<String>,
+    password: Option<String>,
+    max_running: Option<usize>,
+}
+
+impl Parsed {
+    fn set(&mut self, flag: &str, value: String) -> Result<(), String> {
+        let config = &mut self.config;
+        match flag {
+            "--addr" => config.addr = value,
+            "--user" => self.user = Some(value),
+            "--password" => self.password = Some(value),
+            "--workers" => config.workers = positive(flag, &value)?,
+            "--max-running" => self.max_running = Some(positive(flag, &value)?),
+            "--fault-latency-ms" => {
+                config.faults.latency = Duration::from_millis(number(flag, &value)?);
+            }
+            "--fault-drop-rate" => config.faults.drop_rate = rate(flag, &value)?,
+            "--fault-503-rate" => config.faults.rate_503 = rate(flag, &value)?,
+            "--fault-seed" => config.faults.seed = number(flag, &value)?,
+            _ => return Err(format!("unknown argument '{flag}'")),
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<ServerConfig, String> {
+        let mut config = self.config;
+        config.user = self.user.ok_or("--user is required")?;
+        config.password = self.password.ok_or("--password is required")?;
+        config.max_running = self.max_running.unwrap_or(config.workers);
+        Ok(config)
+    }
 }
 
 fn number<T: FromStr>(flag: &str, value: &str) -> Result<T, String> {

@@ -156,10 +156,7 @@ impl Scheduler {
             let inbox = self.state.remote.take();
             let completions = std::mem::take(&mut *self.state.completions.borrow_mut());
             let idle = completions.is_empty() && inbox_is_empty(&inbox);
-            self.apply_inbox(inbox);
-            for (i, outcome) in completions {
-                self.finish(i, outcome);
-            }
+            self.apply_inbox(inbox, completions);
             self.start_ready();
             if idle {
                 break;
@@ -185,15 +182,21 @@ impl Scheduler {
         report
     }
 
-    fn apply_inbox(&mut self, inbox: Inbox) {
+    /// Takes in progress (reported while the jobs ran), then outcomes, then cancels: an
+    /// outcome already produced wins over a cancel handled in the same wake-up, so a job
+    /// whose result is stored is never reported as cancelled.
+    fn apply_inbox(&mut self, inbox: Inbox, completions: Vec<(usize, Outcome)>) {
+        for (i, fraction, message) in inbox.progress {
+            self.progress(i, fraction, message);
+        }
+        for (i, outcome) in completions {
+            self.finish(i, outcome);
+        }
         if inbox.cancel_all {
             self.cancel_all();
         }
         for i in inbox.cancel {
             self.cancel(i);
-        }
-        for (i, fraction, message) in inbox.progress {
-            self.progress(i, fraction, message);
         }
     }
 

@@ -26,9 +26,12 @@ pub struct ServerConfig {
     pub user: String,
     /// The password HTTP Basic auth accepts.
     pub password: String,
-    /// Worker threads that run uploads, training and predictions (default 2).
+    /// Worker threads that run uploads, training and predictions (default 2; 0 counts
+    /// as 1).
     pub workers: usize,
-    /// Most tasks running at once (default: `workers`); the rest wait as `pending`.
+    /// Most tasks running at once (default: `workers`; 0 counts as 1); the rest wait
+    /// as `pending`, first come first served. A value above `workers` lets the extra
+    /// `running` tasks queue for a free worker thread.
     pub max_running: usize,
     /// Request size and time limits.
     pub limits: Limits,

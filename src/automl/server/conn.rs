@@ -21,8 +21,12 @@ use super::http::{parse_head, Framing, Request};
 use super::response::Response;
 use crate::net::TcpStream;
 
-/// Bytes asked of the socket per read.
+/// Bytes asked of the socket per read once a request has started.
 const READ_CHUNK: usize = 64 * 1024;
+
+/// Bytes asked of the socket by the read that waits for the next request. Idle
+/// connections keep at most this much memory (plus small bookkeeping).
+const IDLE_CHUNK: usize = 4 * 1024;
 
 /// After answering with an error, how long the server keeps reading (and discarding)
 /// what the client still sends, so that closing does not reset the connection before
@@ -78,8 +82,12 @@ pub(crate) async fn serve_connection(stream: TcpStream, app: Rc<App>) {
 impl Connection {
     /// Reads the next request: `Ok(None)` when the client closed or stayed idle.
     async fn next_request(&mut self) -> Result<Option<Request>, ApiError> {
-        if self.buf.is_empty() && self.fill(self.limits.idle_timeout).await != Fill::Data {
-            return Ok(None);
+        if self.buf.is_empty() {
+            // Give back what the last request needed before waiting, perhaps long.
+            self.buf = Vec::new();
+            if self.fill(self.limits.idle_timeout, IDLE_CHUNK).await != Fill::Data {
+                return Ok(None);
+            }
         }
         let deadline = Instant::now() + self.limits.read_timeout;
         let (head, head_len) = loop {
@@ -95,7 +103,8 @@ impl Connection {
                 return Err(self.body_too_large());
             }
         }
-        if head.expects_continue() && framing != Framing::Empty && self.buf.is_empty() {
+        let has_body = !matches!(framing, Framing::Empty | Framing::Length(0));
+        if head.expects_continue() && has_body && self.buf.is_empty() {
             self.write_raw(b"HTTP/1.1 100 Continue\r\n\r\n").await;
         }
         let body = match framing {
@@ -143,7 +152,10 @@ impl Connection {
     /// `408` past the deadline, `400` when the client closes mid-request.
     async fn fill_by(&mut self, deadline: Instant) -> Result<(), ApiError> {
         match self
-            .fill(deadline.saturating_duration_since(Instant::now()))
+            .fill(
+                deadline.saturating_duration_since(Instant::now()),
+                READ_CHUNK,
+            )
             .await
         {
             Fill::Data => Ok(()),
@@ -152,10 +164,11 @@ impl Connection {
         }
     }
 
-    /// Appends what one read brings (waiting at most `limit`) to the buffer.
-    async fn fill(&mut self, limit: Duration) -> Fill {
+    /// Appends what one read of at most `chunk` bytes brings (waiting at most `limit`)
+    /// to the buffer.
+    async fn fill(&mut self, limit: Duration, chunk: usize) -> Fill {
         let old = self.buf.len();
-        self.buf.resize(old + READ_CHUNK, 0);
+        self.buf.resize(old + chunk, 0);
         let read = crate::timeout(limit, self.stream.read(&mut self.buf[old..])).await;
         let (n, fill) = match read {
             Ok(Ok(0)) | Ok(Err(_)) => (0, Fill::Closed),
@@ -196,7 +209,7 @@ impl Connection {
         loop {
             self.buf.clear();
             let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() || self.fill(left).await != Fill::Data {
+            if left.is_zero() || self.fill(left, READ_CHUNK).await != Fill::Data {
                 return;
             }
         }

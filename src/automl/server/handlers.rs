@@ -118,6 +118,13 @@ fn train_spec(fields: Fields<'_>) -> Result<TrainSpec, ApiError> {
     if let Some(evaluator) = fields.opt_string("evaluator")? {
         spec.evaluator = evaluator.parse()?;
     }
+    numeric_options(fields, &mut spec)?;
+    spec.features = fields.opt_strings("features")?;
+    Ok(spec)
+}
+
+/// `nfold`, `seed`, `max_model` and `validation_percentage`, range-checked.
+fn numeric_options(fields: Fields<'_>, spec: &mut TrainSpec) -> Result<(), ApiError> {
     if let Some(nfold) = fields.opt_u64("nfold")? {
         if !(2..=10).contains(&nfold) {
             return Err(ApiError::bad(format!(
@@ -141,8 +148,7 @@ fn train_spec(fields: Fields<'_>) -> Result<TrainSpec, ApiError> {
         }
         spec.validation_percentage = Some(pct);
     }
-    spec.features = fields.opt_strings("features")?;
-    Ok(spec)
+    Ok(())
 }
 
 /// `POST /v2/tasks/predict`.

@@ -73,7 +73,8 @@ pub struct ServerStats {
     /// Tasks created, by type (`"upload"`, `"train"`, `"predict"`). A POST replayed
     /// through its `Idempotency-Key` creates nothing and is not counted.
     pub tasks_submitted: BTreeMap<String, u64>,
-    /// Requests received, including those answered with an injected fault.
+    /// Requests read in full, including those answered with an injected fault (bytes
+    /// refused while parsing, e.g. a malformed request line, are not counted).
     pub requests: u64,
     /// Requests answered by closing the connection (injected).
     pub faults_dropped: u64,

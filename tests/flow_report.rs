@@ -1,0 +1,119 @@
+//! The report of a run: each job's status, attempts and error, the counts, whether the
+//! run succeeded, the critical path, and a readable table.
+
+mod flow_util;
+
+use std::io;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use flow_util::{fail, watchdog, Gate};
+use taskloop::flow::{Backoff, Event, Flow, JobError, JobStatus};
+
+#[test]
+fn the_report_counts_statuses_attempts_and_errors() {
+    watchdog(|| {
+        let mut flow = Flow::new();
+        let ok = flow.job("ok", || Ok::<_, io::Error>(1));
+        let broken = flow.job("broken", || Err::<u32, _>(fail("disk full")));
+        flow.job_after("skipped", &broken, |v| Ok::<_, io::Error>(*v));
+        let stopped = flow.job("stopped", || Ok::<_, io::Error>(0));
+        let calls = Arc::new(AtomicU32::new(0));
+        let counter = calls.clone();
+        flow.job_after("flaky", &ok, move |v| {
+            if counter.fetch_add(1, Ordering::SeqCst) == 0 {
+                return Err(fail("try again"));
+            }
+            Ok(*v)
+        })
+        .retries(3)
+        .backoff(Backoff::fixed(Duration::from_millis(1)));
+        flow.cancel_handle().cancel_job(stopped.id());
+
+        let report = flow.run();
+
+        assert!(!report.is_success());
+        assert_eq!(report.count(JobStatus::Done), 2);
+        assert_eq!(report.count(JobStatus::Failed), 1);
+        assert_eq!(report.count(JobStatus::UpstreamFailed), 1);
+        assert_eq!(report.count(JobStatus::Cancelled), 1);
+        assert_eq!(report.count(JobStatus::Pending), 0);
+        assert_eq!(report.job("flaky").unwrap().attempts, 2);
+        assert_eq!(report.job("ok").unwrap().attempts, 1);
+        assert_eq!(report.job("skipped").unwrap().attempts, 0);
+
+        let errors: Vec<String> = report.errors().map(|e| e.to_string()).collect();
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert!(errors[0].contains("broken") && errors[0].contains("disk full"));
+        assert!(errors[1].contains("skipped") && errors[1].contains("broken"));
+        assert!(errors[2].contains("stopped"));
+        let broken_err = report.job("broken").unwrap().error.as_ref().unwrap();
+        assert!(matches!(broken_err, JobError::Failed { .. }));
+        assert!(broken.result().is_err());
+
+        let table = report.to_string();
+        for name in ["ok", "broken", "skipped", "stopped", "flaky"] {
+            assert!(table.contains(name), "{name} missing from\n{table}");
+        }
+        assert!(table.contains("disk full"), "{table}");
+    });
+}
+
+#[test]
+fn a_successful_run_reports_every_job_done_with_times() {
+    watchdog(|| {
+        let mut flow = Flow::new();
+        let a = flow.job("a", || Ok::<_, io::Error>(1));
+        flow.job_after("b", &a, |a| Ok::<_, io::Error>(*a + 1));
+        let report = flow.run();
+        assert!(report.is_success());
+        assert_eq!(report.count(JobStatus::Done), 2);
+        assert_eq!(report.errors().count(), 0);
+        for job in &report.jobs {
+            assert!(job.in_this_run);
+            let (started, finished) = (job.started.unwrap(), job.finished.unwrap());
+            assert!(started <= finished);
+            assert!(report.started <= started);
+        }
+        let (a, b) = (report.job("a").unwrap(), report.job("b").unwrap());
+        assert!(a.finished.unwrap() <= b.started.unwrap());
+    });
+}
+
+#[test]
+fn the_critical_path_follows_the_input_that_finished_last() {
+    watchdog(|| {
+        // a → c ← b, and b cannot finish until a has: the path is b, c.
+        let mut flow = Flow::new();
+        let gate = Gate::new();
+        let opener = gate.clone();
+        let a = flow.job("a", || Ok::<_, io::Error>(1));
+        let b = flow.job("b", move || {
+            gate.wait();
+            Ok::<_, io::Error>(2)
+        });
+        flow.job_after("c", (&a, &b), |(a, b)| Ok::<_, io::Error>(*a + *b));
+        flow.observe(move |e: &Event<'_>| {
+            if matches!(e, Event::Finished { job, .. } if job.name == "a") {
+                opener.open();
+            }
+        });
+        let report = flow.run();
+        assert_eq!(report.critical_path_names(), ["b", "c"]);
+        assert!(report.to_string().contains("critical path: b -> c"));
+    });
+}
+
+#[test]
+fn the_critical_path_of_a_chain_is_the_whole_chain() {
+    watchdog(|| {
+        let mut flow = Flow::new();
+        let x = flow.job_local("x", (), |()| Ok::<_, io::Error>(1));
+        let y = flow.job_local("y", &x, |x| Ok::<_, io::Error>(*x + 1));
+        flow.job_local("z", &y, |y| Ok::<_, io::Error>(*y + 1));
+        flow.job_local("side", (), |()| Ok::<_, io::Error>(0));
+        let report = flow.run();
+        assert_eq!(report.critical_path_names(), ["x", "y", "z"]);
+    });
+}

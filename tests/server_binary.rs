@@ -1,0 +1,99 @@
+//! The `automl-server` program: prints where it listens, serves, and exits cleanly when
+//! its stdin closes; bad arguments exit with 2 and the usage.
+
+mod server_util;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use server_util::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_automl-server");
+
+/// Waits for `child` to exit, killing it (and failing) after 30 s.
+fn wait_exit(child: &mut Child) -> ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("automl-server did not exit");
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn prints_its_address_serves_and_exits_when_stdin_closes() {
+    let mut child = Command::new(BIN)
+        .args([
+            "--addr",
+            "127.0.0.1:0",
+            "--user",
+            USER,
+            "--password",
+            PASSWORD,
+            "--workers",
+            "1",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start automl-server");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let url = line
+        .trim_end()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("{line:?}"));
+    let addr: SocketAddr = url.parse().unwrap();
+    assert!(addr.ip().is_loopback());
+    let status = get_json(addr, "/v2/worker/status");
+    assert_eq!(
+        (status["status"].as_str(), status["workers"].as_u64()),
+        (Some("ok"), Some(1))
+    );
+    assert_eq!(
+        request(addr, "GET", "/v2/worker/status", &[], b"").status,
+        401
+    );
+
+    drop(child.stdin.take()); // EOF on its stdin
+    assert!(wait_exit(&mut child).success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    assert_eq!(rest, "", "exactly one line on stdout");
+}
+
+#[test]
+fn bad_arguments_exit_with_2_and_the_usage() {
+    for args in [
+        &["--user", "u"][..],
+        &["--user", "u", "--password", "p", "--workers", "zero"],
+        &["--user", "u", "--password", "p", "--workers", "0"],
+        &["--user", "u", "--password", "p", "--fault-drop-rate", "1.5"],
+        &["--user", "u", "--password", "p", "--bogus", "1"],
+        &["--user", "u", "--password"],
+    ] {
+        let out = Command::new(BIN)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("usage: automl-server"), "{stderr}");
+        assert!(out.stdout.is_empty());
+    }
+    let help = Command::new(BIN).arg("--help").output().unwrap();
+    assert!(
+        help.status.success() && String::from_utf8_lossy(&help.stdout).contains("--fault-503-rate")
+    );
+}
