@@ -19,7 +19,9 @@ use std::time::Duration;
 use super::error::BoxError;
 use super::inputs::{InputCells, OutCell};
 use super::remote::Progress;
+use super::state::WorkerLease;
 use crate::runtime::join::panic_message;
+use crate::{JoinError, JoinHandle};
 
 /// Why one attempt failed.
 #[derive(Debug)]
@@ -35,8 +37,9 @@ pub(crate) type AttemptFuture = Pin<Box<dyn Future<Output = Result<(), AttemptEr
 /// One job's work, type-erased so the scheduler can hold jobs of any output type.
 pub(crate) trait Body {
     /// Starts one attempt. Inputs are read now: the scheduler calls this only once
-    /// every input is done.
-    fn attempt(&self, progress: Progress) -> AttemptFuture;
+    /// every input is done. Blocking bodies get a lease that they keep until the pool
+    /// worker is done with the attempt, even if the attempt is abandoned first.
+    fn attempt(&self, progress: Progress, lease: Option<WorkerLease>) -> AttemptFuture;
 }
 
 /// A body stored with its inputs' cells and its own output cell.
@@ -72,13 +75,16 @@ where
     E: Into<BoxError> + Send + 'static,
     F: Fn(C::Values) -> Result<T, E> + Send + Sync + 'static,
 {
-    fn attempt(&self, progress: Progress) -> AttemptFuture {
+    fn attempt(&self, progress: Progress, lease: Option<WorkerLease>) -> AttemptFuture {
         let values = self.1.inputs.values();
         let f = self.1.f.clone();
         let out = self.1.out.clone();
-        let handle = crate::spawn_blocking(move || progress.scope(|| f(values)));
+        let on_worker = OnWorker {
+            handle: Some(crate::spawn_blocking(move || progress.scope(|| f(values)))),
+            lease,
+        };
         Box::pin(async move {
-            match handle.await {
+            match on_worker.await {
                 Ok(result) => store(&out, result),
                 Err(e) => match e.panic_message() {
                     Some(msg) => Err(AttemptError::Panicked(msg.to_string())),
@@ -97,7 +103,7 @@ where
     F: Fn(C::Values) -> Fut + 'static,
     Fut: Future<Output = Result<T, E>> + 'static,
 {
-    fn attempt(&self, progress: Progress) -> AttemptFuture {
+    fn attempt(&self, progress: Progress, _: Option<WorkerLease>) -> AttemptFuture {
         let values = self.1.inputs.values();
         let fut = progress.scope(|| (self.1.f)(values));
         let out = self.1.out.clone();
@@ -115,7 +121,7 @@ where
     E: Into<BoxError>,
     F: Fn(C::Values) -> Result<T, E> + 'static,
 {
-    fn attempt(&self, progress: Progress) -> AttemptFuture {
+    fn attempt(&self, progress: Progress, _: Option<WorkerLease>) -> AttemptFuture {
         let values = self.1.inputs.values();
         let f = &self.1.f;
         let result = catch_unwind(AssertUnwindSafe(|| progress.scope(|| f(values))))
@@ -138,4 +144,39 @@ async fn guarded<F: Future>(fut: F, progress: Progress) -> Result<F::Output, Att
         }
     })
     .await
+}
+
+/// Awaits a blocking job while holding its [`WorkerLease`]. Dropped before the job ends
+/// (the attempt timed out or was cancelled), it leaves a small task behind that holds
+/// the lease until the worker is done, so the flow sees the worker as busy until then.
+struct OnWorker<T: 'static> {
+    handle: Option<JoinHandle<T>>,
+    lease: Option<WorkerLease>,
+}
+
+impl<T: 'static> Future for OnWorker<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        let handle = self
+            .handle
+            .as_mut()
+            .expect("OnWorker polled after completion");
+        let result = std::task::ready!(Pin::new(handle).poll(cx));
+        self.handle = None;
+        self.lease = None;
+        Poll::Ready(result)
+    }
+}
+
+impl<T: 'static> Drop for OnWorker<T> {
+    fn drop(&mut self) {
+        if let (Some(handle), Some(lease)) = (self.handle.take(), self.lease.take()) {
+            // Outside a runtime (it is being dropped) the lease simply goes now.
+            crate::runtime::try_spawn(async move {
+                let _ = handle.await;
+                drop(lease);
+            });
+        }
+    }
 }

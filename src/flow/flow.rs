@@ -168,12 +168,12 @@ impl Flow {
         let foreign = links.iter().any(|l| l.flow != self.state.id);
         let mut nodes = self.state.nodes.borrow_mut();
         let index = nodes.len();
-        let inputs: Vec<JobId> = links
+        let inputs: Rc<[JobId]> = links
             .iter()
             .filter(|l| !foreign || l.flow == self.state.id)
             .map(|l| JobId(l.index))
             .collect();
-        for input in &inputs {
+        for input in inputs.iter() {
             nodes[input.0].dependents.push(index);
         }
         nodes.push(new_node(name, inputs, body, foreign, uses_pool));
@@ -249,7 +249,10 @@ impl Flow {
     /// The status of every job, in declaration order.
     pub fn statuses(&self) -> Vec<(String, JobStatus)> {
         let nodes = self.state.nodes.borrow();
-        nodes.iter().map(|n| (n.name.clone(), n.status)).collect()
+        nodes
+            .iter()
+            .map(|n| (n.name.to_string(), n.status))
+            .collect()
     }
 }
 
@@ -276,13 +279,13 @@ fn bound<I: Inputs, T, F>(
 
 fn new_node(
     name: String,
-    inputs: Vec<JobId>,
+    inputs: Rc<[JobId]>,
     body: Rc<dyn Body>,
     foreign: bool,
     uses_pool: bool,
 ) -> Node {
     Node {
-        name,
+        name: Rc::from(name),
         inputs,
         dependents: Vec::new(),
         status: JobStatus::Pending,
@@ -299,5 +302,7 @@ fn new_node(
         task: None,
         in_run: false,
         foreign,
+        workers_busy: 0,
+        pool_owed: false,
     }
 }

@@ -50,7 +50,7 @@ impl<T> Job<T> {
 
     /// The job's name.
     pub fn name(&self) -> String {
-        self.state.node(self.link.index, |n| n.name.clone())
+        self.state.node(self.link.index, |n| n.name.to_string())
     }
 
     /// The job's status now.
@@ -79,7 +79,7 @@ impl<T> Job<T> {
         }
         Err(self.state.node(self.link.index, |n| {
             n.error.clone().unwrap_or_else(|| JobError::NotRun {
-                job: n.name.clone(),
+                job: n.name.to_string(),
             })
         }))
     }
@@ -133,8 +133,9 @@ impl<T> Job<T> {
         self.configure(|spec| spec.timeout = Some(d))
     }
 
-    /// Among ready jobs, higher priorities start first (default 0); equal priorities
-    /// start in the order they became ready.
+    /// Among ready jobs, higher priorities start first (default 0). Among equal
+    /// priorities, the job with the longest chain of dependents behind it starts first
+    /// (so long chains are not left for last), then the one that became ready first.
     pub fn priority(self, priority: i32) -> Self {
         self.configure(|spec| spec.priority = priority)
     }

@@ -14,7 +14,7 @@ use std::collections::{BinaryHeap, HashMap};
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use super::body::AttemptError;
@@ -22,7 +22,7 @@ use super::error::JobError;
 use super::observe::Event;
 use super::remote::{Inbox, Progress};
 use super::report::Report;
-use super::state::{FlowState, Outcome, POOL_LIMIT};
+use super::state::{FlowState, Outcome, WorkerLease, POOL_LIMIT};
 use super::status::JobStatus;
 use crate::JoinHandle;
 
@@ -69,6 +69,10 @@ impl Scheduler {
         let started = Instant::now();
         let (targets, chain) = plan(&state, target);
         let n = chain.len();
+        // Workers still busy with abandoned attempts of an earlier run are not free.
+        state.pool_freed.borrow_mut().clear();
+        let owed = state.nodes.borrow().iter().filter(|n| n.pool_owed).count();
+        let limit_used = HashMap::from([(POOL_LIMIT.to_string(), owed)]);
         let mut s = Scheduler {
             state,
             started,
@@ -78,7 +82,7 @@ impl Scheduler {
             chain,
             holds_slot: vec![false; n],
             running: 0,
-            limit_used: HashMap::new(),
+            limit_used,
             limit_queue: HashMap::new(),
             remaining: targets.len(),
             aborting: Vec::new(),
@@ -88,8 +92,11 @@ impl Scheduler {
             pending: targets.len(),
         });
         for &i in &targets {
-            s.state
-                .emit_job(i, |_, job| Event::Queued { at: started, job });
+            let info = s.state.info(i);
+            s.state.emit(&Event::Queued {
+                at: started,
+                job: info.as_info(),
+            });
         }
         for &i in &targets {
             s.enqueue_if_possible(i);
@@ -105,13 +112,13 @@ impl Scheduler {
         }
         let inputs = self.state.node(i, |n| n.inputs.clone());
         let mut waiting = 0;
-        for input in inputs {
+        for input in inputs.iter() {
             let (status, error) = self.state.node(input.0, |n| (n.status, n.error.clone()));
             match (status, error) {
                 (JobStatus::Done, _) => {}
                 (s, Some(e)) if s.is_terminal() => {
-                    let name = self.state.node(i, |n| n.name.clone());
-                    return self.finish(i, Outcome::Error(e.upstream_of(&name)));
+                    let info = self.state.info(i);
+                    return self.finish(i, Outcome::Error(e.upstream_of(info.name())));
                 }
                 _ => waiting += 1,
             }
@@ -125,7 +132,7 @@ impl Scheduler {
     fn declaration_error(&self, i: usize) -> Option<JobError> {
         let (name, foreign, limit) = self
             .state
-            .node(i, |n| (n.name.clone(), n.foreign, n.spec.limit.clone()));
+            .node(i, |n| (n.name.to_string(), n.foreign, n.spec.limit.clone()));
         if foreign {
             return Some(JobError::ForeignInput { job: name });
         }
@@ -155,7 +162,8 @@ impl Scheduler {
         loop {
             let inbox = self.state.remote.take();
             let completions = std::mem::take(&mut *self.state.completions.borrow_mut());
-            let idle = completions.is_empty() && inbox_is_empty(&inbox);
+            let freed = self.free_pool_slots();
+            let idle = completions.is_empty() && inbox_is_empty(&inbox) && !freed;
             self.apply_inbox(inbox, completions);
             self.start_ready();
             if idle {
@@ -205,25 +213,24 @@ impl Scheduler {
         if !running {
             return; // a late report from an attempt that was cancelled or timed out
         }
-        self.state.nodes.borrow_mut()[i].progress = Some((fraction, message));
-        let at = Instant::now();
-        self.state.emit_job(i, |n, job| {
-            let (fraction, message) = n
-                .progress
-                .as_ref()
-                .map_or((0.0, ""), |(f, m)| (*f, m.as_str()));
-            Event::Progress {
-                at,
-                job,
-                fraction,
-                message,
-            }
+        let info = self.state.info(i);
+        self.state.emit(&Event::Progress {
+            at: Instant::now(),
+            job: info.as_info(),
+            fraction,
+            message: &message,
         });
+        self.state.nodes.borrow_mut()[i].progress = Some((fraction, message));
     }
 
     fn cancel(&mut self, i: usize) {
         if i >= self.waiting_on.len() {
-            return; // an id from another flow, or a job declared during the run
+            // Declared during this run: not part of it, so just settle it.
+            if i < self.state.nodes.borrow().len() {
+                let error = self.state.cancelled(i);
+                self.state.settle(i, Outcome::Error(error), true);
+            }
+            return;
         }
         self.abort_task(i);
         let error = self.state.cancelled(i);
@@ -257,8 +264,9 @@ impl Scheduler {
         let newly_terminal = self.state.settle(i, outcome, true);
         self.remaining -= newly_terminal;
         if done && newly_terminal > 0 {
-            let dependents = self.state.node(i, |n| n.dependents.clone());
-            for d in dependents {
+            let count = self.state.node(i, |n| n.dependents.len());
+            for k in 0..count {
+                let d = self.state.node(i, |n| n.dependents[k]);
                 self.input_done(d);
             }
         }
@@ -328,17 +336,43 @@ impl Scheduler {
     }
 
     /// Gives back job `i`'s slots; the best job queued on each freed limit gets in line.
+    /// A pool slot whose worker still runs an abandoned attempt is given back later,
+    /// when that worker is done ([`free_pool_slots`](Scheduler::free_pool_slots)).
     fn release(&mut self, i: usize) {
         if !std::mem::take(&mut self.holds_slot[i]) {
             return;
         }
         self.running -= 1;
         for l in self.limits_of(i) {
-            if let Some(used) = self.limit_used.get_mut(&l) {
-                *used -= 1;
+            if l == POOL_LIMIT && self.owe_pool_slot(i) {
+                continue;
             }
-            self.hand_on(l);
+            self.give_back(l);
         }
+    }
+
+    /// Marks job `i`'s pool slot as owed if a worker is still busy with it.
+    fn owe_pool_slot(&self, i: usize) -> bool {
+        let mut nodes = self.state.nodes.borrow_mut();
+        let node = &mut nodes[i];
+        node.pool_owed = node.workers_busy > 0;
+        node.pool_owed
+    }
+
+    fn give_back(&mut self, l: String) {
+        if let Some(used) = self.limit_used.get_mut(&l) {
+            *used = used.saturating_sub(1);
+        }
+        self.hand_on(l);
+    }
+
+    /// Gives back the pool slots of ended jobs whose workers have now finished.
+    fn free_pool_slots(&mut self) -> bool {
+        let freed = std::mem::take(&mut *self.state.pool_freed.borrow_mut());
+        for _ in &freed {
+            self.give_back(POOL_LIMIT.to_string());
+        }
+        !freed.is_empty()
     }
 
     /// Moves the best pending job queued on limit `l` back in line. Jobs cancelled while
@@ -404,18 +438,20 @@ fn plan(state: &FlowState, target: Option<usize>) -> (Vec<usize>, Vec<u32>) {
 
 /// One job from first attempt to outcome: timeouts, retries with back-off, progress.
 async fn run_job(state: Rc<FlowState>, i: usize) {
-    let (body, spec, name) = state.node(i, |n| (n.body.clone(), n.spec.clone(), n.name.clone()));
+    let (body, spec) = state.node(i, |n| (n.body.clone(), n.spec.clone()));
+    let info = state.info(i);
     let progress = Progress::new(state.remote.clone(), i);
     let mut attempt = 0;
     let outcome = loop {
         attempt += 1;
         state.nodes.borrow_mut()[i].attempts = attempt;
-        state.emit_job(i, |_, job| Event::Started {
+        state.emit(&Event::Started {
             at: Instant::now(),
-            job,
+            job: info.as_info(),
             attempt,
         });
-        let fut = body.attempt(progress.clone());
+        let lease = spec.uses_pool.then(|| WorkerLease::new(&state, i));
+        let fut = body.attempt(progress.clone(), lease);
         let result = match spec.timeout {
             Some(limit) => crate::timeout(limit, fut)
                 .await
@@ -424,30 +460,23 @@ async fn run_job(state: Rc<FlowState>, i: usize) {
         };
         let error = match result {
             Ok(()) => break Outcome::Done,
-            Err(e) => job_error(&name, e),
+            Err(e) => job_error(info.name(), e),
         };
         if !spec.retry.should_retry(attempt, &error) {
             break Outcome::Error(error);
         }
         let delay = spec.retry.backoff.delay(attempt);
-        {
-            let nodes = state.nodes.borrow();
-            let job = nodes[i].info(i);
-            state.emit(&Event::Retrying {
-                at: Instant::now(),
-                job,
-                attempt,
-                error: &error,
-                delay,
-            });
-        }
+        state.emit(&Event::Retrying {
+            at: Instant::now(),
+            job: info.as_info(),
+            attempt,
+            error: &error,
+            delay,
+        });
         crate::sleep(delay).await;
     };
     state.completions.borrow_mut().push((i, outcome));
-    let driver: Option<Waker> = state.driver.borrow().clone();
-    if let Some(w) = driver {
-        w.wake();
-    }
+    state.wake_driver();
 }
 
 fn job_error(job: &str, e: AttemptError) -> JobError {

@@ -45,8 +45,9 @@ pub(crate) enum Outcome {
 
 /// One job.
 pub(crate) struct Node {
-    pub(crate) name: String,
-    pub(crate) inputs: Vec<JobId>,
+    /// Shared, so events can name the job without holding the node table borrowed.
+    pub(crate) name: Rc<str>,
+    pub(crate) inputs: Rc<[JobId]>,
     pub(crate) dependents: Vec<usize>,
     pub(crate) status: JobStatus,
     pub(crate) spec: Spec,
@@ -60,15 +61,33 @@ pub(crate) struct Node {
     pub(crate) in_run: bool,
     /// Declared with an input from another flow: fails when run.
     pub(crate) foreign: bool,
+    /// Attempts of this job whose blocking body still occupies a pool worker.
+    pub(crate) workers_busy: u32,
+    /// The job ended while a worker was still busy with it: its pool slot is given
+    /// back only when that worker is free (see [`WorkerLease`]).
+    pub(crate) pool_owed: bool,
 }
 
-impl Node {
-    pub(crate) fn info(&self, index: usize) -> JobInfo<'_> {
+/// A job's name and inputs, held without borrowing the node table, so observers called
+/// with it may use the flow's handles freely.
+#[derive(Debug, Clone)]
+pub(crate) struct OwnedInfo {
+    id: JobId,
+    name: Rc<str>,
+    inputs: Rc<[JobId]>,
+}
+
+impl OwnedInfo {
+    pub(crate) fn as_info(&self) -> JobInfo<'_> {
         JobInfo {
-            id: JobId(index),
+            id: self.id,
             name: &self.name,
             inputs: &self.inputs,
         }
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        &self.name
     }
 }
 
@@ -83,6 +102,8 @@ pub(crate) struct FlowState {
     pub(crate) remote: Arc<Remote>,
     /// Outcomes reported by job tasks, for the scheduler.
     pub(crate) completions: RefCell<Vec<(usize, Outcome)>>,
+    /// Jobs whose last busy worker finished after the job ended (pool slots to give back).
+    pub(crate) pool_freed: RefCell<Vec<usize>>,
     /// The scheduler's waker, for job tasks reporting outcomes (on the loop thread).
     pub(crate) driver: RefCell<Option<std::task::Waker>>,
     /// Whether a run is under way.
@@ -102,6 +123,7 @@ impl FlowState {
             observers: RefCell::new(Vec::new()),
             remote: Arc::new(Remote::default()),
             completions: RefCell::new(Vec::new()),
+            pool_freed: RefCell::new(Vec::new()),
             driver: RefCell::new(None),
             running: Cell::new(false),
             runtime: OnceCell::new(),
@@ -126,9 +148,12 @@ impl FlowState {
         self.observers.borrow_mut().push(observer);
     }
 
-    /// Tells every observer. One that panics is reported and removed.
+    /// Tells every observer. One that panics is reported and removed. An event raised
+    /// from inside an observer (re-entrantly) is not delivered.
     pub(crate) fn emit(&self, event: &Event<'_>) {
-        let mut observers = self.observers.borrow_mut();
+        let Ok(mut observers) = self.observers.try_borrow_mut() else {
+            return;
+        };
         observers.retain_mut(|o| {
             let ok = catch_unwind(AssertUnwindSafe(|| o.on_event(event))).is_ok();
             if !ok {
@@ -138,15 +163,26 @@ impl FlowState {
         });
     }
 
-    /// Tells the observers about job `index` (the event is built from its node).
-    pub(crate) fn emit_job(
-        &self,
-        index: usize,
-        make: impl for<'a> FnOnce(&'a Node, JobInfo<'a>) -> Event<'a>,
-    ) {
-        let nodes = self.nodes.borrow();
-        let node = &nodes[index];
-        self.emit(&make(node, node.info(index)));
+    /// Whether observers are being called right now.
+    fn observing(&self) -> bool {
+        self.observers.try_borrow_mut().is_err()
+    }
+
+    /// Job `index`'s name and inputs, for an event.
+    pub(crate) fn info(&self, index: usize) -> OwnedInfo {
+        self.node(index, |n| OwnedInfo {
+            id: JobId(index),
+            name: n.name.clone(),
+            inputs: n.inputs.clone(),
+        })
+    }
+
+    /// Wakes the scheduler, if a run is under way.
+    pub(crate) fn wake_driver(&self) {
+        let driver = self.driver.borrow().clone();
+        if let Some(w) = driver {
+            w.wake();
+        }
     }
 
     /// Brings job `index` to its terminal status (first outcome wins) and, unless it
@@ -173,20 +209,25 @@ impl FlowState {
         let mut in_run = 0;
         for &(i, was_in_run) in &settled {
             in_run += usize::from(was_in_run);
-            self.emit_job(i, |n, job| Event::Finished {
+            let info = self.info(i);
+            let (status, error, attempts) =
+                self.node(i, |n| (n.status, n.error.clone(), n.attempts));
+            self.emit(&Event::Finished {
                 at: now,
-                job,
-                status: n.status,
-                error: n.error.as_ref(),
-                attempts: n.attempts,
+                job: info.as_info(),
+                status,
+                error: error.as_ref(),
+                attempts,
             });
         }
         in_run
     }
 
-    /// Cancels a job: at once when idle, through the scheduler during a run.
+    /// Cancels a job: at once when idle, through the scheduler during a run (or when
+    /// asked from inside an observer, which the scheduler then handles at its next turn
+    /// or the next run).
     pub(crate) fn cancel_job(&self, index: usize) {
-        if self.running.get() {
+        if self.running.get() || self.observing() {
             self.remote.send(|inbox| inbox.cancel.push(index));
         } else {
             self.settle(index, Outcome::Error(self.cancelled(index)), true);
@@ -195,7 +236,7 @@ impl FlowState {
 
     pub(crate) fn cancelled(&self, index: usize) -> JobError {
         JobError::Cancelled {
-            job: self.node(index, |n| n.name.clone()),
+            job: self.node(index, |n| n.name.to_string()),
         }
     }
 
@@ -208,8 +249,8 @@ impl FlowState {
             .enumerate()
             .map(|(i, n)| JobReport {
                 id: JobId(i),
-                name: n.name.clone(),
-                inputs: n.inputs.clone(),
+                name: n.name.to_string(),
+                inputs: n.inputs.to_vec(),
                 status: n.status,
                 started: n.started,
                 finished: n.finished,
@@ -275,5 +316,40 @@ fn skip_downstream(
         let was_in_run = finish_node(&mut nodes[d], JobStatus::UpstreamFailed, Some(error), now);
         settled.push((d, was_in_run));
         stack.extend(nodes[d].dependents.iter().copied());
+    }
+}
+
+/// Marks one attempt of a blocking job as occupying a pool worker, from the moment it
+/// is handed to the pool until the worker is done with it, even if the attempt was
+/// abandoned (timed out, cancelled) long before. The scheduler gives the job's pool slot
+/// back only when the last lease of an ended job drops, so the flow never counts a
+/// worker as free while it still runs an abandoned body.
+pub(crate) struct WorkerLease {
+    state: Rc<FlowState>,
+    index: usize,
+}
+
+impl WorkerLease {
+    pub(crate) fn new(state: &Rc<FlowState>, index: usize) -> WorkerLease {
+        state.nodes.borrow_mut()[index].workers_busy += 1;
+        WorkerLease {
+            state: state.clone(),
+            index,
+        }
+    }
+}
+
+impl Drop for WorkerLease {
+    fn drop(&mut self) {
+        let owed = {
+            let mut nodes = self.state.nodes.borrow_mut();
+            let node = &mut nodes[self.index];
+            node.workers_busy -= 1;
+            node.workers_busy == 0 && std::mem::take(&mut node.pool_owed)
+        };
+        if owed {
+            self.state.pool_freed.borrow_mut().push(self.index);
+            self.state.wake_driver();
+        }
     }
 }

@@ -196,3 +196,9 @@ pub(crate) fn spawn_blocking_detached(f: impl FnOnce() + Send + 'static) {
         None => drop(std::thread::spawn(f)),
     }
 }
+
+/// Spawns `fut` on the current runtime, if there is one (for destructors, which may run
+/// while a runtime is being dropped).
+pub(crate) fn try_spawn<F: Future + 'static>(fut: F) -> Option<JoinHandle<F::Output>> {
+    context::current().map(|core| core.spawn(fut))
+}
