@@ -80,6 +80,12 @@ impl Request {
     }
 }
 
+/// Observes the answers of a request on the worker thread that received them.
+pub(crate) trait Watch: Send + Sync {
+    /// Called with each attempt's result, before the waiting task hears of it.
+    fn answered(&self, transport: &Transport, result: &Result<Value, AutomlError>);
+}
+
 /// Largest JSON answer the client reads.
 const MAX_JSON: u64 = 64 * 1024 * 1024;
 
@@ -87,11 +93,27 @@ impl Transport {
     /// Sends `req` on the worker pool, retrying transient faults with back-off on loop
     /// timers, and returns the answer's JSON.
     pub(crate) async fn call(self: &Arc<Self>, req: Request) -> Result<Value, AutomlError> {
+        self.call_watched(req, None).await
+    }
+
+    /// [`call`](Transport::call), with `watch` told of every answer on the worker
+    /// thread, the moment it arrives (even if the caller has stopped waiting).
+    pub(crate) async fn call_watched(
+        self: &Arc<Self>,
+        req: Request,
+        watch: Option<Arc<dyn Watch>>,
+    ) -> Result<Value, AutomlError> {
         let mut attempt = 1;
         loop {
-            let this = self.clone();
-            let sent = req.clone();
-            let result = match crate::spawn_blocking(move || this.call_blocking(&sent)).await {
+            let (this, sent, watch) = (self.clone(), req.clone(), watch.clone());
+            let exchange = move || {
+                let result = this.call_blocking(&sent);
+                if let Some(w) = watch {
+                    w.answered(&this, &result);
+                }
+                result
+            };
+            let result = match crate::spawn_blocking(exchange).await {
                 Ok(result) => result,
                 Err(e) => Err(AutomlError::protocol(format!(
                     "the HTTP call did not complete: {e}"

@@ -10,13 +10,13 @@
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
 use super::context::Context;
 use super::error::AutomlError;
-use super::http::Request;
+use super::http::{Request, Transport, Watch};
 use super::source::CsvSource;
 use super::types::{
     data_info, experiment, text, DataInfo, Experiment, ModelChoice, PredictInput, TrainInput,
@@ -149,9 +149,20 @@ impl Context {
         self.inner.transport.call(Request::get(path)).await
     }
 
-    /// Submits a task; returns its id.
+    /// Submits a task; returns its id. If the job is abandoned (cancelled, timed out)
+    /// while the submit is under way, the task it creates is stopped: by the worker that
+    /// receives the answer, or by the guard if the answer came but was never read.
     async fn submit(&self, req: Request) -> Result<String, AutomlError> {
-        text(&self.inner.transport.call(req).await?, "_id")
+        let record = Arc::new(SubmitRecord::default());
+        let guard = SubmitGuard {
+            record: record.clone(),
+            transport: self.inner.transport.clone(),
+        };
+        let watch: Arc<dyn Watch> = record.clone();
+        let answer = self.inner.transport.call_watched(req, Some(watch)).await;
+        *record.lock() = Submitted::Read;
+        drop(guard);
+        text(&answer?, "_id")
     }
 
     /// Polls task `id` until it ends; returns its `result`.
@@ -230,6 +241,72 @@ fn choose_model(exp: &Experiment, choice: &ModelChoice) -> Result<String, Automl
     }
 }
 
+/// What became of a submit, as seen by the worker that got the answer and by the job.
+#[derive(Debug, Default)]
+enum Submitted {
+    /// No answer with a task id yet.
+    #[default]
+    Waiting,
+    /// The job stopped waiting before an answer came: the worker stops the task.
+    Abandoned,
+    /// An answer named this task; the job has not read it yet.
+    Answered(String),
+    /// The job read the answer (and watches the task from now on).
+    Read,
+}
+
+#[derive(Debug, Default)]
+struct SubmitRecord(Mutex<Submitted>);
+
+impl SubmitRecord {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Submitted> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Watch for SubmitRecord {
+    fn answered(&self, transport: &Transport, result: &Result<Value, AutomlError>) {
+        let Some(id) = result.as_ref().ok().and_then(|v| text(v, "_id").ok()) else {
+            return;
+        };
+        let mut state = self.lock();
+        if matches!(*state, Submitted::Abandoned) {
+            drop(state);
+            let _ = transport.call_blocking(&stop_request(&id));
+        } else {
+            *state = Submitted::Answered(id);
+        }
+    }
+}
+
+/// On the job's side of a submit: when dropped unread, makes sure the task is stopped.
+struct SubmitGuard {
+    record: Arc<SubmitRecord>,
+    transport: Arc<Transport>,
+}
+
+impl Drop for SubmitGuard {
+    fn drop(&mut self) {
+        let mut state = self.record.lock();
+        match std::mem::replace(&mut *state, Submitted::Abandoned) {
+            Submitted::Answered(id) => stop_in_background(self.transport.clone(), id),
+            Submitted::Read => *state = Submitted::Read,
+            Submitted::Waiting | Submitted::Abandoned => {}
+        }
+    }
+}
+
+fn stop_request(task: &str) -> Request {
+    Request::put(format!("/v2/tasks/{task}/stop"))
+}
+
+/// Sends `PUT /v2/tasks/{id}/stop` without waiting for it.
+fn stop_in_background(transport: Arc<Transport>, task: String) {
+    crate::runtime::spawn_blocking_detached(move || {
+        let _ = transport.call_blocking(&stop_request(&task));
+    });
+}
+
 /// Stops the remote task if the job is dropped (cancelled, timed out) before it ended.
 struct StopOnDrop {
     ctx: Context,
@@ -239,14 +316,12 @@ struct StopOnDrop {
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
-        if !self.armed {
-            return;
+        if self.armed {
+            stop_in_background(
+                self.ctx.inner.transport.clone(),
+                std::mem::take(&mut self.task),
+            );
         }
-        let transport = self.ctx.inner.transport.clone();
-        let req = Request::put(format!("/v2/tasks/{}/stop", self.task));
-        crate::runtime::spawn_blocking_detached(move || {
-            let _ = transport.call_blocking(&req);
-        });
     }
 }
 
