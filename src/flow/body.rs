@@ -40,6 +40,17 @@ pub(crate) trait Body {
     /// every input is done. Blocking bodies get a lease that they keep until the pool
     /// worker is done with the attempt, even if the attempt is abandoned first.
     fn attempt(&self, progress: Progress, lease: Option<WorkerLease>) -> AttemptFuture;
+
+    /// Runs one attempt to its end right now, if this kind of body can (local bodies,
+    /// see [`runs_inline`](Body::runs_inline)); `None` for bodies that need a task.
+    fn run_now(&self, _progress: &Progress) -> Option<Result<(), AttemptError>> {
+        None
+    }
+
+    /// Whether [`run_now`](Body::run_now) runs the body.
+    fn runs_inline(&self) -> bool {
+        false
+    }
 }
 
 /// A body stored with its inputs' cells and its own output cell.
@@ -122,12 +133,28 @@ where
     F: Fn(C::Values) -> Result<T, E> + 'static,
 {
     fn attempt(&self, progress: Progress, _: Option<WorkerLease>) -> AttemptFuture {
+        Box::pin(std::future::ready(self.call(&progress)))
+    }
+
+    fn run_now(&self, progress: &Progress) -> Option<Result<(), AttemptError>> {
+        Some(self.call(progress))
+    }
+
+    fn runs_inline(&self) -> bool {
+        true
+    }
+}
+
+impl<C: InputCells, T, F> Kind<Local, Bound<C, T, F>> {
+    fn call<E: Into<BoxError>>(&self, progress: &Progress) -> Result<(), AttemptError>
+    where
+        F: Fn(C::Values) -> Result<T, E>,
+    {
         let values = self.1.inputs.values();
         let f = &self.1.f;
-        let result = catch_unwind(AssertUnwindSafe(|| progress.scope(|| f(values))))
+        catch_unwind(AssertUnwindSafe(|| progress.scope(|| f(values))))
             .map_err(|p| AttemptError::Panicked(panic_message(&*p)))
-            .and_then(|r| store(&self.1.out, r));
-        Box::pin(std::future::ready(result))
+            .and_then(|r| store(&self.1.out, r))
     }
 }
 

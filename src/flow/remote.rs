@@ -6,6 +6,7 @@
 //! this is all a worker thread, or a Ctrl-C handler, needs.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Waker;
 
@@ -24,6 +25,9 @@ pub(crate) struct Inbox {
 #[derive(Debug, Default)]
 pub(crate) struct Remote {
     inbox: Mutex<Inbox>,
+    /// Set when the inbox gets mail, cleared when it is emptied: lets the scheduler
+    /// check for requests between jobs without taking the lock.
+    mail: AtomicBool,
     driver: Mutex<Option<Waker>>,
 }
 
@@ -35,6 +39,7 @@ impl Remote {
     /// Changes the inbox, then wakes the driver (if a run is under way).
     pub(crate) fn send(&self, f: impl FnOnce(&mut Inbox)) {
         f(&mut lock(&self.inbox));
+        self.mail.store(true, Ordering::Release);
         let waker = lock(&self.driver).clone();
         if let Some(w) = waker {
             w.wake();
@@ -43,7 +48,14 @@ impl Remote {
 
     /// Empties the inbox.
     pub(crate) fn take(&self) -> Inbox {
-        std::mem::take(&mut *lock(&self.inbox))
+        let mut inbox = lock(&self.inbox);
+        self.mail.store(false, Ordering::Release);
+        std::mem::take(&mut *inbox)
+    }
+
+    /// Whether requests wait in the inbox.
+    pub(crate) fn has_mail(&self) -> bool {
+        self.mail.load(Ordering::Acquire)
     }
 
     /// Sets (or, with `None`, clears) the driver's waker.

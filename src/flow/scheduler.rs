@@ -18,11 +18,12 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use super::body::AttemptError;
+use super::body::Body;
 use super::error::JobError;
 use super::observe::Event;
 use super::remote::{Inbox, Progress};
 use super::report::Report;
-use super::state::{FlowState, Outcome, WorkerLease, POOL_LIMIT};
+use super::state::{FlowState, Outcome, OwnedInfo, Spec, WorkerLease, POOL_LIMIT};
 use super::status::JobStatus;
 use crate::JoinHandle;
 
@@ -130,13 +131,20 @@ impl Scheduler {
     }
 
     fn declaration_error(&self, i: usize) -> Option<JobError> {
-        let (name, foreign, limit) = self
-            .state
-            .node(i, |n| (n.name.to_string(), n.foreign, n.spec.limit.clone()));
+        let limits = self.state.limits.borrow();
+        let (foreign, unknown_limit) = self.state.node(i, |n| {
+            let unknown = n.spec.limit.as_ref().filter(|l| !limits.contains_key(*l));
+            (n.foreign, unknown.cloned())
+        });
+        drop(limits);
+        if !foreign && unknown_limit.is_none() {
+            return None;
+        }
+        let name = self.state.info(i).name().to_string();
         if foreign {
             return Some(JobError::ForeignInput { job: name });
         }
-        let limit = limit.filter(|l| !self.state.limits.borrow().contains_key(l))?;
+        let limit = unknown_limit?;
         let msg = format!("it counts against limit '{limit}', which the flow does not define (call Flow::limit first)");
         Some(JobError::Failed {
             job: name,
@@ -166,7 +174,7 @@ impl Scheduler {
             let idle = completions.is_empty() && inbox_is_empty(&inbox) && !freed;
             self.apply_inbox(inbox, completions);
             self.start_ready();
-            if idle {
+            if idle && !self.state.remote.has_mail() {
                 break;
             }
         }
@@ -284,9 +292,11 @@ impl Scheduler {
         }
     }
 
-    /// Starts ready jobs while the flow-wide limit allows.
+    /// Starts ready jobs while the flow-wide limit allows. Stops early when a request
+    /// (a cancel, say, made by an observer of a job that just ran inline) waits in the
+    /// inbox, so that it is applied before anything else starts.
     fn start_ready(&mut self) {
-        while self.running < self.state.max_running.get() {
+        while self.running < self.state.max_running.get() && !self.state.remote.has_mail() {
             let Some(next) = self.ready.pop() else { return };
             let i = next.index;
             if self.state.node(i, |n| n.status != JobStatus::Pending) {
@@ -325,13 +335,26 @@ impl Scheduler {
         }
         self.holds_slot[i] = true;
         self.running += 1;
-        {
+        let (body, spec) = {
             let mut nodes = self.state.nodes.borrow_mut();
             let node = &mut nodes[i];
             node.status = JobStatus::Running;
             node.started.get_or_insert_with(Instant::now);
+            (node.body.clone(), node.spec.clone())
+        };
+        // Cheap glue with nothing to time or retry runs right here: no task needed.
+        if body.runs_inline() && spec.timeout.is_none() && spec.retry.retries == 0 {
+            let progress = Progress::new(self.state.clone_remote(), i);
+            started(&self.state, i, 1);
+            if let Some(result) = body.run_now(&progress) {
+                let outcome = result.map_or_else(
+                    |e| Outcome::Error(job_error(&self.state.info(i), e)),
+                    |()| Outcome::Done,
+                );
+                return self.finish(i, outcome);
+            }
         }
-        let task = crate::spawn(run_job(self.state.clone(), i));
+        let task = crate::spawn(run_job(self.state.clone(), i, body, spec));
         self.state.nodes.borrow_mut()[i].task = Some(task);
     }
 
@@ -437,19 +460,13 @@ fn plan(state: &FlowState, target: Option<usize>) -> (Vec<usize>, Vec<u32>) {
 }
 
 /// One job from first attempt to outcome: timeouts, retries with back-off, progress.
-async fn run_job(state: Rc<FlowState>, i: usize) {
-    let (body, spec) = state.node(i, |n| (n.body.clone(), n.spec.clone()));
+async fn run_job(state: Rc<FlowState>, i: usize, body: Rc<dyn Body>, spec: Spec) {
     let info = state.info(i);
-    let progress = Progress::new(state.remote.clone(), i);
+    let progress = Progress::new(state.clone_remote(), i);
     let mut attempt = 0;
     let outcome = loop {
         attempt += 1;
-        state.nodes.borrow_mut()[i].attempts = attempt;
-        state.emit(&Event::Started {
-            at: Instant::now(),
-            job: info.as_info(),
-            attempt,
-        });
+        started(&state, i, attempt);
         let lease = spec.uses_pool.then(|| WorkerLease::new(&state, i));
         let fut = body.attempt(progress.clone(), lease);
         let result = match spec.timeout {
@@ -460,7 +477,7 @@ async fn run_job(state: Rc<FlowState>, i: usize) {
         };
         let error = match result {
             Ok(()) => break Outcome::Done,
-            Err(e) => job_error(info.name(), e),
+            Err(e) => job_error(&info, e),
         };
         if !spec.retry.should_retry(attempt, &error) {
             break Outcome::Error(error);
@@ -479,8 +496,19 @@ async fn run_job(state: Rc<FlowState>, i: usize) {
     state.wake_driver();
 }
 
-fn job_error(job: &str, e: AttemptError) -> JobError {
-    let job = job.to_string();
+/// Records and announces the start of attempt `attempt` of job `i`.
+fn started(state: &FlowState, i: usize, attempt: u32) {
+    state.nodes.borrow_mut()[i].attempts = attempt;
+    let info = state.info(i);
+    state.emit(&Event::Started {
+        at: Instant::now(),
+        job: info.as_info(),
+        attempt,
+    });
+}
+
+fn job_error(info: &OwnedInfo, e: AttemptError) -> JobError {
+    let job = info.name().to_string();
     match e {
         AttemptError::Failed(source) => JobError::Failed {
             job,

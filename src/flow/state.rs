@@ -177,6 +177,10 @@ impl FlowState {
         })
     }
 
+    pub(crate) fn clone_remote(&self) -> Arc<Remote> {
+        self.remote.clone()
+    }
+
     /// Wakes the scheduler, if a run is under way.
     pub(crate) fn wake_driver(&self) {
         let driver = self.driver.borrow().clone();
