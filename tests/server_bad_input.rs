@@ -36,7 +36,7 @@ fn malformed_requests_get_400_and_the_connection_closes() {
         b"GET /v2/worker/status HTTP/1.1\r\nBad Header\r\n\r\n",
         b"POST /v2/upload HTTP/1.1\r\nContent-Length: nope\r\n\r\n",
         b"POST /v2/upload HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
-        b"POST /v2/upload HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"POST /v2/upload HTTP/1.1\r\nAuthorization: Basic dXNlcjpwYTU1d29yZA==\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
     ] {
         let mut stream = connect(addr);
         stream.write_all(bytes).unwrap();
@@ -78,6 +78,20 @@ fn missing_or_wrong_credentials_get_401_without_echoing_them() {
         server.stats().tasks_submitted.is_empty(),
         "no task without credentials"
     );
+}
+
+#[test]
+fn an_unauthenticated_body_is_refused_before_it_is_read() {
+    let server = start();
+    let addr = server.addr();
+    let mut stream = connect(addr);
+    let head =
+        "POST /v2/upload HTTP/1.1\r\nContent-Length: 1000000\r\nExpect: 100-continue\r\n\r\n";
+    stream.write_all(head.as_bytes()).unwrap();
+    // No body is sent: the answer must come from the head alone, and be 401, not 100.
+    let answer = read_answer(&mut BufReader::new(stream)).unwrap();
+    expect(addr, &answer, 401);
+    assert!(server.stats().tasks_submitted.is_empty());
 }
 
 #[test]
@@ -196,7 +210,8 @@ fn oversized_bodies_and_heads_get_413() {
     let big = vec![b'1'; 5000];
     let answer = call(addr, "POST", "/v2/upload", &big);
     expect(addr, &answer, 413);
-    let mut chunked = b"POST /v2/upload HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let mut chunked =
+        b"POST /v2/upload HTTP/1.1\r\nAuthorization: Basic dXNlcjpwYTU1d29yZA==\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
     for _ in 0..3 {
         chunked.extend_from_slice(b"1f4\r\n");
         chunked.extend_from_slice(&[b'2'; 500]);
@@ -269,7 +284,7 @@ fn slow_requests_get_408_and_idle_connections_are_closed() {
     expect(addr, &answer, 408);
     let mut body_too_slow = connect(addr);
     body_too_slow
-        .write_all(b"POST /v2/upload HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc")
+        .write_all(b"POST /v2/upload HTTP/1.1\r\nAuthorization: Basic dXNlcjpwYTU1d29yZA==\r\nContent-Length: 10\r\n\r\nabc")
         .unwrap();
     expect(
         addr,

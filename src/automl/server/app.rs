@@ -9,7 +9,7 @@ use super::config::{Limits, ServerConfig};
 use super::error::ApiError;
 use super::faults::{Fault, FaultInjector};
 use super::handlers;
-use super::http::Request;
+use super::http::{Head, Request};
 use super::idempotency::{self, Fingerprint, IdempotencyCache, Lookup};
 use super::response::Response;
 use super::router::{self, Route};
@@ -51,8 +51,8 @@ impl App {
         &self.limits
     }
 
-    /// Answers one request: waits the injected latency, maybe injects a fault (before
-    /// anything is handled, so a faulted request changes nothing), then handles it.
+    /// Answers one request: waits the injected latency, maybe injects a fault (see
+    /// [`Faults`](super::Faults)), then handles it.
     pub(crate) async fn respond(&self, request: Request) -> Reply {
         self.shared.lock().stats.requests += 1;
         let latency = self.faults.borrow().latency();
@@ -62,6 +62,11 @@ impl App {
         let fault = self.faults.borrow_mut().draw();
         match fault {
             Fault::Drop => {
+                self.shared.lock().stats.faults_dropped += 1;
+                Reply::Drop
+            }
+            Fault::DropAnswer => {
+                let _ = self.handle(request);
                 self.shared.lock().stats.faults_dropped += 1;
                 Reply::Drop
             }
@@ -76,11 +81,16 @@ impl App {
         }
     }
 
+    /// Whether a request head carries the accepted credentials. The connection asks
+    /// this as soon as the head is read, before it reads (or invites, with
+    /// `100 Continue`) a body, so an unauthenticated client cannot make the server
+    /// buffer one.
+    pub(crate) fn authorized(&self, head: &Head) -> bool {
+        self.credentials.accepts(head.header("authorization"))
+    }
+
     fn handle(&self, request: Request) -> Result<Response, ApiError> {
-        if !self
-            .credentials
-            .accepts(request.head.header("authorization"))
-        {
+        if !self.authorized(&request.head) {
             return Err(ApiError::Unauthorized);
         }
         let path = request.head.path.clone();

@@ -60,7 +60,7 @@ pub(crate) async fn serve_connection(stream: TcpStream, app: Rc<App>) {
         limits: app.limits().clone(),
     };
     loop {
-        let request = match conn.next_request().await {
+        let request = match conn.next_request(&app).await {
             Ok(Some(request)) => request,
             Ok(None) => return,
             Err(err) => return conn.send_and_close(&Response::error(&err)).await,
@@ -80,8 +80,9 @@ pub(crate) async fn serve_connection(stream: TcpStream, app: Rc<App>) {
 }
 
 impl Connection {
-    /// Reads the next request: `Ok(None)` when the client closed or stayed idle.
-    async fn next_request(&mut self) -> Result<Option<Request>, ApiError> {
+    /// Reads the next request: `Ok(None)` when the client closed or stayed idle. A head
+    /// without valid credentials is refused before its body is read.
+    async fn next_request(&mut self, app: &App) -> Result<Option<Request>, ApiError> {
         if self.buf.is_empty() {
             // Give back what the last request needed before waiting, perhaps long.
             self.buf = Vec::new();
@@ -102,6 +103,9 @@ impl Connection {
             if n > self.limits.max_body_bytes {
                 return Err(self.body_too_large());
             }
+        }
+        if !app.authorized(&head) {
+            return Err(ApiError::Unauthorized);
         }
         let has_body = !matches!(framing, Framing::Empty | Framing::Length(0));
         if head.expects_continue() && has_body && self.buf.is_empty() {

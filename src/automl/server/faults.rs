@@ -6,9 +6,11 @@ use std::time::Duration;
 /// Faults the server injects before it handles each request. The default injects none.
 ///
 /// Every request first waits `latency`; then, with probability `drop_rate`, the server
-/// closes the connection without answering; otherwise, with probability `rate_503`, it
-/// answers `503 {"error": "overloaded (injected fault)"}`. Either way the request is not
-/// handled, so a faulted `POST` never creates a task.
+/// closes the connection without answering: half of those times *before* handling the
+/// request (it is lost on its way in), half *after* (it is handled, a `POST` creates its
+/// task, and the answer is lost on its way back, which only an `Idempotency-Key` makes
+/// safe to retry); otherwise, with probability `rate_503`, it answers
+/// `503 {"error": "overloaded (injected fault)"}` without handling the request.
 ///
 /// # Examples
 /// ```
@@ -34,8 +36,10 @@ pub struct Faults {
 pub(crate) enum Fault {
     /// Handle it normally.
     None,
-    /// Close the connection without answering.
+    /// Close the connection without handling the request.
     Drop,
+    /// Handle the request, then close the connection without answering.
+    DropAnswer,
     /// Answer `503`.
     Unavailable,
 }
@@ -62,7 +66,11 @@ impl FaultInjector {
     /// so the sequence of decisions depends only on the seed and the request order.
     pub(crate) fn draw(&mut self) -> Fault {
         if self.faults.drop_rate > 0.0 && self.uniform() < self.faults.drop_rate {
-            return Fault::Drop;
+            return if self.uniform() < 0.5 {
+                Fault::Drop
+            } else {
+                Fault::DropAnswer
+            };
         }
         if self.faults.rate_503 > 0.0 && self.uniform() < self.faults.rate_503 {
             return Fault::Unavailable;
@@ -107,9 +115,18 @@ mod tests {
         };
         let a = run(faults.clone(), 10_000);
         assert_eq!(a, run(faults, 10_000));
-        let drops = a.iter().filter(|f| **f == Fault::Drop).count();
-        let unavailable = a.iter().filter(|f| **f == Fault::Unavailable).count();
-        assert!((800..1200).contains(&drops), "{drops}");
+        let count = |kind: Fault| a.iter().filter(|f| **f == kind).count();
+        let (before, after) = (count(Fault::Drop), count(Fault::DropAnswer));
+        assert!(
+            (800..1200).contains(&(before + after)),
+            "{before} + {after}"
+        );
+        // Drops are split evenly between "lost on the way in" and "answer lost".
+        assert!(
+            (350..650).contains(&before) && (350..650).contains(&after),
+            "{before} / {after}"
+        );
+        let unavailable = count(Fault::Unavailable);
         // 503s are drawn from the requests that were not dropped: 0.9 * 0.5.
         assert!((4100..4900).contains(&unavailable), "{unavailable}");
     }

@@ -73,6 +73,10 @@ pub struct ServerStats {
     /// Tasks created, by type (`"upload"`, `"train"`, `"predict"`). A POST replayed
     /// through its `Idempotency-Key` creates nothing and is not counted.
     pub tasks_submitted: BTreeMap<String, u64>,
+    /// Finished tasks by final status (`"done"`, `"fail"`, `"invalid"`).
+    pub tasks_finished: BTreeMap<String, u64>,
+    /// Failed tasks that were stopped (`PUT /v2/tasks/{id}/stop`).
+    pub tasks_stopped: u64,
     /// Requests read in full, including those answered with an injected fault (bytes
     /// refused while parsing, e.g. a malformed request line, are not counted).
     pub requests: u64,

@@ -73,8 +73,11 @@ impl Shared {
     /// A snapshot of the counters.
     pub(crate) fn stats(&self) -> ServerStats {
         let state = self.lock();
+        let (tasks_finished, tasks_stopped) = state.tasks.finished();
         ServerStats {
             tasks_submitted: state.stats.submitted.clone(),
+            tasks_finished,
+            tasks_stopped,
             requests: state.stats.requests,
             faults_dropped: state.stats.faults_dropped,
             faults_503: state.stats.faults_503,

@@ -13,7 +13,7 @@
 //! its worker slot until its job returns (training notices the cancel flag between
 //! folds and trees); whatever the job then produces is dropped.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -265,6 +265,23 @@ impl TaskTable {
     }
 
     /// Worker slots in use.
+    /// Finished tasks by status (`"done"`, `"fail"`, `"invalid"`), and how many of the
+    /// failed ones were stopped.
+    pub(crate) fn finished(&self) -> (BTreeMap<String, u64>, u64) {
+        let mut by_status = BTreeMap::new();
+        let mut stopped = 0;
+        for record in self.records.values() {
+            if matches!(record.status, Status::Pending | Status::Running) {
+                continue;
+            }
+            *by_status
+                .entry(record.status.as_str().to_owned())
+                .or_insert(0) += 1;
+            stopped += u64::from(record.message.as_deref() == Some("stopped"));
+        }
+        (by_status, stopped)
+    }
+
     pub(crate) fn running(&self) -> usize {
         self.busy
     }
