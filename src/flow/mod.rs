@@ -18,6 +18,7 @@
 //! assert_eq!(report.critical_path_names().last(), Some(&"c"));
 //! ```
 
+mod attempts;
 mod body;
 mod error;
 #[allow(clippy::module_inception)]

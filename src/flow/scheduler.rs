@@ -5,9 +5,11 @@
 //! flow-wide limit and their named limits have room, highest priority first, then the
 //! job with the longest chain of dependents behind it (so long chains are not left for
 //! last), then first come, first served. Each started job runs as its own task
-//! ([`run_job`]): attempts, timeouts, back-off and retries happen there, and the outcome
-//! comes back through `FlowState::completions`. The scheduler settles it, frees its
-//! slots, and counts down its dependents, which may make them ready in turn.
+//! ([`run_job`], in `attempts.rs`): attempts, timeouts, back-off and retries happen
+//! there, and the outcome comes back through `FlowState::completions`. (A local job with
+//! no timeout and no retries is cheap glue: it runs right here, inline.) The scheduler
+//! settles the outcome, frees the job's slots, and counts down its dependents, which may
+//! make them ready in turn.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -17,13 +19,12 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use super::body::AttemptError;
-use super::body::Body;
+use super::attempts::{job_error, run_job, started};
 use super::error::JobError;
 use super::observe::Event;
 use super::remote::{Inbox, Progress};
 use super::report::Report;
-use super::state::{FlowState, Outcome, OwnedInfo, Spec, WorkerLease, POOL_LIMIT};
+use super::state::{FlowState, Outcome, POOL_LIMIT};
 use super::status::JobStatus;
 use crate::JoinHandle;
 
@@ -457,64 +458,4 @@ fn plan(state: &FlowState, target: Option<usize>) -> (Vec<usize>, Vec<u32>) {
         chain[i] = longest + 1;
     }
     (targets, chain)
-}
-
-/// One job from first attempt to outcome: timeouts, retries with back-off, progress.
-async fn run_job(state: Rc<FlowState>, i: usize, body: Rc<dyn Body>, spec: Spec) {
-    let info = state.info(i);
-    let progress = Progress::new(state.clone_remote(), i);
-    let mut attempt = 0;
-    let outcome = loop {
-        attempt += 1;
-        started(&state, i, attempt);
-        let lease = spec.uses_pool.then(|| WorkerLease::new(&state, i));
-        let fut = body.attempt(progress.clone(), lease);
-        let result = match spec.timeout {
-            Some(limit) => crate::timeout(limit, fut)
-                .await
-                .unwrap_or(Err(AttemptError::TimedOut(limit))),
-            None => fut.await,
-        };
-        let error = match result {
-            Ok(()) => break Outcome::Done,
-            Err(e) => job_error(&info, e),
-        };
-        if !spec.retry.should_retry(attempt, &error) {
-            break Outcome::Error(error);
-        }
-        let delay = spec.retry.backoff.delay(attempt);
-        state.emit(&Event::Retrying {
-            at: Instant::now(),
-            job: info.as_info(),
-            attempt,
-            error: &error,
-            delay,
-        });
-        crate::sleep(delay).await;
-    };
-    state.completions.borrow_mut().push((i, outcome));
-    state.wake_driver();
-}
-
-/// Records and announces the start of attempt `attempt` of job `i`.
-fn started(state: &FlowState, i: usize, attempt: u32) {
-    state.nodes.borrow_mut()[i].attempts = attempt;
-    let info = state.info(i);
-    state.emit(&Event::Started {
-        at: Instant::now(),
-        job: info.as_info(),
-        attempt,
-    });
-}
-
-fn job_error(info: &OwnedInfo, e: AttemptError) -> JobError {
-    let job = info.name().to_string();
-    match e {
-        AttemptError::Failed(source) => JobError::Failed {
-            job,
-            source: std::sync::Arc::from(source),
-        },
-        AttemptError::Panicked(message) => JobError::Panicked { job, message },
-        AttemptError::TimedOut(after) => JobError::TimedOut { job, after },
-    }
 }
