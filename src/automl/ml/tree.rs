@@ -251,7 +251,7 @@ impl Grower<'_, '_> {
             let j = i + self.rng.below(p - i);
             self.features.swap(i, j);
             let candidate = self.best_cut(self.features[i], rows);
-            if let Some(c) = candidate.filter(|c| best.map_or(true, |b| c.gain > b.gain)) {
+            if let Some(c) = candidate.filter(|c| best.is_none_or(|b| c.gain > b.gain)) {
                 best = Some(c);
             }
         }
@@ -288,7 +288,7 @@ impl Grower<'_, '_> {
                 continue;
             }
             let gain = score(&left) + score(&right) - parent;
-            if gain > 1e-12 * parent.abs().max(1.0) && best.map_or(true, |b| gain > b.gain) {
+            if gain > 1e-12 * parent.abs().max(1.0) && best.is_none_or(|b| gain > b.gain) {
                 best = Some(Split {
                     feature,
                     bin: bin as u8,

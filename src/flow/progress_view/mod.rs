@@ -266,7 +266,7 @@ impl ProgressView {
                 self.set_line(job, known(fraction), clean(message), false);
                 if self
                     .last_draw
-                    .map_or(true, |t| at.saturating_duration_since(t) >= REDRAW_EVERY)
+                    .is_none_or(|t| at.saturating_duration_since(t) >= REDRAW_EVERY)
                 {
                     self.redraw(buf, at, None);
                 }
