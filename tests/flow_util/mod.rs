@@ -9,40 +9,17 @@ use std::cell::RefCell;
 use std::future::poll_fn;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Poll, Waker};
-use std::thread;
-use std::time::Duration;
 
 use taskloop::flow::{Event, Flow, JobStatus};
 
-/// How long a test may run before the watchdog calls it hung. Only a hang detector: every
-/// test finishes in a small fraction of this on any machine.
-pub const HANG_LIMIT: Duration = Duration::from_secs(30);
+/// Runs `body` on its own thread; fails the test if it hangs (the shared watchdog of
+/// `tests/util`).
+pub use util::watchdog;
 
-/// Runs `body` on its own thread; fails the test if it takes longer than [`HANG_LIMIT`]
-/// (a job that never starts, or a run that never returns, shows up as a hang). A panic in
-/// `body` fails the test with that panic.
-pub fn watchdog<T: Send + 'static>(body: impl FnOnce() -> T + Send + 'static) -> T {
-    let name = thread::current().name().unwrap_or("test").to_string();
-    let (tx, rx) = mpsc::channel();
-    let worker = thread::Builder::new()
-        .name(name.clone())
-        .spawn(move || {
-            let _ = tx.send(body());
-        })
-        .expect("spawn the test thread");
-    match rx.recv_timeout(HANG_LIMIT) {
-        Ok(value) => value,
-        Err(mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
-            Err(panic) => std::panic::resume_unwind(panic),
-            Ok(()) => unreachable!("the body either sends its result or panics"),
-        },
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            panic!("{name} hung: it did not finish within {HANG_LIMIT:?}")
-        }
-    }
-}
+#[path = "../util/mod.rs"]
+mod util;
 
 /// A gate that blocking code waits on until someone opens it (from any thread).
 #[derive(Debug, Clone, Default)]
