@@ -7,6 +7,7 @@
 //! - [`ml`]: the server's machine-learning engine (CSV, GLM, random forests, metrics).
 
 pub mod client;
+pub mod evaluator;
 pub mod ml;
 pub mod server;
 
@@ -14,4 +15,5 @@ pub use client::{
     AutomlError, ColumnInfo, Context, ContextBuilder, CsvSource, DataInfo, Experiment, ModelChoice,
     ModelInfo, PollInterval, PredictInput, Predictions, TrainInput, WorkerStatus,
 };
+pub use evaluator::{best_model_index, Evaluator, ModelType};
 pub use server::{serve, Faults, Limits, ServerConfig, ServerHandle, ServerStats};
