@@ -13,7 +13,7 @@ pub mod server;
 
 pub use client::{
     AutomlError, ColumnInfo, Context, ContextBuilder, CsvSource, DataInfo, Experiment, ModelChoice,
-    ModelInfo, PollInterval, PredictInput, Predictions, TrainInput, WorkerStatus,
+    ModelInfo, PollInterval, PredictInput, Predictions, SetupInput, TrainInput, WorkerStatus,
 };
 pub use evaluator::{best_model_index, Evaluator, ModelType};
 pub use server::{serve, Faults, Limits, ServerConfig, ServerHandle, ServerStats};

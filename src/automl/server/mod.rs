@@ -51,6 +51,7 @@ mod handle;
 mod handlers;
 mod http;
 mod idempotency;
+mod ids;
 mod jobs;
 mod json;
 mod multipart;
