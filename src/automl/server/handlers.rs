@@ -194,7 +194,9 @@ fn numeric_options(fields: Fields<'_>, spec: &mut TrainSpec) -> Result<(), ApiEr
         }
         spec.max_model = Some(usize::try_from(max_model).unwrap_or(usize::MAX));
     }
-    if let Some(pct) = fields.opt_f64("validation_percentage")? {
+    // The SDK's holdout_percentage holds rows out just the same; validation wins.
+    let validation = fields.opt_f64("validation_percentage")?;
+    if let Some(pct) = validation.or(fields.opt_f64("holdout_percentage")?) {
         if !(0.0..=90.0).contains(&pct) {
             return Err(ApiError::bad(
                 "validation_percentage must be between 0 and 90",
