@@ -73,6 +73,7 @@ impl FromStr for ModelType {
             what: "model type",
             value: s.to_owned(),
             expected: "regression, binary classification or multinomial classification".into(),
+            not_trained: false,
         })
     }
 }
@@ -152,7 +153,10 @@ impl Evaluator {
 
     /// True for metrics where a larger value is better: `r2`, `auc`, `lift_top_group`.
     pub fn higher_is_better(self) -> bool {
-        matches!(self, Evaluator::R2 | Evaluator::Auc | Evaluator::LiftTopGroup)
+        matches!(
+            self,
+            Evaluator::R2 | Evaluator::Auc | Evaluator::LiftTopGroup
+        )
     }
 
     /// `Auto` replaced by the default for `model_type` (the SDK's rule); other
@@ -189,25 +193,37 @@ impl FromStr for Evaluator {
             what: "evaluator",
             value: s.to_owned(),
             expected: Evaluator::ALL.map(Evaluator::as_str).join(", "),
+            not_trained: false,
         })
     }
 }
 
-/// An unknown name: of an algorithm, an evaluator or a model type.
+/// An unknown name (of an algorithm, an evaluator or a model type), or the name of an
+/// algorithm that the client's SDK knows but this server does not train.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseSpecError {
+    /// What was named: `"algorithm"`, `"evaluator"`, `"model type"`.
     pub(crate) what: &'static str,
+    /// The name as given.
     pub(crate) value: String,
+    /// The names accepted, as a phrase (`"GLM, DRF or GBM"`).
     pub(crate) expected: String,
+    /// The name is a known algorithm that is not trained here; `expected` then lists
+    /// the ones that are, as a phrase (`"GLM, DRF and GBM"`).
+    pub(crate) not_trained: bool,
 }
 
 impl fmt::Display for ParseSpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "unknown {} '{}' (expected {})",
-            self.what, self.value, self.expected
-        )
+        let (what, value, expected) = (self.what, &self.value, &self.expected);
+        if self.not_trained {
+            write!(
+                f,
+                "{what} '{value}' is not trained by this server (it trains {expected})"
+            )
+        } else {
+            write!(f, "unknown {what} '{value}' (expected {expected})")
+        }
     }
 }
 
@@ -253,8 +269,18 @@ mod tests {
     #[test]
     fn picks_smallest_error_and_largest_r2_auc_and_lift() {
         let models = [
-            scores(&[("mse", 2.0), ("r2", 0.5), ("auc", 0.9), ("lift_top_group", 1.0)]),
-            scores(&[("mse", 1.0), ("r2", 0.8), ("auc", 0.7), ("lift_top_group", 2.0)]),
+            scores(&[
+                ("mse", 2.0),
+                ("r2", 0.5),
+                ("auc", 0.9),
+                ("lift_top_group", 1.0),
+            ]),
+            scores(&[
+                ("mse", 1.0),
+                ("r2", 0.8),
+                ("auc", 0.7),
+                ("lift_top_group", 2.0),
+            ]),
         ];
         assert_eq!(best_model_index(&models, "mse"), Some(1));
         assert_eq!(best_model_index(&models, "r2"), Some(1));
