@@ -82,7 +82,17 @@ fn uploads_are_data_objects_named_by_the_files_base_name() {
 fn a_train_result_is_the_whole_experiment_with_every_regression_metric() {
     let server = start();
     let addr = server.addr();
-    let data = sdk_upload(addr, "/tmp/r.csv", &regression_csv(200, 2));
+    // Positive targets, so that every regression metric is defined.
+    let mut rng = Lcg(2);
+    let mut csv = String::from("x1,x2,y\n");
+    for _ in 0..200 {
+        let (x1, x2) = (rng.unit() * 10.0, rng.unit() * 10.0);
+        csv.push_str(&format!(
+            "{x1:.4},{x2:.4},{:.4}\n",
+            3.0 * x1 + 2.0 * x2 + 1.0
+        ));
+    }
+    let data = sdk_upload(addr, "/tmp/r.csv", &csv);
     let data_id = data["result"]["_id"].as_str().unwrap();
     let spec = json!({"train_data_id": data_id, "target": "y", "algos": ["GLM", "DRF"],
         "nfold": 3, "seed": 7, "callback": null, "version": null, "max_run_time": null,
@@ -160,11 +170,13 @@ fn a_train_result_is_the_whole_experiment_with_every_regression_metric() {
 fn undefined_metrics_are_left_out_never_null() {
     let server = start();
     let addr = server.addr();
-    // A zero target makes mape undefined; targets below -1 make rmsle undefined.
+    // Zero targets (a quarter of the rows, so every fold has some) make mape
+    // undefined; targets below -1 make rmsle undefined.
     let mut csv = String::from("x,y\n");
     for i in 0..60 {
         let x = f64::from(i);
-        csv.push_str(&format!("{x},{}\n", x - 30.0));
+        let y = if i % 4 == 0 { 0.0 } else { x - 30.0 };
+        csv.push_str(&format!("{x},{y}\n"));
     }
     let data = sdk_upload(addr, "z.csv", &csv);
     let spec = json!({"train_data_id": data["result"]["_id"], "target": "y", "algos": ["GLM"], "nfold": 2});

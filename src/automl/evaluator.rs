@@ -76,6 +76,7 @@ impl FromStr for ModelType {
                 what: "model type",
                 value: s.to_owned(),
                 expected: "regression, binary classification or multinomial classification".into(),
+                not_trained: false,
             })
     }
 }
@@ -195,25 +196,37 @@ impl FromStr for Evaluator {
             what: "evaluator",
             value: s.to_owned(),
             expected: Evaluator::ALL.map(Evaluator::as_str).join(", "),
+            not_trained: false,
         })
     }
 }
 
-/// An unknown name: of an algorithm, an evaluator or a model type.
+/// An unknown name (of an algorithm, an evaluator or a model type), or the name of an
+/// algorithm that the client's SDK knows but this server does not train.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseSpecError {
+    /// What was named: `"algorithm"`, `"evaluator"`, `"model type"`.
     pub(crate) what: &'static str,
+    /// The name as given.
     pub(crate) value: String,
+    /// The names accepted, as a phrase (`"GLM, DRF or GBM"`).
     pub(crate) expected: String,
+    /// The name is a known algorithm that is not trained here; `expected` then lists
+    /// the ones that are, as a phrase (`"GLM, DRF and GBM"`).
+    pub(crate) not_trained: bool,
 }
 
 impl fmt::Display for ParseSpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "unknown {} '{}' (expected {})",
-            self.what, self.value, self.expected
-        )
+        let (what, value, expected) = (self.what, &self.value, &self.expected);
+        if self.not_trained {
+            write!(
+                f,
+                "{what} '{value}' is not trained by this server (it trains {expected})"
+            )
+        } else {
+            write!(f, "unknown {what} '{value}' (expected {expected})")
+        }
     }
 }
 

@@ -17,12 +17,11 @@ pub(crate) struct Form {
     pub(crate) len: Option<u64>,
 }
 
-/// Opens `source` as an upload form.
+/// Opens `source` as an upload form delimited by `boundary` (from [`boundary`]).
 ///
 /// # Errors
 /// When the source cannot be opened (a missing file, a reader already consumed).
-pub(crate) fn open(source: &CsvSource) -> io::Result<Form> {
-    let boundary = boundary();
+pub(crate) fn open(source: &CsvSource, boundary: &str) -> io::Result<Form> {
     let head = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"csv\"; filename=\"{}\"\r\n\
          Content-Type: text/csv\r\n\r\n",
@@ -42,7 +41,7 @@ pub(crate) fn open(source: &CsvSource) -> io::Result<Form> {
 }
 
 /// A boundary no CSV will contain by chance: 128 random bits.
-fn boundary() -> String {
+pub(crate) fn boundary() -> String {
     let random = || {
         std::collections::hash_map::RandomState::new()
             .build_hasher()
@@ -69,7 +68,7 @@ mod tests {
 
     #[test]
     fn a_form_wraps_the_csv_and_knows_its_length() {
-        let form = open(&CsvSource::text("tr\"ain.csv", "a\n1\n")).unwrap();
+        let form = open(&CsvSource::text("tr\"ain.csv", "a\n1\n"), &boundary()).unwrap();
         let boundary = form
             .content_type
             .split("boundary=")
@@ -87,7 +86,7 @@ mod tests {
 
     #[test]
     fn a_reader_has_no_known_length_and_boundaries_differ() {
-        let form = open(&CsvSource::reader("r", Cursor::new(b"a\n".to_vec()))).unwrap();
+        let form = open(&CsvSource::reader("r", Cursor::new(b"a\n".to_vec())), "b").unwrap();
         assert_eq!(form.len, None);
         assert_ne!(boundary(), boundary());
         assert_eq!(quoted("a\nb"), "a b");

@@ -25,7 +25,10 @@ pub(crate) struct Transport {
 pub(crate) enum Payload {
     Empty,
     Json(Arc<Vec<u8>>),
-    Csv(CsvSource),
+    /// An upload form; the boundary is chosen once per request, so that every attempt
+    /// sends the same bytes (the server matches a retry to its first attempt by the
+    /// idempotency key and the body).
+    Csv(CsvSource, Arc<str>),
 }
 
 /// One API request.
@@ -67,14 +70,14 @@ impl Request {
         Request {
             method: "POST",
             path: path.into(),
-            payload: Payload::Csv(source),
+            payload: Payload::Csv(source, form::boundary().into()),
             idempotency_key: Some(key),
         }
     }
 
     fn can_resend(&self) -> bool {
         match &self.payload {
-            Payload::Csv(source) => source.can_resend(),
+            Payload::Csv(source, _) => source.can_resend(),
             _ => true,
         }
     }
@@ -195,8 +198,8 @@ impl Transport {
                 self.agent
                     .run(builder.body(bytes.as_slice()).map_err(bad_request)?)
             }
-            Payload::Csv(source) => {
-                let form = form::open(source)?;
+            Payload::Csv(source, boundary) => {
+                let form = form::open(source, boundary)?;
                 let builder = builder.header("Content-Type", &form.content_type);
                 let builder = match form.len {
                     Some(len) => builder.header("Content-Length", len),

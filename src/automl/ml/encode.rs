@@ -99,6 +99,11 @@ impl Encoder {
         self.features.iter().map(Feature::name)
     }
 
+    /// Each feature column's name and how many encoded columns it spans, in order.
+    pub(crate) fn feature_widths(&self) -> impl Iterator<Item = (&str, usize)> + '_ {
+        self.features.iter().map(|f| (f.name(), f.width()))
+    }
+
     /// Encodes rows `rows` of `frame` into a `rows.len() × width()` matrix.
     pub(crate) fn transform(&self, frame: &Frame, rows: &[usize]) -> Result<Matrix, PredictError> {
         let mut out = Matrix::zeros(rows.len(), self.width());
@@ -288,6 +293,8 @@ mod tests {
         let f = frame();
         let enc = Encoder::fit(&f, &["x".into(), "c".into()], &[0, 1, 2, 3]).unwrap();
         assert_eq!(enc.width(), 2 + 3);
+        let widths: Vec<(&str, usize)> = enc.feature_widths().collect();
+        assert_eq!(widths, [("x", 2), ("c", 3)]);
         let m = enc.transform(&f, &[0, 2]).unwrap();
         let sd = (8.0f64 / 3.0).sqrt();
         assert!((m.row(0)[0] + 2.0 / sd).abs() < 1e-12);

@@ -13,16 +13,23 @@ pub struct Experiment {
     pub target: String,
     /// The kind of models trained.
     pub model_type: ModelType,
-    /// The requested evaluator with `auto` resolved for `model_type`.
+    /// The requested evaluator with `auto` resolved for `model_type`
+    /// ([`Evaluator::resolve`]).
     pub evaluator: Evaluator,
+    /// The feature columns used, in frame order.
+    pub features: Vec<String>,
+    /// The number of cross-validation folds, as requested.
+    pub nfold: usize,
+    /// The seed of every random choice, as requested.
+    pub seed: u64,
     /// One model per trained algorithm, in request order.
     pub models: Vec<TrainedModel>,
 }
 
 impl Experiment {
     /// For each metric of the model type (in report order), the metric's name and the
-    /// index in `models` of the best model by cross-validation average. Metrics on
-    /// which every model scores NaN are left out.
+    /// index in `models` of the best model by cross-validation average. Metrics that no
+    /// model's `cv_averages` holds are left out.
     pub fn recommendations(&self) -> Vec<(String, usize)> {
         let scores: Vec<&BTreeMap<String, f64>> =
             self.models.iter().map(|m| &m.cv_averages).collect();

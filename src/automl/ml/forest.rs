@@ -12,7 +12,7 @@ use super::error::TrainError;
 use super::linalg::Matrix;
 use super::model::Output;
 use super::rng::Rng;
-use super::tree::{Binned, Labels, Tree, TreeParams};
+use super::tree::{Binned, Labels, Tree, TreeParams, MAX_BINS};
 
 /// Trees per forest; modest so that cross-validation stays fast.
 const TREES: usize = 30;
@@ -26,6 +26,8 @@ pub(crate) struct Forest {
     trees: Vec<Tree>,
     /// `Some(k)` for a classifier over `k` classes.
     classes: Option<usize>,
+    /// The limits every tree grew under.
+    params: TreeParams,
 }
 
 impl Forest {
@@ -52,10 +54,30 @@ impl Forest {
             trees.push(Tree::grow(&data, labels, &mut rows, params, &mut rng));
         }
         let classes = match labels {
-            Labels::Values(_) => None,
+            Labels::Values(_) | Labels::Newton { .. } => None,
             Labels::Classes(_, k) => Some(k),
         };
-        Ok(Forest { trees, classes })
+        Ok(Forest {
+            trees,
+            classes,
+            params,
+        })
+    }
+
+    /// Adds every split's gain to `out[feature]`.
+    pub(crate) fn add_gains(&self, out: &mut [f64]) {
+        self.trees.iter().for_each(|t| t.add_gains(out));
+    }
+
+    /// The forest's settings, by their H2O names (`mtries`: features tried per split).
+    pub(crate) fn hyperparameters(&self) -> Vec<(&'static str, f64)> {
+        vec![
+            ("ntrees", self.trees.len() as f64),
+            ("max_depth", self.params.max_depth as f64),
+            ("min_rows", self.params.min_leaf as f64),
+            ("mtries", self.params.mtry as f64),
+            ("nbins", MAX_BINS as f64),
+        ]
     }
 
     /// Predicts every row of `x`.
@@ -81,7 +103,7 @@ impl Forest {
 
 fn params_for(labels: Labels<'_>, p: usize) -> TreeParams {
     let (mtry, min_leaf) = match labels {
-        Labels::Values(_) => (p / 3, MIN_LEAF_REGRESSION),
+        Labels::Values(_) | Labels::Newton { .. } => (p / 3, MIN_LEAF_REGRESSION),
         Labels::Classes(..) => ((p as f64).sqrt().round() as usize, MIN_LEAF_CLASSIFICATION),
     };
     TreeParams {

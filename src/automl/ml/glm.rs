@@ -24,8 +24,14 @@ const TOLERANCE: f64 = 1e-7;
 /// A fitted GLM.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Glm {
-    /// Least squares: intercept then one coefficient per column.
-    Linear(Vec<f64>),
+    /// Least squares: intercept then one coefficient per column, and the ridge penalty
+    /// it was fitted with.
+    Linear {
+        /// Intercept, then one coefficient per column.
+        beta: Vec<f64>,
+        /// The ridge penalty λ.
+        lambda: f64,
+    },
     /// Logistic regression for the probability of the second class.
     Logistic(Vec<f64>),
     /// Softmax regression: one coefficient vector per class.
@@ -38,7 +44,8 @@ impl Glm {
         let lambda = LINEAR_RIDGE * x.rows().max(1) as f64;
         let gram = gram(x, |_| 1.0, lambda);
         let rhs = xt_times(x, |i| y[i]);
-        solve_spd(&gram, &rhs).map(Glm::Linear)
+        let beta = solve_spd(&gram, &rhs)?;
+        Some(Glm::Linear { beta, lambda })
     }
 
     /// Fits logistic regression of the classes `labels` (0 or 1) on `x`.
@@ -87,7 +94,9 @@ impl Glm {
     /// Predicts every row of `x`.
     pub(crate) fn predict(&self, x: &Matrix) -> Output {
         match self {
-            Glm::Linear(beta) => Output::Values(x.iter_rows().map(|row| eta(beta, row)).collect()),
+            Glm::Linear { beta, .. } => {
+                Output::Values(x.iter_rows().map(|row| eta(beta, row)).collect())
+            }
             Glm::Logistic(beta) => {
                 let mut probs = Matrix::zeros(x.rows(), 2);
                 for (i, row) in x.iter_rows().enumerate() {
@@ -99,6 +108,44 @@ impl Glm {
             Glm::Softmax(betas) => Output::Probs(softmax_probs(x, betas)),
         }
     }
+
+    /// The penalty settings, by their H2O names: `alpha` 0 (a pure ridge penalty) and
+    /// `lambda`, the ridge λ on the summed loss (`½ λ ‖β‖²`, intercept unpenalised).
+    pub(crate) fn hyperparameters(&self) -> Vec<(&'static str, f64)> {
+        let lambda = match self {
+            Glm::Linear { lambda, .. } => *lambda,
+            Glm::Logistic(_) | Glm::Softmax(_) => LOGISTIC_RIDGE,
+        };
+        vec![("alpha", 0.0), ("lambda", lambda)]
+    }
+
+    /// Per column of `x` (the training matrix), `|βⱼ|` times the column's standard
+    /// deviation, summed over the coefficient vectors (one per class for softmax).
+    pub(crate) fn importances(&self, x: &Matrix) -> Vec<f64> {
+        let betas: Vec<&Vec<f64>> = match self {
+            Glm::Linear { beta, .. } | Glm::Logistic(beta) => vec![beta],
+            Glm::Softmax(betas) => betas.iter().collect(),
+        };
+        let sd = column_sds(x);
+        let weight = |j: usize| betas.iter().map(|b| b[j + 1].abs()).sum::<f64>() * sd[j];
+        (0..x.cols()).map(weight).collect()
+    }
+}
+
+/// The (population) standard deviation of every column of `x`.
+fn column_sds(x: &Matrix) -> Vec<f64> {
+    let n = x.rows().max(1) as f64;
+    let mut sum = vec![0.0; x.cols()];
+    x.iter_rows()
+        .for_each(|r| sum.iter_mut().zip(r).for_each(|(s, v)| *s += v));
+    let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
+    let mut squares = vec![0.0; x.cols()];
+    for row in x.iter_rows() {
+        for (j, v) in row.iter().enumerate() {
+            squares[j] += (v - mean[j]).powi(2);
+        }
+    }
+    squares.iter().map(|s| (s / n).sqrt()).collect()
 }
 
 /// One Newton step for class `k`; returns whether the coefficients moved noticeably.
@@ -146,7 +193,8 @@ fn eta(beta: &[f64], row: &[f64]) -> f64 {
     beta[0] + beta[1..].iter().zip(row).map(|(b, x)| b * x).sum::<f64>()
 }
 
-fn sigmoid(z: f64) -> f64 {
+/// The logistic function `1 / (1 + e^−z)`, computed without overflow.
+pub(crate) fn sigmoid(z: f64) -> f64 {
     if z >= 0.0 {
         1.0 / (1.0 + (-z).exp())
     } else {
@@ -241,12 +289,17 @@ fn softmax_probs(x: &Matrix, betas: &[Vec<f64>]) -> Matrix {
         out.iter_mut()
             .zip(betas)
             .for_each(|(o, b)| *o = eta(b, row));
-        let max = out.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        out.iter_mut().for_each(|v| *v = (*v - max).exp());
-        let total: f64 = out.iter().sum();
-        out.iter_mut().for_each(|v| *v /= total);
+        softmax(out);
     }
     probs
+}
+
+/// Turns scores into probabilities in place: `e^sₖ / Σⱼ e^sⱼ`, without overflow.
+pub(crate) fn softmax(scores: &mut [f64]) {
+    let max = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    scores.iter_mut().for_each(|v| *v = (*v - max).exp());
+    let total: f64 = scores.iter().sum();
+    scores.iter_mut().for_each(|v| *v /= total);
 }
 
 #[cfg(test)]

@@ -6,7 +6,9 @@ use super::encode::Encoder;
 use super::error::PredictError;
 use super::forest::Forest;
 use super::frame::{Column, ColumnData, Frame, FrameError};
+use super::gbm::Gbm;
 use super::glm::Glm;
+use super::importance;
 use super::linalg::Matrix;
 use super::metrics::choose_class;
 use super::spec::{Algo, ModelType};
@@ -23,8 +25,43 @@ pub(crate) enum Output {
 /// The fitted learner behind a model.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Engine {
+    /// A generalized linear model.
     Glm(Glm),
+    /// A random forest.
     Drf(Forest),
+    /// A gradient boosting machine.
+    Gbm(Gbm),
+}
+
+impl Engine {
+    /// Predicts every row of the encoded matrix `x`.
+    fn predict(&self, x: &Matrix) -> Output {
+        match self {
+            Engine::Glm(glm) => glm.predict(x),
+            Engine::Drf(forest) => forest.predict(x),
+            Engine::Gbm(gbm) => gbm.predict(x),
+        }
+    }
+
+    /// A non-negative weight per column of the training matrix `x`: `|β|` times the
+    /// column's standard deviation for GLM, the total split gain for the tree models.
+    fn column_weights(&self, x: &Matrix) -> Vec<f64> {
+        let mut gains = vec![0.0; x.cols()];
+        match self {
+            Engine::Glm(glm) => return glm.importances(x),
+            Engine::Drf(forest) => forest.add_gains(&mut gains),
+            Engine::Gbm(gbm) => gbm.add_gains(&mut gains),
+        }
+        gains
+    }
+
+    fn hyperparameters(&self) -> Vec<(&'static str, f64)> {
+        match self {
+            Engine::Glm(glm) => glm.hyperparameters(),
+            Engine::Drf(forest) => forest.hyperparameters(),
+            Engine::Gbm(gbm) => gbm.hyperparameters(),
+        }
+    }
 }
 
 /// An encoding plus the engine fitted on its output: predicts straight from a frame.
@@ -32,16 +69,25 @@ pub(crate) enum Engine {
 pub(crate) struct Fitted {
     pub(crate) encoder: Encoder,
     pub(crate) engine: Engine,
+    /// The engine's weight of each encoded column, from the training matrix.
+    column_weights: Vec<f64>,
 }
 
 impl Fitted {
+    /// Wraps `engine`, fitted on `x` (the encoding of the training rows by `encoder`).
+    pub(crate) fn new(encoder: Encoder, engine: Engine, x: &Matrix) -> Fitted {
+        let column_weights = engine.column_weights(x);
+        Fitted {
+            encoder,
+            engine,
+            column_weights,
+        }
+    }
+
     /// Predicts rows `rows` of `frame`.
     pub(crate) fn predict(&self, frame: &Frame, rows: &[usize]) -> Result<Output, PredictError> {
         let x = self.encoder.transform(frame, rows)?;
-        Ok(match &self.engine {
-            Engine::Glm(glm) => glm.predict(&x),
-            Engine::Drf(forest) => forest.predict(&x),
-        })
+        Ok(self.engine.predict(&x))
     }
 }
 
@@ -54,11 +100,15 @@ impl Fitted {
 pub struct TrainedModel {
     /// The algorithm.
     pub algo: Algo,
-    /// Mean over the cross-validation folds of each metric (NaN where undefined).
+    /// Each metric of the model type ([`ModelType::metrics`]) averaged over the
+    /// cross-validation folds that define it; a metric no fold defines is absent.
     pub cv_averages: BTreeMap<String, f64>,
-    /// Metrics of the final model on the held-out validation rows (empty without them).
+    /// The metrics of the final model on the held-out validation rows that are defined
+    /// there (empty without validation rows).
     pub validation_scores: BTreeMap<String, f64>,
     pub(crate) target: String,
+    /// The experiment's seed, from which the model's random streams derive.
+    pub(crate) seed: u64,
     pub(crate) model_type: ModelType,
     /// Class labels, sorted (empty for regression).
     pub(crate) classes: Vec<String>,
@@ -82,9 +132,38 @@ impl TrainedModel {
         &self.classes
     }
 
-    /// The feature columns the model reads.
-    pub fn features(&self) -> Vec<&str> {
-        self.fitted.encoder.feature_names().collect()
+    /// The feature columns the model reads, in frame order.
+    pub fn features(&self) -> Vec<String> {
+        self.fitted
+            .encoder
+            .feature_names()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// How much the final model relies on each feature column: one entry per column of
+    /// [`features`](Self::features), non-negative, summing to 1 unless all are 0,
+    /// sorted by decreasing importance, then by name.
+    ///
+    /// GLM weighs a column by `|coefficient|` times the standard deviation of its
+    /// encoded values on the training rows (summed over classes for multinomial
+    /// models); DRF and GBM by the total impurity decrease of their splits on it. A
+    /// categorical column's one-hot columns (and a missing-value indicator) count
+    /// towards their column.
+    pub fn importances(&self) -> Vec<(String, f64)> {
+        importance::by_feature(&self.fitted.encoder, &self.fitted.column_weights)
+    }
+
+    /// The settings the final model was trained with, by their H2O names, then `seed`
+    /// (the experiment's seed, as a number).
+    ///
+    /// - GLM: `alpha` (0: a pure ridge penalty), `lambda`;
+    /// - DRF: `ntrees`, `max_depth`, `min_rows`, `mtries`, `nbins`;
+    /// - GBM: `ntrees`, `learn_rate`, `max_depth`, `min_rows`, `sample_rate`, `nbins`.
+    pub fn hyperparameters(&self) -> Vec<(&'static str, f64)> {
+        let mut settings = self.fitted.engine.hyperparameters();
+        settings.push(("seed", self.seed as f64));
+        settings
     }
 
     /// Predicts every row of `frame`.

@@ -13,16 +13,53 @@ pub enum Algo {
     Glm,
     /// Distributed random forest: bagged CART trees with feature sampling.
     Drf,
+    /// Gradient boosting machine: boosted regression trees on the loss's gradient.
+    Gbm,
 }
 
+/// The other algorithm names of the Decanter SDK's `Algo` enum: valid requests for the
+/// real service, which this server answers with a clear refusal.
+const SDK_ONLY: [&str; 19] = [
+    "DeepLearning",
+    "StackedEnsemble",
+    "XGBoost",
+    "arima",
+    "prophet",
+    "ets",
+    "theta",
+    "tpot",
+    "lgbm_gpu",
+    "lgbm_speed",
+    "lgbm_accuracy",
+    "lstm",
+    "few_shot_learning",
+    "autotpot",
+    "rfmulticlassifier",
+    "fewshotlearning",
+    "lgbmaccuracy",
+    "lgbmspeed",
+    "metaprophet",
+];
+
 impl Algo {
-    /// The contract's name: `"GLM"` or `"DRF"`.
+    /// The algorithms this engine trains, in the order the server lists them.
+    pub const TRAINED: [Algo; 3] = [Algo::Glm, Algo::Drf, Algo::Gbm];
+
+    /// The contract's name: `"GLM"`, `"DRF"` or `"GBM"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Algo::Glm => "GLM",
             Algo::Drf => "DRF",
+            Algo::Gbm => "GBM",
         }
     }
+}
+
+/// `"GLM, DRF{last}GBM"`: the trained algorithms as a phrase ending in `last`.
+pub(crate) fn trained_phrase(last: &str) -> String {
+    let names = Algo::TRAINED.map(Algo::as_str);
+    let (tail, head) = names.split_last().expect("TRAINED is not empty");
+    format!("{}{last}{tail}", head.join(", "))
 }
 
 impl fmt::Display for Algo {
@@ -34,17 +71,27 @@ impl fmt::Display for Algo {
 impl FromStr for Algo {
     type Err = ParseSpecError;
 
-    /// Parses `"GLM"` or `"DRF"`, ignoring case.
+    /// Parses `"GLM"`, `"DRF"` or `"GBM"`, ignoring case.
+    ///
+    /// # Errors
+    /// Another name of the SDK's algorithms (`"XGBoost"`, ...) gets an error saying
+    /// that this server does not train it and which ones it does; any other name an
+    /// error saying it is unknown.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_uppercase().as_str() {
-            "GLM" => Ok(Algo::Glm),
-            "DRF" => Ok(Algo::Drf),
-            _ => Err(ParseSpecError {
-                what: "algorithm",
-                value: s.to_owned(),
-                expected: "GLM or DRF".into(),
-            }),
+        if let Some(algo) = Algo::TRAINED
+            .into_iter()
+            .find(|a| a.as_str().eq_ignore_ascii_case(s))
+        {
+            return Ok(algo);
         }
+        let not_trained = SDK_ONLY.iter().any(|n| n.eq_ignore_ascii_case(s));
+        let last = if not_trained { " and " } else { " or " };
+        Err(ParseSpecError {
+            what: "algorithm",
+            value: s.to_owned(),
+            expected: trained_phrase(last),
+            not_trained,
+        })
     }
 }
 
@@ -70,7 +117,7 @@ pub struct TrainSpec {
 }
 
 impl TrainSpec {
-    /// GLM and DRF, `auto` evaluator, 5 folds, seed 42, no hold-out, all features.
+    /// GLM and DRF (not GBM: add it to `algos` to train it), `auto` evaluator, 5 folds, seed 42, no hold-out, all features.
     pub fn new(target: impl Into<String>) -> TrainSpec {
         TrainSpec {
             target: target.into(),
@@ -104,10 +151,43 @@ mod tests {
             TrainSpec::parse_algos(&["DRF", "Glm"]),
             Ok(vec![Algo::Drf, Algo::Glm])
         );
+        assert_eq!("gBm".parse::<Algo>(), Ok(Algo::Gbm));
+        for algo in Algo::TRAINED {
+            assert_eq!(algo.as_str().parse::<Algo>(), Ok(algo));
+        }
         let err = "XGB".parse::<Algo>().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unknown algorithm 'XGB' (expected GLM or DRF)"
+            "unknown algorithm 'XGB' (expected GLM, DRF or GBM)"
         );
+    }
+
+    #[test]
+    fn sdk_algorithms_not_trained_here_are_named() {
+        let err = "XGBoost".parse::<Algo>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "algorithm 'XGBoost' is not trained by this server (it trains GLM, DRF and GBM)"
+        );
+        for name in SDK_ONLY {
+            let message = name.parse::<Algo>().unwrap_err().to_string();
+            assert!(
+                message.contains("is not trained by this server"),
+                "{message}"
+            );
+        }
+        let message = "deeplearning".parse::<Algo>().unwrap_err().to_string();
+        assert!(message.starts_with("algorithm 'deeplearning' is not trained"));
+        assert_eq!(
+            "foo".parse::<Algo>().unwrap_err().to_string(),
+            "unknown algorithm 'foo' (expected GLM, DRF or GBM)"
+        );
+        assert_eq!(
+            TrainSpec::parse_algos(&["GLM", "prophet"])
+                .unwrap_err()
+                .to_string(),
+            "algorithm 'prophet' is not trained by this server (it trains GLM, DRF and GBM)"
+        );
+        assert_eq!(TrainSpec::new("y").algos, [Algo::Glm, Algo::Drf]);
     }
 }

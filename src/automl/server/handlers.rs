@@ -115,10 +115,7 @@ fn info() -> Response {
             (t.as_str().to_owned(), json!(names))
         })
         .collect();
-    let algos: Vec<&str> = [Algo::Glm, Algo::Drf]
-        .iter() /*STUB*/
-        .map(|a| a.as_str())
-        .collect();
+    let algos: Vec<&str> = Algo::TRAINED.iter().map(|a| a.as_str()).collect();
     Response::json(200, &json!({ "algos": algos, "evaluators": evaluators }))
 }
 

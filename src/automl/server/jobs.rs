@@ -69,31 +69,14 @@ pub(crate) fn train_experiment(frame: Arc<Frame>, data_id: String, spec: TrainSp
         let mut report = |fraction: f64, message: &str| progress.report(fraction, message);
         match train(&frame, &spec, &mut report, progress.cancel_flag()) {
             Ok(experiment) => JobOutput::Experiment(TrainedExperiment {
-                features: features(&frame, &spec),
                 experiment,
                 train_data_id: data_id,
-                nfold: spec.nfold,
-                seed: spec.seed,
             }),
             Err(TrainError::Invalid(message)) => JobOutput::Invalid(message),
             Err(TrainError::Cancelled) => JobOutput::Fail("stopped".into()),
             Err(e) => JobOutput::Fail(e.to_string()),
         }
     })
-}
-
-/// The feature columns `spec` trains on: those it names, or every column but the
-/// target.
-fn features(frame: &Frame, spec: &TrainSpec) -> Vec<String> {
-    match &spec.features {
-        Some(names) => names.clone(),
-        None => frame
-            .columns()
-            .iter()
-            .map(|c| c.name.clone())
-            .filter(|name| *name != spec.target)
-            .collect(),
-    }
 }
 
 /// What a predict task needs besides the model and the data.

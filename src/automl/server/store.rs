@@ -37,11 +37,6 @@ pub(crate) struct TrainedExperiment {
     pub(crate) experiment: Experiment,
     /// The data it was trained on.
     pub(crate) train_data_id: String,
-    /// The feature columns used.
-    pub(crate) features: Vec<String>,
-    /// Folds and seed of the request.
-    pub(crate) nfold: usize,
-    pub(crate) seed: u64,
 }
 
 /// A stored model: the engine's model and its document.
@@ -171,12 +166,12 @@ fn experiment_json(id: &str, trained: &TrainedExperiment, model_ids: &[String]) 
         "_id": id,
         "target": experiment.target,
         "train_data_id": trained.train_data_id,
-        "features": trained.features,
+        "features": experiment.features,
         "models": model_ids,
         "hyperparameters": {
             "model_type": experiment.model_type.as_str(),
-            "nfold": trained.nfold,
-            "seed": trained.seed,
+            "nfold": experiment.nfold,
+            "seed": experiment.seed,
             "evaluator": experiment.evaluator.as_str(),
             "algos": algos,
         },
@@ -208,6 +203,16 @@ fn model_json(id: &str, exp_id: &str, model: &TrainedModel) -> Value {
 }
 
 /// A model's hyper-parameters and feature importances, as JSON objects.
-fn model_details(_model: &TrainedModel) -> (Value, Value) {
-    (json!({}), json!({}))
+fn model_details(model: &TrainedModel) -> (Value, Value) {
+    let hyperparameters: Map<String, Value> = model
+        .hyperparameters()
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), json::number(value)))
+        .collect();
+    let importances: Map<String, Value> = model
+        .importances()
+        .into_iter()
+        .map(|(feature, value)| (feature, json::number(value)))
+        .collect();
+    (Value::Object(hyperparameters), Value::Object(importances))
 }

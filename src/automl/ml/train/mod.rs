@@ -18,11 +18,13 @@ use super::error::TrainError;
 use super::experiment::Experiment;
 use super::forest::Forest;
 use super::frame::Frame;
+use super::gbm::Gbm;
 use super::glm::Glm;
+use super::linalg::Matrix;
 use super::metrics::{average, classification_scores, regression_scores, Scores};
 use super::model::{Engine, Fitted, Output, TrainedModel};
 use super::rng::Rng;
-use super::spec::{Algo, ModelType, TrainSpec};
+use super::spec::{trained_phrase, Algo, TrainSpec};
 use super::tree::Labels;
 use task::{Target, Task};
 
@@ -59,11 +61,13 @@ pub fn train(
         let seed = Rng::derive(spec.seed, index as u64 + 1).next_u64();
         models.push(train_algo(frame, &task, algo, seed, &mut report, cancel)?);
     }
-    let (target, model_type, evaluator) = (spec.target.clone(), task.model_type, task.evaluator);
     Ok(Experiment {
-        target,
-        model_type,
-        evaluator,
+        target: spec.target.clone(),
+        model_type: task.model_type,
+        evaluator: task.evaluator,
+        features: task.features,
+        nfold: spec.nfold,
+        seed: spec.seed,
         models,
     })
 }
@@ -94,9 +98,10 @@ fn check_spec(spec: &TrainSpec) -> Result<Vec<Algo>, TrainError> {
         }
     }
     if algos.is_empty() {
-        return Err(TrainError::BadSpec(
-            "no algorithm to train (use GLM and/or DRF)".into(),
-        ));
+        return Err(TrainError::BadSpec(format!(
+            "no algorithm to train (use {})",
+            trained_phrase(", ")
+        )));
     }
     algos.truncate(spec.max_model.unwrap_or(usize::MAX));
     Ok(algos)
@@ -137,6 +142,7 @@ fn train_algo(
         cv_averages: average(&fold_scores),
         validation_scores,
         target: task.target_name.clone(),
+        seed: task.seed,
         model_type: task.model_type,
         classes: task.classes.clone(),
         fitted,
@@ -163,34 +169,44 @@ fn fit(
     let internal = |e: super::error::PredictError| TrainError::Failed(e.to_string());
     let encoder = Encoder::fit(frame, &task.features, rows).map_err(internal)?;
     let x = encoder.transform(frame, rows).map_err(internal)?;
-    let engine = match (&task.target, algo) {
-        (Target::Values(y), Algo::Glm) => {
+    let engine = match &task.target {
+        Target::Values(y) => {
             let y: Vec<f64> = rows.iter().map(|&r| y[r]).collect();
-            Engine::Glm(Glm::fit_linear(&x, &y).ok_or_else(glm_failed)?)
+            fit_engine(algo, &x, Labels::Values(&y), seed, cancel)?
         }
-        (Target::Classes(c), Algo::Glm) => {
+        Target::Classes(c) => {
             let labels: Vec<usize> = rows.iter().map(|&r| c[r]).collect();
-            let glm = match task.model_type {
-                ModelType::Binary => Glm::fit_logistic(&x, &labels),
-                _ => Glm::fit_softmax(&x, &labels, task.classes.len()),
-            };
-            Engine::Glm(glm.ok_or_else(glm_failed)?)
-        }
-        (Target::Values(y), Algo::Drf) => {
-            let y: Vec<f64> = rows.iter().map(|&r| y[r]).collect();
-            Engine::Drf(Forest::fit(&x, Labels::Values(&y), seed, cancel)?)
-        }
-        (Target::Classes(c), Algo::Drf) => {
-            let labels: Vec<usize> = rows.iter().map(|&r| c[r]).collect();
-            Engine::Drf(Forest::fit(
-                &x,
-                Labels::Classes(&labels, task.classes.len()),
-                seed,
-                cancel,
-            )?)
+            let labels = Labels::Classes(&labels, task.classes.len());
+            fit_engine(algo, &x, labels, seed, cancel)?
         }
     };
-    Ok(Fitted { encoder, engine })
+    Ok(Fitted::new(encoder, engine, &x))
+}
+
+/// Fits `algo` on the encoded rows `x` and their `labels` (values or classes).
+fn fit_engine(
+    algo: Algo,
+    x: &Matrix,
+    labels: Labels<'_>,
+    seed: u64,
+    cancel: &AtomicBool,
+) -> Result<Engine, TrainError> {
+    Ok(match (algo, labels) {
+        (Algo::Glm, Labels::Values(y)) => {
+            Engine::Glm(Glm::fit_linear(x, y).ok_or_else(glm_failed)?)
+        }
+        (Algo::Glm, Labels::Classes(c, 2)) => {
+            Engine::Glm(Glm::fit_logistic(x, c).ok_or_else(glm_failed)?)
+        }
+        (Algo::Glm, Labels::Classes(c, k)) => {
+            Engine::Glm(Glm::fit_softmax(x, c, k).ok_or_else(glm_failed)?)
+        }
+        (Algo::Glm, Labels::Newton { .. }) => {
+            return Err(TrainError::Failed("GLM: no residual targets".into()))
+        }
+        (Algo::Drf, labels) => Engine::Drf(Forest::fit(x, labels, seed, cancel)?),
+        (Algo::Gbm, labels) => Engine::Gbm(Gbm::fit(x, labels, seed, cancel)?),
+    })
 }
 
 fn glm_failed() -> TrainError {

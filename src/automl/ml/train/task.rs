@@ -36,6 +36,8 @@ pub(crate) struct Task {
     pub(crate) validation_rows: Vec<usize>,
     /// Cross-validation folds; together they are the training rows.
     pub(crate) folds: Vec<Vec<usize>>,
+    /// The request's seed.
+    pub(crate) seed: u64,
 }
 
 impl Task {
@@ -56,6 +58,7 @@ impl Task {
             target,
             validation_rows,
             folds,
+            seed: spec.seed,
         })
     }
 
@@ -135,7 +138,7 @@ fn classification_type(name: &str, classes: &[String]) -> Result<ModelType, Trai
 
 fn check_evaluator(evaluator: Evaluator, model_type: ModelType) -> Result<Evaluator, TrainError> {
     let resolved = evaluator.resolve(model_type);
-    if model_type.metrics().contains(&resolved) {
+    if resolved.applies_to(model_type) {
         return Ok(resolved);
     }
     let names: Vec<&str> = model_type.metrics().iter().map(|e| e.as_str()).collect();
@@ -170,7 +173,12 @@ fn select_features(frame: &Frame, spec: &TrainSpec) -> Result<Vec<String>, Train
                     "the target '{target}' cannot also be a feature"
                 )));
             }
-            unique
+            let chosen: HashSet<&str> = unique.iter().map(String::as_str).collect();
+            frame
+                .column_names()
+                .filter(|n| chosen.contains(n))
+                .map(str::to_owned)
+                .collect()
         }
     };
     if features.is_empty() {

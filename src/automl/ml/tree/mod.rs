@@ -9,98 +9,21 @@
 //! (`[y]` for regression, the one-hot class for classification); a node's score is
 //! `Σⱼ sⱼ² / n` over the summed target vector `s`. The gain of a split, score(left) +
 //! score(right) − score(node), is then the reduction of the squared error for
-//! regression and of the Gini impurity (times `n`) for classification.
+//! regression and of the Gini impurity (times `n`) for classification. Each split
+//! keeps its gain, so a tree can tell how much each feature reduced the impurity.
+//!
+//! Gradient boosting reuses the grower with [`Labels::Newton`]: splits on the squared
+//! error of the residuals, leaves holding a Newton step instead of a mean.
 
-use super::linalg::Matrix;
+mod binned;
+mod labels;
+
 use super::rng::Rng;
-
-/// Most bins per feature.
-pub(crate) const MAX_BINS: usize = 32;
-
-/// The training matrix, binned per feature.
-#[derive(Debug)]
-pub(crate) struct Binned {
-    /// `bins[f][row]`: the bin of the row's value of feature `f`.
-    bins: Vec<Vec<u8>>,
-    /// `cuts[f][b]`: the largest value of bin `b` goes left of a split after bin `b`.
-    cuts: Vec<Vec<f64>>,
-}
-
-impl Binned {
-    /// Bins every column of `x`.
-    pub(crate) fn new(x: &Matrix) -> Binned {
-        let (bins, cuts) = (0..x.cols()).map(|f| bin_feature(x, f)).unzip();
-        Binned { bins, cuts }
-    }
-
-    fn features(&self) -> usize {
-        self.bins.len()
-    }
-}
-
-fn bin_feature(x: &Matrix, f: usize) -> (Vec<u8>, Vec<f64>) {
-    let values: Vec<f64> = x.iter_rows().map(|r| r[f]).collect();
-    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
-    sorted.sort_by(f64::total_cmp);
-    let mut uniques = sorted.clone();
-    uniques.dedup();
-    let cuts: Vec<f64> = if uniques.len() <= MAX_BINS {
-        uniques.windows(2).map(|w| 0.5 * (w[0] + w[1])).collect()
-    } else {
-        let mut cuts: Vec<f64> = (1..MAX_BINS)
-            .map(|q| sorted[q * sorted.len() / MAX_BINS])
-            .collect();
-        cuts.dedup();
-        cuts.retain(|&c| c < uniques[uniques.len() - 1]);
-        cuts
-    };
-    let bins = values
-        .iter()
-        .map(|&v| cuts.partition_point(|&c| c < v) as u8)
-        .collect();
-    (bins, cuts)
-}
-
-/// What a tree learns to predict, per training row.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Labels<'a> {
-    /// Regression targets.
-    Values(&'a [f64]),
-    /// Class indices and the number of classes.
-    Classes(&'a [usize], usize),
-}
-
-impl Labels<'_> {
-    /// Length of the per-row target vector.
-    pub(crate) fn width(&self) -> usize {
-        match self {
-            Labels::Values(_) => 1,
-            Labels::Classes(_, k) => *k,
-        }
-    }
-
-    fn add(&self, row: usize, stats: &mut [f64]) {
-        match self {
-            Labels::Values(y) => stats[0] += y[row],
-            Labels::Classes(c, _) => stats[c[row]] += 1.0,
-        }
-    }
-
-    fn is_pure(&self, rows: &[u32]) -> bool {
-        let Some(&first) = rows.first() else {
-            return true;
-        };
-        match self {
-            Labels::Values(y) => rows
-                .iter()
-                .all(|&r| (y[r as usize] - y[first as usize]).abs() < 1e-12),
-            Labels::Classes(c, _) => rows.iter().all(|&r| c[r as usize] == c[first as usize]),
-        }
-    }
-}
+pub(crate) use binned::{Binned, MAX_BINS};
+pub(crate) use labels::Labels;
 
 /// Growth limits of one tree.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct TreeParams {
     /// Deepest level of a split (the root is depth 0).
     pub(crate) max_depth: usize,
@@ -119,6 +42,8 @@ enum Node {
         cut: f64,
         left: usize,
         right: usize,
+        /// The impurity decrease of the split.
+        gain: f64,
     },
 }
 
@@ -165,7 +90,17 @@ impl Tree {
         grower.tree
     }
 
-    /// The leaf prediction for one encoded row: `[mean]` or class frequencies.
+    /// Adds each split's gain to `out[feature]` (`out` has one entry per column).
+    pub(crate) fn add_gains(&self, out: &mut [f64]) {
+        for node in &self.nodes {
+            if let Node::Split { feature, gain, .. } = node {
+                out[*feature] += gain;
+            }
+        }
+    }
+
+    /// The leaf prediction for one encoded row: `[mean]`, class frequencies or
+    /// `[Newton step]`.
     pub(crate) fn predict_row(&self, row: &[f64]) -> &[f64] {
         let mut node = 0;
         loop {
@@ -175,6 +110,7 @@ impl Tree {
                     cut,
                     left,
                     right,
+                    ..
                 }) => {
                     node = if row.get(*feature).is_some_and(|v| v <= cut) {
                         *left
@@ -223,6 +159,7 @@ impl Grower<'_, '_> {
                     cut,
                     left,
                     right,
+                    gain: split.gain,
                 }
             }
             None => self.leaf(rows),
@@ -232,11 +169,7 @@ impl Grower<'_, '_> {
 
     fn leaf(&mut self, rows: &[u32]) -> Node {
         let start = self.tree.values.len();
-        let mut stats = vec![0.0; self.tree.width];
-        rows.iter()
-            .for_each(|&r| self.labels.add(r as usize, &mut stats));
-        let n = rows.len().max(1) as f64;
-        self.tree.values.extend(stats.iter().map(|s| s / n));
+        self.tree.values.extend(self.labels.leaf_values(rows));
         Node::Leaf { start }
     }
 
@@ -319,6 +252,8 @@ fn partition(rows: &mut [u32], left: impl Fn(u32) -> bool) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use super::super::linalg::Matrix;
+    use super::labels::MAX_NEWTON_STEP;
     use super::*;
 
     fn column(values: &[f64]) -> Matrix {
@@ -328,17 +263,6 @@ mod tests {
             .enumerate()
             .for_each(|(i, &v)| m.row_mut(i)[0] = v);
         m
-    }
-
-    #[test]
-    fn bins_at_midpoints_and_quantiles() {
-        let (bins, cuts) = bin_feature(&column(&[1.0, 3.0, 3.0, 2.0]), 0);
-        assert_eq!(cuts, [1.5, 2.5]);
-        assert_eq!(bins, [0, 2, 2, 1]);
-        let many: Vec<f64> = (0..1000).map(f64::from).collect();
-        let (bins, cuts) = bin_feature(&column(&many), 0);
-        assert!(cuts.len() < MAX_BINS && cuts.windows(2).all(|w| w[0] < w[1]));
-        assert_eq!(*bins.iter().max().unwrap() as usize, cuts.len());
     }
 
     #[test]
@@ -361,6 +285,47 @@ mod tests {
         assert_eq!(tree.predict_row(&[2.5]), &[1.0]);
         assert_eq!(tree.predict_row(&[20.0]), &[5.0]);
         assert_eq!(tree.nodes.len(), 3);
+        // The split removes all of the squared error: 8 · 2² = 32.
+        let mut gains = [0.0];
+        tree.add_gains(&mut gains);
+        assert!((gains[0] - 32.0).abs() < 1e-9, "{gains:?}");
+    }
+
+    #[test]
+    fn newton_leaves_hold_the_scaled_step() {
+        let x = column(&[0.0, 1.0, 10.0, 11.0]);
+        let residuals = [0.5, 0.5, -0.25, -0.25];
+        let hessians = [0.25, 0.25, 0.5, 0.5];
+        let labels = Labels::Newton {
+            residuals: &residuals,
+            hessians: &hessians,
+            scale: 0.5,
+        };
+        let params = TreeParams {
+            max_depth: 2,
+            min_leaf: 1,
+            mtry: 1,
+        };
+        let mut rows: Vec<u32> = (0..4).collect();
+        let tree = Tree::grow(
+            &Binned::new(&x),
+            labels,
+            &mut rows,
+            params,
+            &mut Rng::new(1),
+        );
+        // 0.5 · (0.5 + 0.5) / (0.25 + 0.25) and 0.5 · (−0.5) / 1.
+        assert_eq!(tree.predict_row(&[0.5]), &[1.0]);
+        assert_eq!(tree.predict_row(&[10.5]), &[-0.25]);
+        let sure = Labels::Newton {
+            residuals: &[1.0, 1.0],
+            hessians: &[0.0, 0.0],
+            scale: 1.0,
+        };
+        let mut rows: Vec<u32> = (0..2).collect();
+        let x = column(&[0.0, 1.0]);
+        let tree = Tree::grow(&Binned::new(&x), sure, &mut rows, params, &mut Rng::new(1));
+        assert_eq!(tree.predict_row(&[0.0]), &[MAX_NEWTON_STEP]);
     }
 
     #[test]

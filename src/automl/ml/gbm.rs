@@ -1,0 +1,263 @@
+//! Gradient boosting machines: shallow regression trees fitted one after another, each
+//! to the residuals (negative gradients) of the loss at the current scores.
+//!
+//! - Regression: squared loss. A tree fits the residuals `y − F`; a leaf holds their
+//!   mean. The initial score is the target's mean.
+//! - Binary: logistic loss on the log-odds of the second class. A tree splits on the
+//!   residuals `y − p`; a leaf holds the Newton step `Σr / Σp(1 − p)` (as H2O's GBM
+//!   does). The initial score is the log-odds of the positive rate.
+//! - Multinomial: softmax over one score per class, one tree per class per round, each
+//!   leaf the Newton step scaled by `(K − 1) / K` (Friedman's multiclass gradient
+//!   boosting). The initial scores are the logs of the class priors.
+//!
+//! Every tree's contribution is shrunk by the learning rate. Each round grows its trees
+//! on a sample of the rows drawn without replacement from the round's own random stream
+//! of the seed, so a model is reproducible; the cancel flag is checked before every
+//! round. Splits use the histogram trees of [`tree`](super::tree) with every feature
+//! as a candidate.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::error::TrainError;
+use super::glm::{sigmoid, softmax};
+use super::linalg::Matrix;
+use super::model::Output;
+use super::rng::Rng;
+use super::tree::{Binned, Labels, Tree, TreeParams, MAX_BINS};
+
+/// Boosting rounds (trees per class).
+pub(crate) const NTREES: usize = 50;
+/// Shrinkage applied to every tree's output.
+pub(crate) const LEARN_RATE: f64 = 0.1;
+/// Deepest split level of a tree (the root is depth 0).
+pub(crate) const MAX_DEPTH: usize = 5;
+/// Fewest training rows in a leaf.
+pub(crate) const MIN_ROWS: usize = 10;
+/// Share of the rows each round's trees are grown on.
+pub(crate) const SAMPLE_RATE: f64 = 0.8;
+
+/// The loss a model minimises, which decides its outputs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Loss {
+    /// Squared error on one score.
+    Squared,
+    /// Logistic loss on the log-odds of the second class.
+    Logistic,
+    /// Softmax loss over one score per class.
+    Softmax(usize),
+}
+
+impl Loss {
+    /// Scores per row (trees per round).
+    fn width(self) -> usize {
+        match self {
+            Loss::Squared | Loss::Logistic => 1,
+            Loss::Softmax(k) => k,
+        }
+    }
+}
+
+/// A fitted gradient boosting machine.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Gbm {
+    loss: Loss,
+    /// The initial score of each output.
+    init: Vec<f64>,
+    /// `trees[round][output]`.
+    trees: Vec<Vec<Tree>>,
+}
+
+impl Gbm {
+    /// Boosts [`NTREES`] rounds on `x` and `labels` (`Values` or `Classes`), checking
+    /// `cancel` before every round.
+    ///
+    /// # Errors
+    /// [`TrainError::Cancelled`] once `cancel` is set.
+    pub(crate) fn fit(
+        x: &Matrix,
+        labels: Labels<'_>,
+        seed: u64,
+        cancel: &AtomicBool,
+    ) -> Result<Gbm, TrainError> {
+        let targets = Targets::new(labels, x.rows());
+        let loss = targets.loss;
+        let init = targets.initial_scores();
+        let mut scores = Matrix::zeros(x.rows(), loss.width());
+        (0..x.rows()).for_each(|i| scores.row_mut(i).copy_from_slice(&init));
+        let data = Binned::new(x);
+        let mut trees = Vec::with_capacity(NTREES);
+        for round in 0..NTREES {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(TrainError::Cancelled);
+            }
+            let mut rng = Rng::derive(seed, round as u64);
+            let sample = sample_rows(x.rows(), &mut rng);
+            let grown = grow_round(&data, &targets, &scores, &sample, &mut rng);
+            add_trees(&mut scores, x, &grown);
+            trees.push(grown);
+        }
+        Ok(Gbm { loss, init, trees })
+    }
+
+    /// Predicts every row of `x`: values for regression, class probabilities otherwise.
+    pub(crate) fn predict(&self, x: &Matrix) -> Output {
+        let mut scores = Matrix::zeros(x.rows(), self.loss.width());
+        (0..x.rows()).for_each(|i| scores.row_mut(i).copy_from_slice(&self.init));
+        self.trees.iter().for_each(|t| add_trees(&mut scores, x, t));
+        match self.loss {
+            Loss::Squared => Output::Values(scores.iter_rows().map(|r| r[0]).collect()),
+            Loss::Logistic => {
+                let mut probs = Matrix::zeros(x.rows(), 2);
+                for (i, score) in scores.iter_rows().enumerate() {
+                    let p = sigmoid(score[0]);
+                    probs.row_mut(i).copy_from_slice(&[1.0 - p, p]);
+                }
+                Output::Probs(probs)
+            }
+            Loss::Softmax(_) => {
+                (0..x.rows()).for_each(|i| softmax(scores.row_mut(i)));
+                Output::Probs(scores)
+            }
+        }
+    }
+
+    /// Adds every split's gain to `out[feature]`.
+    pub(crate) fn add_gains(&self, out: &mut [f64]) {
+        self.trees.iter().flatten().for_each(|t| t.add_gains(out));
+    }
+
+    /// The boosting settings, by their H2O names.
+    pub(crate) fn hyperparameters(&self) -> Vec<(&'static str, f64)> {
+        vec![
+            ("ntrees", self.trees.len() as f64),
+            ("learn_rate", LEARN_RATE),
+            ("max_depth", MAX_DEPTH as f64),
+            ("min_rows", MIN_ROWS as f64),
+            ("sample_rate", SAMPLE_RATE),
+            ("nbins", MAX_BINS as f64),
+        ]
+    }
+}
+
+/// The training targets and the loss they call for.
+struct Targets<'a> {
+    loss: Loss,
+    labels: Labels<'a>,
+    rows: usize,
+}
+
+impl<'a> Targets<'a> {
+    fn new(labels: Labels<'a>, rows: usize) -> Targets<'a> {
+        let loss = match labels {
+            Labels::Classes(_, 2) => Loss::Logistic,
+            Labels::Classes(_, k) => Loss::Softmax(k),
+            _ => Loss::Squared,
+        };
+        Targets { loss, labels, rows }
+    }
+
+    /// Target of output `k` for row `i`: the value, or 1 for the row's class.
+    fn target(&self, i: usize, k: usize) -> f64 {
+        match (self.labels, self.loss) {
+            (Labels::Values(y), _) => y[i],
+            (Labels::Classes(c, _), Loss::Logistic) => f64::from(u8::from(c[i] == 1)),
+            (Labels::Classes(c, _), _) => f64::from(u8::from(c[i] == k)),
+            _ => 0.0,
+        }
+    }
+
+    /// The mean target, the log-odds of the positive rate or the log class priors
+    /// (smoothed by half a row so that no score is infinite).
+    fn initial_scores(&self) -> Vec<f64> {
+        let n = self.rows as f64;
+        let width = self.loss.width();
+        let total = |k: usize| (0..self.rows).map(|i| self.target(i, k)).sum::<f64>();
+        match self.loss {
+            Loss::Squared => vec![if n > 0.0 { total(0) / n } else { 0.0 }],
+            Loss::Logistic => {
+                let rate = (total(0) + 0.5) / (n + 1.0);
+                vec![(rate / (1.0 - rate)).ln()]
+            }
+            Loss::Softmax(_) => (0..width)
+                .map(|k| ((total(k) + 0.5) / (n + 0.5 * width as f64)).ln())
+                .collect(),
+        }
+    }
+
+    /// Residuals and second derivatives of output `k` at `scores`, per row.
+    fn gradients(&self, scores: &Matrix, k: usize) -> (Vec<f64>, Vec<f64>) {
+        let mut probs = vec![0.0; self.loss.width()];
+        (0..self.rows)
+            .map(|i| {
+                let p = match self.loss {
+                    Loss::Squared => return (self.target(i, k) - scores.row(i)[0], 1.0),
+                    Loss::Logistic => sigmoid(scores.row(i)[0]),
+                    Loss::Softmax(_) => {
+                        probs.copy_from_slice(scores.row(i));
+                        softmax(&mut probs);
+                        probs[k]
+                    }
+                };
+                (self.target(i, k) - p, p * (1.0 - p))
+            })
+            .unzip()
+    }
+}
+
+/// One tree per output, grown on the rows `sample` against the current `scores`.
+fn grow_round(
+    data: &Binned,
+    targets: &Targets<'_>,
+    scores: &Matrix,
+    sample: &[u32],
+    rng: &mut Rng,
+) -> Vec<Tree> {
+    let params = TreeParams {
+        max_depth: MAX_DEPTH,
+        min_leaf: MIN_ROWS,
+        mtry: usize::MAX, // every feature
+    };
+    let scale = match targets.loss {
+        Loss::Softmax(k) => (k - 1) as f64 / k as f64,
+        _ => 1.0,
+    };
+    let width = targets.loss.width();
+    let gradients: Vec<_> = (0..width).map(|k| targets.gradients(scores, k)).collect();
+    gradients
+        .iter()
+        .map(|(residuals, hessians)| {
+            let labels = match targets.loss {
+                Loss::Squared => Labels::Values(residuals),
+                _ => Labels::Newton {
+                    residuals,
+                    hessians,
+                    scale,
+                },
+            };
+            Tree::grow(data, labels, &mut sample.to_vec(), params, rng)
+        })
+        .collect()
+}
+
+/// Adds the learning rate times each tree's output to its column of `scores`.
+fn add_trees(scores: &mut Matrix, x: &Matrix, trees: &[Tree]) {
+    for (i, row) in x.iter_rows().enumerate() {
+        let out = scores.row_mut(i);
+        for (k, tree) in trees.iter().enumerate() {
+            out[k] += LEARN_RATE * tree.predict_row(row).first().copied().unwrap_or(0.0);
+        }
+    }
+}
+
+/// `SAMPLE_RATE` of the rows `0..n` (at least one), drawn without replacement, sorted.
+fn sample_rows(n: usize, rng: &mut Rng) -> Vec<u32> {
+    let m = ((n as f64 * SAMPLE_RATE).round() as usize).clamp(n.min(1), n);
+    let mut rows: Vec<u32> = (0..n as u32).collect();
+    for i in 0..m {
+        let j = i + rng.below(n - i);
+        rows.swap(i, j);
+    }
+    rows.truncate(m);
+    rows.sort_unstable();
+    rows
+}
