@@ -261,3 +261,97 @@ fn sample_rows(n: usize, rng: &mut Rng) -> Vec<u32> {
     rows.sort_unstable();
     rows
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 20 × 20 grid of `(x0, x1)` in `[0, 1)²`.
+    fn grid() -> Matrix {
+        let mut x = Matrix::zeros(400, 2);
+        for i in 0..400 {
+            let (a, b) = ((i % 20) as f64 / 20.0, (i / 20) as f64 / 20.0);
+            x.row_mut(i).copy_from_slice(&[a, b]);
+        }
+        x
+    }
+
+    fn fit(x: &Matrix, labels: Labels<'_>, seed: u64) -> Gbm {
+        Gbm::fit(x, labels, seed, &AtomicBool::new(false)).unwrap()
+    }
+
+    #[test]
+    fn regression_fits_a_bump() {
+        let x = grid();
+        let y: Vec<f64> = x
+            .iter_rows()
+            .map(|r| (6.0 * r[0]).sin() + 4.0 * (r[1] - 0.5).powi(2))
+            .collect();
+        let Output::Values(pred) = fit(&x, Labels::Values(&y), 1).predict(&x) else {
+            panic!("regression predicts values")
+        };
+        let mse = pred
+            .iter()
+            .zip(&y)
+            .map(|(p, t)| (p - t).powi(2))
+            .sum::<f64>()
+            / 400.0;
+        assert!(mse < 0.02, "training mse {mse}");
+    }
+
+    #[test]
+    fn classifiers_give_probabilities_that_separate() {
+        let x = grid();
+        let two: Vec<usize> = x.iter_rows().map(|r| usize::from(r[0] > r[1])).collect();
+        let Output::Probs(p) = fit(&x, Labels::Classes(&two, 2), 2).predict(&x) else {
+            panic!("classifiers predict probabilities")
+        };
+        let right = (0..400)
+            .filter(|&i| (p.row(i)[1] >= 0.5) == (two[i] == 1))
+            .count();
+        assert!(right >= 380, "{right} of 400");
+        let three: Vec<usize> = x.iter_rows().map(|r| (r[0] * 3.0) as usize).collect();
+        let Output::Probs(p) = fit(&x, Labels::Classes(&three, 3), 3).predict(&x) else {
+            panic!("classifiers predict probabilities")
+        };
+        for (i, row) in p.iter_rows().enumerate() {
+            assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+            let best = (0..3).max_by(|&a, &b| row[a].total_cmp(&row[b])).unwrap();
+            assert_eq!(best, three[i], "row {i}: {row:?}");
+        }
+    }
+
+    #[test]
+    fn same_seed_same_model_and_cancel_stops_it() {
+        let x = grid();
+        let c: Vec<usize> = x
+            .iter_rows()
+            .map(|r| usize::from(r[0] + r[1] > 1.0))
+            .collect();
+        let a = fit(&x, Labels::Classes(&c, 2), 5);
+        assert_eq!(a, fit(&x, Labels::Classes(&c, 2), 5));
+        assert_ne!(a, fit(&x, Labels::Classes(&c, 2), 6));
+        assert_eq!(a.trees.len(), NTREES);
+        let stopped = Gbm::fit(&x, Labels::Classes(&c, 2), 5, &AtomicBool::new(true));
+        assert_eq!(stopped, Err(TrainError::Cancelled));
+    }
+
+    #[test]
+    fn rounds_sample_without_replacement() {
+        let rows = sample_rows(100, &mut Rng::new(1));
+        assert_eq!(rows.len(), 80);
+        assert!(rows.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(sample_rows(1, &mut Rng::new(1)), [0]);
+        assert!(sample_rows(0, &mut Rng::new(1)).is_empty());
+    }
+
+    #[test]
+    fn initial_scores_match_the_priors() {
+        let c = [0, 1, 1, 1];
+        let targets = Targets::new(Labels::Classes(&c, 2), 4);
+        // (3 + 0.5) / (4 + 1) = 0.7.
+        assert!((targets.initial_scores()[0] - (0.7f64 / 0.3).ln()).abs() < 1e-12);
+        let y = [1.0, 2.0, 6.0];
+        assert_eq!(Targets::new(Labels::Values(&y), 3).initial_scores(), [3.0]);
+    }
+}

@@ -7,11 +7,11 @@ use super::super::testdata::{binary, linear, three_class, without};
 use super::super::{Column, Evaluator, ModelType, PredictError, TrainedModel};
 use super::*;
 
-fn run(frame: &Frame, spec: &TrainSpec) -> Result<Experiment, TrainError> {
+pub(super) fn run(frame: &Frame, spec: &TrainSpec) -> Result<Experiment, TrainError> {
     train(frame, spec, &mut |_, _| {}, &AtomicBool::new(false))
 }
 
-fn model(experiment: &Experiment, algo: Algo) -> &TrainedModel {
+pub(super) fn model(experiment: &Experiment, algo: Algo) -> &TrainedModel {
     experiment
         .models
         .iter()
@@ -20,7 +20,7 @@ fn model(experiment: &Experiment, algo: Algo) -> &TrainedModel {
 }
 
 /// Fraction of rows whose predicted label equals the true one.
-fn accuracy(model: &TrainedModel, data: &Frame, target: &str) -> f64 {
+pub(super) fn accuracy(model: &TrainedModel, data: &Frame, target: &str) -> f64 {
     let predictions = model.predict(&without(data, target), &[], None).unwrap();
     let text =
         |f: &Frame, name: &str, r: usize| f.column(name).unwrap().text(r).map(|t| t.into_owned());
@@ -94,10 +94,12 @@ fn binary_classifiers_separate_the_classes() {
     let spec = TrainSpec {
         validation_percentage: Some(25.0),
         seed: 9,
+        algos: Algo::TRAINED.to_vec(),
         ..TrainSpec::new("label")
     };
     let experiment = run(&binary(400, 4), &spec).unwrap();
     assert_eq!(experiment.model_type, ModelType::Binary);
+    assert_eq!(experiment.models.len(), 3);
     let fresh = binary(300, 5);
     for m in &experiment.models {
         let v = &m.validation_scores;
@@ -149,10 +151,12 @@ fn multinomial_classifiers_separate_three_clusters() {
     let spec = TrainSpec {
         validation_percentage: Some(25.0),
         nfold: 3,
+        algos: Algo::TRAINED.to_vec(),
         ..TrainSpec::new("label")
     };
     let experiment = run(&three_class(450, 8), &spec).unwrap();
     assert_eq!(experiment.model_type, ModelType::Multinomial);
+    assert_eq!(experiment.models.len(), 3);
     let fresh = three_class(300, 9);
     for m in &experiment.models {
         let v = &m.validation_scores;
@@ -307,12 +311,14 @@ fn training_is_deterministic_for_a_seed() {
     let data = binary(150, 14);
     let spec = TrainSpec {
         seed: 5,
+        algos: Algo::TRAINED.to_vec(),
         ..TrainSpec::new("label")
     };
     let (a, b) = (run(&data, &spec).unwrap(), run(&data, &spec).unwrap());
     assert_eq!(a, b);
     let other = run(&data, &TrainSpec { seed: 6, ..spec }).unwrap();
     assert_ne!(a.models[1].cv_averages, other.models[1].cv_averages);
+    assert_ne!(a.models[2].cv_averages, other.models[2].cv_averages);
 }
 
 #[test]
