@@ -55,6 +55,16 @@ impl Loss {
             Loss::Softmax(k) => k,
         }
     }
+
+    /// Turns one row's scores into predictions in place: the value, the positive
+    /// class's probability, or every class's probability.
+    fn link(self, scores: &mut [f64]) {
+        match self {
+            Loss::Squared => {}
+            Loss::Logistic => scores[0] = sigmoid(scores[0]),
+            Loss::Softmax(_) => softmax(scores),
+        }
+    }
 }
 
 /// A fitted gradient boosting machine.
@@ -104,20 +114,17 @@ impl Gbm {
         let mut scores = Matrix::zeros(x.rows(), self.loss.width());
         (0..x.rows()).for_each(|i| scores.row_mut(i).copy_from_slice(&self.init));
         self.trees.iter().for_each(|t| add_trees(&mut scores, x, t));
+        (0..x.rows()).for_each(|i| self.loss.link(scores.row_mut(i)));
         match self.loss {
             Loss::Squared => Output::Values(scores.iter_rows().map(|r| r[0]).collect()),
             Loss::Logistic => {
                 let mut probs = Matrix::zeros(x.rows(), 2);
-                for (i, score) in scores.iter_rows().enumerate() {
-                    let p = sigmoid(score[0]);
-                    probs.row_mut(i).copy_from_slice(&[1.0 - p, p]);
+                for (i, p) in scores.iter_rows().enumerate() {
+                    probs.row_mut(i).copy_from_slice(&[1.0 - p[0], p[0]]);
                 }
                 Output::Probs(probs)
             }
-            Loss::Softmax(_) => {
-                (0..x.rows()).for_each(|i| softmax(scores.row_mut(i)));
-                Output::Probs(scores)
-            }
+            Loss::Softmax(_) => Output::Probs(scores),
         }
     }
 
@@ -184,23 +191,25 @@ impl<'a> Targets<'a> {
         }
     }
 
-    /// Residuals and second derivatives of output `k` at `scores`, per row.
-    fn gradients(&self, scores: &Matrix, k: usize) -> (Vec<f64>, Vec<f64>) {
-        let mut probs = vec![0.0; self.loss.width()];
-        (0..self.rows)
-            .map(|i| {
-                let p = match self.loss {
-                    Loss::Squared => return (self.target(i, k) - scores.row(i)[0], 1.0),
-                    Loss::Logistic => sigmoid(scores.row(i)[0]),
-                    Loss::Softmax(_) => {
-                        probs.copy_from_slice(scores.row(i));
-                        softmax(&mut probs);
-                        probs[k]
-                    }
-                };
-                (self.target(i, k) - p, p * (1.0 - p))
-            })
-            .unzip()
+    /// Per output, the residuals `target − prediction` at `scores` and the loss's
+    /// second derivatives (1 for squared loss, `p(1 − p)` otherwise), per row.
+    fn gradients(&self, scores: &Matrix) -> Vec<(Vec<f64>, Vec<f64>)> {
+        let width = self.loss.width();
+        let empty = (Vec::with_capacity(self.rows), Vec::with_capacity(self.rows));
+        let mut out = vec![empty; width];
+        let mut p = vec![0.0; width];
+        for i in 0..self.rows {
+            p.copy_from_slice(scores.row(i));
+            self.loss.link(&mut p);
+            for (k, (r, h)) in out.iter_mut().enumerate() {
+                r.push(self.target(i, k) - p[k]);
+                h.push(match self.loss {
+                    Loss::Squared => 1.0,
+                    _ => p[k] * (1.0 - p[k]),
+                });
+            }
+        }
+        out
     }
 }
 
@@ -221,9 +230,8 @@ fn grow_round(
         Loss::Softmax(k) => (k - 1) as f64 / k as f64,
         _ => 1.0,
     };
-    let width = targets.loss.width();
-    let gradients: Vec<_> = (0..width).map(|k| targets.gradients(scores, k)).collect();
-    gradients
+    targets
+        .gradients(scores)
         .iter()
         .map(|(residuals, hessians)| {
             let labels = match targets.loss {

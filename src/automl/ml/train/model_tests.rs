@@ -1,5 +1,6 @@
-//! What trained models tell about themselves (importances, hyper-parameters, features)
-//! and how GBM compares with GLM and DRF, on generated data.
+//! What trained models tell about themselves (importances, hyper-parameters, features),
+//! how GBM compares with GLM and DRF, and the path from a CSV upload (or a retyped
+//! column) to a predictions CSV, on generated data.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -256,4 +257,41 @@ fn a_retyped_zero_one_target_trains_a_classifier_predicting_0_and_1() {
     assert!(csv.starts_with("y,prediction,prob_0,prob_1\n"), "{csv}");
     let agree = csv.lines().skip(1).filter(|l| l[..1] == l[2..3]).count();
     assert!(agree > 180, "{agree} of 200 rows predicted right:\n{csv}");
+}
+
+#[test]
+fn models_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync + std::fmt::Debug>() {}
+    shareable::<Experiment>();
+    shareable::<TrainedModel>();
+    shareable::<Frame>();
+}
+
+#[test]
+fn csv_upload_to_prediction_csv() {
+    use super::super::{parse_csv, CsvLimits};
+    let mut csv = String::from("x,grade,passed\n");
+    for i in 0..60 {
+        let passed = if i > 30 { "yes" } else { "no" };
+        csv.push_str(&format!(
+            "{},{},{passed}\n",
+            f64::from(i) / 6.0,
+            ["A", "B"][i as usize % 2]
+        ));
+    }
+    csv.push_str("2.5,A,NA\n");
+    let frame = parse_csv(csv.as_bytes(), &CsvLimits::default()).unwrap();
+    let experiment = run(&frame, &TrainSpec::new("passed")).unwrap();
+    let best = &experiment.models[experiment.best_model().unwrap()];
+    let out = best.predict(&frame, &["x".into()], None).unwrap();
+    let mut bytes = Vec::new();
+    out.write_csv(&mut bytes).unwrap();
+    let text = String::from_utf8(bytes).unwrap();
+    assert!(
+        text.starts_with("x,prediction,prob_no,prob_yes\n0,no,"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 62);
+    let header_only = parse_csv("grade,x\n".as_bytes(), &CsvLimits::default()).unwrap();
+    assert_eq!(best.predict(&header_only, &[], None).unwrap().rows(), 0);
 }

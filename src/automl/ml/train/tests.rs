@@ -356,43 +356,6 @@ fn prediction_errors_are_explained() {
 }
 
 #[test]
-fn models_can_be_shared_between_threads() {
-    fn shareable<T: Send + Sync + std::fmt::Debug>() {}
-    shareable::<Experiment>();
-    shareable::<TrainedModel>();
-    shareable::<Frame>();
-}
-
-#[test]
-fn csv_upload_to_prediction_csv() {
-    use super::super::{parse_csv, CsvLimits};
-    let mut csv = String::from("x,grade,passed\n");
-    for i in 0..60 {
-        let passed = if i > 30 { "yes" } else { "no" };
-        csv.push_str(&format!(
-            "{},{},{passed}\n",
-            f64::from(i) / 6.0,
-            ["A", "B"][i as usize % 2]
-        ));
-    }
-    csv.push_str("2.5,A,NA\n");
-    let frame = parse_csv(csv.as_bytes(), &CsvLimits::default()).unwrap();
-    let experiment = run(&frame, &TrainSpec::new("passed")).unwrap();
-    let best = &experiment.models[experiment.best_model().unwrap()];
-    let out = best.predict(&frame, &["x".into()], None).unwrap();
-    let mut bytes = Vec::new();
-    out.write_csv(&mut bytes).unwrap();
-    let text = String::from_utf8(bytes).unwrap();
-    assert!(
-        text.starts_with("x,prediction,prob_no,prob_yes\n0,no,"),
-        "{text}"
-    );
-    assert_eq!(text.lines().count(), 62);
-    let header_only = parse_csv("grade,x\n".as_bytes(), &CsvLimits::default()).unwrap();
-    assert_eq!(best.predict(&header_only, &[], None).unwrap().rows(), 0);
-}
-
-#[test]
 fn non_finite_and_missing_values_do_not_break_training() {
     let mut x: Vec<f64> = (0..80).map(|i| f64::from(i % 9)).collect();
     x[3] = f64::INFINITY;
