@@ -55,6 +55,16 @@ impl Loss {
             Loss::Softmax(k) => k,
         }
     }
+
+    /// Turns one row's scores into predictions in place: the value, the positive
+    /// class's probability, or every class's probability.
+    fn link(self, scores: &mut [f64]) {
+        match self {
+            Loss::Squared => {}
+            Loss::Logistic => scores[0] = sigmoid(scores[0]),
+            Loss::Softmax(_) => softmax(scores),
+        }
+    }
 }
 
 /// A fitted gradient boosting machine.
@@ -104,20 +114,17 @@ impl Gbm {
         let mut scores = Matrix::zeros(x.rows(), self.loss.width());
         (0..x.rows()).for_each(|i| scores.row_mut(i).copy_from_slice(&self.init));
         self.trees.iter().for_each(|t| add_trees(&mut scores, x, t));
+        (0..x.rows()).for_each(|i| self.loss.link(scores.row_mut(i)));
         match self.loss {
             Loss::Squared => Output::Values(scores.iter_rows().map(|r| r[0]).collect()),
             Loss::Logistic => {
                 let mut probs = Matrix::zeros(x.rows(), 2);
-                for (i, score) in scores.iter_rows().enumerate() {
-                    let p = sigmoid(score[0]);
-                    probs.row_mut(i).copy_from_slice(&[1.0 - p, p]);
+                for (i, p) in scores.iter_rows().enumerate() {
+                    probs.row_mut(i).copy_from_slice(&[1.0 - p[0], p[0]]);
                 }
                 Output::Probs(probs)
             }
-            Loss::Softmax(_) => {
-                (0..x.rows()).for_each(|i| softmax(scores.row_mut(i)));
-                Output::Probs(scores)
-            }
+            Loss::Softmax(_) => Output::Probs(scores),
         }
     }
 
@@ -184,23 +191,25 @@ impl<'a> Targets<'a> {
         }
     }
 
-    /// Residuals and second derivatives of output `k` at `scores`, per row.
-    fn gradients(&self, scores: &Matrix, k: usize) -> (Vec<f64>, Vec<f64>) {
-        let mut probs = vec![0.0; self.loss.width()];
-        (0..self.rows)
-            .map(|i| {
-                let p = match self.loss {
-                    Loss::Squared => return (self.target(i, k) - scores.row(i)[0], 1.0),
-                    Loss::Logistic => sigmoid(scores.row(i)[0]),
-                    Loss::Softmax(_) => {
-                        probs.copy_from_slice(scores.row(i));
-                        softmax(&mut probs);
-                        probs[k]
-                    }
-                };
-                (self.target(i, k) - p, p * (1.0 - p))
-            })
-            .unzip()
+    /// Per output, the residuals `target − prediction` at `scores` and the loss's
+    /// second derivatives (1 for squared loss, `p(1 − p)` otherwise), per row.
+    fn gradients(&self, scores: &Matrix) -> Vec<(Vec<f64>, Vec<f64>)> {
+        let width = self.loss.width();
+        let empty = (Vec::with_capacity(self.rows), Vec::with_capacity(self.rows));
+        let mut out = vec![empty; width];
+        let mut p = vec![0.0; width];
+        for i in 0..self.rows {
+            p.copy_from_slice(scores.row(i));
+            self.loss.link(&mut p);
+            for (k, (r, h)) in out.iter_mut().enumerate() {
+                r.push(self.target(i, k) - p[k]);
+                h.push(match self.loss {
+                    Loss::Squared => 1.0,
+                    _ => p[k] * (1.0 - p[k]),
+                });
+            }
+        }
+        out
     }
 }
 
@@ -221,9 +230,8 @@ fn grow_round(
         Loss::Softmax(k) => (k - 1) as f64 / k as f64,
         _ => 1.0,
     };
-    let width = targets.loss.width();
-    let gradients: Vec<_> = (0..width).map(|k| targets.gradients(scores, k)).collect();
-    gradients
+    targets
+        .gradients(scores)
         .iter()
         .map(|(residuals, hessians)| {
             let labels = match targets.loss {
@@ -260,4 +268,98 @@ fn sample_rows(n: usize, rng: &mut Rng) -> Vec<u32> {
     rows.truncate(m);
     rows.sort_unstable();
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 20 × 20 grid of `(x0, x1)` in `[0, 1)²`.
+    fn grid() -> Matrix {
+        let mut x = Matrix::zeros(400, 2);
+        for i in 0..400 {
+            let (a, b) = ((i % 20) as f64 / 20.0, (i / 20) as f64 / 20.0);
+            x.row_mut(i).copy_from_slice(&[a, b]);
+        }
+        x
+    }
+
+    fn fit(x: &Matrix, labels: Labels<'_>, seed: u64) -> Gbm {
+        Gbm::fit(x, labels, seed, &AtomicBool::new(false)).unwrap()
+    }
+
+    #[test]
+    fn regression_fits_a_bump() {
+        let x = grid();
+        let y: Vec<f64> = x
+            .iter_rows()
+            .map(|r| (6.0 * r[0]).sin() + 4.0 * (r[1] - 0.5).powi(2))
+            .collect();
+        let Output::Values(pred) = fit(&x, Labels::Values(&y), 1).predict(&x) else {
+            panic!("regression predicts values")
+        };
+        let mse = pred
+            .iter()
+            .zip(&y)
+            .map(|(p, t)| (p - t).powi(2))
+            .sum::<f64>()
+            / 400.0;
+        assert!(mse < 0.02, "training mse {mse}");
+    }
+
+    #[test]
+    fn classifiers_give_probabilities_that_separate() {
+        let x = grid();
+        let two: Vec<usize> = x.iter_rows().map(|r| usize::from(r[0] > r[1])).collect();
+        let Output::Probs(p) = fit(&x, Labels::Classes(&two, 2), 2).predict(&x) else {
+            panic!("classifiers predict probabilities")
+        };
+        let right = (0..400)
+            .filter(|&i| (p.row(i)[1] >= 0.5) == (two[i] == 1))
+            .count();
+        assert!(right >= 380, "{right} of 400");
+        let three: Vec<usize> = x.iter_rows().map(|r| (r[0] * 3.0) as usize).collect();
+        let Output::Probs(p) = fit(&x, Labels::Classes(&three, 3), 3).predict(&x) else {
+            panic!("classifiers predict probabilities")
+        };
+        for (i, row) in p.iter_rows().enumerate() {
+            assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+            let best = (0..3).max_by(|&a, &b| row[a].total_cmp(&row[b])).unwrap();
+            assert_eq!(best, three[i], "row {i}: {row:?}");
+        }
+    }
+
+    #[test]
+    fn same_seed_same_model_and_cancel_stops_it() {
+        let x = grid();
+        let c: Vec<usize> = x
+            .iter_rows()
+            .map(|r| usize::from(r[0] + r[1] > 1.0))
+            .collect();
+        let a = fit(&x, Labels::Classes(&c, 2), 5);
+        assert_eq!(a, fit(&x, Labels::Classes(&c, 2), 5));
+        assert_ne!(a, fit(&x, Labels::Classes(&c, 2), 6));
+        assert_eq!(a.trees.len(), NTREES);
+        let stopped = Gbm::fit(&x, Labels::Classes(&c, 2), 5, &AtomicBool::new(true));
+        assert_eq!(stopped, Err(TrainError::Cancelled));
+    }
+
+    #[test]
+    fn rounds_sample_without_replacement() {
+        let rows = sample_rows(100, &mut Rng::new(1));
+        assert_eq!(rows.len(), 80);
+        assert!(rows.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(sample_rows(1, &mut Rng::new(1)), [0]);
+        assert!(sample_rows(0, &mut Rng::new(1)).is_empty());
+    }
+
+    #[test]
+    fn initial_scores_match_the_priors() {
+        let c = [0, 1, 1, 1];
+        let targets = Targets::new(Labels::Classes(&c, 2), 4);
+        // (3 + 0.5) / (4 + 1) = 0.7.
+        assert!((targets.initial_scores()[0] - (0.7f64 / 0.3).ln()).abs() < 1e-12);
+        let y = [1.0, 2.0, 6.0];
+        assert_eq!(Targets::new(Labels::Values(&y), 3).initial_scores(), [3.0]);
+    }
 }

@@ -5,13 +5,17 @@
 //! # How it works
 //!
 //! 1. [`parse_csv`] streams an upload into a [`Frame`] of typed columns: numerical when
-//!    every value is a number, categorical otherwise ([`DataType`]).
+//!    every value is a number, categorical otherwise ([`DataType`]). [`Frame::retype`]
+//!    converts columns to the other type (a 0/1 target made categorical, say).
 //! 2. [`train()`] reads the target's type to decide the [`ModelType`] (numerical →
 //!    regression, two classes → binary, more → multinomial), splits off the optional
 //!    validation rows, deals the rest into shuffled folds and, for each requested
 //!    [`Algo`], cross-validates it and fits a final model on all training rows. The
 //!    result is an [`Experiment`] of [`TrainedModel`]s with their `cv_averages` and
-//!    `validation_scores`.
+//!    `validation_scores`: every metric of the model type ([`ModelType::metrics`])
+//!    that is defined for the rows scored. A model also reports its
+//!    [`importances`](TrainedModel::importances) and
+//!    [`hyperparameters`](TrainedModel::hyperparameters).
 //! 3. [`TrainedModel::predict`] scores a frame into a predictions frame: kept columns,
 //!    `prediction`, and `prob_<class>` columns for classifiers. [`Frame::write_csv`]
 //!    turns it into the CSV the server serves.
@@ -21,7 +25,11 @@
 //!
 //! The learners are deliberately small: GLM is ridge least squares or L2-penalised
 //! logistic/softmax regression solved by Newton's method; DRF is a random forest of 30
-//! histogram-based CART trees. A production AutoML service would add more algorithms,
+//! histogram-based CART trees; GBM boosts 50 histogram trees of depth 5 (squared,
+//! logistic or softmax loss, learning rate 0.1, 80% of the rows per round). The
+//! ranking rules (metric names and directions, `auto`, best model) live in
+//! [`evaluator`](crate::automl::evaluator), shared with the client. A production
+//! AutoML service would add more algorithms,
 //! tune hyper-parameters, and train folds in parallel; this one favours code that can
 //! be read end to end and runs fast even in a debug build.
 

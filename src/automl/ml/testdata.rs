@@ -29,6 +29,31 @@ pub(crate) fn linear(rows: usize, seed: u64) -> Frame {
     Frame::new(columns).expect("generated columns are consistent")
 }
 
+/// `y = 3·sin(2·x1) + x2² + 2·[c = "on"] + noise(σ = 0.3)`, with `x1` uniform on
+/// `[−2, 2]`, `x2` standard normal and an unrelated column `noise`: a relation no
+/// straight line follows.
+pub(crate) fn nonlinear(rows: usize, seed: u64) -> Frame {
+    let mut rng = Rng::new(seed);
+    let (mut x1, mut x2, mut noise, mut c, mut y) = (vec![], vec![], vec![], vec![], vec![]);
+    for _ in 0..rows {
+        let (a, b) = (4.0 * rng.next_f64() - 2.0, rng.normal());
+        let on = rng.below(2) == 1;
+        y.push(3.0 * (2.0 * a).sin() + b * b + 2.0 * f64::from(u8::from(on)) + 0.3 * rng.normal());
+        x1.push(a);
+        x2.push(b);
+        noise.push(rng.normal());
+        c.push(Some(if on { "on" } else { "off" }));
+    }
+    let columns = vec![
+        Column::numerical("x1", x1),
+        Column::numerical("x2", x2),
+        Column::numerical("noise", noise),
+        Column::categorical("c", &c),
+        Column::numerical("y", y),
+    ];
+    Frame::new(columns).expect("generated columns are consistent")
+}
+
 /// Two well-separated classes `"no"`/`"yes"` by the sign of `x1 + x2`, plus a noise
 /// column and a categorical column with missing values.
 pub(crate) fn binary(rows: usize, seed: u64) -> Frame {

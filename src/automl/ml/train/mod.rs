@@ -6,6 +6,8 @@
 //! them into `validation_scores`. The feature encoding is learned anew for every fit,
 //! from that fit's rows only, so no information leaks from a scored fold.
 
+#[cfg(test)]
+mod model_tests;
 mod task;
 #[cfg(test)]
 mod tests;

@@ -7,11 +7,11 @@ use super::super::testdata::{binary, linear, three_class, without};
 use super::super::{Column, Evaluator, ModelType, PredictError, TrainedModel};
 use super::*;
 
-fn run(frame: &Frame, spec: &TrainSpec) -> Result<Experiment, TrainError> {
+pub(super) fn run(frame: &Frame, spec: &TrainSpec) -> Result<Experiment, TrainError> {
     train(frame, spec, &mut |_, _| {}, &AtomicBool::new(false))
 }
 
-fn model(experiment: &Experiment, algo: Algo) -> &TrainedModel {
+pub(super) fn model(experiment: &Experiment, algo: Algo) -> &TrainedModel {
     experiment
         .models
         .iter()
@@ -20,7 +20,7 @@ fn model(experiment: &Experiment, algo: Algo) -> &TrainedModel {
 }
 
 /// Fraction of rows whose predicted label equals the true one.
-fn accuracy(model: &TrainedModel, data: &Frame, target: &str) -> f64 {
+pub(super) fn accuracy(model: &TrainedModel, data: &Frame, target: &str) -> f64 {
     let predictions = model.predict(&without(data, target), &[], None).unwrap();
     let text =
         |f: &Frame, name: &str, r: usize| f.column(name).unwrap().text(r).map(|t| t.into_owned());
@@ -94,10 +94,12 @@ fn binary_classifiers_separate_the_classes() {
     let spec = TrainSpec {
         validation_percentage: Some(25.0),
         seed: 9,
+        algos: Algo::TRAINED.to_vec(),
         ..TrainSpec::new("label")
     };
     let experiment = run(&binary(400, 4), &spec).unwrap();
     assert_eq!(experiment.model_type, ModelType::Binary);
+    assert_eq!(experiment.models.len(), 3);
     let fresh = binary(300, 5);
     for m in &experiment.models {
         let v = &m.validation_scores;
@@ -149,10 +151,12 @@ fn multinomial_classifiers_separate_three_clusters() {
     let spec = TrainSpec {
         validation_percentage: Some(25.0),
         nfold: 3,
+        algos: Algo::TRAINED.to_vec(),
         ..TrainSpec::new("label")
     };
     let experiment = run(&three_class(450, 8), &spec).unwrap();
     assert_eq!(experiment.model_type, ModelType::Multinomial);
+    assert_eq!(experiment.models.len(), 3);
     let fresh = three_class(300, 9);
     for m in &experiment.models {
         let v = &m.validation_scores;
@@ -307,12 +311,14 @@ fn training_is_deterministic_for_a_seed() {
     let data = binary(150, 14);
     let spec = TrainSpec {
         seed: 5,
+        algos: Algo::TRAINED.to_vec(),
         ..TrainSpec::new("label")
     };
     let (a, b) = (run(&data, &spec).unwrap(), run(&data, &spec).unwrap());
     assert_eq!(a, b);
     let other = run(&data, &TrainSpec { seed: 6, ..spec }).unwrap();
     assert_ne!(a.models[1].cv_averages, other.models[1].cv_averages);
+    assert_ne!(a.models[2].cv_averages, other.models[2].cv_averages);
 }
 
 #[test]
@@ -347,43 +353,6 @@ fn prediction_errors_are_explained() {
         .predict(&both, &["prediction".into()], None)
         .unwrap_err();
     assert_eq!(err, PredictError::OutputClash("prediction".into()));
-}
-
-#[test]
-fn models_can_be_shared_between_threads() {
-    fn shareable<T: Send + Sync + std::fmt::Debug>() {}
-    shareable::<Experiment>();
-    shareable::<TrainedModel>();
-    shareable::<Frame>();
-}
-
-#[test]
-fn csv_upload_to_prediction_csv() {
-    use super::super::{parse_csv, CsvLimits};
-    let mut csv = String::from("x,grade,passed\n");
-    for i in 0..60 {
-        let passed = if i > 30 { "yes" } else { "no" };
-        csv.push_str(&format!(
-            "{},{},{passed}\n",
-            f64::from(i) / 6.0,
-            ["A", "B"][i as usize % 2]
-        ));
-    }
-    csv.push_str("2.5,A,NA\n");
-    let frame = parse_csv(csv.as_bytes(), &CsvLimits::default()).unwrap();
-    let experiment = run(&frame, &TrainSpec::new("passed")).unwrap();
-    let best = &experiment.models[experiment.best_model().unwrap()];
-    let out = best.predict(&frame, &["x".into()], None).unwrap();
-    let mut bytes = Vec::new();
-    out.write_csv(&mut bytes).unwrap();
-    let text = String::from_utf8(bytes).unwrap();
-    assert!(
-        text.starts_with("x,prediction,prob_no,prob_yes\n0,no,"),
-        "{text}"
-    );
-    assert_eq!(text.lines().count(), 62);
-    let header_only = parse_csv("grade,x\n".as_bytes(), &CsvLimits::default()).unwrap();
-    assert_eq!(best.predict(&header_only, &[], None).unwrap().rows(), 0);
 }
 
 #[test]

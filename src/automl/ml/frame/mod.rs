@@ -4,7 +4,10 @@
 //! [`train`](super::train()) learns from and what
 //! [`TrainedModel::predict`](super::TrainedModel::predict) returns. Its invariants
 //! (unique non-empty names, equal lengths, category codes inside their level list) are
-//! checked once by [`Frame::new`], so readers never need to.
+//! checked once by [`Frame::new`], so readers never need to. [`Frame::retype`] derives
+//! a frame with some columns converted to the other [`DataType`].
+
+mod retype;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -152,6 +155,15 @@ pub enum FrameError {
     },
     /// A categorical code points past the column's level list.
     BadCode(String),
+    /// [`Frame::retype`] names a column the frame does not have.
+    UnknownColumn(String),
+    /// [`Frame::retype`] cannot make a column numerical: a label is not a number.
+    NotANumber {
+        /// The column.
+        column: String,
+        /// The first label (in row order) that is not a finite number.
+        label: String,
+    },
 }
 
 impl fmt::Display for FrameError {
@@ -169,6 +181,11 @@ impl fmt::Display for FrameError {
             FrameError::BadCode(name) => {
                 write!(f, "column '{name}' has a category code without a level")
             }
+            FrameError::UnknownColumn(name) => write!(f, "there is no column '{name}'"),
+            FrameError::NotANumber { column, label } => write!(
+                f,
+                "column '{column}' cannot be numerical: '{label}' is not a number"
+            ),
         }
     }
 }
