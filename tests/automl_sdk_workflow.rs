@@ -313,8 +313,8 @@ fn the_sdk_workflow_runs_end_to_end_on_the_rust_client() {
         assert!(acc > 0.9, "multinomial held-out accuracy {acc}");
 
         // The jobs table: every job done.
-        assert_eq!(report.jobs.len(), 17);
-        assert_eq!(report.count(JobStatus::Done), 17, "{report}");
+        assert_eq!(report.jobs.len(), 15);
+        assert_eq!(report.count(JobStatus::Done), 15, "{report}");
         assert_eq!(report.job("binary setup").unwrap().status, JobStatus::Done);
         std::fs::remove_dir_all(&dir).unwrap();
     });

@@ -46,7 +46,7 @@ pub(crate) fn setup(data: DataSet, changes: Vec<(String, String)>) -> Job {
                 }
             }
         }
-        match stub_retype(&data.frame, &typed) {
+        match data.frame.retype(&typed) {
             Ok(frame) => JobOutput::Data(DataSet {
                 frame: Arc::new(frame),
                 ..data
@@ -108,9 +108,4 @@ pub(crate) fn predict(model: Arc<TrainedModel>, data: Arc<Frame>, options: Predi
             csv: csv.into(),
         })
     })
-}
-
-// STUB until the ML engine's Frame::retype lands.
-fn stub_retype(_f: &Frame, _t: &[(String, DataType)]) -> Result<Frame, String> {
-    Err("retype not implemented yet".into())
 }
