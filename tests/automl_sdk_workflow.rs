@@ -56,7 +56,7 @@ fn accuracy(truth: &[String], predicted: &[String]) -> f64 {
 fn zero_one(rows: usize, seed: u64, with_target: bool) -> (String, Vec<String>) {
     labelled(rows, seed, with_target, |x1, x2| {
         let s = x1 + x2 - 10.0;
-        (s.abs() > 1.0).then(|| if s > 0.0 { "1" } else { "0" })
+        (s.abs() > 1.0).then_some(if s > 0.0 { "1" } else { "0" })
     })
 }
 
