@@ -154,13 +154,17 @@ fn sdk_python() -> PathBuf {
         // not made by this test (a complete one always has the marker)
         fs::remove_dir_all(&venv).expect("remove an incomplete venv");
     }
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     let building = target.join(format!(
         "decanter-sdk-venv.building-{}-{nanos}",
         std::process::id()
     ));
     let deadline = Instant::now() + VENV_LIMIT;
     eprintln!("creating {} (first run only)", venv.display());
+    let _cleanup = RemoveOnDrop(building.clone()); // a failed attempt leaves nothing behind
 
     let mut make = Command::new("python3");
     make.args(["-m", "venv"]).arg(&building);
@@ -186,7 +190,6 @@ fn sdk_python() -> PathBuf {
 
     if let Err(e) = fs::rename(&building, &venv) {
         // another test process got there first; use its venv
-        let _ = fs::remove_dir_all(&building);
         assert!(
             venv.join(marker).is_file(),
             "cannot move the new venv to {}: {e}",
@@ -194,6 +197,17 @@ fn sdk_python() -> PathBuf {
         );
     }
     python(&venv)
+}
+
+/// Removes a directory (if it still exists) when dropped.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        if self.0.exists() {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
 }
 
 /// The running `automl-server`; stopping it closes its stdin. Dropping it (e.g. when the
@@ -287,7 +301,10 @@ impl Drop for Server {
 
 /// A fresh directory for the script's files; removed when the test passes.
 fn workdir() -> PathBuf {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     let dir = env::temp_dir().join(format!(
         "taskloop-decanter-sdk-{}-{nanos}",
         std::process::id()
@@ -308,7 +325,14 @@ fn the_real_decanter_sdk_runs_its_documented_workflow_against_automl_server() {
     let mut command = Command::new(&python);
     command
         .arg(&script)
-        .args(["--host", &server.url, "--user", USER, "--password", PASSWORD])
+        .args([
+            "--host",
+            &server.url,
+            "--user",
+            USER,
+            "--password",
+            PASSWORD,
+        ])
         .arg("--workdir")
         .arg(&work)
         .env("PYTHONUNBUFFERED", "1")
@@ -334,8 +358,6 @@ fn the_real_decanter_sdk_runs_its_documented_workflow_against_automl_server() {
     let server_stderr = text(&server.stderr);
     let server_exit = server.stop(Instant::now() + Duration::from_secs(30));
 
-    println!("{}", finished.stdout);
-    println!("workflow: {} in {:.1} s", finished.describe(), elapsed.as_secs_f64());
     assert!(
         finished.success(),
         "the SDK workflow failed ({}; work directory {} kept).\n\
@@ -356,6 +378,8 @@ fn the_real_decanter_sdk_runs_its_documented_workflow_against_automl_server() {
         server_exit.is_some_and(|s| s.success()),
         "automl-server did not exit cleanly when its stdin closed: {server_exit:?}"
     );
-    let _ = fs::remove_dir_all(&work);
+    println!("{}", finished.stdout);
+    println!("workflow passed in {:.1} s", elapsed.as_secs_f64());
     let _ = std::io::stdout().flush();
+    let _ = fs::remove_dir_all(&work);
 }
