@@ -323,6 +323,14 @@ def check_experiment(
         "%s: attributes has one entry per model" % name,
         "%r vs %r" % (sorted(attributes), sorted(models)),
     )
+    # The contract breaks ties between equally good models by their order in `models`;
+    # the SDK (Experiment.get_best_model: min/max over attributes.values()) breaks them
+    # by the order of the keys of `attributes`. The two agree only if the orders do.
+    check(
+        list(attributes) == list(models),
+        "%s: attributes lists the models in `models` order (the SDK's tie order)" % name,
+        "%r vs %r" % (list(attributes), list(models)),
+    )
     got_algos = sorted(attributes[m].get("algo") for m in models)
     check(
         got_algos == sorted(algos),
