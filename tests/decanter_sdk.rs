@@ -337,11 +337,7 @@ fn the_real_decanter_sdk_runs_its_documented_workflow_against_automl_server() {
         ])
         .arg("--workdir")
         .arg(&work)
-        .args(
-            env::var_os("DECANTER_SDK_KEEP_GOING")
-                .map(|_| "--keep-going")
-                .into_iter(),
-        )
+        .args(env::var_os("DECANTER_SDK_KEEP_GOING").map(|_| "--keep-going"))
         .env("PYTHONUNBUFFERED", "1")
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .env("MPLBACKEND", "Agg")
