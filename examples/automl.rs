@@ -1,7 +1,7 @@
 //! The main demo: the Decanter-style AutoML workflow on taskloop.
 //!
 //! Upload the training data (A) and the forecast data (B) at once; train (C, after A)
-//! with GLM and DRF; predict (D, after C and B); download the predictions and print the
+//! with GLM, DRF and GBM; predict (D, after C and B); download the predictions and print the
 //! chosen model and its scores. Every call returns a job handle at once; the flow runs
 //! each job the moment its inputs are ready, with live progress.
 //!
@@ -163,11 +163,11 @@ fn declare(ctx: &Context, flow: &mut Flow, i: usize, train: &Path, forecast: &Pa
     let a = a.limit("uploads").retries(2);
     let b = b.limit("uploads").retries(2);
     let spec = TrainInput::new(&a, "rentals")
-        .algos(["GLM", "DRF"])
+        .algos(["GLM", "DRF", "GBM"])
         .nfold(5)
         .seed(i as u64)
         .features(FEATURES);
-    let c = ctx.train(flow, format!("C{i}: train GLM + DRF"), spec);
+    let c = ctx.train(flow, format!("C{i}: train GLM + DRF + GBM"), spec);
     let d = ctx.predict(
         flow,
         format!("D{i}: predict"),
@@ -230,10 +230,10 @@ fn models_table(exp: &Experiment) -> String {
         };
         let _ = writeln!(
             out,
-            "  {:<4} {:<10} cv mse {:>9}  rmse {:>7}  mae {:>7}  r2 {:>6}",
+            "  {:<4} {:<24} cv deviance {:>9}  rmse {:>7}  mae {:>7}  r2 {:>6}",
             m.algo,
             m.id,
-            score("mse"),
+            score("deviance"),
             score("rmse"),
             score("mae"),
             score("r2")

@@ -112,7 +112,7 @@ fn separable_classes_are_predicted_with_high_accuracy() {
         assert!(flow.run().is_success());
 
         let exp = c.result().unwrap();
-        assert_eq!(exp.model_type, "binary");
+        assert_eq!(exp.model_type, "binary classification");
         assert_eq!(exp.metric_for("auto"), "logloss");
         let frame = d.result().unwrap().frame().unwrap();
         assert!(frame.column("prob_yes").is_some() && frame.column("prob_no").is_some());

@@ -68,14 +68,14 @@ fn pipelined_requests_are_answered_in_order() {
     let second = wait_task(addr, answers[3].json()["_id"].as_str().unwrap());
     assert_eq!(
         (
-            first["result"]["name"].as_str(),
+            first["result"]["data_name"].as_str(),
             first["result"]["rows"].as_u64()
         ),
         (Some("first"), Some(1))
     );
     assert_eq!(
         (
-            second["result"]["name"].as_str(),
+            second["result"]["data_name"].as_str(),
             second["result"]["rows"].as_u64()
         ),
         (Some("second"), Some(2))

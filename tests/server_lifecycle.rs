@@ -19,7 +19,7 @@ fn upload_train_predict_and_download_a_regression() {
     assert_eq!(upload["type"], "upload");
     assert_eq!(upload["status"], "done", "{upload}");
     let data = &upload["result"];
-    assert_eq!(data["name"], "line data");
+    assert_eq!(data["data_name"], "line data");
     assert_eq!(data["rows"], 300);
     assert_eq!(
         data["columns"],
@@ -139,14 +139,17 @@ fn a_multipart_upload_trains_a_binary_classifier() {
     let answer = request(addr, "POST", "/v2/upload", &headers, body.as_bytes());
     assert_eq!(answer.status, 200, "{}", answer.text());
     let done = wait_task(addr, answer.json()["_id"].as_str().unwrap());
-    assert_eq!(done["result"]["name"], "labels.csv");
+    assert_eq!(done["result"]["data_name"], "labels.csv");
     assert_eq!(done["result"]["columns"][2]["data_type"], "categorical");
     let data_id = done["result"]["_id"].as_str().unwrap();
 
     let spec =
         json!({"train_data_id": data_id, "target": "label", "algos": ["GLM"], "evaluator": "auc"});
     let experiment = train_and_check_progress(addr, &spec);
-    assert_eq!(experiment["hyperparameters"]["model_type"], "binary");
+    assert_eq!(
+        experiment["hyperparameters"]["model_type"],
+        "binary classification"
+    );
     let glm = model_of(&experiment, "GLM");
     assert!(
         experiment["attributes"][&glm]["cv_averages"]["auc"]

@@ -253,7 +253,10 @@ fn three_hundred_garbage_requests_do_not_hurt_the_server() {
     }
     assert_alive(addr);
     let data_id = upload(addr, &regression_csv(20, 9));
-    assert!(data_id.starts_with("data-"));
+    assert!(
+        data_id.len() == 24 && data_id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{data_id} is not 24 hex digits"
+    );
     let stats = server.stats();
     assert!(stats.requests > 0, "{stats:?}");
     assert_eq!(

@@ -22,6 +22,13 @@ pub enum ModelType {
 }
 
 impl ModelType {
+    /// Every model type.
+    pub const ALL: [ModelType; 3] = [
+        ModelType::Regression,
+        ModelType::Binary,
+        ModelType::Multinomial,
+    ];
+
     /// The contract's name: `"regression"`, `"binary classification"` or
     /// `"multinomial classification"`.
     pub fn as_str(self) -> &'static str {
@@ -62,18 +69,14 @@ impl FromStr for ModelType {
 
     /// Parses the contract's names.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [
-            ModelType::Regression,
-            ModelType::Binary,
-            ModelType::Multinomial,
-        ]
-        .into_iter()
-        .find(|t| t.as_str() == s)
-        .ok_or_else(|| ParseSpecError {
-            what: "model type",
-            value: s.to_owned(),
-            expected: "regression, binary classification or multinomial classification".into(),
-        })
+        ModelType::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| ParseSpecError {
+                what: "model type",
+                value: s.to_owned(),
+                expected: "regression, binary classification or multinomial classification".into(),
+            })
     }
 }
 
@@ -152,7 +155,10 @@ impl Evaluator {
 
     /// True for metrics where a larger value is better: `r2`, `auc`, `lift_top_group`.
     pub fn higher_is_better(self) -> bool {
-        matches!(self, Evaluator::R2 | Evaluator::Auc | Evaluator::LiftTopGroup)
+        matches!(
+            self,
+            Evaluator::R2 | Evaluator::Auc | Evaluator::LiftTopGroup
+        )
     }
 
     /// `Auto` replaced by the default for `model_type` (the SDK's rule); other
@@ -253,8 +259,18 @@ mod tests {
     #[test]
     fn picks_smallest_error_and_largest_r2_auc_and_lift() {
         let models = [
-            scores(&[("mse", 2.0), ("r2", 0.5), ("auc", 0.9), ("lift_top_group", 1.0)]),
-            scores(&[("mse", 1.0), ("r2", 0.8), ("auc", 0.7), ("lift_top_group", 2.0)]),
+            scores(&[
+                ("mse", 2.0),
+                ("r2", 0.5),
+                ("auc", 0.9),
+                ("lift_top_group", 1.0),
+            ]),
+            scores(&[
+                ("mse", 1.0),
+                ("r2", 0.8),
+                ("auc", 0.7),
+                ("lift_top_group", 2.0),
+            ]),
         ];
         assert_eq!(best_model_index(&models, "mse"), Some(1));
         assert_eq!(best_model_index(&models, "r2"), Some(1));
@@ -294,11 +310,7 @@ mod tests {
         assert_eq!("AUC".parse::<Evaluator>(), Ok(Evaluator::Auc));
         let err = "accuracy".parse::<Evaluator>().unwrap_err().to_string();
         assert!(err.starts_with("unknown evaluator 'accuracy' (expected auto, deviance"));
-        for t in [
-            ModelType::Regression,
-            ModelType::Binary,
-            ModelType::Multinomial,
-        ] {
+        for t in ModelType::ALL {
             assert_eq!(t.as_str().parse::<ModelType>(), Ok(t));
             assert!(t.metrics().iter().all(|m| m.applies_to(t)));
         }

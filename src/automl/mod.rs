@@ -1,5 +1,6 @@
 //! The AutoML layer: a client for the AutoML job API, and the bundled server that
-//! implements it (the wire contract is in `shared/design/automl-api.md`).
+//! implements it (the wire contract is described in the repository's
+//! `design/06-the-automl-api.md`).
 //!
 //! - [`client`]: a [`Context`] for one server; upload, train and predict declared as
 //!   jobs of a [`Flow`](crate::flow::Flow).
@@ -13,7 +14,7 @@ pub mod server;
 
 pub use client::{
     AutomlError, ColumnInfo, Context, ContextBuilder, CsvSource, DataInfo, Experiment, ModelChoice,
-    ModelInfo, PollInterval, PredictInput, Predictions, TrainInput, WorkerStatus,
+    ModelInfo, PollInterval, PredictInput, Predictions, SetupInput, TrainInput, WorkerStatus,
 };
 pub use evaluator::{best_model_index, Evaluator, ModelType};
 pub use server::{serve, Faults, Limits, ServerConfig, ServerHandle, ServerStats};

@@ -1,12 +1,12 @@
 //! The client's HTTP layer: blocking `ureq` calls run on the worker pool; the waits
 //! between retries are loop timers, so a waiting request holds no thread.
 
-use std::io::Read;
 use std::sync::Arc;
 
 use serde_json::Value;
 
 use super::error::AutomlError;
+use super::form;
 use super::source::CsvSource;
 use crate::flow::Backoff;
 
@@ -196,9 +196,13 @@ impl Transport {
                     .run(builder.body(bytes.as_slice()).map_err(bad_request)?)
             }
             Payload::Csv(source) => {
-                let reader: Box<dyn Read + Send> = source.open()?;
-                let body = ureq::SendBody::from_owned_reader(reader);
-                let builder = builder.header("Content-Type", "text/csv");
+                let form = form::open(source)?;
+                let builder = builder.header("Content-Type", &form.content_type);
+                let builder = match form.len {
+                    Some(len) => builder.header("Content-Length", len),
+                    None => builder,
+                };
+                let body = ureq::SendBody::from_owned_reader(form.body);
                 self.agent.run(builder.body(body).map_err(bad_request)?)
             }
         };

@@ -19,7 +19,8 @@ use super::error::AutomlError;
 use super::http::{Request, Transport, Watch};
 use super::source::CsvSource;
 use super::types::{
-    data_info, experiment, text, DataInfo, Experiment, ModelChoice, PredictInput, TrainInput,
+    data_info, experiment, text, DataInfo, Experiment, ModelChoice, PredictInput, SetupInput,
+    TrainInput,
 };
 use crate::automl::ml::{parse_csv, CsvLimits, Frame};
 use crate::flow::{Flow, Job};
@@ -83,10 +84,36 @@ impl Context {
         flow.job_async(name, (), move |()| {
             let (ctx, source) = (ctx.clone(), source.clone());
             async move {
-                let path = format!("/v2/upload?name={}", url_encode(source.name()));
                 let task = ctx
-                    .submit(Request::post_csv(path, source, ctx.new_key()))
+                    .submit(Request::post_csv("/v2/upload", source, ctx.new_key()))
                     .await?;
+                data_info(&ctx.await_task(&task).await?)
+            }
+        })
+    }
+
+    /// Declares a setup job: once `input.data` is on the server, `POST /v2/tasks/setup`
+    /// makes a new data set with the given columns retyped (for example a 0/1 target
+    /// made categorical, so that training classifies instead of regressing). The
+    /// original data set is unchanged.
+    pub fn setup(
+        &self,
+        flow: &mut Flow,
+        name: impl Into<String>,
+        input: SetupInput<'_>,
+    ) -> Job<DataInfo> {
+        let ctx = self.clone();
+        let columns = input.columns_json();
+        flow.job_async(name, input.data, move |data: Arc<DataInfo>| {
+            let ctx = ctx.clone();
+            let body = serde_json::json!({
+                "data_id": data.id,
+                "data_source": {"uri": data.uri, "format": "csv"},
+                "data_columns": columns,
+            });
+            async move {
+                let request = Request::post_json("/v2/tasks/setup", &body, ctx.new_key());
+                let task = ctx.submit(request).await?;
                 data_info(&ctx.await_task(&task).await?)
             }
         })
@@ -110,9 +137,7 @@ impl Context {
                 let task = ctx
                     .submit(Request::post_json("/v2/tasks/train", &body, key))
                     .await?;
-                let result = ctx.await_task(&task).await?;
-                let id = text(&result, "_id")?;
-                experiment(&ctx.get(&format!("/v2/experiments/{id}")).await?)
+                experiment(&ctx.await_task(&task).await?)
             }
         })
     }
@@ -238,6 +263,15 @@ fn choose_model(exp: &Experiment, choice: &ModelChoice) -> Result<String, Automl
             .model(id)
             .map(|m| m.id.clone())
             .ok_or_else(|| missing(format!("experiment {} has no model {id}", exp.id))),
+        ModelChoice::Recommendation(metric) => exp
+            .recommended(metric)
+            .map(|m| m.id.clone())
+            .ok_or_else(|| {
+                missing(format!(
+                    "experiment {} has no recommendation for '{metric}'",
+                    exp.id
+                ))
+            }),
     }
 }
 
@@ -325,18 +359,6 @@ impl Drop for StopOnDrop {
     }
 }
 
-/// Percent-encodes a query value (RFC 3986 unreserved characters pass).
-fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,10 +381,5 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("no column y"));
         assert!(t(serde_json::json!({"status": "weird"})).unwrap().is_err());
-    }
-
-    #[test]
-    fn names_are_percent_encoded() {
-        assert_eq!(url_encode("train data/1.csv"), "train%20data%2F1.csv");
     }
 }

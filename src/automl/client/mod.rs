@@ -6,6 +6,7 @@
 
 mod context;
 mod error;
+mod form;
 mod http;
 mod jobs;
 mod source;
@@ -16,5 +17,5 @@ pub use error::AutomlError;
 pub use jobs::Predictions;
 pub use source::CsvSource;
 pub use types::{
-    ColumnInfo, DataInfo, Experiment, ModelChoice, ModelInfo, PredictInput, TrainInput,
+    ColumnInfo, DataInfo, Experiment, ModelChoice, ModelInfo, PredictInput, SetupInput, TrainInput,
 };

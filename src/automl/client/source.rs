@@ -26,11 +26,12 @@ enum Kind {
 }
 
 impl CsvSource {
-    /// A CSV file, opened (and streamed) when the upload runs.
+    /// A CSV file, opened (and streamed) when the upload runs. The data set's name on
+    /// the server is the file's name (`train.csv`).
     pub fn path(path: impl Into<PathBuf>) -> CsvSource {
         let path = path.into();
         let name = path
-            .file_stem()
+            .file_name()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         CsvSource {
@@ -86,21 +87,35 @@ impl CsvSource {
     }
 
     /// Opens the stream of bytes to send.
+    #[cfg(test)]
     pub(crate) fn open(&self) -> io::Result<Box<dyn Read + Send>> {
+        self.open_sized().map(|(reader, _)| reader)
+    }
+
+    /// Opens the stream of bytes to send, with its length when it is known (a file's
+    /// size when it is opened, in-memory text; not a reader's). A file is read for
+    /// exactly that many bytes, so that the length sent matches the bytes sent.
+    pub(crate) fn open_sized(&self) -> io::Result<(Box<dyn Read + Send>, Option<u64>)> {
         match &self.kind {
             Kind::Path(p) => {
-                let file = File::open(p)
-                    .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
-                Ok(Box::new(BufReader::with_capacity(64 * 1024, file)))
+                let in_path =
+                    |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", p.display()));
+                let file = File::open(p).map_err(in_path)?;
+                let len = file.metadata().map_err(in_path)?.len();
+                let reader = BufReader::with_capacity(64 * 1024, file).take(len);
+                Ok((Box::new(reader), Some(len)))
             }
-            Kind::Rows(bytes) => Ok(Box::new(Cursor::new(SharedBytes(bytes.clone())))),
-            Kind::Reader(slot) => slot
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take()
-                .ok_or_else(|| {
+            Kind::Rows(bytes) => {
+                let len = bytes.len() as u64;
+                Ok((Box::new(Cursor::new(SharedBytes(bytes.clone()))), Some(len)))
+            }
+            Kind::Reader(slot) => {
+                let reader = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+                let reader = reader.ok_or_else(|| {
                     io::Error::other("the CSV reader was already consumed by an earlier attempt")
-                }),
+                })?;
+                Ok((reader, None))
+            }
         }
     }
 }
@@ -160,12 +175,26 @@ mod tests {
         src.open().unwrap().read_to_string(&mut text).unwrap();
         assert_eq!(text, "a,b\n1,\"x,y\"\n\"say \"\"hi\"\"\",\n");
         assert!(src.can_resend());
+        assert_eq!(src.open_sized().unwrap().1, Some(text.len() as u64));
+    }
+
+    #[test]
+    fn a_file_is_sent_with_its_size_and_named_by_its_file_name() {
+        let path = std::env::temp_dir().join(format!("taskloop-src-{}.csv", std::process::id()));
+        std::fs::write(&path, "a\n1\n").unwrap();
+        let src = CsvSource::path(&path);
+        assert_eq!(src.name(), path.file_name().unwrap().to_str().unwrap());
+        let (mut reader, len) = src.open_sized().unwrap();
+        let mut text = String::new();
+        reader.read_to_string(&mut text).unwrap();
+        assert_eq!((text.as_str(), len), ("a\n1\n", Some(4)));
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]
     fn a_reader_is_read_once() {
         let src = CsvSource::reader("r", Cursor::new(b"a\n1\n".to_vec()));
-        assert!(src.open().is_ok());
+        assert_eq!(src.open_sized().unwrap().1, None);
         let err = src.open().err().unwrap();
         assert!(err.to_string().contains("already consumed"));
         assert!(!src.can_resend());

@@ -5,15 +5,18 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::error::AutomlError;
+use crate::automl::evaluator::{best_model_index, Evaluator, ModelType};
 use crate::flow::Job;
 
-/// An uploaded data set (the result of an upload job).
+/// A data set on the server (the result of an upload or setup job).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DataInfo {
     /// The server's data id.
     pub id: String,
-    /// Its name.
+    /// Its name on the server (`data_name`: the uploaded file's name).
     pub name: String,
+    /// Where the server keeps it (`accessor.uri`; empty if the server did not say).
+    pub uri: String,
     /// Number of rows.
     pub rows: u64,
     /// Its columns, in order.
@@ -49,44 +52,47 @@ pub struct Experiment {
     pub id: String,
     /// The target column.
     pub target: String,
-    /// `"regression"`, `"binary"` or `"multinomial"`.
+    /// `"regression"`, `"binary classification"` or `"multinomial classification"`.
     pub model_type: String,
-    /// The models trained.
+    /// The data it was trained on.
+    pub train_data_id: String,
+    /// The feature columns it was trained on.
+    pub features: Vec<String>,
+    /// The models trained, in the server's order (`models`).
     pub models: Vec<ModelInfo>,
     /// The server's own pick per evaluator: `(evaluator, model id)`.
     pub recommendations: Vec<(String, String)>,
 }
 
 impl Experiment {
-    /// The metric `evaluator` stands for: `"auto"` is `mse` for regression and
-    /// `logloss` for classification.
+    /// The metric `evaluator` stands for: `"auto"` is `deviance` for regression and
+    /// `logloss` for classification (the Decanter SDK's rule); any other name stands for
+    /// itself.
     pub fn metric_for(&self, evaluator: &str) -> String {
-        match evaluator {
-            "auto" if self.model_type == "regression" => "mse".to_string(),
-            "auto" => "logloss".to_string(),
-            other => other.to_string(),
+        let parsed = evaluator.parse::<Evaluator>().ok();
+        let model_type = self.model_type.parse::<ModelType>().ok();
+        match (parsed, model_type) {
+            (Some(e), Some(t)) => e.resolve(t).as_str().to_owned(),
+            _ => evaluator.to_owned(),
         }
     }
 
     /// The best model by `evaluator` (see [`metric_for`](Experiment::metric_for)):
-    /// smallest value, largest for `r2` and `auc`; models whose value is NaN or missing
-    /// are skipped. `None` if no model has a value.
+    /// smallest value, largest for `r2`, `auc` and `lift_top_group`; models without a
+    /// value are skipped; ties go to the model listed first. `None` if no model has a
+    /// value. The rules are [`best_model_index`], the same the server uses for its
+    /// recommendations.
     pub fn best_model(&self, evaluator: &str) -> Option<&ModelInfo> {
         let metric = self.metric_for(evaluator);
-        let larger_is_better = matches!(metric.as_str(), "r2" | "auc");
-        let score = |m: &ModelInfo| m.cv_averages.get(&metric).copied().filter(|v| !v.is_nan());
-        self.models
-            .iter()
-            .filter_map(|m| Some((m, score(m)?)))
-            .max_by(|(_, a), (_, b)| {
-                let ord = a.total_cmp(b);
-                if larger_is_better {
-                    ord
-                } else {
-                    ord.reverse()
-                }
-            })
-            .map(|(m, _)| m)
+        let scores = self.models.iter().map(|m| &m.cv_averages);
+        best_model_index(scores, &metric).map(|i| &self.models[i])
+    }
+
+    /// The server's recommended model for `metric` (from `recommendations`).
+    pub fn recommended(&self, metric: &str) -> Option<&ModelInfo> {
+        let metric = self.metric_for(metric);
+        let (_, id) = self.recommendations.iter().find(|(m, _)| *m == metric)?;
+        self.model(id)
     }
 
     /// The model with this id.
@@ -102,6 +108,43 @@ pub enum ModelChoice {
     Best(String),
     /// A specific model id.
     Id(String),
+    /// The server's recommendation for this metric (the SDK's
+    /// `select_model="recommendation"`).
+    Recommendation(String),
+}
+
+/// What a setup job submits: a data set and the new types of some of its columns.
+#[derive(Debug, Clone)]
+pub struct SetupInput<'a> {
+    /// The upload (or setup) job of the data.
+    pub data: &'a Job<DataInfo>,
+    /// `(column, data type)` pairs; the type is `"numerical"` or `"categorical"`.
+    pub columns: Vec<(String, String)>,
+}
+
+impl<'a> SetupInput<'a> {
+    /// Retypes nothing yet; add columns with [`column`](SetupInput::column).
+    pub fn new(data: &'a Job<DataInfo>) -> Self {
+        SetupInput {
+            data,
+            columns: Vec::new(),
+        }
+    }
+
+    /// Gives column `id` the type `data_type` (`"numerical"` or `"categorical"`).
+    pub fn column(mut self, id: impl Into<String>, data_type: impl Into<String>) -> Self {
+        self.columns.push((id.into(), data_type.into()));
+        self
+    }
+
+    /// The request's `data_columns`.
+    pub(crate) fn columns_json(&self) -> Value {
+        let columns = self
+            .columns
+            .iter()
+            .map(|(id, data_type)| serde_json::json!({ "id": id, "data_type": data_type }));
+        Value::Array(columns.collect())
+    }
 }
 
 /// What a train job submits. Build it with [`TrainInput::new`] and the setters.
@@ -264,27 +307,38 @@ pub(crate) fn data_info(v: &Value) -> Result<DataInfo, AutomlError> {
         .collect::<Result<_, AutomlError>>()?;
     Ok(DataInfo {
         id: text(v, "_id")?,
-        name: v["name"].as_str().unwrap_or_default().to_string(),
+        name: v["data_name"].as_str().unwrap_or_default().to_string(),
+        uri: v["accessor"]["uri"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
         rows: v["rows"].as_u64().unwrap_or(0),
         columns,
     })
 }
 
-/// Parses `GET /v2/experiments/{id}`.
+/// Parses an experiment: a train task's result, or `GET /v2/experiments/{id}`.
+/// Models come in the order of `models` (ties in `best_model` go to the first).
 pub(crate) fn experiment(v: &Value) -> Result<Experiment, AutomlError> {
     let attributes = v["attributes"]
         .as_object()
         .ok_or_else(|| AutomlError::protocol("experiment without 'attributes'"))?;
-    let mut models: Vec<ModelInfo> = attributes
+    let order = strings(&v["models"])
+        .ok_or_else(|| AutomlError::protocol("experiment without a 'models' list"))?;
+    let models = order
         .iter()
-        .map(|(id, m)| ModelInfo {
-            id: m["model_id"].as_str().unwrap_or(id).to_string(),
-            algo: m["algo"].as_str().unwrap_or_default().to_string(),
-            cv_averages: metrics(&m["cv_averages"]),
-            validation_scores: metrics(&m["validation_scores"]),
+        .map(|id| {
+            let m = attributes.get(id).ok_or_else(|| {
+                AutomlError::protocol(format!("model {id} is listed but has no attributes"))
+            })?;
+            Ok(ModelInfo {
+                id: id.clone(),
+                algo: m["algo"].as_str().unwrap_or_default().to_string(),
+                cv_averages: metrics(&m["cv_averages"]),
+                validation_scores: metrics(&m["validation_scores"]),
+            })
         })
-        .collect();
-    models.sort_by(|a, b| a.id.cmp(&b.id));
+        .collect::<Result<Vec<_>, AutomlError>>()?;
     let recommendations = v["recommendations"]
         .as_array()
         .map(|recs| {
@@ -305,6 +359,8 @@ pub(crate) fn experiment(v: &Value) -> Result<Experiment, AutomlError> {
             .as_str()
             .unwrap_or_default()
             .to_string(),
+        train_data_id: v["train_data_id"].as_str().unwrap_or_default().to_string(),
+        features: strings(&v["features"]).unwrap_or_default(),
         models,
         recommendations,
     })
@@ -319,6 +375,12 @@ fn metrics(v: &Value) -> BTreeMap<String, f64> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// A list of strings; `None` if `v` is not one.
+fn strings(v: &Value) -> Option<Vec<String>> {
+    let items = v.as_array()?.iter().map(|s| s.as_str().map(str::to_owned));
+    items.collect()
 }
 
 /// A required string field.
@@ -339,7 +401,11 @@ mod tests {
             .map(|(id, v)| ModelInfo {
                 id: id.to_string(),
                 algo: "GLM".into(),
-                cv_averages: BTreeMap::from([("mse".to_string(), *v), ("r2".to_string(), -*v)]),
+                cv_averages: BTreeMap::from([
+                    ("deviance".to_string(), *v),
+                    ("mse".to_string(), *v),
+                    ("r2".to_string(), -*v),
+                ]),
                 validation_scores: BTreeMap::new(),
             })
             .collect();
@@ -347,36 +413,72 @@ mod tests {
             id: "e".into(),
             target: "y".into(),
             model_type: model_type.into(),
+            train_data_id: "d".into(),
+            features: vec![],
             models,
-            recommendations: vec![],
+            recommendations: vec![("mse".into(), "a".into())],
         }
     }
 
     #[test]
     fn best_model_skips_nan_and_respects_direction() {
         let e = exp("regression", &[("a", 2.0), ("b", f64::NAN), ("c", 1.0)]);
+        assert_eq!(e.metric_for("auto"), "deviance");
         assert_eq!(e.best_model("auto").unwrap().id, "c");
         assert_eq!(e.best_model("mse").unwrap().id, "c");
         // r2 = -mse here: the largest r2 is the smallest mse, still "c".
         assert_eq!(e.best_model("r2").unwrap().id, "c");
+        assert_eq!(e.recommended("mse").unwrap().id, "a");
+        assert!(e.recommended("r2").is_none());
         assert!(exp("regression", &[("a", f64::NAN)])
             .best_model("auto")
             .is_none());
     }
 
     #[test]
+    fn ties_go_to_the_model_listed_first() {
+        let e = exp("regression", &[("z", 1.0), ("a", 1.0)]);
+        assert_eq!(e.best_model("auto").unwrap().id, "z");
+        assert_eq!(e.best_model("r2").unwrap().id, "z");
+        let e = exp("binary classification", &[]);
+        assert_eq!(e.metric_for("auto"), "logloss");
+        assert_eq!(e.metric_for("AUC"), "auc");
+    }
+
+    #[test]
     fn parses_the_contract_shapes() {
-        let v = serde_json::json!({"_id": "e1", "target": "y", "hyperparameters": {"model_type": "binary"},
-            "attributes": {"m1": {"model_id": "m1", "algo": "DRF", "cv_averages": {"logloss": 0.2, "auc": null}}},
-            "recommendations": [{"evaluator": "logloss", "model_id": "m1"}], "extra": 1});
+        let v = serde_json::json!({"_id": "e1", "target": "y", "train_data_id": "d1",
+            "features": ["a", "b"], "models": ["m2", "m1"],
+            "hyperparameters": {"model_type": "binary classification"},
+            "attributes": {
+                "m1": {"model_id": "m1", "algo": "DRF", "cv_averages": {"logloss": 0.2, "auc": null}},
+                "m2": {"model_id": "m2", "algo": "GBM", "cv_averages": {"logloss": 0.2}}},
+            "recommendations": [{"evaluator": "logloss", "model_id": "m2"}], "extra": 1});
         let e = experiment(&v).unwrap();
-        assert_eq!(e.models[0].algo, "DRF");
-        assert!(e.models[0].cv_averages["auc"].is_nan());
-        assert_eq!(e.best_model("auto").unwrap().id, "m1");
+        let ids: Vec<&str> = e.models.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["m2", "m1"]);
+        assert_eq!(e.models[1].algo, "DRF");
+        assert!(e.models[1].cv_averages["auc"].is_nan());
+        // A tie on logloss: the first in `models` wins.
+        assert_eq!(e.best_model("auto").unwrap().id, "m2");
+        assert_eq!((e.train_data_id.as_str(), e.features.len()), ("d1", 2));
         assert_eq!(
             e.recommendations,
-            vec![("logloss".to_string(), "m1".to_string())]
+            vec![("logloss".to_string(), "m2".to_string())]
         );
+        let mut unlisted = v.clone();
+        unlisted["models"] = serde_json::json!(["m3"]);
+        assert!(experiment(&unlisted).is_err());
         assert!(data_info(&serde_json::json!({"_id": "d"})).is_err());
+        let d = data_info(
+            &serde_json::json!({"_id": "d", "data_name": "t.csv", "rows": 2,
+            "columns": [{"id": "a", "data_type": "numerical"}],
+            "accessor": {"uri": "/v2/data/d/file", "format": "csv"}}),
+        )
+        .unwrap();
+        assert_eq!(
+            (d.name.as_str(), d.uri.as_str(), d.rows),
+            ("t.csv", "/v2/data/d/file", 2)
+        );
     }
 }

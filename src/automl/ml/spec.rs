@@ -110,5 +110,4 @@ mod tests {
             "unknown algorithm 'XGB' (expected GLM or DRF)"
         );
     }
-
 }

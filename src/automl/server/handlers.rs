@@ -17,7 +17,7 @@ use super::router::Route;
 use super::state::Shared;
 use super::tasks::TaskKind;
 use super::worker::{self, Job};
-use crate::automl::ml::TrainSpec;
+use crate::automl::ml::{Algo, ModelType, TrainSpec};
 
 /// Longest upload name accepted, in bytes.
 const MAX_NAME_BYTES: usize = 256;
@@ -33,12 +33,16 @@ pub(crate) fn handle(
 ) -> Result<Response, ApiError> {
     match route {
         Route::WorkerStatus => Ok(worker_status(shared)),
+        Route::Info => Ok(info()),
         Route::Upload => upload(shared, request),
+        Route::Setup => setup(shared, &request.body),
         Route::Train => train(shared, &request.body),
         Route::Predict => predict(shared, &request.body),
         Route::Task(id) => task(shared, id),
         Route::StopTask(id) => stop(shared, id),
         Route::Experiment(id) => experiment(shared, id),
+        Route::Model(exp, model) => model_doc(shared, exp, model),
+        Route::Data(id) => data_doc(shared, id),
         Route::DataFile(id) => data_file(shared, id),
     }
 }
@@ -81,7 +85,8 @@ fn upload(shared: &Arc<Shared>, request: Request) -> Result<Response, ApiError> 
         }
     };
     let name = query_param(&request.head.query, "name")
-        .or(filename)
+        .or_else(|| filename.map(|f| base_name(&f).to_owned()))
+        .filter(|name| !name.is_empty())
         .unwrap_or_else(|| "data".to_owned());
     if name.len() > MAX_NAME_BYTES {
         return Err(ApiError::bad(format!(
@@ -95,6 +100,54 @@ fn upload(shared: &Arc<Shared>, request: Request) -> Result<Response, ApiError> 
     )
 }
 
+/// The last component of a path, with `/` or `\\` as separators: the SDK sends the
+/// file's full path as the part's file name.
+fn base_name(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
+}
+
+/// `GET /v2/info`: what this server trains.
+fn info() -> Response {
+    let evaluators: serde_json::Map<String, serde_json::Value> = ModelType::ALL
+        .iter()
+        .map(|t| {
+            let names: Vec<&str> = t.metrics().iter().map(|m| m.as_str()).collect();
+            (t.as_str().to_owned(), json!(names))
+        })
+        .collect();
+    let algos: Vec<&str> = [Algo::Glm, Algo::Drf]
+        .iter() /*STUB*/
+        .map(|a| a.as_str())
+        .collect();
+    Response::json(200, &json!({ "algos": algos, "evaluators": evaluators }))
+}
+
+/// `POST /v2/tasks/setup`: a new data set with some columns retyped.
+fn setup(shared: &Arc<Shared>, body: &[u8]) -> Result<Response, ApiError> {
+    let map = object(body)?;
+    let fields = Fields(&map);
+    let data_id = fields.string("data_id")?;
+    let changes = column_types(fields)?;
+    let data = shared.lock().store.data(data_id).cloned();
+    let data = data.ok_or_else(|| not_found("data", data_id))?;
+    submit(shared, TaskKind::Setup, jobs::setup(data, changes))
+}
+
+/// The `data_columns` of a setup request: `(column, type name)` pairs. Whether the
+/// columns and types exist is the task's business (it becomes `invalid`).
+fn column_types(fields: Fields<'_>) -> Result<Vec<(String, String)>, ApiError> {
+    let wrong = || ApiError::bad("data_columns must be a list of {\"id\", \"data_type\"} objects");
+    let columns = fields.array("data_columns")?.ok_or_else(wrong)?;
+    columns
+        .iter()
+        .map(|c| {
+            let text = |key: &str| c.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+            Some((text("id")?, text("data_type")?))
+        })
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(wrong)
+}
+
 /// `POST /v2/tasks/train`.
 fn train(shared: &Arc<Shared>, body: &[u8]) -> Result<Response, ApiError> {
     let map = object(body)?;
@@ -103,7 +156,8 @@ fn train(shared: &Arc<Shared>, body: &[u8]) -> Result<Response, ApiError> {
     let spec = train_spec(fields)?;
     let frame = shared.lock().store.data(data_id).map(|d| d.frame.clone());
     let frame = frame.ok_or_else(|| not_found("data", data_id))?;
-    submit(shared, TaskKind::Train, jobs::train_experiment(frame, spec))
+    let job = jobs::train_experiment(frame, data_id.to_owned(), spec);
+    submit(shared, TaskKind::Train, job)
 }
 
 /// The train request's spec, with the checks that do not need the data.
@@ -140,7 +194,9 @@ fn numeric_options(fields: Fields<'_>, spec: &mut TrainSpec) -> Result<(), ApiEr
         }
         spec.max_model = Some(usize::try_from(max_model).unwrap_or(usize::MAX));
     }
-    if let Some(pct) = fields.opt_f64("validation_percentage")? {
+    // The SDK's holdout_percentage holds rows out just the same; validation wins.
+    let validation = fields.opt_f64("validation_percentage")?;
+    if let Some(pct) = validation.or(fields.opt_f64("holdout_percentage")?) {
         if !(0.0..=90.0).contains(&pct) {
             return Err(ApiError::bad(
                 "validation_percentage must be between 0 and 90",
@@ -199,6 +255,20 @@ fn stop(shared: &Arc<Shared>, id: &str) -> Result<Response, ApiError> {
 fn experiment(shared: &Arc<Shared>, id: &str) -> Result<Response, ApiError> {
     let doc = shared.lock().store.experiment(id).cloned();
     let doc = doc.ok_or_else(|| not_found("experiment", id))?;
+    Ok(Response::json(200, &doc))
+}
+
+/// `GET /v2/experiments/{exp}/models/{model}`.
+fn model_doc(shared: &Arc<Shared>, exp: &str, model: &str) -> Result<Response, ApiError> {
+    let doc = shared.lock().store.model_doc(exp, model).cloned();
+    let doc = doc.ok_or_else(|| not_found("model", model))?;
+    Ok(Response::json(200, &doc))
+}
+
+/// `GET /v2/data/{id}` and `GET /data/{id}`.
+fn data_doc(shared: &Arc<Shared>, id: &str) -> Result<Response, ApiError> {
+    let doc = shared.lock().store.data_doc(id).cloned();
+    let doc = doc.ok_or_else(|| not_found("data", id))?;
     Ok(Response::json(200, &doc))
 }
 

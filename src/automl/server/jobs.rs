@@ -5,9 +5,11 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use super::store::DataSet;
+use super::store::{DataSet, TrainedExperiment};
 use super::worker::{Job, JobOutput};
-use crate::automl::ml::{parse_csv, train, CsvLimits, Frame, TrainError, TrainSpec, TrainedModel};
+use crate::automl::ml::{
+    parse_csv, train, CsvLimits, DataType, Frame, TrainError, TrainSpec, TrainedModel,
+};
 
 /// Parses `body[content]` as CSV into a data set named `name`.
 pub(crate) fn upload(body: Vec<u8>, content: Range<usize>, name: String) -> Job {
@@ -27,17 +29,71 @@ pub(crate) fn upload(body: Vec<u8>, content: Range<usize>, name: String) -> Job 
     })
 }
 
-/// Trains the models `spec` asks for on `frame`, reporting fold by fold.
-pub(crate) fn train_experiment(frame: Arc<Frame>, spec: TrainSpec) -> Job {
+/// Retypes columns of `data` into a new data set (the original stays as it is). An
+/// unknown column or type name makes the task `invalid`.
+pub(crate) fn setup(data: DataSet, changes: Vec<(String, String)>) -> Job {
+    Box::new(move |progress| {
+        progress.report(0.0, "retyping columns");
+        let mut typed = Vec::with_capacity(changes.len());
+        for (column, type_name) in changes {
+            match parse_data_type(&type_name) {
+                Some(data_type) => typed.push((column, data_type)),
+                None => {
+                    return JobOutput::Invalid(format!(
+                        "unknown data_type '{type_name}' for column '{column}' \
+                         (expected numerical or categorical)"
+                    ))
+                }
+            }
+        }
+        match stub_retype(&data.frame, &typed) {
+            Ok(frame) => JobOutput::Data(DataSet {
+                frame: Arc::new(frame),
+                ..data
+            }),
+            Err(e) => JobOutput::Invalid(e.to_string()),
+        }
+    })
+}
+
+fn parse_data_type(name: &str) -> Option<DataType> {
+    [DataType::Numerical, DataType::Categorical]
+        .into_iter()
+        .find(|t| t.as_str() == name)
+}
+
+/// Trains the models `spec` asks for on `frame` (data set `data_id`), reporting fold
+/// by fold.
+pub(crate) fn train_experiment(frame: Arc<Frame>, data_id: String, spec: TrainSpec) -> Job {
     Box::new(move |progress| {
         let mut report = |fraction: f64, message: &str| progress.report(fraction, message);
         match train(&frame, &spec, &mut report, progress.cancel_flag()) {
-            Ok(experiment) => JobOutput::Experiment(experiment),
+            Ok(experiment) => JobOutput::Experiment(TrainedExperiment {
+                features: features(&frame, &spec),
+                experiment,
+                train_data_id: data_id,
+                nfold: spec.nfold,
+                seed: spec.seed,
+            }),
             Err(TrainError::Invalid(message)) => JobOutput::Invalid(message),
             Err(TrainError::Cancelled) => JobOutput::Fail("stopped".into()),
             Err(e) => JobOutput::Fail(e.to_string()),
         }
     })
+}
+
+/// The feature columns `spec` trains on: those it names, or every column but the
+/// target.
+fn features(frame: &Frame, spec: &TrainSpec) -> Vec<String> {
+    match &spec.features {
+        Some(names) => names.clone(),
+        None => frame
+            .columns()
+            .iter()
+            .map(|c| c.name.clone())
+            .filter(|name| *name != spec.target)
+            .collect(),
+    }
 }
 
 /// What a predict task needs besides the model and the data.
@@ -69,4 +125,9 @@ pub(crate) fn predict(model: Arc<TrainedModel>, data: Arc<Frame>, options: Predi
             csv: csv.into(),
         })
     })
+}
+
+// STUB until the ML engine's Frame::retype lands.
+fn stub_retype(_f: &Frame, _t: &[(String, DataType)]) -> Result<Frame, String> {
+    Err("retype not implemented yet".into())
 }

@@ -12,9 +12,12 @@ pub(crate) fn number(x: f64) -> Value {
     serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
 }
 
-/// A metric map (`{"mse": 0.1, ...}`) with NaN values as `null`.
+/// A metric map (`{"mse": 0.1, ...}`). A metric that is undefined (NaN) is left out,
+/// never sent as `null`: the SDK compares values with `numpy.isnan`, which `null`
+/// breaks.
 pub(crate) fn metrics(scores: &BTreeMap<String, f64>) -> Value {
-    let map = scores.iter().map(|(k, v)| (k.clone(), number(*v)));
+    let defined = scores.iter().filter(|(_, v)| v.is_finite());
+    let map = defined.map(|(k, v)| (k.clone(), number(*v)));
     Value::Object(map.collect())
 }
 
@@ -72,6 +75,13 @@ impl<'a> Fields<'a> {
             .transpose()
     }
 
+    /// An optional list.
+    pub(crate) fn array(&self, name: &str) -> Result<Option<&'a Vec<Value>>, ApiError> {
+        self.get(name)
+            .map(|v| v.as_array().ok_or_else(|| Self::wrong_type(name, "a list")))
+            .transpose()
+    }
+
     /// An optional list of strings.
     pub(crate) fn opt_strings(&self, name: &str) -> Result<Option<Vec<String>>, ApiError> {
         let Some(value) = self.get(name) else {
@@ -93,12 +103,12 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn nan_and_infinity_become_null() {
+    fn nan_and_infinity_become_null_and_undefined_metrics_are_left_out() {
         assert_eq!(number(f64::NAN), Value::Null);
         assert_eq!(number(f64::INFINITY), Value::Null);
         assert_eq!(number(0.25), json!(0.25));
         let scores = BTreeMap::from([("auc".to_owned(), f64::NAN), ("mse".to_owned(), 1.5)]);
-        assert_eq!(metrics(&scores).to_string(), r#"{"auc":null,"mse":1.5}"#);
+        assert_eq!(metrics(&scores).to_string(), r#"{"mse":1.5}"#);
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The bundled AutoML server: the job API of `shared/design/automl-api.md` over
-//! HTTP/1.1, on a taskloop runtime.
+//! The bundled AutoML server: the job API described in the repository's
+//! `design/06-the-automl-api.md`, over HTTP/1.1, on a taskloop runtime.
 //!
 //! # How it works
 //! [`serve`] starts a thread that runs a taskloop [`Runtime`](crate::Runtime) whose
@@ -51,6 +51,7 @@ mod handle;
 mod handlers;
 mod http;
 mod idempotency;
+mod ids;
 mod jobs;
 mod json;
 mod multipart;

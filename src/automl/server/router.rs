@@ -7,8 +7,12 @@ use super::error::ApiError;
 pub(crate) enum Route<'a> {
     /// `GET /v2/worker/status`.
     WorkerStatus,
+    /// `GET /v2/info`.
+    Info,
     /// `POST /v2/upload`.
     Upload,
+    /// `POST /v2/tasks/setup`.
+    Setup,
     /// `POST /v2/tasks/train`.
     Train,
     /// `POST /v2/tasks/predict`.
@@ -19,6 +23,11 @@ pub(crate) enum Route<'a> {
     StopTask(&'a str),
     /// `GET /v2/experiments/{id}`.
     Experiment(&'a str),
+    /// `GET /v2/experiments/{exp}/models/{model}`.
+    Model(&'a str, &'a str),
+    /// `GET /v2/data/{id}` (also `GET /data/{id}`, the path the SDK's
+    /// `DataUpload.create` uses).
+    Data(&'a str),
     /// `GET /v2/data/{id}/file`.
     DataFile(&'a str),
 }
@@ -29,23 +38,42 @@ pub(crate) enum Route<'a> {
 /// `404` for a path no endpoint has, `405` for a known path with another method.
 pub(crate) fn route<'a>(method: &str, path: &'a str) -> Result<Route<'a>, ApiError> {
     let not_found = || ApiError::NotFound("no such endpoint".into());
-    let rest = path.strip_prefix("/v2/").ok_or_else(not_found)?;
+    let (rest, v2) = match path.strip_prefix("/v2/") {
+        Some(rest) => (rest, true),
+        None => (path.strip_prefix('/').ok_or_else(not_found)?, false),
+    };
     let segments: Vec<&str> = rest.split('/').collect();
-    let (route, allowed) = match segments.as_slice() {
-        ["worker", "status"] => (Route::WorkerStatus, "GET"),
-        ["upload"] => (Route::Upload, "POST"),
-        ["tasks", "train"] => (Route::Train, "POST"),
-        ["tasks", "predict"] => (Route::Predict, "POST"),
-        ["tasks", id] if !id.is_empty() => (Route::Task(id), "GET"),
-        ["tasks", id, "stop"] if !id.is_empty() => (Route::StopTask(id), "PUT"),
-        ["experiments", id] if !id.is_empty() => (Route::Experiment(id), "GET"),
-        ["data", id, "file"] if !id.is_empty() => (Route::DataFile(id), "GET"),
-        _ => return Err(not_found()),
+    let (route, allowed) = match (v2, segments.as_slice()) {
+        (false, ["data", id]) if !id.is_empty() => (Route::Data(id), "GET"),
+        (false, _) => return Err(not_found()),
+        (true, segments) => v2_route(segments).ok_or_else(not_found)?,
     };
     if method != allowed {
         return Err(ApiError::MethodNotAllowed(allowed));
     }
     Ok(route)
+}
+
+/// The endpoint under `/v2/` with these path segments, and its method.
+fn v2_route<'a>(segments: &[&'a str]) -> Option<(Route<'a>, &'static str)> {
+    let nonempty = |s: &&str| !s.is_empty();
+    Some(match *segments {
+        ["worker", "status"] => (Route::WorkerStatus, "GET"),
+        ["info"] => (Route::Info, "GET"),
+        ["upload"] => (Route::Upload, "POST"),
+        ["tasks", "setup"] => (Route::Setup, "POST"),
+        ["tasks", "train"] => (Route::Train, "POST"),
+        ["tasks", "predict"] => (Route::Predict, "POST"),
+        ["tasks", id] if nonempty(&id) => (Route::Task(id), "GET"),
+        ["tasks", id, "stop"] if nonempty(&id) => (Route::StopTask(id), "PUT"),
+        ["experiments", id] if nonempty(&id) => (Route::Experiment(id), "GET"),
+        ["experiments", exp, "models", model] if nonempty(&exp) && nonempty(&model) => {
+            (Route::Model(exp, model), "GET")
+        }
+        ["data", id] if nonempty(&id) => (Route::Data(id), "GET"),
+        ["data", id, "file"] if nonempty(&id) => (Route::DataFile(id), "GET"),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -65,6 +93,14 @@ mod tests {
             Ok(Route::Experiment("e"))
         );
         assert_eq!(route("GET", "/v2/data/d/file"), Ok(Route::DataFile("d")));
+        assert_eq!(route("GET", "/v2/info"), Ok(Route::Info));
+        assert_eq!(route("POST", "/v2/tasks/setup"), Ok(Route::Setup));
+        assert_eq!(route("GET", "/v2/data/d"), Ok(Route::Data("d")));
+        assert_eq!(route("GET", "/data/d"), Ok(Route::Data("d")));
+        assert_eq!(
+            route("GET", "/v2/experiments/e/models/m"),
+            Ok(Route::Model("e", "m"))
+        );
     }
 
     #[test]
@@ -74,9 +110,14 @@ mod tests {
             "/v2",
             "/v2/",
             "/v2/tasks/",
-            "/v2/data/d",
+            "/v2/data/",
             "/v2/upload/x",
             "/v1/upload",
+            "/data/d/file",
+            "/data/",
+            "/upload",
+            "/v2/experiments/e/models/",
+            "/v2/experiments/e/models",
         ] {
             assert_eq!(route("GET", path).unwrap_err().status(), 404, "{path}");
         }
@@ -85,6 +126,8 @@ mod tests {
             Err(ApiError::MethodNotAllowed("POST"))
         );
         assert_eq!(route("GET", "/v2/tasks/train").unwrap_err().status(), 405);
+        assert_eq!(route("GET", "/v2/tasks/setup").unwrap_err().status(), 405);
+        assert_eq!(route("POST", "/data/d").unwrap_err().status(), 405);
         assert_eq!(route("DELETE", "/v2/tasks/t1").unwrap_err().status(), 405);
     }
 }

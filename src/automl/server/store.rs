@@ -1,18 +1,21 @@
-//! What the server keeps in memory: uploaded and predicted data sets, experiments and
-//! their trained models, each under its own id.
+//! What the server keeps in memory: data sets (uploaded, retyped by setup, predicted),
+//! experiments and their trained models, each under its own id, with the contract's
+//! JSON documents for them.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
+use super::ids::IdGen;
 use super::json;
+use super::tasks::now;
 use crate::automl::ml::{Experiment, Frame, TrainedModel};
 
 /// A data set: its frame for training and prediction, and its CSV for download.
 #[derive(Debug, Clone)]
 pub(crate) struct DataSet {
-    /// Display name (the upload's `name`, or where predictions came from).
+    /// Display name (`data_name`: the upload's base name, or where it came from).
     pub(crate) name: String,
     /// The typed columns.
     pub(crate) frame: Arc<Frame>,
@@ -20,76 +23,128 @@ pub(crate) struct DataSet {
     pub(crate) csv: Arc<[u8]>,
 }
 
+/// A stored data set and its document.
+#[derive(Debug)]
+pub(crate) struct StoredData {
+    pub(crate) set: DataSet,
+    doc: Value,
+}
+
+/// A trained experiment, as the train request described it.
+#[derive(Debug)]
+pub(crate) struct TrainedExperiment {
+    /// What the engine produced.
+    pub(crate) experiment: Experiment,
+    /// The data it was trained on.
+    pub(crate) train_data_id: String,
+    /// The feature columns used.
+    pub(crate) features: Vec<String>,
+    /// Folds and seed of the request.
+    pub(crate) nfold: usize,
+    pub(crate) seed: u64,
+}
+
+/// A stored model: the engine's model and its document.
+#[derive(Debug)]
+struct StoredModel {
+    model: Arc<TrainedModel>,
+    doc: Value,
+}
+
 /// Data sets, experiments and models by id.
 #[derive(Debug, Default)]
 pub(crate) struct Store {
-    data: HashMap<String, DataSet>,
+    data: HashMap<String, StoredData>,
     experiments: HashMap<String, Value>,
-    models: HashMap<String, Arc<TrainedModel>>,
-    next_id: u64,
+    /// Models by `(experiment id, model id)`; model ids are unique on their own too.
+    models: HashMap<String, StoredModel>,
+    ids: IdGen,
 }
 
 impl Store {
-    fn new_id(&mut self, prefix: &str) -> String {
-        self.next_id += 1;
-        format!("{prefix}-{:08x}", self.next_id)
-    }
-
-    /// Adds a data set and returns the upload result: `{"_id", "name", "rows",
-    /// "columns": [{"id", "data_type"}]}`.
+    /// Adds a data set; returns its document (the result of the task that made it).
     pub(crate) fn add_data(&mut self, set: DataSet) -> Value {
-        let id = self.new_id("data");
-        let columns: Vec<Value> = set
-            .frame
-            .columns()
-            .iter()
-            .map(|c| json!({ "id": c.name, "data_type": c.data_type().as_str() }))
-            .collect();
-        let summary = json!({
-            "_id": id,
-            "name": set.name,
-            "rows": set.frame.rows(),
-            "columns": columns,
-        });
-        self.data.insert(id, set);
-        summary
+        let id = self.ids.next_id();
+        let doc = data_json(&id, &set);
+        self.data.insert(
+            id,
+            StoredData {
+                set,
+                doc: doc.clone(),
+            },
+        );
+        doc
     }
 
-    /// Adds an experiment and its models; returns the experiment's id.
-    pub(crate) fn add_experiment(&mut self, experiment: Experiment) -> String {
-        let id = self.new_id("exp");
-        let model_ids: Vec<String> = experiment
+    /// Adds an experiment and its models; returns the experiment's document (the
+    /// result of the train task).
+    pub(crate) fn add_experiment(&mut self, trained: TrainedExperiment) -> Value {
+        let id = self.ids.next_id();
+        let model_ids: Vec<String> = trained
+            .experiment
             .models
             .iter()
-            .map(|_| self.new_id("model"))
+            .map(|_| self.ids.next_id())
             .collect();
-        let doc = experiment_json(&id, &experiment, &model_ids);
-        for (model_id, model) in model_ids.into_iter().zip(experiment.models) {
-            self.models.insert(model_id, Arc::new(model));
+        let doc = experiment_json(&id, &trained, &model_ids);
+        for (model_id, model) in model_ids.into_iter().zip(trained.experiment.models) {
+            let doc = model_json(&model_id, &id, &model);
+            let model = Arc::new(model);
+            self.models.insert(model_id, StoredModel { model, doc });
         }
-        self.experiments.insert(id.clone(), doc);
-        id
+        self.experiments.insert(id, doc.clone());
+        doc
     }
 
     /// A data set by id.
     pub(crate) fn data(&self, id: &str) -> Option<&DataSet> {
-        self.data.get(id)
+        self.data.get(id).map(|d| &d.set)
     }
 
-    /// An experiment's JSON document by id.
+    /// A data set's document by id.
+    pub(crate) fn data_doc(&self, id: &str) -> Option<&Value> {
+        self.data.get(id).map(|d| &d.doc)
+    }
+
+    /// An experiment's document by id.
     pub(crate) fn experiment(&self, id: &str) -> Option<&Value> {
         self.experiments.get(id)
     }
 
     /// A trained model by id.
     pub(crate) fn model(&self, id: &str) -> Option<Arc<TrainedModel>> {
-        self.models.get(id).cloned()
+        self.models.get(id).map(|m| m.model.clone())
+    }
+
+    /// The document of model `model_id` of experiment `exp_id`.
+    pub(crate) fn model_doc(&self, exp_id: &str, model_id: &str) -> Option<&Value> {
+        let stored = self.models.get(model_id)?;
+        (stored.doc["exp_id"] == exp_id).then_some(&stored.doc)
     }
 }
 
-/// The contract's experiment document; `model_ids[i]` names `experiment.models[i]`.
-fn experiment_json(id: &str, experiment: &Experiment, model_ids: &[String]) -> Value {
-    let attributes: serde_json::Map<String, Value> = model_ids
+/// The contract's data document.
+fn data_json(id: &str, set: &DataSet) -> Value {
+    let columns: Vec<Value> = set
+        .frame
+        .columns()
+        .iter()
+        .map(|c| json!({ "id": c.name, "data_type": c.data_type().as_str() }))
+        .collect();
+    json!({
+        "_id": id,
+        "data_name": set.name,
+        "rows": set.frame.rows(),
+        "columns": columns,
+        "accessor": { "uri": format!("/v2/data/{id}/file"), "format": "csv" },
+        "created_at": json::number(now()),
+    })
+}
+
+/// The contract's experiment document; `model_ids[i]` names `models[i]`.
+fn experiment_json(id: &str, trained: &TrainedExperiment, model_ids: &[String]) -> Value {
+    let experiment = &trained.experiment;
+    let attributes: Map<String, Value> = model_ids
         .iter()
         .zip(&experiment.models)
         .map(|(model_id, model)| {
@@ -110,11 +165,49 @@ fn experiment_json(id: &str, experiment: &Experiment, model_ids: &[String]) -> V
             Some(json!({ "evaluator": evaluator, "model_id": model_id }))
         })
         .collect();
+    let algos: Vec<&str> = experiment.models.iter().map(|m| m.algo.as_str()).collect();
+    let time = json::number(now());
     json!({
         "_id": id,
         "target": experiment.target,
-        "hyperparameters": { "model_type": experiment.model_type.as_str() },
+        "train_data_id": trained.train_data_id,
+        "features": trained.features,
+        "models": model_ids,
+        "hyperparameters": {
+            "model_type": experiment.model_type.as_str(),
+            "nfold": trained.nfold,
+            "seed": trained.seed,
+            "evaluator": experiment.evaluator.as_str(),
+            "algos": algos,
+        },
         "attributes": attributes,
         "recommendations": recommendations,
+        "created_at": time,
+        "completed_at": time,
     })
+}
+
+/// The contract's model document.
+fn model_json(id: &str, exp_id: &str, model: &TrainedModel) -> Value {
+    let time = json::number(now());
+    let (hyperparameters, importances) = model_details(model);
+    json!({
+        "_id": id,
+        "exp_id": exp_id,
+        "name": model.algo.as_str(),
+        "key": format!("{}_{id}", model.algo.as_str()),
+        "attributes": {
+            "cv_averages": json::metrics(&model.cv_averages),
+            "validation_scores": json::metrics(&model.validation_scores),
+        },
+        "hyperparameters": hyperparameters,
+        "importances": importances,
+        "created_at": time,
+        "completed_at": time,
+    })
+}
+
+/// A model's hyper-parameters and feature importances, as JSON objects.
+fn model_details(_model: &TrainedModel) -> (Value, Value) {
+    (json!({}), json!({}))
 }

@@ -21,6 +21,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
+use super::ids::IdGen;
 use super::json;
 use super::worker::Job;
 
@@ -40,6 +41,8 @@ pub(crate) enum Outcome {
 pub(crate) enum TaskKind {
     /// `POST /v2/upload`.
     Upload,
+    /// `POST /v2/tasks/setup`.
+    Setup,
     /// `POST /v2/tasks/train`.
     Train,
     /// `POST /v2/tasks/predict`.
@@ -51,6 +54,7 @@ impl TaskKind {
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             TaskKind::Upload => "upload",
+            TaskKind::Setup => "setup",
             TaskKind::Train => "train",
             TaskKind::Predict => "predict",
         }
@@ -80,7 +84,7 @@ impl Status {
 }
 
 /// Seconds since the Unix epoch, as the timestamps of a task.
-fn now() -> f64 {
+pub(crate) fn now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
@@ -144,7 +148,7 @@ pub(crate) struct TaskTable {
     records: HashMap<String, TaskRecord>,
     queue: VecDeque<(String, Job)>,
     busy: usize,
-    next_id: u64,
+    ids: IdGen,
 }
 
 impl fmt::Debug for TaskTable {
@@ -160,8 +164,7 @@ impl fmt::Debug for TaskTable {
 impl TaskTable {
     /// Creates a `pending` task for `job` at the back of the queue; returns its id.
     pub(crate) fn submit(&mut self, kind: TaskKind, job: Job) -> String {
-        self.next_id += 1;
-        let id = format!("task-{:08x}", self.next_id);
+        let id = self.ids.next_id();
         let record = TaskRecord {
             id: id.clone(),
             kind,

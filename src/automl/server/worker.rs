@@ -12,13 +12,10 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use serde_json::json;
-
 use super::error::ApiError;
 use super::state::Shared;
-use super::store::DataSet;
+use super::store::{DataSet, TrainedExperiment};
 use super::tasks::{Outcome, TaskKind};
-use crate::automl::ml::Experiment;
 
 /// Most tasks that may wait in the queue; more are refused with `503`.
 const MAX_PENDING: usize = 1000;
@@ -28,8 +25,8 @@ const MAX_PENDING: usize = 1000;
 pub(crate) enum JobOutput {
     /// A new data set (upload, predictions); the result is its summary.
     Data(DataSet),
-    /// A trained experiment; the result is its id.
-    Experiment(Experiment),
+    /// A trained experiment; the result is its document.
+    Experiment(TrainedExperiment),
     /// The job failed.
     Fail(String),
     /// The request does not fit the data.
@@ -130,7 +127,7 @@ fn run(shared: &Arc<Shared>, id: &str, job: Job) {
     }
     let outcome = match output {
         JobOutput::Data(set) => Outcome::Done(state.store.add_data(set)),
-        JobOutput::Experiment(e) => Outcome::Done(json!({ "_id": state.store.add_experiment(e) })),
+        JobOutput::Experiment(e) => Outcome::Done(state.store.add_experiment(e)),
         JobOutput::Fail(m) => Outcome::Fail(m),
         JobOutput::Invalid(m) => Outcome::Invalid(m),
     };
