@@ -152,8 +152,8 @@ fn sdk_python() -> PathBuf {
     if venv.join(marker).is_file() {
         return python(&venv);
     }
-    if venv.exists() {
-        // not made by this test (a complete one always has the marker)
+    if venv.exists() && !venv.join(marker).is_file() {
+        // not made by this test: a complete one has the marker when it appears there
         fs::remove_dir_all(&venv).expect("remove an incomplete venv");
     }
     let nanos = SystemTime::now()
@@ -355,8 +355,12 @@ fn the_real_decanter_sdk_runs_its_documented_workflow_against_automl_server() {
     ] {
         command.env_remove(var);
     }
-    let finished = run_until(command, deadline)
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
+    let finished = run_until(command, deadline).unwrap_or_else(|e| {
+        panic!(
+            "cannot run {}: {e} (delete the venv to have it made again)",
+            python.display()
+        )
+    });
     let elapsed = started.elapsed();
     let server_stderr = text(&server.stderr);
     let server_exit = server.stop(Instant::now() + Duration::from_secs(30));
