@@ -701,12 +701,19 @@ def main():
         rec_model = [r["model_id"] for r in reg_exp.recommendations if r["evaluator"] == "mae"][0]
         df = check_prediction(check, reg_pred_mae, "reg_pred_rec_mae", reg_test_x, None, workdir)
         r2 = r2_score(truth, df["prediction"])
-        check(r2 > 0.5, "reg_pred_rec_mae: held-out r2 %.4f > 0.5" % r2)
-        reg_model_pred.setdefault(rec_model, df["prediction"].to_numpy())
-        check(
-            np.allclose(reg_model_pred[rec_model], df["prediction"].to_numpy()),
-            "reg_pred_rec_mae: same predictions as another run of the same model",
-        )
+        check(r2 > 0.9, "reg_pred_rec_mae: held-out r2 %.4f > 0.9" % r2)
+        got = df["prediction"].to_numpy()
+        if rec_model in reg_model_pred:
+            check(
+                np.allclose(reg_model_pred[rec_model], got),
+                "reg_pred_rec_mae: the recommended model is the best one, same predictions",
+            )
+        else:
+            check(
+                not np.allclose(reg_model_pred[reg_exp.best_model.id], got),
+                "reg_pred_rec_mae: another model than the best one, other predictions",
+            )
+            reg_model_pred[rec_model] = got
 
     check.scenario("regression: GLM, DRF, GBM with 3 folds", regression)
 
