@@ -504,7 +504,16 @@ def main():
 
     collector = Collect(level=logging.ERROR)
     logging.getLogger("decanter").addHandler(collector)
-    client = core.CoreClient(username=args.user, password=args.password, host=args.host)
+    try:
+        client = core.CoreClient(username=args.user, password=args.password, host=args.host)
+    except SystemExit as err:  # Context.healthy(): GET /v2/worker/status failed
+        print(
+            "FAIL: CoreClient(): the health check (GET /v2/worker/status) failed: %s"
+            % (str(err) or "a non-2xx answer"),
+            flush=True,
+        )
+        sys.exit(1)
+    check(True, "CoreClient(): connected, health check passed")
     stamp("connected")
     my_jobs = {}  # name -> job: every job this script declares
 
