@@ -63,6 +63,7 @@ pub fn train(
         let seed = Rng::derive(spec.seed, index as u64 + 1).next_u64();
         models.push(train_algo(frame, &task, algo, seed, &mut report, cancel)?);
     }
+    keep_common_metrics(&mut models);
     Ok(Experiment {
         target: spec.target.clone(),
         model_type: task.model_type,
@@ -72,6 +73,34 @@ pub fn train(
         seed: spec.seed,
         models,
     })
+}
+
+/// Keeps only the metrics that every model reports. A client ranks models by one
+/// metric; the Decanter SDK fails outright (a `KeyError`) when some model lacks it, so a
+/// metric undefined for one model is left out for all of them.
+fn keep_common_metrics(models: &mut [TrainedModel]) {
+    keep_common_keys(models.iter_mut().map(|m| &mut m.cv_averages).collect());
+    keep_common_keys(
+        models
+            .iter_mut()
+            .map(|m| &mut m.validation_scores)
+            .collect(),
+    );
+}
+
+/// Removes from every map the keys that some map lacks.
+fn keep_common_keys(mut maps: Vec<&mut Scores>) {
+    let Some(first) = maps.first() else {
+        return;
+    };
+    let common: Vec<String> = first
+        .keys()
+        .filter(|name| maps.iter().all(|m| m.contains_key(*name)))
+        .cloned()
+        .collect();
+    for map in &mut maps {
+        map.retain(|name, _| common.contains(name));
+    }
 }
 
 /// The distinct algorithms to train, after checking the data-independent parts of
@@ -240,4 +269,25 @@ fn score(
             ))
         }
     })
+}
+
+#[cfg(test)]
+mod common_metric_tests {
+    use super::*;
+
+    #[test]
+    fn a_metric_one_model_lacks_is_left_out_for_all() {
+        let score = |pairs: &[(&str, f64)]| -> Scores {
+            pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+        };
+        let mut a = score(&[("mse", 1.0), ("rmsle", 0.1), ("mape", 0.2)]);
+        let mut b = score(&[("mse", 2.0), ("mape", 0.3)]);
+        let mut c = score(&[("mse", 3.0), ("rmsle", 0.2), ("mape", 0.1)]);
+        keep_common_keys(vec![&mut a, &mut b, &mut c]);
+        for map in [&a, &b, &c] {
+            assert_eq!(map.keys().collect::<Vec<_>>(), ["mape", "mse"]);
+        }
+        assert_eq!(a["mse"], 1.0);
+        keep_common_keys(Vec::new());
+    }
 }
