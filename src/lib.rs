@@ -36,6 +36,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
+#[cfg(any(feature = "client", feature = "server"))]
 pub mod automl;
 pub mod flow;
 pub(crate) mod runtime;

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use automl_util::{context, linear, separable, server, watchdog};
-use taskloop::automl::ml::{ColumnData, Frame};
 use taskloop::automl::{AutomlError, CsvSource, PredictInput, TrainInput};
+use taskloop::automl::{ColumnData, Frame};
 use taskloop::flow::{Event, Flow, JobError, JobStatus};
 
 fn numbers(frame: &Frame, column: &str) -> Vec<f64> {

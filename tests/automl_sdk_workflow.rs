@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use automl_util::{context, linear, server, watchdog, Rng};
-use taskloop::automl::ml::{ColumnData, Frame};
+use taskloop::automl::{ColumnData, Frame};
 use taskloop::automl::{
     CsvSource, Experiment, ModelChoice, PredictInput, Predictions, SetupInput, TrainInput,
 };

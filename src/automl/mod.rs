@@ -2,19 +2,29 @@
 //! implements it (the wire contract is described in the repository's
 //! `design/06-the-automl-api.md`).
 //!
-//! - [`client`]: a [`Context`] for one server; upload, train and predict declared as
-//!   jobs of a [`Flow`](crate::flow::Flow).
-//! - [`server`]: the bundled HTTP server, built on taskloop itself ([`serve`]).
-//! - [`ml`]: the server's machine-learning engine (CSV, GLM, random forests, metrics).
+//! - `client` (feature `client`): a [`Context`] for one server; upload, setup, train and
+//!   predict declared as jobs of a [`Flow`](crate::flow::Flow).
+//! - `server` (feature `server`): the bundled HTTP server, built on taskloop itself
+//!   (`serve`), with its machine-learning engine (CSV, GLM, random forests, gradient
+//!   boosting, metrics), which is private to the crate.
+//! - [`evaluator`]: the rules that rank models, shared by both sides.
+//! - [`Frame`]: the typed table a prediction is read into ([`Predictions::frame`]).
 
+#[cfg(feature = "client")]
 pub mod client;
 pub mod evaluator;
-pub mod ml;
+// Without the server, the client uses only the engine's frame and CSV parser.
+#[cfg_attr(not(feature = "server"), allow(dead_code, unused_imports))]
+pub(crate) mod ml;
+#[cfg(feature = "server")]
 pub mod server;
 
+#[cfg(feature = "client")]
 pub use client::{
     AutomlError, ColumnInfo, Context, ContextBuilder, CsvSource, DataInfo, Experiment, ModelChoice,
     ModelInfo, PollInterval, PredictInput, Predictions, SetupInput, TrainInput, WorkerStatus,
 };
 pub use evaluator::{best_model_index, Evaluator, ModelType};
+pub use ml::{Column, ColumnData, DataType, Frame, FrameError};
+#[cfg(feature = "server")]
 pub use server::{serve, Faults, Limits, ServerConfig, ServerHandle, ServerStats};

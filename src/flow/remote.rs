@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::task::Waker;
 
 use super::status::JobId;
+use crate::runtime::lock;
 
 /// Requests waiting for the driver.
 #[derive(Debug, Default)]
@@ -29,10 +30,6 @@ pub(crate) struct Remote {
     /// check for requests between jobs without taking the lock.
     mail: AtomicBool,
     driver: Mutex<Option<Waker>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Remote {

@@ -22,6 +22,7 @@ use std::task::{Context, Poll, Waker};
 
 pub use combinators::{join_all, select, yield_now, Either, MaybeDone};
 pub use join::{JoinError, JoinHandle};
+pub(crate) use shared::lock;
 pub use timer::{sleep, sleep_until, timeout, Elapsed, Sleep};
 
 use executor::{Core, MainWaker};

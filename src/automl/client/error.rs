@@ -15,6 +15,10 @@ pub enum AutomlError {
         url: String,
         /// What went wrong.
         message: String,
+        /// The I/O error behind it, if there was one (also [`source`]).
+        ///
+        /// [`source`]: std::error::Error::source
+        io: Option<io::Error>,
     },
     /// The server refused the credentials (`401`).
     Unauthorized {
@@ -67,7 +71,7 @@ impl AutomlError {
 impl fmt::Display for AutomlError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            AutomlError::Unreachable { url, message } => {
+            AutomlError::Unreachable { url, message, .. } => {
                 write!(f, "cannot reach the AutoML server at {url}: {message}")
             }
             AutomlError::Unauthorized { message } => {
@@ -92,7 +96,7 @@ impl fmt::Display for AutomlError {
 impl std::error::Error for AutomlError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            AutomlError::Io(e) => Some(e),
+            AutomlError::Io(e) | AutomlError::Unreachable { io: Some(e), .. } => Some(e),
             _ => None,
         }
     }
@@ -107,6 +111,25 @@ impl From<io::Error> for AutomlError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn io_errors_are_kept_as_the_source() {
+        use std::error::Error as _;
+        let refused = || io::Error::new(io::ErrorKind::ConnectionRefused, "refused");
+        let err = AutomlError::Unreachable {
+            url: "http://127.0.0.1:1".into(),
+            message: "refused".into(),
+            io: Some(refused()),
+        };
+        let source = err.source().and_then(|s| s.downcast_ref::<io::Error>());
+        assert_eq!(
+            source.map(io::Error::kind),
+            Some(io::ErrorKind::ConnectionRefused)
+        );
+        let err = AutomlError::from(refused());
+        assert!(err.source().is_some_and(|s| s.is::<io::Error>()));
+        assert!(AutomlError::protocol("x").source().is_none());
+    }
 
     #[test]
     fn error_stays_small() {

@@ -231,19 +231,17 @@ impl Transport {
     }
 
     fn transport_error(&self, e: ureq::Error) -> AutomlError {
+        let unreachable = |message: String, io: Option<std::io::Error>| AutomlError::Unreachable {
+            url: self.base.clone(),
+            message,
+            io,
+        };
         match e {
-            ureq::Error::Io(io) => AutomlError::Unreachable {
-                url: self.base.clone(),
-                message: io.to_string(),
-            },
-            ureq::Error::Timeout(t) => AutomlError::Unreachable {
-                url: self.base.clone(),
-                message: format!("timed out ({t})"),
-            },
-            ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => AutomlError::Unreachable {
-                url: self.base.clone(),
-                message: e.to_string(),
-            },
+            ureq::Error::Io(io) => unreachable(io.to_string(), Some(io)),
+            ureq::Error::Timeout(t) => unreachable(format!("timed out ({t})"), None),
+            ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => {
+                unreachable(e.to_string(), None)
+            }
             other => AutomlError::protocol(other.to_string()),
         }
     }

@@ -294,7 +294,7 @@ struct SubmitRecord(Mutex<Submitted>);
 
 impl SubmitRecord {
     fn lock(&self) -> std::sync::MutexGuard<'_, Submitted> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        crate::runtime::lock(&self.0)
     }
 }
 

@@ -110,7 +110,7 @@ impl CsvSource {
                 Ok((Box::new(Cursor::new(SharedBytes(bytes.clone()))), Some(len)))
             }
             Kind::Reader(slot) => {
-                let reader = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+                let reader = crate::runtime::lock(slot).take();
                 let reader = reader.ok_or_else(|| {
                     io::Error::other("the CSV reader was already consumed by an earlier attempt")
                 })?;

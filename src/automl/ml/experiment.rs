@@ -8,7 +8,7 @@ pub use crate::automl::evaluator::best_model_index;
 
 /// Everything a train request produced.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Experiment {
+pub struct TrainedExperiment {
     /// The target column.
     pub target: String,
     /// The kind of models trained.
@@ -26,7 +26,7 @@ pub struct Experiment {
     pub models: Vec<TrainedModel>,
 }
 
-impl Experiment {
+impl TrainedExperiment {
     /// For each metric of the model type (in report order), the metric's name and the
     /// index in `models` of the best model by cross-validation average. Metrics that no
     /// model's `cv_averages` holds are left out.
@@ -40,6 +40,7 @@ impl Experiment {
     }
 
     /// Index of the best model by the experiment's evaluator, if any scored.
+    #[cfg(test)]
     pub fn best_model(&self) -> Option<usize> {
         let scores = self.models.iter().map(|m| &m.cv_averages);
         best_model_index(scores, self.evaluator.as_str())

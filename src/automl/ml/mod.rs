@@ -11,7 +11,7 @@
 //!    regression, two classes → binary, more → multinomial), splits off the optional
 //!    validation rows, deals the rest into shuffled folds and, for each requested
 //!    [`Algo`], cross-validates it and fits a final model on all training rows. The
-//!    result is an [`Experiment`] of [`TrainedModel`]s with their `cv_averages` and
+//!    result is a [`TrainedExperiment`] of [`TrainedModel`]s with their `cv_averages` and
 //!    `validation_scores`: every metric of the model type ([`ModelType::metrics`])
 //!    that is defined for the rows scored. A model also reports its
 //!    [`importances`](TrainedModel::importances) and
@@ -52,10 +52,10 @@ mod testdata;
 mod train;
 mod tree;
 
-pub use csv::{parse_csv, CsvError, CsvLimits};
-pub use error::{PredictError, TrainError};
-pub use experiment::{best_model_index, Experiment};
+pub use csv::{parse_csv, CsvLimits};
+pub use error::TrainError;
+pub use experiment::TrainedExperiment;
 pub use frame::{Column, ColumnData, DataType, Frame, FrameError};
 pub use model::TrainedModel;
-pub use spec::{Algo, Evaluator, ModelType, ParseSpecError, TrainSpec};
+pub use spec::{Algo, ModelType, ParseSpecError, TrainSpec};
 pub use train::train;

@@ -50,34 +50,15 @@ fn parse_basic(value: &str) -> Option<(String, String)> {
     Some((user.to_owned(), password.to_owned()))
 }
 
-/// Decodes standard base64 (RFC 4648 alphabet, `=` padding optional).
+/// Decodes standard base64 (RFC 4648 alphabet), with or without `=` padding.
 pub(crate) fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let bytes = text.trim_end_matches('=').as_bytes();
-    if text.len() - bytes.len() > 2 || bytes.len() % 4 == 1 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
-    for group in bytes.chunks(4) {
-        let mut acc = 0u32;
-        for &b in group {
-            acc = (acc << 6) | u32::from(sextet(b)?);
-        }
-        acc <<= 6 * (4 - group.len() as u32);
-        let [_, b0, b1, b2] = acc.to_be_bytes();
-        out.extend_from_slice(&[b0, b1, b2][..group.len() - 1]);
-    }
-    Some(out)
-}
-
-fn sextet(b: u8) -> Option<u8> {
-    match b {
-        b'A'..=b'Z' => Some(b - b'A'),
-        b'a'..=b'z' => Some(b - b'a' + 26),
-        b'0'..=b'9' => Some(b - b'0' + 52),
-        b'+' => Some(62),
-        b'/' => Some(63),
-        _ => None,
-    }
+    use base64::engine::{general_purpose::GeneralPurpose, DecodePaddingMode};
+    use base64::{alphabet, engine::GeneralPurposeConfig, Engine as _};
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    LENIENT.decode(text).ok()
 }
 
 /// Equality whose running time depends only on the lengths.

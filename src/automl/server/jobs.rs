@@ -5,7 +5,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use super::store::{DataSet, TrainedExperiment};
+use super::store::{DataSet, NewExperiment};
 use super::worker::{Job, JobOutput};
 use crate::automl::ml::{
     parse_csv, train, CsvLimits, DataType, Frame, TrainError, TrainSpec, TrainedModel,
@@ -68,7 +68,7 @@ pub(crate) fn train_experiment(frame: Arc<Frame>, data_id: String, spec: TrainSp
     Box::new(move |progress| {
         let mut report = |fraction: f64, message: &str| progress.report(fraction, message);
         match train(&frame, &spec, &mut report, progress.cancel_flag()) {
-            Ok(experiment) => JobOutput::Experiment(TrainedExperiment {
+            Ok(experiment) => JobOutput::Experiment(NewExperiment {
                 experiment,
                 train_data_id: data_id,
             }),

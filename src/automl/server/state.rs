@@ -65,9 +65,7 @@ impl Shared {
     /// Locks the state. A panic elsewhere while the lock was held (a bug) does not
     /// take the server down: the state is used as that code left it.
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::runtime::lock(&self.state)
     }
 
     /// A snapshot of the counters.

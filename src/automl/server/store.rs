@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use super::ids::IdGen;
 use super::json;
 use super::tasks::now;
-use crate::automl::ml::{Experiment, Frame, TrainedModel};
+use crate::automl::ml::{Frame, TrainedExperiment, TrainedModel};
 
 /// A data set: its frame for training and prediction, and its CSV for download.
 #[derive(Debug, Clone)]
@@ -32,9 +32,9 @@ pub(crate) struct StoredData {
 
 /// A trained experiment, as the train request described it.
 #[derive(Debug)]
-pub(crate) struct TrainedExperiment {
+pub(crate) struct NewExperiment {
     /// What the engine produced.
-    pub(crate) experiment: Experiment,
+    pub(crate) experiment: TrainedExperiment,
     /// The data it was trained on.
     pub(crate) train_data_id: String,
 }
@@ -73,7 +73,7 @@ impl Store {
 
     /// Adds an experiment and its models; returns the experiment's document (the
     /// result of the train task).
-    pub(crate) fn add_experiment(&mut self, trained: TrainedExperiment) -> Value {
+    pub(crate) fn add_experiment(&mut self, trained: NewExperiment) -> Value {
         let id = self.ids.next_id();
         let model_ids: Vec<String> = trained
             .experiment
@@ -137,7 +137,7 @@ fn data_json(id: &str, set: &DataSet) -> Value {
 }
 
 /// The contract's experiment document; `model_ids[i]` names `models[i]`.
-fn experiment_json(id: &str, trained: &TrainedExperiment, model_ids: &[String]) -> Value {
+fn experiment_json(id: &str, trained: &NewExperiment, model_ids: &[String]) -> Value {
     let experiment = &trained.experiment;
     let attributes: Map<String, Value> = model_ids
         .iter()

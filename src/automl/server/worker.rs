@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use super::error::ApiError;
 use super::state::Shared;
-use super::store::{DataSet, TrainedExperiment};
+use super::store::{DataSet, NewExperiment};
 use super::tasks::{Outcome, TaskKind};
 
 /// Most tasks that may wait in the queue; more are refused with `503`.
@@ -26,7 +26,7 @@ pub(crate) enum JobOutput {
     /// A new data set (upload, predictions); the result is its summary.
     Data(DataSet),
     /// A trained experiment; the result is its document.
-    Experiment(TrainedExperiment),
+    Experiment(NewExperiment),
     /// The job failed.
     Fail(String),
     /// The request does not fit the data.

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::encode::Encoder;
 use super::error::TrainError;
-use super::experiment::Experiment;
+use super::experiment::TrainedExperiment;
 use super::forest::Forest;
 use super::frame::Frame;
 use super::gbm::Gbm;
@@ -48,7 +48,7 @@ pub fn train(
     spec: &TrainSpec,
     progress: &mut dyn FnMut(f64, &str),
     cancel: &AtomicBool,
-) -> Result<Experiment, TrainError> {
+) -> Result<TrainedExperiment, TrainError> {
     let algos = check_spec(spec)?;
     let task = Task::prepare(frame, spec)?;
     let total = (algos.len() * (spec.nfold + 1)) as f64;
@@ -64,7 +64,7 @@ pub fn train(
         models.push(train_algo(frame, &task, algo, seed, &mut report, cancel)?);
     }
     keep_common_metrics(&mut models);
-    Ok(Experiment {
+    Ok(TrainedExperiment {
         target: spec.target.clone(),
         model_type: task.model_type,
         evaluator: task.evaluator,

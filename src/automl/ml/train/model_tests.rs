@@ -262,7 +262,7 @@ fn a_retyped_zero_one_target_trains_a_classifier_predicting_0_and_1() {
 #[test]
 fn models_can_be_shared_between_threads() {
     fn shareable<T: Send + Sync + std::fmt::Debug>() {}
-    shareable::<Experiment>();
+    shareable::<TrainedExperiment>();
     shareable::<TrainedModel>();
     shareable::<Frame>();
 }

@@ -2,16 +2,18 @@
 
 use std::sync::atomic::AtomicBool;
 
+use super::super::error::PredictError;
 use super::super::frame::{ColumnData, Frame};
 use super::super::testdata::{binary, linear, three_class, without};
-use super::super::{Column, Evaluator, ModelType, PredictError, TrainedModel};
+use super::super::{Column, ModelType, TrainedModel};
 use super::*;
+use crate::automl::evaluator::Evaluator;
 
-pub(super) fn run(frame: &Frame, spec: &TrainSpec) -> Result<Experiment, TrainError> {
+pub(super) fn run(frame: &Frame, spec: &TrainSpec) -> Result<TrainedExperiment, TrainError> {
     train(frame, spec, &mut |_, _| {}, &AtomicBool::new(false))
 }
 
-pub(super) fn model(experiment: &Experiment, algo: Algo) -> &TrainedModel {
+pub(super) fn model(experiment: &TrainedExperiment, algo: Algo) -> &TrainedModel {
     experiment
         .models
         .iter()
