@@ -1,6 +1,8 @@
 //! Cancelling a remote job stops its task on the server: while the task runs, and even
 //! while the request that creates it is still on its way.
 
+#![cfg(all(feature = "client", feature = "server"))]
+
 mod automl_util;
 
 use std::time::{Duration, Instant};

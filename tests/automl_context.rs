@@ -1,6 +1,8 @@
 //! Connecting reports a clear error, never a panic or an exit, when the server is
 //! unreachable, refuses the credentials, or answers garbage.
 
+#![cfg(all(feature = "client", feature = "server"))]
+
 mod automl_util;
 
 use std::io::{Read, Write};

@@ -1,5 +1,7 @@
 //! Credentials never appear in errors, debug output, reports or trace files.
 
+#![cfg(all(feature = "client", feature = "server"))]
+
 mod automl_util;
 
 use std::time::Duration;

@@ -2,6 +2,8 @@
 //! requests with 503: all finish, and thanks to idempotency keys each starts exactly one
 //! task of each kind on the server.
 
+#![cfg(all(feature = "client", feature = "server"))]
+
 mod automl_util;
 
 use std::time::Duration;

@@ -1,6 +1,8 @@
 //! Upload → train → predict through the bundled server over loopback TCP, with the
 //! answers checked against data whose truth is known.
 
+#![cfg(all(feature = "client", feature = "server"))]
+
 mod automl_util;
 
 use std::collections::HashMap;

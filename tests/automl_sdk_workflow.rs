@@ -5,6 +5,8 @@
 //! by model id and by the server's recommendation with kept columns, held-out quality,
 //! and the table of jobs.
 
+#![cfg(all(feature = "client", feature = "server"))]
+
 mod automl_util;
 
 use std::fmt::Write as _;

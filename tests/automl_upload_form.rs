@@ -3,6 +3,8 @@
 //! in-memory text); only a reader of unknown length is sent chunked. A recording proxy
 //! between the client and the bundled server sees the bytes on the wire.
 
+#![cfg(all(feature = "client", feature = "server"))]
+
 mod automl_util;
 
 use std::io::{Read, Write};

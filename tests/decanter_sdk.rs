@@ -16,6 +16,8 @@
 //! stops at the first failed check; with `DECANTER_SDK_KEEP_GOING=1` in the environment
 //! it goes on and lists every failure.
 
+#![cfg(feature = "server")]
+
 use std::env;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};

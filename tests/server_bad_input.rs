@@ -1,6 +1,8 @@
 //! Every kind of bad input gets its status code and a JSON error, and the server keeps
 //! serving afterwards.
 
+#![cfg(feature = "server")]
+
 mod server_util;
 
 use std::io::{BufReader, Read, Write};

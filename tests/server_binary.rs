@@ -1,6 +1,8 @@
 //! The `automl-server` program: prints where it listens, serves, and exits cleanly when
 //! its stdin closes; bad arguments exit with 2 and the usage.
 
+#![cfg(feature = "server")]
+
 mod server_util;
 
 use std::io::{BufRead, BufReader};

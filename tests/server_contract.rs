@@ -5,6 +5,8 @@
 //! sends (multipart parts typed `text/plain(UTF-8)`, full-path file names, `user: sdk`,
 //! `?eda=true`, `null` fields, an empty stop body with a stray content type).
 
+#![cfg(feature = "server")]
+
 mod server_util;
 
 use std::net::SocketAddr;

@@ -1,6 +1,8 @@
 //! `Idempotency-Key`: a repeated submit returns the first task and starts nothing new,
 //! even when the server injects faults and the client has to retry.
 
+#![cfg(feature = "server")]
+
 mod server_util;
 
 use std::io::{BufReader, Write};

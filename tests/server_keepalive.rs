@@ -1,6 +1,8 @@
 //! Connections: several requests on one keep-alive connection, pipelining, chunked
 //! uploads sent in fragments, `Expect: 100-continue`, and the cases that close.
 
+#![cfg(feature = "server")]
+
 mod server_util;
 
 use std::io::{BufRead, BufReader, Read, Write};

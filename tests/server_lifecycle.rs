@@ -2,6 +2,8 @@
 //! statuses and progress, stopping a running and a pending task, and the
 //! `max_running` limit.
 
+#![cfg(feature = "server")]
+
 mod server_util;
 
 use std::collections::HashSet;

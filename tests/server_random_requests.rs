@@ -3,6 +3,8 @@
 //! response with an expected status; afterwards the server still serves valid
 //! requests, and none of its threads panicked.
 
+#![cfg(feature = "server")]
+
 mod server_util;
 
 use std::io::{Read, Write};

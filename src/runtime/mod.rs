@@ -191,6 +191,8 @@ where
 
 /// Runs `f` on the current runtime's blocking pool without waiting for it, or on a new
 /// thread outside any runtime (say, from a destructor while a runtime is dropped).
+/// (The AutoML client uses it to stop abandoned remote tasks.)
+#[cfg_attr(not(feature = "client"), allow(dead_code))]
 pub(crate) fn spawn_blocking_detached(f: impl FnOnce() + Send + 'static) {
     match context::current() {
         Some(core) => drop(core.blocking.submit(core.clone(), f)),

@@ -116,18 +116,6 @@ pub struct TrainedModel {
 }
 
 impl TrainedModel {
-    /// The kind of model.
-    #[cfg(test)]
-    pub fn model_type(&self) -> ModelType {
-        self.model_type
-    }
-
-    /// The target column it predicts.
-    #[cfg(test)]
-    pub fn target(&self) -> &str {
-        &self.target
-    }
-
     /// The class labels in probability-column order (empty for regression). For a
     /// binary model the second class is the positive one.
     #[cfg(test)]

@@ -16,7 +16,9 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use serde_json::{json, Map, Value};
+mod json;
+
+use json::Json;
 
 use super::error::JobError;
 use super::observe::{Event, JobInfo, Observer};
@@ -46,7 +48,7 @@ pub struct TraceRecorder {
     start: Option<Instant>,
     lanes: BTreeMap<usize, String>,
     open: HashMap<usize, (Instant, u32)>,
-    events: Vec<Value>,
+    events: Vec<Json>,
 }
 
 impl TraceRecorder {
@@ -111,20 +113,30 @@ impl TraceRecorder {
         } else {
             message
         };
-        self.events.push(json!({
-            "name": name, "cat": "progress", "ph": "i", "s": "t", "ts": ts, "pid": 1,
-            "tid": tid, "args": { "fraction": fraction, "message": message },
-        }));
+        let args = Json::Obj(vec![
+            ("fraction", fraction.into()),
+            ("message", message.into()),
+        ]);
+        self.events.push(Json::Obj(vec![
+            ("name", name.into()),
+            ("cat", "progress".into()),
+            ("ph", "i".into()),
+            ("s", "t".into()),
+            ("ts", ts.into()),
+            ("pid", 1u64.into()),
+            ("tid", tid.into()),
+            ("args", args),
+        ]));
     }
 
     /// Ends the job's open attempt with these `args`; false if none was open.
-    fn close(&mut self, at: Instant, job: JobInfo<'_>, args: Map<String, Value>) -> bool {
+    fn close(&mut self, at: Instant, job: JobInfo<'_>, args: Args) -> bool {
         let Some((began, attempt)) = self.open.remove(&job.id.index()) else {
             return false;
         };
         let (ts, end, tid) = (self.micros(began), self.micros(at), self.lane(job));
         let mut args = args;
-        args.insert("attempt".into(), attempt.into());
+        args.push(("attempt", attempt.into()));
         self.events
             .push(complete(job.name, tid, ts, end.saturating_sub(ts), args));
         true
@@ -181,7 +193,7 @@ impl Observer for TraceRecorder {
                 ..
             } => {
                 let mut args = outcome("failed", Some(error));
-                args.insert("retry_in_ms".into(), json!(delay.as_secs_f64() * 1e3));
+                args.push(("retry_in_ms", (delay.as_secs_f64() * 1e3).into()));
                 self.close(at, job, args);
             }
             Event::Finished {
@@ -219,7 +231,7 @@ pub fn chrome_trace_json(report: &Report) -> String {
     for job in report.jobs.iter().filter(|j| j.in_this_run) {
         let tid = lane_of(job.id.index());
         let mut args = outcome(job.status.as_str(), job.error.as_ref());
-        args.insert("attempts".into(), job.attempts.into());
+        args.push(("attempts", job.attempts.into()));
         match (job.started, job.finished) {
             (Some(began), end) => {
                 let ts = micros_since(report.started, began);
@@ -279,42 +291,78 @@ fn micros_since(start: Instant, at: Instant) -> u64 {
     u64::try_from(at.saturating_duration_since(start).as_micros()).unwrap_or(u64::MAX)
 }
 
+/// The `args` of an event, in order.
+type Args = Vec<(&'static str, Json)>;
+
 /// `args` for a finished attempt or job: its status and, if any, the error text.
-fn outcome(status: &str, error: Option<&JobError>) -> Map<String, Value> {
-    let mut args = Map::new();
-    args.insert("status".into(), status.into());
+fn outcome(status: &str, error: Option<&JobError>) -> Args {
+    let mut args = vec![("status", status.into())];
     if let Some(error) = error {
-        args.insert("error".into(), error.to_string().into());
+        args.push(("error", error.to_string().into()));
     }
     args
 }
 
-fn complete(name: &str, tid: u64, ts: u64, dur: u64, args: Map<String, Value>) -> Value {
-    json!({
-        "name": name, "cat": "job", "ph": "X", "ts": ts, "dur": dur, "pid": 1, "tid": tid,
-        "args": args,
-    })
+/// A complete event (`"ph":"X"`): a bar from `ts` lasting `dur` microseconds.
+fn complete(name: &str, tid: u64, ts: u64, dur: u64, args: Args) -> Json {
+    Json::Obj(vec![
+        ("name", name.into()),
+        ("cat", "job".into()),
+        ("ph", "X".into()),
+        ("ts", ts.into()),
+        ("dur", dur.into()),
+        ("pid", 1u64.into()),
+        ("tid", tid.into()),
+        ("args", Json::Obj(args)),
+    ])
 }
 
-fn instant(name: &str, tid: u64, ts: u64, args: Map<String, Value>) -> Value {
-    json!({ "name": name, "cat": "job", "ph": "i", "s": "t", "ts": ts, "pid": 1, "tid": tid, "args": args })
+/// An instant event (`"ph":"i"`) on the job's lane.
+fn instant(name: &str, tid: u64, ts: u64, args: Args) -> Json {
+    Json::Obj(vec![
+        ("name", name.into()),
+        ("cat", "job".into()),
+        ("ph", "i".into()),
+        ("s", "t".into()),
+        ("ts", ts.into()),
+        ("pid", 1u64.into()),
+        ("tid", tid.into()),
+        ("args", Json::Obj(args)),
+    ])
+}
+
+/// A metadata event (`"ph":"M"`) naming or ordering lane `tid`.
+fn metadata(name: &str, tid: u64, args: Args) -> Json {
+    Json::Obj(vec![
+        ("name", name.into()),
+        ("ph", "M".into()),
+        ("pid", 1u64.into()),
+        ("tid", tid.into()),
+        ("args", Json::Obj(args)),
+    ])
 }
 
 /// The whole trace: process and lane names first, then `events`.
-fn document(lanes: &BTreeMap<usize, String>, events: &[Value]) -> Value {
-    let mut all = vec![json!({
-        "name": "process_name", "ph": "M", "pid": 1, "tid": 0, "args": { "name": "flow" },
-    })];
+fn document(lanes: &BTreeMap<usize, String>, events: &[Json]) -> Json {
+    let mut all = vec![metadata("process_name", 0, vec![("name", "flow".into())])];
     for (&index, name) in lanes {
         let tid = lane_of(index);
-        all.push(json!({ "name": "thread_name", "ph": "M", "pid": 1, "tid": tid, "args": { "name": name } }));
-        all.push(json!({
-            "name": "thread_sort_index", "ph": "M", "pid": 1, "tid": tid,
-            "args": { "sort_index": tid },
-        }));
+        all.push(metadata(
+            "thread_name",
+            tid,
+            vec![("name", name.as_str().into())],
+        ));
+        all.push(metadata(
+            "thread_sort_index",
+            tid,
+            vec![("sort_index", tid.into())],
+        ));
     }
     all.extend(events.iter().cloned());
-    json!({ "traceEvents": all, "displayTimeUnit": "ms" })
+    Json::Obj(vec![
+        ("traceEvents", Json::Arr(all)),
+        ("displayTimeUnit", "ms".into()),
+    ])
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 use super::*;
 use crate::flow::report::JobReport;
 use crate::flow::status::{JobId, JobStatus};
+use serde_json::{json, Value};
 use std::{sync::Arc, sync::OnceLock, time::Duration};
 
 const IDS: [JobId; 3] = [JobId(0), JobId(1), JobId(2)];
