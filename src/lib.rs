@@ -18,8 +18,27 @@
 //! `design/` folder for the full walk-through.
 //!
 //! ## Layers
-//! - [`runtime`](crate::Runtime): executor, timers, blocking pool, [`net`] (TCP).
+//! Each layer is usable without the next.
+//! - The runtime ([`Runtime`]): executor, timers, blocking pool, [`net`] (TCP).
 //! - [`flow`]: a graph of named jobs with dependencies, for users who never write async.
+//! - `automl` (features `client` and `server`): a client for the AutoML job API whose
+//!   upload, setup, train and predict calls are flow jobs, and the bundled server that
+//!   implements the API, with its own machine-learning engine.
+//!
+//! ## Features
+//! Cargo features select the layers; each pulls only its own dependencies. The crate
+//! counts below are every crate compiled besides taskloop, as `cargo tree` lists them.
+//! - *(none)*: `default-features = false` builds the runtime and the flow on `mio`,
+//!   `slab` and `crossbeam-channel` alone (6 crates). This is the build for embedding.
+//! - `client`: the AutoML client (`ureq`, `serde_json`, `base64`; 19 crates).
+//! - `server`: the bundled AutoML server and the `automl-server` program (`httparse`,
+//!   `serde_json`, `base64`; 13 crates).
+//! - `automl`: both. **On by default**, for the demo and the README's commands.
+//!
+//! ```toml
+//! [dependencies]
+//! taskloop = { version = "0.1", default-features = false }   # runtime and flow only
+//! ```
 //!
 //! ## Example: A and B at once, then C
 //! ```
@@ -35,6 +54,7 @@
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
+#![doc(test(attr(deny(warnings))))]
 
 #[cfg(any(feature = "client", feature = "server"))]
 pub mod automl;

@@ -13,8 +13,8 @@
 //!    `handlers`). Handlers never block: they read the state or submit a task.
 //! 3. A task is created `pending` in the task table (`tasks`); the dispatcher
 //!    (`worker`) hands at most `max_running` jobs at a time to `spawn_blocking`. The
-//!    jobs (`jobs`) parse CSV, train and predict with the [`ml`](crate::automl::ml)
-//!    engine, report progress, and leave their products in the store (`store`).
+//!    jobs (`jobs`) parse CSV, train and predict with the crate's ML engine
+//!    (`automl/ml`), report progress, and leave their products in the store (`store`).
 //!
 //! Everything the workers and the loop share sits behind one `Arc<Mutex<..>>`
 //! (`state`), locked briefly and never across an `.await`. The server keeps all data
