@@ -42,7 +42,6 @@
 //!
 //! ## Example: A and B at once, then C
 //! ```
-//! use std::time::Duration;
 //! let rt = taskloop::Runtime::new().unwrap();
 //! let c = rt.block_on(async {
 //!     let a = taskloop::spawn_blocking(|| (0..1_000u64).sum::<u64>());
