@@ -11,7 +11,15 @@ fn dependencies(features: &[&str], depth: Option<u32>) -> BTreeSet<String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["tree", "--offline", "-q", "-e", "normal", "--prefix", "none"])
+        .args([
+            "tree",
+            "--offline",
+            "-q",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+        ])
         .args(features);
     if let Some(depth) = depth {
         cmd.args(["--depth", &depth.to_string()]);
@@ -46,12 +54,24 @@ fn the_runtime_and_flow_need_only_mio_slab_and_crossbeam_channel() {
 fn each_feature_pulls_only_its_own_dependencies() {
     let direct = |features: &[&str]| dependencies(features, Some(1));
     let client = direct(&["--no-default-features", "--features", "client"]);
-    assert!(client.contains("ureq") && !client.contains("httparse"), "{client:?}");
+    assert!(
+        client.contains("ureq") && !client.contains("httparse"),
+        "{client:?}"
+    );
     let server = direct(&["--no-default-features", "--features", "server"]);
-    assert!(server.contains("httparse") && !server.contains("ureq"), "{server:?}");
+    assert!(
+        server.contains("httparse") && !server.contains("ureq"),
+        "{server:?}"
+    );
     for (name, features) in [
-        ("client", vec!["--no-default-features", "--features", "client"]),
-        ("server", vec!["--no-default-features", "--features", "server"]),
+        (
+            "client",
+            vec!["--no-default-features", "--features", "client"],
+        ),
+        (
+            "server",
+            vec!["--no-default-features", "--features", "server"],
+        ),
         ("default (automl)", vec![]),
     ] {
         println!("{name}: {} crates", dependencies(&features, None).len());

@@ -45,9 +45,35 @@ pub struct WorkerStatus {
 /// A connection to an AutoML server: base URL, credentials, retry and poll settings.
 /// Cheap to clone and `Send + Sync`. Its `Debug` output never shows the password.
 ///
-/// Declaring jobs ([`upload`](Context::upload), [`train`](Context::train),
-/// [`predict`](Context::predict)) returns typed [`Job`](crate::flow::Job) handles at
-/// once; the work happens when the flow runs.
+/// Declaring jobs ([`upload`](Context::upload), [`setup`](Context::setup),
+/// [`train`](Context::train), [`predict`](Context::predict)) returns typed
+/// [`Job`](crate::flow::Job) handles at once; the work happens when the flow runs.
+///
+/// # Examples
+/// Upload the training data (A) and the data to predict (B) at once, train (C) when A is
+/// in, predict (D) when C and B are done, then read the results from the handles:
+/// ```
+/// use taskloop::automl::{serve, Context, CsvSource, PredictInput, ServerConfig, TrainInput};
+/// use taskloop::flow::Flow;
+///
+/// // The bundled server, in-process on a free loopback port.
+/// let server = serve(ServerConfig::new("me", "secret"))?;
+/// let ctx = Context::connect(&server.url(), "me", "secret")?;
+///
+/// let rows = (0..60).map(|i| vec![i.to_string(), (2 * i + 1).to_string()]);
+/// let mut flow = Flow::new();
+/// let a = ctx.upload(&mut flow, "A: training data", CsvSource::rows("train.csv", &["x", "y"], rows));
+/// let b = ctx.upload(&mut flow, "B: new data", CsvSource::text("new.csv", "x\n100\n"));
+/// let c = ctx.train(&mut flow, "C: train", TrainInput::new(&a, "y").algos(["GLM"]).nfold(2));
+/// let d = ctx.predict(&mut flow, "D: predict", PredictInput::new(&b, &c));
+/// assert!(flow.run().is_success());
+///
+/// let experiment = c.result()?;
+/// assert_eq!(experiment.best_model("auto").unwrap().algo, "GLM");
+/// let prediction = d.result()?.frame()?.column("prediction").unwrap().text(0).unwrap().parse::<f64>()?;
+/// assert!((prediction - 201.0).abs() < 1.0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct Context {
     pub(crate) inner: Arc<Inner>,
@@ -156,11 +182,39 @@ impl Context {
     ///
     /// # Errors
     /// As [`ContextBuilder::connect`].
+    ///
+    /// # Examples
+    /// ```
+    /// use taskloop::automl::{serve, AutomlError, Context, ServerConfig};
+    ///
+    /// let server = serve(ServerConfig::new("me", "secret"))?;
+    /// let ctx = Context::connect(&server.url(), "me", "secret")?;
+    /// assert_eq!(ctx.url(), server.url());
+    /// let refused = Context::connect(&server.url(), "me", "wrong");
+    /// assert!(matches!(refused, Err(AutomlError::Unauthorized { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn connect(url: &str, user: &str, password: &str) -> Result<Context, AutomlError> {
         Context::builder(url, user, password).connect()
     }
 
     /// A [`ContextBuilder`] with the default settings.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use taskloop::automl::{serve, Context, PollInterval, ServerConfig};
+    ///
+    /// let server = serve(ServerConfig::new("me", "secret"))?;
+    /// let fast = PollInterval { initial: Duration::from_millis(5), factor: 2.0, max: Duration::from_secs(1) };
+    /// let ctx = Context::builder(&server.url(), "me", "secret")
+    ///     .poll_interval(fast)
+    ///     .attempts(3)
+    ///     .request_timeout(Duration::from_secs(10))
+    ///     .connect()?;
+    /// assert_eq!(ctx.worker_status()?.running, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn builder(url: &str, user: &str, password: &str) -> ContextBuilder {
         ContextBuilder {
             url: url.to_string(),

@@ -40,6 +40,26 @@ impl Predictions {
     ///
     /// # Errors
     /// If the server cannot be reached or refuses, or the file cannot be written.
+    ///
+    /// # Examples
+    /// ```
+    /// # use taskloop::automl::{serve, Context, ServerConfig};
+    /// # let server = serve(ServerConfig::new("me", "secret"))?;
+    /// # let ctx = Context::connect(&server.url(), "me", "secret")?;
+    /// use taskloop::automl::{CsvSource, PredictInput, TrainInput};
+    /// use taskloop::flow::Flow;
+    ///
+    /// let mut flow = Flow::new();
+    /// let data = ctx.upload(&mut flow, "data", CsvSource::text("t.csv", "id,x,y\n1,1,2\n2,2,4\n3,3,6\n4,4,8\n"));
+    /// let exp = ctx.train(&mut flow, "train", TrainInput::new(&data, "y").algos(["GLM"]).nfold(2));
+    /// let pred = ctx.predict(&mut flow, "predict", PredictInput::new(&data, &exp).keep_columns(["id"]));
+    /// flow.run();
+    /// let path = std::env::temp_dir().join("taskloop-doc-predictions.csv");
+    /// let bytes = pred.result()?.download(&path)?;
+    /// assert!(std::fs::read_to_string(&path)?.starts_with("id,prediction\n"));
+    /// assert!(bytes > 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn download(&self, path: impl AsRef<Path>) -> Result<u64, AutomlError> {
         let mut out = BufWriter::new(File::create(path)?);
         let n = self
@@ -56,6 +76,27 @@ impl Predictions {
     ///
     /// # Errors
     /// If the server cannot be reached or refuses, or answers a malformed CSV.
+    ///
+    /// # Examples
+    /// ```
+    /// # use taskloop::automl::{serve, Context, ServerConfig};
+    /// # let server = serve(ServerConfig::new("me", "secret"))?;
+    /// # let ctx = Context::connect(&server.url(), "me", "secret")?;
+    /// use taskloop::automl::{CsvSource, PredictInput, TrainInput};
+    /// use taskloop::flow::Flow;
+    ///
+    /// let rows = (0..40).map(|i| vec![i.to_string(), if i < 20 { "low" } else { "high" }.to_string()]);
+    /// let mut flow = Flow::new();
+    /// let data = ctx.upload(&mut flow, "data", CsvSource::rows("t.csv", &["x", "level"], rows));
+    /// let exp = ctx.train(&mut flow, "train", TrainInput::new(&data, "level").algos(["DRF"]).nfold(2));
+    /// let pred = ctx.predict(&mut flow, "predict", PredictInput::new(&data, &exp));
+    /// flow.run();
+    /// let frame = pred.result()?.frame()?;
+    /// let names: Vec<&str> = frame.column_names().collect();
+    /// assert_eq!(names, ["prediction", "prob_high", "prob_low"]);
+    /// assert_eq!(frame.column("prediction").unwrap().text(0).as_deref(), Some("low"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn frame(&self) -> Result<Frame, AutomlError> {
         let mut bytes = Vec::new();
         self.ctx
@@ -72,8 +113,26 @@ impl Predictions {
 }
 
 impl Context {
-    /// Declares an upload job: streams `source` to `POST /v2/upload` and waits for the
-    /// server to parse it.
+    /// Declares an upload job: sends `source` to `POST /v2/upload` as a multipart form
+    /// (with its length when it is known) and waits for the server to parse it. The job's
+    /// result describes the data set on the server.
+    ///
+    /// # Examples
+    /// ```
+    /// # use taskloop::automl::{serve, Context, ServerConfig};
+    /// # let server = serve(ServerConfig::new("me", "secret"))?;
+    /// # let ctx = Context::connect(&server.url(), "me", "secret")?;
+    /// use taskloop::automl::CsvSource;
+    /// use taskloop::flow::Flow;
+    ///
+    /// let mut flow = Flow::new();
+    /// let data = ctx.upload(&mut flow, "upload", CsvSource::text("prices.csv", "area,price\n50,100\n70,140\n"));
+    /// flow.run();
+    /// let info = data.result()?;
+    /// assert_eq!((info.name.as_str(), info.rows, info.columns.len()), ("prices.csv", 2, 2));
+    /// assert_eq!(info.columns[0].data_type, "numerical");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn upload(
         &self,
         flow: &mut Flow,
@@ -96,6 +155,23 @@ impl Context {
     /// makes a new data set with the given columns retyped (for example a 0/1 target
     /// made categorical, so that training classifies instead of regressing). The
     /// original data set is unchanged.
+    ///
+    /// # Examples
+    /// ```
+    /// # use taskloop::automl::{serve, Context, ServerConfig};
+    /// # let server = serve(ServerConfig::new("me", "secret"))?;
+    /// # let ctx = Context::connect(&server.url(), "me", "secret")?;
+    /// use taskloop::automl::{CsvSource, SetupInput};
+    /// use taskloop::flow::Flow;
+    ///
+    /// let mut flow = Flow::new();
+    /// let raw = ctx.upload(&mut flow, "upload", CsvSource::text("t.csv", "x,churned\n1,0\n2,1\n"));
+    /// let typed = ctx.setup(&mut flow, "setup", SetupInput::new(&raw).column("churned", "categorical"));
+    /// flow.run();
+    /// assert_eq!(raw.result()?.columns[1].data_type, "numerical");
+    /// assert_eq!(typed.result()?.columns[1].data_type, "categorical");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn setup(
         &self,
         flow: &mut Flow,
@@ -119,7 +195,30 @@ impl Context {
         })
     }
 
-    /// Declares a train job; it starts when `input.data` is uploaded.
+    /// Declares a train job; it starts when `input.data` is uploaded. The result is the
+    /// experiment: every model with its cross-validated scores, and the server's
+    /// recommendation per metric.
+    ///
+    /// # Examples
+    /// ```
+    /// # use taskloop::automl::{serve, Context, ServerConfig};
+    /// # let server = serve(ServerConfig::new("me", "secret"))?;
+    /// # let ctx = Context::connect(&server.url(), "me", "secret")?;
+    /// use taskloop::automl::{CsvSource, TrainInput};
+    /// use taskloop::flow::Flow;
+    ///
+    /// let rows = (0..50).map(|i| vec![i.to_string(), (3 * i).to_string()]);
+    /// let mut flow = Flow::new();
+    /// let data = ctx.upload(&mut flow, "upload", CsvSource::rows("t.csv", &["x", "y"], rows));
+    /// let spec = TrainInput::new(&data, "y").algos(["GLM", "GBM"]).nfold(3).seed(7);
+    /// let exp = ctx.train(&mut flow, "train", spec);
+    /// flow.run();
+    /// let exp = exp.result()?;
+    /// assert_eq!(exp.model_type, "regression");
+    /// assert_eq!(exp.models.len(), 2);
+    /// assert_eq!(exp.best_model("r2").unwrap().algo, "GLM"); // y is linear in x
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn train(
         &self,
         flow: &mut Flow,
@@ -142,7 +241,28 @@ impl Context {
         })
     }
 
-    /// Declares a predict job; it starts when both its data and its experiment are done.
+    /// Declares a predict job; it starts when both its data and its experiment are done,
+    /// and uses the model `input.model` chooses (by default the best by `auto`).
+    ///
+    /// # Examples
+    /// ```
+    /// # use taskloop::automl::{serve, Context, ServerConfig};
+    /// # let server = serve(ServerConfig::new("me", "secret"))?;
+    /// # let ctx = Context::connect(&server.url(), "me", "secret")?;
+    /// use taskloop::automl::{CsvSource, ModelChoice, PredictInput, TrainInput};
+    /// use taskloop::flow::Flow;
+    ///
+    /// let rows = (0..50).map(|i| vec![i.to_string(), (3 * i).to_string()]);
+    /// let mut flow = Flow::new();
+    /// let data = ctx.upload(&mut flow, "upload", CsvSource::rows("t.csv", &["x", "y"], rows));
+    /// let exp = ctx.train(&mut flow, "train", TrainInput::new(&data, "y").algos(["GLM", "DRF"]).nfold(2));
+    /// let by_mae = PredictInput::new(&data, &exp).model(ModelChoice::Best("mae".into()));
+    /// let pred = ctx.predict(&mut flow, "predict", by_mae);
+    /// flow.run();
+    /// let exp = exp.result()?;
+    /// assert_eq!(pred.result()?.model_id, exp.best_model("mae").unwrap().id);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn predict(
         &self,
         flow: &mut Flow,

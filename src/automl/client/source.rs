@@ -12,6 +12,19 @@ use std::sync::{Arc, Mutex};
 /// A path or in-memory rows can be read again, so an upload from them can be retried
 /// after a transient fault; a reader can be read once, so an upload from a reader is
 /// not retried once it has started sending.
+///
+/// # Examples
+/// ```
+/// use taskloop::automl::CsvSource;
+///
+/// let file = CsvSource::path("data/train.csv"); // opened when the upload runs
+/// assert_eq!(file.name(), "train.csv");
+/// let text = CsvSource::text("small.csv", "x,y\n1,2\n");
+/// let rows = CsvSource::rows("rows.csv", &["city", "note"], vec![vec!["Oslo", "cold, dark"]]);
+/// let piped = CsvSource::reader("stdin.csv", std::io::stdin()).named("from a pipe");
+/// assert_eq!(piped.name(), "from a pipe");
+/// # let _ = (text, rows);
+/// ```
 #[derive(Clone)]
 pub struct CsvSource {
     kind: Kind,

@@ -82,6 +82,32 @@ impl Experiment {
     /// value are skipped; ties go to the model listed first. `None` if no model has a
     /// value. The rules are [`best_model_index`], the same the server uses for its
     /// recommendations.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use taskloop::automl::{Experiment, ModelInfo};
+    ///
+    /// let model = |id: &str, deviance: f64, r2: f64| ModelInfo {
+    ///     id: id.into(),
+    ///     algo: id.into(),
+    ///     cv_averages: BTreeMap::from([("deviance".into(), deviance), ("r2".into(), r2)]),
+    ///     validation_scores: BTreeMap::new(),
+    /// };
+    /// let exp = Experiment {
+    ///     id: "e".into(),
+    ///     target: "y".into(),
+    ///     model_type: "regression".into(),
+    ///     train_data_id: "d".into(),
+    ///     features: vec!["x".into()],
+    ///     models: vec![model("GLM", 4.0, 0.80), model("GBM", 1.5, 0.95), model("DRF", 1.5, 0.90)],
+    ///     recommendations: vec![],
+    /// };
+    /// assert_eq!(exp.metric_for("auto"), "deviance");
+    /// assert_eq!(exp.best_model("auto").unwrap().id, "GBM"); // a tie: the first listed wins
+    /// assert_eq!(exp.best_model("r2").unwrap().id, "GBM"); // larger is better for r2
+    /// assert!(exp.best_model("auc").is_none());
+    /// ```
     pub fn best_model(&self, evaluator: &str) -> Option<&ModelInfo> {
         let metric = self.metric_for(evaluator);
         let scores = self.models.iter().map(|m| &m.cv_averages);
