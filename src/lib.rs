@@ -24,6 +24,7 @@
 //! - `automl` (features `client` and `server`): a client for the AutoML job API whose
 //!   upload, setup, train and predict calls are flow jobs, and the bundled server that
 //!   implements the API, with its own machine-learning engine.
+//! - [`ray`] (feature `ray`): flow jobs that run on a Ray cluster through its Jobs API.
 //!
 //! ## Features
 //! Cargo features select the layers; each pulls only its own dependencies. The crate
@@ -34,6 +35,7 @@
 //! - `server`: the bundled AutoML server and the `automl-server` program (`httparse`,
 //!   `serde_json`, `base64`; 13 crates).
 //! - `automl`: both. **On by default**, for the demo and the README's commands.
+//! - `ray`: flow jobs on a Ray cluster (`ureq`, `serde_json`). **On by default.**
 //!
 //! ```toml
 //! [dependencies]
@@ -58,6 +60,10 @@
 #[cfg(any(feature = "client", feature = "server"))]
 pub mod automl;
 pub mod flow;
+#[cfg(feature = "ray")]
+pub mod ray;
+#[cfg(any(feature = "client", feature = "ray"))]
+pub(crate) mod rest;
 pub(crate) mod runtime;
 
 pub use runtime::net;

@@ -40,6 +40,8 @@ pub use inputs::Inputs;
 pub use inputs::{InputCells, InputLink, OutCell};
 pub use job::Job;
 pub use observe::{Event, JobInfo, Observer};
+#[cfg(feature = "ray")]
+pub(crate) use remote::RunHold;
 pub use remote::{progress, CancelHandle, Progress};
 pub use report::{JobReport, Report};
 pub use retry::Backoff;

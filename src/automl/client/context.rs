@@ -8,28 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use super::error::AutomlError;
 use super::http::{Request, Transport};
 use crate::flow::Backoff;
-
-/// How a remote job polls its task: the first wait, growing by `factor` up to `max`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PollInterval {
-    /// Wait before the first poll.
-    pub initial: Duration,
-    /// Growth of the wait after each poll.
-    pub factor: f64,
-    /// Longest wait between polls.
-    pub max: Duration,
-}
-
-impl Default for PollInterval {
-    /// 50 ms, growing by half each poll, at most 2 s.
-    fn default() -> Self {
-        PollInterval {
-            initial: Duration::from_millis(50),
-            factor: 1.5,
-            max: Duration::from_secs(2),
-        }
-    }
-}
+pub use crate::rest::PollInterval;
 
 /// The server's answer to `GET /v2/worker/status`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,13 +127,7 @@ impl ContextBuilder {
 
     /// The context, without checking the server.
     pub fn build(self) -> Context {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(self.request_timeout))
-            .timeout_connect(Some(Duration::from_secs(5)))
-            .max_idle_connections_per_host(64)
-            .build()
-            .into();
+        let agent = crate::rest::agent(self.request_timeout);
         let transport = Transport {
             base: self.url.trim_end_matches('/').to_string(),
             authorization: basic_auth(&self.user, &self.password),

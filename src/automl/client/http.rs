@@ -9,6 +9,7 @@ use super::error::AutomlError;
 use super::form;
 use super::source::CsvSource;
 use crate::flow::Backoff;
+use crate::rest::{retry_on_pool, Retries};
 
 /// How requests are retried and how long each may take.
 #[derive(Debug, Clone)]
@@ -106,30 +107,24 @@ impl Transport {
         req: Request,
         watch: Option<Arc<dyn Watch>>,
     ) -> Result<Value, AutomlError> {
-        let mut attempt = 1;
-        loop {
+        let retries = Retries {
+            attempts: self.attempts,
+            backoff: self.backoff,
+        };
+        let can_resend = req.can_resend();
+        let make = |_attempt| {
             let (this, sent, watch) = (self.clone(), req.clone(), watch.clone());
-            let exchange = move || {
+            move || {
                 let result = this.call_blocking(&sent);
                 if let Some(w) = watch {
                     w.answered(&this, &result);
                 }
                 result
-            };
-            let result = match crate::spawn_blocking(exchange).await {
-                Ok(result) => result,
-                Err(e) => Err(AutomlError::protocol(format!(
-                    "the HTTP call did not complete: {e}"
-                ))),
-            };
-            match result {
-                Err(e) if e.is_transient() && attempt < self.attempts && req.can_resend() => {
-                    crate::sleep(self.backoff.delay(attempt)).await;
-                    attempt += 1;
-                }
-                other => return other,
             }
-        }
+        };
+        let retry = |e: &AutomlError| e.is_transient() && can_resend;
+        let lost = |e| AutomlError::protocol(format!("the HTTP call did not complete: {e}"));
+        retry_on_pool(retries, make, retry, lost).await
     }
 
     /// The same as [`call`](Transport::call), on the calling thread (for synchronous
