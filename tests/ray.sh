@@ -50,7 +50,7 @@ outside() {
   if [ "$mode" = bench ]; then
     say "building the benchmark"
     (cd benches && cargo build --release --bin ray)
-    bins=("$(realpath benches/target/release/ray)")
+    bins=("$(realpath -m "${CARGO_TARGET_DIR:-benches/target}")/release/ray")
   else
     say "building the Ray tests and the example"
     local args=()

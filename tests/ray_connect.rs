@@ -158,6 +158,9 @@ fn token_right_runs_jobs_and_never_shows() {
         let _ = std::fs::remove_file(&trace);
         let logs = ok.result().unwrap().logs.clone();
         assert!(logs.contains(&mark));
+        // tests/ray.sh starts Ray with RAY_AUTH_TOKEN in its environment, and Ray passes
+        // it on to every driver: the logs did carry it, and taskloop scrubbed it.
+        assert!(logs.contains("RAY_AUTH_TOKEN=<redacted>"), "{logs}");
         let builder = builder(&url);
         let everything = format!(
             "{report}\n{report:?}\n{written}\n{cluster:?}\n{builder:?}\n{logs}\n{:?}\n{}\n{:?}",
