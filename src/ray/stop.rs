@@ -65,9 +65,10 @@ impl Drop for StopGuard {
         if !self.armed {
             return;
         }
+        let id = std::mem::take(&mut self.id);
         let cleanup = Cleanup {
             transport: self.transport.clone(),
-            id: std::mem::take(&mut self.id),
+            id: id.clone(),
             poll: self.poll,
             in_flight: self.in_flight.clone(),
         };
@@ -78,7 +79,7 @@ impl Drop for StopGuard {
         });
         if spawned.is_none() {
             // No runtime (it is being dropped): one stop request from a plain thread.
-            let (transport, id) = (self.transport.clone(), self.id.clone());
+            let transport = self.transport.clone();
             std::thread::spawn(move || transport.exchange(&stop_call(&id)));
         }
     }

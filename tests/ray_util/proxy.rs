@@ -1,6 +1,7 @@
 //! A loopback HTTP proxy in front of the Ray dashboard that injects one fault into the
 //! first job submission (`POST /api/jobs/`): it loses Ray's answer, or answers `503`
-//! itself without forwarding. Everything else passes through unchanged.
+//! itself without forwarding; or it refuses every submission with `400`, as Ray refuses
+//! a malformed one. Everything else passes through unchanged.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -14,7 +15,13 @@ pub enum Fault {
     LoseTheAnswer,
     /// Answer `503` without forwarding.
     Busy,
+    /// Answer `400` with a Python traceback, as Ray refuses a malformed request, without
+    /// forwarding.
+    Refuse,
 }
+
+/// What Ray answers a submission whose metadata holds a number (the last lines).
+pub const REFUSAL: &str = "Traceback (most recent call last):\n  File \"common.py\", line 517, in __post_init__\n    raise TypeError(\nTypeError: metadata values must be strings, got <class 'int'>\n";
 
 /// A running proxy: its URL, and how many submissions it has seen.
 #[derive(Debug, Clone)]
@@ -53,6 +60,11 @@ fn serve(client: TcpStream, upstream: &str, fault: Fault, seen: &AtomicUsize) {
         if first && fault == Fault::Busy {
             let busy = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy";
             let _ = to_client.write_all(busy.as_bytes());
+            continue;
+        }
+        if submit && fault == Fault::Refuse {
+            let head = format!("HTTP/1.1 400 Bad Request\r\nContent-Length: {}\r\n\r\n", REFUSAL.len());
+            let _ = to_client.write_all(format!("{head}{REFUSAL}").as_bytes());
             continue;
         }
         let (to_server, from_server) = server.get_or_insert_with(|| {

@@ -42,10 +42,10 @@ fn main() {
     eprintln!("Ray {} at {url}", cluster.ray_version());
 
     // Warm Ray up (worker processes, runtime env agent) so that neither side pays for it.
-    run_chain(&cluster, 2);
+    run_chain(&cluster, &proxy, 2);
 
     let in_flight = run_in_flight(&cluster, &proxy, n);
-    let chain = run_chain(&cluster, m);
+    let chain = run_chain(&cluster, &proxy, m);
     let shell = run_shell_loop(&url, m);
     print_results(n, m, &in_flight, chain, shell);
 }
@@ -95,8 +95,14 @@ fn run_in_flight(cluster: &Cluster, proxy: &CountingProxy, n: usize) -> InFlight
     }
 }
 
+struct Chain {
+    wall: Duration,
+    loop_cpu: Duration,
+    requests: u64,
+}
+
 /// M jobs one after another in one flow (each takes the previous one as its input).
-fn run_chain(cluster: &Cluster, m: usize) -> Duration {
+fn run_chain(cluster: &Cluster, proxy: &CountingProxy, m: usize) -> Chain {
     let mut flow = Flow::new();
     let mut prev: Option<Job<JobDetails>> = None;
     for i in 0..m {
@@ -108,16 +114,22 @@ fn run_chain(cluster: &Cluster, m: usize) -> Duration {
         };
         prev = Some(job);
     }
-    let started = Instant::now();
+    let requests_before = proxy.requests.load(Ordering::Relaxed);
+    let (cpu_before, started) = (this_thread_cpu(), Instant::now());
     let report = flow.run();
+    let (loop_cpu, wall) = (this_thread_cpu() - cpu_before, started.elapsed());
     assert!(report.is_success(), "{report}");
-    started.elapsed()
+    Chain {
+        wall,
+        loop_cpu,
+        requests: proxy.requests.load(Ordering::Relaxed) - requests_before,
+    }
 }
 
 /// `ray job submit -- true`, M times from bash.
 fn run_shell_loop(url: &str, m: usize) -> Duration {
     let script = format!(
-        "for i in $(seq 1 {m}); do ray job submit --address {url} -- true >/dev/null || exit 1; done"
+        "for i in $(seq 1 {m}); do ray job submit --address {url} -- true >/dev/null 2>&1 || exit 1; done"
     );
     let started = Instant::now();
     let status = Command::new("bash")
@@ -129,7 +141,7 @@ fn run_shell_loop(url: &str, m: usize) -> Duration {
     started.elapsed()
 }
 
-fn print_results(n: usize, m: usize, f: &InFlight, chain: Duration, shell: Duration) {
+fn print_results(n: usize, m: usize, f: &InFlight, chain: Chain, shell: Duration) {
     let per = |d: Duration, k: usize| d.as_secs_f64() * 1e3 / k as f64;
     println!("## Ray benchmark\n");
     println!("| {n} trivial jobs in flight | value |");
@@ -158,7 +170,7 @@ fn print_results(n: usize, m: usize, f: &InFlight, chain: Duration, shell: Durat
     println!("| --- | --- |");
     println!(
         "| taskloop flow (a chain of {m} Ray jobs) | {:.0} ms |",
-        per(chain, m)
+        per(chain.wall, m)
     );
     println!(
         "| bash loop of `ray job submit -- true` | {:.0} ms |",
@@ -166,11 +178,18 @@ fn print_results(n: usize, m: usize, f: &InFlight, chain: Duration, shell: Durat
     );
     println!(
         "| difference (the CLI's overhead per job) | {:.0} ms |",
-        per(shell, m) - per(chain, m)
+        per(shell, m) - per(chain.wall, m)
     );
     println!(
         "| {n} jobs in flight, wall per job | {:.0} ms |",
         per(f.wall, n)
+    );
+    println!();
+    println!(
+        "The chain, one job at a time: {:.1} requests per job, loop-thread CPU {:.0} µs per job, {:.1} µs per request.",
+        chain.requests as f64 / m as f64,
+        chain.loop_cpu.as_secs_f64() * 1e6 / m as f64,
+        chain.loop_cpu.as_secs_f64() * 1e6 / chain.requests.max(1) as f64
     );
 }
 
