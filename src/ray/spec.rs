@@ -91,7 +91,9 @@ impl JobSpec {
         self
     }
 
-    /// Reserves `amount` of the custom resource `name` (`entrypoint_resources`).
+    /// Reserves `amount` of the custom resource `name` (`entrypoint_resources`). Ray
+    /// accepts a job asking for a resource that no node has, and keeps it `PENDING` for
+    /// ever: give such jobs a [`timeout`](crate::flow::Job::timeout).
     pub fn resource(mut self, name: impl Into<String>, amount: f64) -> Self {
         self.resources.insert(name.into(), amount);
         self

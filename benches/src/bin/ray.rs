@@ -99,12 +99,15 @@ struct Chain {
     wall: Duration,
     loop_cpu: Duration,
     requests: u64,
+    /// The sum of Ray's own start-to-end times of the jobs.
+    on_ray: Duration,
 }
 
 /// M jobs one after another in one flow (each takes the previous one as its input).
 fn run_chain(cluster: &Cluster, proxy: &CountingProxy, m: usize) -> Chain {
     let mut flow = Flow::new();
     let mut prev: Option<Job<JobDetails>> = None;
+    let mut jobs = Vec::new();
     for i in 0..m {
         let job = match &prev {
             None => cluster.job(&mut flow, format!("chain {i}"), (), |()| {
@@ -112,6 +115,7 @@ fn run_chain(cluster: &Cluster, proxy: &CountingProxy, m: usize) -> Chain {
             }),
             Some(p) => cluster.job(&mut flow, format!("chain {i}"), p, |_| JobSpec::new("true")),
         };
+        jobs.push(job.clone());
         prev = Some(job);
     }
     let requests_before = proxy.requests.load(Ordering::Relaxed);
@@ -119,10 +123,15 @@ fn run_chain(cluster: &Cluster, proxy: &CountingProxy, m: usize) -> Chain {
     let report = flow.run();
     let (loop_cpu, wall) = (this_thread_cpu() - cpu_before, started.elapsed());
     assert!(report.is_success(), "{report}");
+    let on_ray = jobs
+        .iter()
+        .map(|j| j.result().unwrap().duration().unwrap_or_default())
+        .sum();
     Chain {
         wall,
         loop_cpu,
         requests: proxy.requests.load(Ordering::Relaxed) - requests_before,
+        on_ray,
     }
 }
 
@@ -179,6 +188,14 @@ fn print_results(n: usize, m: usize, f: &InFlight, chain: Chain, shell: Duration
     println!(
         "| difference (the CLI's overhead per job) | {:.0} ms |",
         per(shell, m) - per(chain.wall, m)
+    );
+    println!(
+        "| taskloop chain: Ray's own start-to-end time per job | {:.0} ms |",
+        per(chain.on_ray, m)
+    );
+    println!(
+        "| taskloop chain: overhead per job (wall - Ray's time) | {:.0} ms |",
+        per(chain.wall.saturating_sub(chain.on_ray), m)
     );
     println!(
         "| {n} jobs in flight, wall per job | {:.0} ms |",
