@@ -27,6 +27,7 @@ impl Default for PollInterval {
 
 impl PollInterval {
     /// The wait after `wait`: `wait * factor`, at most `max`.
+    #[cfg_attr(not(feature = "ray"), allow(dead_code))]
     pub(crate) fn next(&self, wait: Duration) -> Duration {
         wait.mul_f64(self.factor.max(1.0)).min(self.max)
     }
