@@ -65,17 +65,28 @@ fn a_refused_submit_fails_at_once_quoting_rays_text() {
         let mark = marker("refused");
         let mut flow = Flow::new();
         let cmd = format!("echo {mark}");
-        let job = cluster.job(&mut flow, "refused", (), move |()| JobSpec::new(cmd.clone()));
+        let job = cluster.job(&mut flow, "refused", (), move |()| {
+            JobSpec::new(cmd.clone())
+        });
         flow.run();
         let err = job.result().unwrap_err();
-        let JobError::Failed { source, .. } = &err else { panic!("{err}") };
+        let JobError::Failed { source, .. } = &err else {
+            panic!("{err}")
+        };
         let ray = source.downcast_ref::<RayError>().unwrap();
-        assert!(matches!(ray, RayError::Rejected { status: 400, .. }), "{ray:?}");
+        assert!(
+            matches!(ray, RayError::Rejected { status: 400, .. }),
+            "{ray:?}"
+        );
         assert_eq!(
             ray.to_string(),
             "the Ray dashboard answered 400: TypeError: metadata values must be strings, got <class 'int'>"
         );
-        assert_eq!(proxy.submits.load(Ordering::SeqCst), 1, "a 400 is not retried");
+        assert_eq!(
+            proxy.submits.load(Ordering::SeqCst),
+            1,
+            "a 400 is not retried"
+        );
         assert!(ray_jobs(&url, &mark).is_empty());
     });
 }

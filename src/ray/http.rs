@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::details::shorten;
 use super::error::RayError;
-use crate::rest::{retry_on_pool, Retries};
+use crate::rest::{retry_here, retry_on_pool, NoAnswer, Retries};
 
 /// Largest answer the client reads (logs included).
 const MAX_ANSWER: u64 = 64 * 1024 * 1024;
@@ -120,17 +120,11 @@ impl Transport {
         call: &Call,
         retry_unreachable: bool,
     ) -> Result<Value, RayError> {
-        let mut attempt = 1;
-        loop {
-            match self.exchange(call) {
-                Err(e @ RayError::Unreachable { .. }) if !retry_unreachable => return Err(e),
-                Err(e) if e.is_transient() && attempt < self.retries.attempts => {
-                    std::thread::sleep(self.retries.backoff.delay(attempt));
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
+        let retry = |e: &RayError| {
+            let unreachable = matches!(e, RayError::Unreachable { .. });
+            (retry_unreachable || !unreachable) && e.is_transient()
+        };
+        retry_here(self.retries, || self.exchange(call), retry)
     }
 
     /// One try, blocking: the answer's JSON, or why there is none.
@@ -195,18 +189,13 @@ impl Transport {
     }
 
     fn transport_error(&self, e: ureq::Error) -> RayError {
-        let unreachable = |message: String, io: Option<std::io::Error>| RayError::Unreachable {
-            url: self.base.clone(),
-            message,
-            io,
-        };
-        match e {
-            ureq::Error::Io(io) => unreachable(io.to_string(), Some(io)),
-            ureq::Error::Timeout(t) => unreachable(format!("timed out ({t})"), None),
-            ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => {
-                unreachable(e.to_string(), None)
-            }
-            other => RayError::protocol(self.scrub(other.to_string())),
+        match NoAnswer::from(e) {
+            NoAnswer::Unreachable { message, io } => RayError::Unreachable {
+                url: self.base.clone(),
+                message,
+                io,
+            },
+            NoAnswer::Other(message) => RayError::protocol(self.scrub(message)),
         }
     }
 }

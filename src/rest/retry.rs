@@ -1,8 +1,6 @@
 //! The retry loop: each try is a blocking `ureq` exchange on the worker pool; the waits
 //! between tries are loop timers, so a request that backs off holds no thread.
 
-use std::time::Duration;
-
 use crate::flow::Backoff;
 use crate::JoinError;
 
@@ -48,16 +46,23 @@ where
     }
 }
 
-/// The `ureq` agent both clients use: statuses are answers, not errors (each client
-/// reads the server's text), and every exchange is bounded by `request_timeout`.
-pub(crate) fn agent(request_timeout: Duration) -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(request_timeout))
-        .timeout_connect(Some(Duration::from_secs(5)))
-        .max_idle_connections_per_host(64)
-        .build()
-        .into()
+/// [`retry_on_pool`] for synchronous callers outside any flow: every try runs on the
+/// calling thread, which sleeps through the back-off.
+pub(crate) fn retry_here<T, E>(
+    retries: Retries,
+    mut exchange: impl FnMut() -> Result<T, E>,
+    retry: impl Fn(&E) -> bool,
+) -> Result<T, E> {
+    let mut attempt = 1;
+    loop {
+        match exchange() {
+            Err(e) if retry(&e) && attempt < retries.attempts => {
+                std::thread::sleep(retries.backoff.delay(attempt));
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -65,6 +70,7 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicU32, Ordering};
     use std::sync::Arc;
+    use std::time::Duration;
 
     fn fast() -> Retries {
         Retries {
@@ -119,5 +125,19 @@ mod tests {
             |e| e.to_string(),
         ));
         assert_eq!(result, Err("no".to_string()));
+    }
+
+    #[test]
+    fn retry_here_tries_on_the_calling_thread() {
+        let mut tries = 0;
+        let result: Result<u32, String> = retry_here(
+            fast(),
+            || {
+                tries += 1;
+                Err("busy".to_string())
+            },
+            |e| e == "busy",
+        );
+        assert_eq!((result, tries), (Err("busy".to_string()), 4));
     }
 }

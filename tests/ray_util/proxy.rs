@@ -63,7 +63,10 @@ fn serve(client: TcpStream, upstream: &str, fault: Fault, seen: &AtomicUsize) {
             continue;
         }
         if submit && fault == Fault::Refuse {
-            let head = format!("HTTP/1.1 400 Bad Request\r\nContent-Length: {}\r\n\r\n", REFUSAL.len());
+            let head = format!(
+                "HTTP/1.1 400 Bad Request\r\nContent-Length: {}\r\n\r\n",
+                REFUSAL.len()
+            );
             let _ = to_client.write_all(format!("{head}{REFUSAL}").as_bytes());
             continue;
         }

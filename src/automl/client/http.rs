@@ -9,7 +9,7 @@ use super::error::AutomlError;
 use super::form;
 use super::source::CsvSource;
 use crate::flow::Backoff;
-use crate::rest::{retry_on_pool, Retries};
+use crate::rest::{retry_here, retry_on_pool, NoAnswer, Retries};
 
 /// How requests are retried and how long each may take.
 #[derive(Debug, Clone)]
@@ -135,17 +135,15 @@ impl Transport {
         req: &Request,
         retry_unreachable: bool,
     ) -> Result<Value, AutomlError> {
-        let mut attempt = 1;
-        loop {
-            match self.call_blocking(req) {
-                Err(e @ AutomlError::Unreachable { .. }) if !retry_unreachable => return Err(e),
-                Err(e) if e.is_transient() && attempt < self.attempts && req.can_resend() => {
-                    std::thread::sleep(self.backoff.delay(attempt));
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
+        let retries = Retries {
+            attempts: self.attempts,
+            backoff: self.backoff,
+        };
+        let retry = |e: &AutomlError| {
+            let unreachable = matches!(e, AutomlError::Unreachable { .. });
+            (retry_unreachable || !unreachable) && e.is_transient() && req.can_resend()
+        };
+        retry_here(retries, || self.call_blocking(req), retry)
     }
 
     /// One attempt, blocking.
@@ -226,18 +224,13 @@ impl Transport {
     }
 
     fn transport_error(&self, e: ureq::Error) -> AutomlError {
-        let unreachable = |message: String, io: Option<std::io::Error>| AutomlError::Unreachable {
-            url: self.base.clone(),
-            message,
-            io,
-        };
-        match e {
-            ureq::Error::Io(io) => unreachable(io.to_string(), Some(io)),
-            ureq::Error::Timeout(t) => unreachable(format!("timed out ({t})"), None),
-            ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => {
-                unreachable(e.to_string(), None)
-            }
-            other => AutomlError::protocol(other.to_string()),
+        match NoAnswer::from(e) {
+            NoAnswer::Unreachable { message, io } => AutomlError::Unreachable {
+                url: self.base.clone(),
+                message,
+                io,
+            },
+            NoAnswer::Other(message) => AutomlError::protocol(message),
         }
     }
 }
