@@ -119,18 +119,19 @@ impl Cluster {
         loop {
             crate::sleep(wait).await;
             let answer = self.get(format!("/api/jobs/{id}")).await?;
-            let details = JobDetails::from_json(&answer)?;
-            if details.status.is_terminal() {
-                return Ok(details);
-            }
-            if last.as_ref() != Some(&details.status) {
-                let fraction = if details.status == JobStatus::Running {
+            // While the job runs only its status matters; the details are read at the end.
+            let status = answer["status"].as_str().map(JobStatus::parse);
+            let Some(status) = status.filter(|s| !s.is_terminal()) else {
+                return JobDetails::from_json(&answer); // or why the answer is not a job
+            };
+            if last.as_ref() != Some(&status) {
+                let fraction = if status == JobStatus::Running {
                     0.5
                 } else {
                     0.0
                 };
-                crate::flow::progress(fraction, details.status.as_str());
-                last = Some(details.status);
+                crate::flow::progress(fraction, status.as_str());
+                last = Some(status);
             }
             wait = poll.next(wait);
         }
