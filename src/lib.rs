@@ -33,7 +33,11 @@
 //! - `client`: the AutoML client (`ureq`, `serde_json`, `base64`; 19 crates).
 //! - `server`: the bundled AutoML server and the `automl-server` program (`httparse`,
 //!   `serde_json`, `base64`; 13 crates).
-//! - `automl`: both. **On by default**, for the demo and the README's commands.
+//! - `automl`: both.
+//! - `tls`: HTTPS for the client, rustls through ureq, verifying with the platform's
+//!   roots or a given CA file (33 crates with `automl`).
+//!
+//! The default is `automl` and `tls`, for the demo and the README's commands.
 //!
 //! ```toml
 //! [dependencies]
