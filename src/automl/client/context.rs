@@ -22,11 +22,12 @@ pub struct PollInterval {
 }
 
 impl Default for PollInterval {
-    /// 50 ms, growing by half each poll, at most 2 s.
+    /// 5 ms, doubling each poll, at most 2 s: a task that takes a few milliseconds is
+    /// seen done within about that, and a long one costs a poll every 2 s.
     fn default() -> Self {
         PollInterval {
-            initial: Duration::from_millis(50),
-            factor: 1.5,
+            initial: Duration::from_millis(5),
+            factor: 2.0,
             max: Duration::from_secs(2),
         }
     }
