@@ -25,6 +25,7 @@ mod error;
 mod flow;
 mod inputs;
 mod job;
+mod limits;
 mod observe;
 mod remote;
 mod report;
