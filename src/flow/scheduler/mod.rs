@@ -14,6 +14,9 @@
 //! The scheduler changes jobs only through the state's interface: `start` a job,
 //! `settle` it; slots, queues and counters are its own.
 
+#[cfg(test)]
+mod tests;
+
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::future::{poll_fn, Future};
