@@ -62,6 +62,8 @@ struct Scheduler {
     /// Per job: length of the longest chain of dependents behind it.
     chain: Vec<u32>,
     holds_slot: Vec<bool>,
+    /// Per job: the task running its attempts, from launch until the job ends.
+    tasks: Vec<Option<JoinHandle<()>>>,
     running: usize,
     limit_used: HashMap<LimitKey, usize>,
     limit_queue: HashMap<LimitKey, BinaryHeap<Ready>>,
@@ -86,6 +88,7 @@ impl Scheduler {
             waiting_on: vec![0; n],
             chain,
             holds_slot: vec![false; n],
+            tasks: (0..n).map(|_| None).collect(),
             running: 0,
             limit_used: HashMap::from([(LimitKey::Pool, plan.pool_slots_owed)]),
             limit_queue: HashMap::new(),
@@ -230,16 +233,18 @@ impl Scheduler {
     }
 
     fn abort_task(&mut self, i: usize) {
-        if let Some(task) = self.state.take_task(i) {
+        if let Some(task) = self.tasks[i].take() {
             task.abort();
             self.aborting.push(task);
         }
     }
 
     /// Settles job `i`, frees its slots, and counts down the dependents `settle` hands
-    /// back (those of a job that just became `Done`).
+    /// back (those of a job that just became `Done`). Its task, if any, has returned
+    /// or was aborted: its handle goes.
     fn finish(&mut self, i: usize, outcome: Outcome) {
         self.release(i);
+        self.tasks[i] = None;
         let settled = self.state.settle(i, outcome);
         self.remaining -= settled.ended_in_run;
         for d in settled.inputs_done_for {
@@ -311,8 +316,7 @@ impl Scheduler {
                 return self.finish(i, outcome);
             }
         }
-        let task = crate::spawn(run_job(self.state.clone(), i, body, spec));
-        self.state.set_task(i, task);
+        self.tasks[i] = Some(crate::spawn(run_job(self.state.clone(), i, body, spec)));
     }
 
     /// Gives back job `i`'s slots; the best job queued on each freed limit gets in line.

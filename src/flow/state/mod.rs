@@ -13,7 +13,7 @@
 //!   [`end_run`](FlowState::end_run), for the scheduler;
 //! - **transitions of a job**: [`start`](FlowState::start) (`Pending` to `Running`),
 //!   [`settle`](FlowState::settle) (the one way to a terminal status, `settle.rs`), and
-//!   records that change no status: attempts, progress, the job's task, its pool slot.
+//!   records that change no status: attempts, progress, a pool slot still owed.
 //!
 //! Every event observers receive is sent from this module, so each job's one
 //! `Finished` event comes from `settle`.
@@ -41,7 +41,7 @@ use super::observe::{Event, Observer};
 use super::remote::Remote;
 use super::report::{JobReport, Report};
 use super::status::{JobId, JobStatus};
-use crate::{JoinHandle, Runtime};
+use crate::Runtime;
 
 pub(crate) use lease::WorkerLease;
 pub(crate) use node::{Node, OwnedInfo, Spec};
@@ -344,16 +344,6 @@ impl FlowState {
             message: &message,
         });
         self.nodes.borrow_mut()[index].set_progress(fraction, message);
-    }
-
-    /// Keeps the task that runs job `index`'s attempts.
-    pub(crate) fn set_task(&self, index: usize, task: JoinHandle<()>) {
-        self.nodes.borrow_mut()[index].set_task(task);
-    }
-
-    /// Takes the task that runs job `index`'s attempts, if it has one.
-    pub(crate) fn take_task(&self, index: usize) -> Option<JoinHandle<()>> {
-        self.nodes.borrow_mut()[index].take_task()
     }
 
     /// Marks job `index`'s pool slot as owed if a worker is still busy with it (then

@@ -14,7 +14,6 @@ use super::super::observe::JobInfo;
 use super::super::report::JobReport;
 use super::super::retry::RetryPolicy;
 use super::super::status::{JobId, JobStatus};
-use crate::JoinHandle;
 
 /// A job's settings, which may change until it first starts.
 #[derive(Debug, Clone, Default)]
@@ -56,7 +55,6 @@ pub(crate) struct Node {
     finished: Option<Instant>,
     error: Option<JobError>,
     progress: Option<(f64, String)>,
-    task: Option<JoinHandle<()>>,
     in_run: bool,
     /// Declared with an input from another flow: fails when run.
     foreign: bool,
@@ -174,7 +172,6 @@ impl Node {
             finished: None,
             error: None,
             progress: None,
-            task: None,
             in_run: false,
             foreign,
             workers_busy: 0,
@@ -226,16 +223,6 @@ impl Node {
         self.progress = Some((fraction, message));
     }
 
-    /// Keeps the task running its attempts.
-    pub(super) fn set_task(&mut self, task: JoinHandle<()>) {
-        self.task = Some(task);
-    }
-
-    /// Takes the task running its attempts, if any.
-    pub(super) fn take_task(&mut self) -> Option<JoinHandle<()>> {
-        self.task.take()
-    }
-
     /// Gives it the terminal `status`; returns whether it was part of the current run.
     /// (A job ended outside the run's targets, say skipped because its input failed,
     /// joins the run's report from then on.) Only `FlowState::settle` calls this.
@@ -249,7 +236,6 @@ impl Node {
         self.status = status;
         self.error = error;
         self.finished = Some(now);
-        self.task = None;
         std::mem::replace(&mut self.in_run, true)
     }
 
