@@ -69,8 +69,9 @@ impl FlowState {
     /// outcome says so, skips its pending dependents, transitively.
     pub(crate) fn settle(&self, index: usize, outcome: Outcome) -> Settled {
         let now = Instant::now();
-        let mut ended = Vec::new();
-        let inputs_done_for = {
+        // Skipped dependents; left unallocated when there are none, the common case.
+        let mut skipped = Vec::new();
+        let (in_run, inputs_done_for) = {
             let mut nodes = self.nodes.borrow_mut();
             let node = &mut nodes[index];
             if node.status().is_terminal() {
@@ -81,17 +82,19 @@ impl FlowState {
                 JobStatus::Done => node.dependents().to_vec(),
                 _ => Vec::new(),
             };
-            ended.push((index, node.finish(status, error.clone(), now)));
+            let in_run = node.finish(status, error.clone(), now);
             if let (Some(root), true) = (error, skip) {
-                skip_downstream(&mut nodes, index, &root, now, &mut ended);
+                skip_downstream(&mut nodes, index, &root, now, &mut skipped);
             }
-            done_for
+            (in_run, done_for)
         };
-        for &(i, _) in &ended {
+        self.announce_end(index, now);
+        for &(i, _) in &skipped {
             self.announce_end(i, now);
         }
+        let skipped_in_run = skipped.iter().filter(|(_, in_run)| *in_run).count();
         Settled {
-            ended_in_run: ended.iter().filter(|(_, in_run)| *in_run).count(),
+            ended_in_run: usize::from(in_run) + skipped_in_run,
             inputs_done_for,
         }
     }
@@ -123,14 +126,14 @@ impl FlowState {
 }
 
 /// Marks every pending job downstream of `index` as upstream-failed, with `root` (the
-/// error of job `index`) as their root; records each in `ended` with whether it was
+/// error of job `index`) as their root; records each in `skipped` with whether it was
 /// part of the run.
 fn skip_downstream(
     nodes: &mut [Node],
     index: usize,
     root: &JobError,
     now: Instant,
-    ended: &mut Vec<(usize, bool)>,
+    skipped: &mut Vec<(usize, bool)>,
 ) {
     let mut stack: Vec<usize> = nodes[index].dependents().to_vec();
     while let Some(d) = stack.pop() {
@@ -140,7 +143,7 @@ fn skip_downstream(
         }
         let error = root.upstream_of(node.name());
         let was_in_run = node.finish(JobStatus::UpstreamFailed, Some(error), now);
-        ended.push((d, was_in_run));
+        skipped.push((d, was_in_run));
         stack.extend(node.dependents().iter().copied());
     }
 }
