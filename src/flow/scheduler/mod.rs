@@ -6,7 +6,7 @@
 //! job with the longest chain of dependents behind it (so long chains are not left for
 //! last), then first come, first served. Each started job runs as its own task
 //! ([`run_job`], in `attempts.rs`): attempts, timeouts, back-off and retries happen
-//! there, and the outcome comes back through `FlowState::completions`. (A local job with
+//! there, and the outcome comes back through `FlowState::complete`. (A local job with
 //! no timeout and no retries is cheap glue: it runs right here, inline.) The scheduler
 //! settles the outcome, frees the job's slots, and counts down the dependents that
 //! `settle` hands back, which may make them ready in turn.
