@@ -50,22 +50,22 @@ impl<T> Job<T> {
 
     /// The job's name.
     pub fn name(&self) -> String {
-        self.state.node(self.link.index, |n| n.name.to_string())
+        self.state.node(self.link.index, |n| n.name().to_string())
     }
 
     /// The job's status now.
     pub fn status(&self) -> JobStatus {
-        self.state.node(self.link.index, |n| n.status)
+        self.state.node(self.link.index, |n| n.status())
     }
 
     /// The last progress the job reported: fraction done and message.
     pub fn progress(&self) -> Option<(f64, String)> {
-        self.state.node(self.link.index, |n| n.progress.clone())
+        self.state.node(self.link.index, |n| n.progress().cloned())
     }
 
     /// How many attempts have started.
     pub fn attempts(&self) -> u32 {
-        self.state.node(self.link.index, |n| n.attempts)
+        self.state.node(self.link.index, |n| n.attempts())
     }
 
     /// The job's result, shared.
@@ -78,8 +78,8 @@ impl<T> Job<T> {
             return Ok(v);
         }
         Err(self.state.node(self.link.index, |n| {
-            n.error.clone().unwrap_or_else(|| JobError::NotRun {
-                job: n.name.to_string(),
+            n.error().cloned().unwrap_or_else(|| JobError::NotRun {
+                job: n.name().to_string(),
             })
         }))
     }
@@ -143,7 +143,7 @@ impl<T> Job<T> {
     /// Counts this job against the flow's named limit `name` (see
     /// [`Flow::limit`](super::Flow::limit)).
     pub fn limit(self, name: impl Into<String>) -> Self {
-        let name = name.into();
+        let name: Rc<str> = Rc::from(name.into());
         self.configure(move |spec| spec.limit = Some(name))
     }
 
