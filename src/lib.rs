@@ -41,6 +41,7 @@ pub mod flow;
 pub(crate) mod runtime;
 
 pub use runtime::net;
+pub use runtime::sync;
 pub use runtime::{
     join_all, select, sleep, sleep_until, spawn, spawn_blocking, timeout, yield_now, Builder,
     Either, Elapsed, JoinError, JoinHandle, Runtime, Sleep,

@@ -3,12 +3,13 @@
 
 mod blocking;
 mod combinators;
-mod context;
+pub(crate) mod context;
 mod executor;
 pub(crate) mod join;
 pub mod net;
 mod reactor;
-mod shared;
+pub(crate) mod shared;
+pub mod sync;
 mod task;
 mod timer;
 
