@@ -44,7 +44,7 @@ pub use runtime::net;
 pub use runtime::sync;
 pub use runtime::{
     join_all, select, sleep, sleep_until, spawn, spawn_blocking, timeout, yield_now, Builder,
-    Either, Elapsed, JoinError, JoinHandle, Runtime, Sleep,
+    Either, Elapsed, Handle, JoinError, JoinHandle, RemoteJoinHandle, Runtime, Sleep, SpawnError,
 };
 
 #[doc(hidden)]

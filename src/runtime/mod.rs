@@ -5,6 +5,7 @@ mod blocking;
 mod combinators;
 pub(crate) mod context;
 mod executor;
+mod handle;
 pub(crate) mod join;
 pub mod net;
 mod reactor;
@@ -22,6 +23,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 pub use combinators::{join_all, select, yield_now, Either, MaybeDone};
+pub use handle::{Handle, RemoteJoinHandle, SpawnError};
 pub use join::{JoinError, JoinHandle};
 pub use timer::{sleep, sleep_until, timeout, Elapsed, Sleep};
 
@@ -116,6 +118,11 @@ impl Runtime {
             }
             self.core.tick();
         }
+    }
+
+    /// A [`Handle`] to this runtime, for spawning onto it from other threads.
+    pub fn handle(&self) -> Handle {
+        Handle::new(self.core.shared().clone())
     }
 
     /// Spawns `fut` on this runtime; it starts at the next `block_on` (or the current
