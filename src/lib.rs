@@ -43,11 +43,13 @@ pub(crate) mod runtime;
 pub use runtime::net;
 pub use runtime::sync;
 pub use runtime::{
-    join_all, select, sleep, sleep_until, spawn, spawn_blocking, timeout, yield_now, Builder,
-    Either, Elapsed, Handle, JoinError, JoinHandle, RemoteJoinHandle, Runtime, Sleep, SpawnError,
+    interval, interval_at, join_all, select, sleep, sleep_until, spawn, spawn_blocking, timeout,
+    yield_now, Builder, Either, Elapsed, Handle, Interval, JoinError, JoinHandle, JoinSet,
+    MissedTickBehavior, RemoteJoinHandle, Runtime, Sleep, SpawnError,
 };
 
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::runtime::select::start_index as select_start;
     pub use crate::runtime::MaybeDone;
 }

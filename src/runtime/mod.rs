@@ -6,9 +6,12 @@ mod combinators;
 pub(crate) mod context;
 mod executor;
 mod handle;
+mod interval;
 pub(crate) mod join;
+mod join_set;
 pub mod net;
 mod reactor;
+pub(crate) mod select;
 pub(crate) mod shared;
 pub mod sync;
 mod task;
@@ -24,7 +27,9 @@ use std::task::{Context, Poll, Waker};
 
 pub use combinators::{join_all, select, yield_now, Either, MaybeDone};
 pub use handle::{Handle, RemoteJoinHandle, SpawnError};
+pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use join::{JoinError, JoinHandle};
+pub use join_set::JoinSet;
 pub use timer::{sleep, sleep_until, timeout, Elapsed, Sleep};
 
 use executor::{Core, MainWaker};
