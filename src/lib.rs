@@ -40,6 +40,7 @@ pub mod automl;
 pub mod flow;
 pub(crate) mod runtime;
 
+pub use runtime::io;
 pub use runtime::net;
 pub use runtime::sync;
 pub use runtime::{

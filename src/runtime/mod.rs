@@ -7,10 +7,11 @@ pub(crate) mod context;
 mod executor;
 mod handle;
 mod interval;
+pub mod io;
 pub(crate) mod join;
 mod join_set;
 pub mod net;
-mod reactor;
+pub(crate) mod reactor;
 pub(crate) mod select;
 pub(crate) mod shared;
 pub mod sync;
@@ -19,7 +20,6 @@ mod timer;
 
 use std::fmt;
 use std::future::Future;
-use std::io;
 use std::pin::pin;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -79,7 +79,7 @@ impl Builder {
     ///
     /// # Errors
     /// If the OS refuses a `Poll`, its waker, or a worker thread.
-    pub fn build(self) -> io::Result<Runtime> {
+    pub fn build(self) -> std::io::Result<Runtime> {
         Ok(Runtime {
             core: Rc::new(Core::new(self.blocking_threads)?),
         })
@@ -91,7 +91,7 @@ impl Runtime {
     ///
     /// # Errors
     /// If the OS refuses a `Poll`, its waker, or a worker thread.
-    pub fn new() -> io::Result<Runtime> {
+    pub fn new() -> std::io::Result<Runtime> {
         Runtime::builder().build()
     }
 
