@@ -42,6 +42,8 @@ pub(crate) mod runtime;
 
 pub use runtime::io;
 pub use runtime::net;
+#[cfg(feature = "signal")]
+pub use runtime::signal;
 pub use runtime::sync;
 pub use runtime::{
     interval, interval_at, join_all, select, sleep, sleep_until, spawn, spawn_blocking, timeout,

@@ -14,6 +14,8 @@ pub mod net;
 pub(crate) mod reactor;
 pub(crate) mod select;
 pub(crate) mod shared;
+#[cfg(feature = "signal")]
+pub mod signal;
 pub mod sync;
 mod task;
 mod timer;
