@@ -18,8 +18,19 @@
 //! `design/` folder for the full walk-through.
 //!
 //! ## Layers
-//! - [`runtime`](crate::Runtime): executor, timers, blocking pool, [`net`] (TCP).
+//! - [`runtime`](crate::Runtime): executor, timers ([`sleep`], [`interval`]), blocking
+//!   pool, [`JoinSet`], [`select!`], a [`Handle`] for other threads, [`sync`] (channels,
+//!   `Mutex`, `Semaphore`, `Notify`), [`net`] (TCP, UDP, Unix sockets) and [`io`]
+//!   (`AsyncRead`/`AsyncWrite`, `BufReader`). Names and semantics follow tokio's.
 //! - [`flow`]: a graph of named jobs with dependencies, for users who never write async.
+//!
+//! ## Features
+//! Both are off by default; the runtime alone needs only `mio`, `slab` and
+//! `crossbeam-channel`.
+//! - `signal`: `taskloop::signal` (`ctrl_c()`, SIGINT and SIGTERM as futures), through
+//!   `signal-hook`, which owns the signal handler (the one piece of `unsafe` involved).
+//! - `futures-io`: `futures_io::AsyncRead`/`AsyncWrite` for the sockets, so crates of the
+//!   `futures` ecosystem (copy, codecs, compression adapters) work on them.
 //!
 //! ## Example: A and B at once, then C
 //! ```
