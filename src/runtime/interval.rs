@@ -136,3 +136,24 @@ impl Interval {
         self.period
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_policy_picks_its_documented_deadline_after_a_miss() {
+        let (due, p) = (Instant::now(), Duration::from_millis(10));
+        let now = due + Duration::from_millis(37); // 3.7 periods late
+        assert_eq!(
+            MissedTickBehavior::Burst.next_after_miss(due, now, p),
+            due + p
+        );
+        assert_eq!(
+            MissedTickBehavior::Delay.next_after_miss(due, now, p),
+            now + p
+        );
+        let skip = MissedTickBehavior::Skip.next_after_miss(due, now, p);
+        assert_eq!(skip, due + Duration::from_millis(40));
+    }
+}

@@ -74,6 +74,9 @@ impl State {
     fn release(&mut self, n: usize) -> Vec<Waker> {
         self.permits += n;
         let mut woken = Vec::new();
+        if self.closed {
+            return woken; // waiters fail when they look; nobody is served any more
+        }
         while let Some(mut head) = self.waiters.first_entry() {
             let give = head.get().missing.min(self.permits);
             self.permits -= give;
