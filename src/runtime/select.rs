@@ -63,26 +63,31 @@ pub fn start_index(n: usize) -> usize {
 /// use std::time::Duration;
 /// use taskloop::sync::mpsc;
 /// let rt = taskloop::Runtime::new().unwrap();
-/// let log = rt.block_on(async {
-///     let (tx, mut rx) = mpsc::unbounded_channel();
-///     tx.send("hello").unwrap();
-///     drop(tx);
-///     let mut log = Vec::new();
-///     let mut tick = taskloop::interval(Duration::from_secs(60));
-///     tick.tick().await;
+/// rt.block_on(async {
+///     let (tx1, mut rx1) = mpsc::unbounded_channel();
+///     let (tx2, mut rx2) = mpsc::unbounded_channel();
+///     tx1.send("a").unwrap();
+///     tx2.send("b").unwrap();
+///     drop((tx1, tx2));
+///     let mut got = Vec::new();
 ///     loop {
 ///         taskloop::select! {
-///             Some(msg) = rx.recv() => log.push(msg),
-///             _ = tick.tick() => log.push("tick"),
-///             else => break, // `recv` returned None: that branch is disabled
-///         }
-///         if log.len() > 1 {
-///             break;
+///             Some(v) = rx1.recv() => got.push(v),
+///             Some(v) = rx2.recv() => got.push(v),
+///             else => break, // both returned `None`: both branches disabled
 ///         }
 ///     }
-///     log
+///     got.sort();
+///     assert_eq!(got, ["a", "b"]);
+///
+///     // A timeout: the losing `recv` is dropped, which loses nothing.
+///     let (_tx, mut rx) = mpsc::channel::<u8>(1);
+///     let outcome = taskloop::select! {
+///         v = rx.recv() => format!("got {v:?}"),
+///         _ = taskloop::sleep(Duration::from_millis(5)) => "timed out".to_string(),
+///     };
+///     assert_eq!(outcome, "timed out");
 /// });
-/// assert_eq!(log, ["hello"]);
 /// ```
 #[macro_export]
 macro_rules! select {

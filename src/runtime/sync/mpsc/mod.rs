@@ -47,7 +47,7 @@ use chan::Chan;
 ///     }
 ///     sum // `recv` gave `None`: every sender is gone
 /// });
-/// assert_eq!(sum, (0..30).sum());
+/// assert_eq!(sum, (0..30).sum::<i32>());
 /// ```
 pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     assert!(capacity > 0, "mpsc::channel needs a capacity of at least 1");
