@@ -53,7 +53,7 @@ pub(crate) mod runtime;
 
 pub use runtime::io;
 pub use runtime::net;
-#[cfg(feature = "signal")]
+#[cfg(all(unix, feature = "signal"))]
 pub use runtime::signal;
 pub use runtime::sync;
 pub use runtime::{

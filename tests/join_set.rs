@@ -96,3 +96,25 @@ fn shutdown_waits_until_every_task_is_gone() {
         })
     });
 }
+
+#[test]
+fn blocking_jobs_join_the_set_and_try_join_next_does_not_wait() {
+    watchdog(|| {
+        rt().block_on(async {
+            let mut set = JoinSet::new();
+            assert!(set.try_join_next().is_none());
+            set.spawn_blocking(|| 40 + 2);
+            set.spawn_blocking(|| panic!("job failed"));
+            let mut outcomes = Vec::new();
+            while let Some(outcome) = set.join_next().await {
+                outcomes.push(outcome.map_err(|e| e.panic_message().map(str::to_owned)));
+            }
+            outcomes.sort();
+            assert_eq!(outcomes, [Ok(42), Err(Some("job failed".to_string()))]);
+            set.spawn(async { 7 });
+            while set.try_join_next().is_none() {
+                taskloop::yield_now().await;
+            }
+        })
+    });
+}

@@ -90,3 +90,14 @@ fn a_receive_cancelled_in_a_select_leaves_the_value_in_the_channel() {
         })
     });
 }
+
+#[test]
+fn blocking_recv_waits_on_a_plain_thread() {
+    let (tx, rx) = oneshot::channel();
+    let waiter = std::thread::spawn(move || rx.blocking_recv());
+    rt().block_on(async move {
+        taskloop::sleep(Duration::from_millis(5)).await;
+        tx.send(3).unwrap();
+    });
+    assert_eq!(waiter.join().unwrap(), Ok(3));
+}

@@ -121,3 +121,25 @@ fn handlers_can_break_and_use_what_the_losers_borrowed() {
         })
     });
 }
+
+#[test]
+fn every_branch_form_is_accepted() {
+    watchdog(|| {
+        rt().block_on(async {
+            let one = taskloop::select! { v = async { 1 } => v };
+            let two = taskloop::select! {
+                biased;
+                v = async { 2 } => { v }
+                _ = pending::<()>() => { 0 },
+                _ = pending::<()>(), if true => { 0 }
+                _ = pending::<()>(), if false => 0,
+                else => -1
+            };
+            let three = taskloop::select! {
+                Some(v) = async { Some(3) } => v,
+                else => { -1 },
+            };
+            assert_eq!((one, two, three), (1, 2, 3));
+        })
+    });
+}

@@ -18,6 +18,7 @@ use std::task::{Context, Poll, Waker};
 
 use slab::Slab;
 
+use super::context;
 use super::join::{JoinError, JoinHandle};
 
 /// A set of tasks spawned on the current runtime: [`join_next`](JoinSet::join_next)
@@ -96,6 +97,35 @@ impl<T: 'static> JoinSet<T> {
             let _report = report; // dropped with the future, however it ends
             fut.await
         }));
+    }
+
+    /// Runs `f` on the blocking pool as a member of this set (aborting it discards the
+    /// result; a job that started runs to its end on its worker).
+    ///
+    /// # Panics
+    /// Outside a runtime.
+    pub fn spawn_blocking<F>(&mut self, f: F)
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send,
+    {
+        let core = context::expect_current("JoinSet::spawn_blocking");
+        let wait = core.blocking.submit(core.clone(), f);
+        self.spawn(async move {
+            match wait.await {
+                Ok(value) => value,
+                Err(payload) => std::panic::resume_unwind(payload),
+            }
+        });
+    }
+
+    /// The outcome of a task that has finished, if any, without waiting.
+    pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
+        let waker = std::task::Waker::noop();
+        match self.poll_join_next(&mut Context::from_waker(waker)) {
+            Poll::Ready(outcome) => outcome,
+            Poll::Pending => None,
+        }
     }
 
     /// Waits for the next task to finish and returns its outcome (a [`JoinError`] if it

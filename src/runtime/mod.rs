@@ -14,7 +14,7 @@ pub mod net;
 pub(crate) mod reactor;
 pub(crate) mod select;
 pub(crate) mod shared;
-#[cfg(feature = "signal")]
+#[cfg(all(unix, feature = "signal"))]
 pub mod signal;
 pub mod sync;
 mod task;

@@ -111,9 +111,14 @@ macro_rules! __select_impl {
     };
     // A branch with a precondition.
     (@parse [$biased:tt] [$($done:tt)*] [$($n:tt)*]
-        $p:pat = $f:expr, if $c:expr => $h:block $(, $($rest:tt)*)?) => {
+        $p:pat = $f:expr, if $c:expr => $h:block, $($rest:tt)*) => {
         $crate::__select_impl!(@parse [$biased]
-            [$($done)* (fut out [0 $($n)*] [$c] [$p] [$f] [$h])] [$($n)* + 1] $($($rest)*)?)
+            [$($done)* (fut out [0 $($n)*] [$c] [$p] [$f] [$h])] [$($n)* + 1] $($rest)*)
+    };
+    (@parse [$biased:tt] [$($done:tt)*] [$($n:tt)*]
+        $p:pat = $f:expr, if $c:expr => $h:block $($rest:tt)*) => {
+        $crate::__select_impl!(@parse [$biased]
+            [$($done)* (fut out [0 $($n)*] [$c] [$p] [$f] [$h])] [$($n)* + 1] $($rest)*)
     };
     (@parse [$biased:tt] [$($done:tt)*] [$($n:tt)*]
         $p:pat = $f:expr, if $c:expr => $h:expr $(, $($rest:tt)*)?) => {

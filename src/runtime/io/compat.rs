@@ -9,9 +9,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::{AsyncRead, AsyncWrite, BufReader};
-use crate::net::{
-    OwnedReadHalf, OwnedWriteHalf, ReadHalf, SplitStream, TcpStream, UnixStream, WriteHalf,
-};
+#[cfg(unix)]
+use crate::net::UnixStream;
+use crate::net::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, SplitStream, TcpStream, WriteHalf};
 
 macro_rules! bridge_read {
     ($([$($g:tt)*] $t:ty),* $(,)?) => {$(
@@ -47,9 +47,13 @@ macro_rules! bridge_write {
     )*};
 }
 
+#[cfg(unix)]
+bridge_read!([] UnixStream);
+#[cfg(unix)]
+bridge_write!([] UnixStream);
+
 bridge_read!(
     [] TcpStream,
-    [] UnixStream,
     ['a, S: SplitStream] ReadHalf<'a, S>,
     [S: SplitStream] OwnedReadHalf<S>,
     [R: AsyncRead + Unpin] BufReader<R>,
@@ -57,7 +61,6 @@ bridge_read!(
 
 bridge_write!(
     [] TcpStream,
-    [] UnixStream,
     ['a, S: SplitStream] WriteHalf<'a, S>,
     [S: SplitStream] OwnedWriteHalf<S>,
 );

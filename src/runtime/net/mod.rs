@@ -13,10 +13,12 @@ mod resolve;
 mod split;
 mod tcp;
 mod udp;
+#[cfg(unix)]
 mod unix;
 
 pub use resolve::{lookup_host, ToSocketAddrs};
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, SplitStream, WriteHalf};
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
+#[cfg(unix)]
 pub use unix::{UnixListener, UnixStream};

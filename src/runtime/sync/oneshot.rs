@@ -193,6 +193,17 @@ impl<T> Receiver<T> {
         }
     }
 
+    /// Waits for the value on a thread that is not a loop thread (a plain thread).
+    ///
+    /// # Errors
+    /// [`RecvError`] if the sender is dropped without sending.
+    ///
+    /// # Panics
+    /// On a loop thread (inside `block_on`): blocking there would stall every task.
+    pub fn blocking_recv(self) -> Result<T, RecvError> {
+        crate::runtime::sync::park::block_on_thread("oneshot::Receiver::blocking_recv", self)
+    }
+
     /// Refuses the value: a later [`Sender::send`] fails and gives it back. A value sent
     /// before the close can still be taken with [`try_recv`](Receiver::try_recv).
     pub fn close(&mut self) {
