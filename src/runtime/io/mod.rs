@@ -5,6 +5,26 @@
 //! `poll_*` method that either makes progress or leaves the task's waker with the
 //! reactor. With the `futures-io` feature the sockets implement `futures-io`'s traits as
 //! well, for the crates of that ecosystem.
+//!
+//! # Examples
+//! With the `futures-io` feature, `futures`' own utilities drive taskloop's sockets:
+//! ```
+//! # #[cfg(all(unix, feature = "futures-io"))] {
+//! use taskloop::net::UnixStream;
+//! let rt = taskloop::Runtime::new().unwrap();
+//! rt.block_on(async {
+//!     let (mut a, b) = UnixStream::pair().unwrap();
+//!     let writer = taskloop::spawn(async move {
+//!         futures::io::copy(&mut &b"bridged"[..], &mut a).await.unwrap()
+//!     });
+//!     let mut got = Vec::new();
+//!     let mut limited = futures::io::AsyncReadExt::take(b, 7);
+//!     futures::io::AsyncReadExt::read_to_end(&mut limited, &mut got).await.unwrap();
+//!     assert_eq!(writer.await.unwrap(), 7);
+//!     assert_eq!(got, b"bridged");
+//! });
+//! # }
+//! ```
 
 mod buf_reader;
 #[cfg(feature = "futures-io")]
