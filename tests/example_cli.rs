@@ -24,7 +24,11 @@ fn run(name: &str, args: &[&str]) -> Output {
 }
 
 fn examples() -> Vec<(&'static str, &'static str)> {
-    let mut list = vec![("abc", "--rows N"), ("echo_server", "--demo N")];
+    let mut list = vec![
+        ("abc", "--rows N"),
+        ("echo_server", "--demo N"),
+        ("chat_server", "--demo N"),
+    ];
     if cfg!(all(feature = "client", feature = "server")) {
         list.push(("automl", "--experiments N"));
     }
