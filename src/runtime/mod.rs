@@ -30,6 +30,7 @@ use std::task::{Context, Poll, Waker};
 pub use combinators::{join_all, select, yield_now, Either, MaybeDone};
 pub use handle::{Handle, RemoteJoinHandle, SpawnError};
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+pub(crate) use join::panic_message;
 pub use join::{JoinError, JoinHandle};
 pub use join_set::JoinSet;
 pub(crate) use shared::lock;

@@ -55,6 +55,8 @@ pub(crate) struct FlowState {
     max_running: usize,
     blocking_threads: usize,
     observers: RefCell<Vec<Box<dyn Observer>>>,
+    /// Panics of observers during this run, for the run's report.
+    observer_errors: RefCell<Vec<String>>,
     remote: Arc<Remote>,
     /// Outcomes reported by job tasks, for the scheduler.
     completions: RefCell<Vec<(usize, Outcome)>>,
@@ -87,6 +89,7 @@ impl FlowState {
             max_running,
             blocking_threads,
             observers: RefCell::new(Vec::new()),
+            observer_errors: RefCell::new(Vec::new()),
             remote: Arc::new(Remote::default()),
             completions: RefCell::new(Vec::new()),
             pool_freed: Cell::new(0),
@@ -186,6 +189,7 @@ impl FlowState {
             jobs,
             started,
             wall_time: started.elapsed(),
+            observer_errors: Vec::new(),
         }
     }
 }
@@ -255,11 +259,16 @@ impl FlowState {
         self.remote.set_driver(None);
         *self.driver.borrow_mut() = None;
         self.running.set(false);
-        let report = self.report(started);
+        let mut report = self.report(started);
         self.emit(&Event::RunFinished {
             at: Instant::now(),
             report: &report,
         });
+        let mut errors = std::mem::take(&mut *self.observer_errors.borrow_mut());
+        if let Ok(mut observers) = self.observers.try_borrow_mut() {
+            errors.extend(observers.iter_mut().flat_map(|o| o.take_errors()));
+        }
+        report.observer_errors = errors;
         report
     }
 
@@ -356,19 +365,25 @@ impl FlowState {
 
 /// Observers.
 impl FlowState {
-    /// Tells every observer. One that panics is reported and removed. An event raised
+    /// Tells every observer. One that panics is removed, and the run's report says so. An event raised
     /// from inside an observer (re-entrantly) is not delivered.
     fn emit(&self, event: &Event<'_>) {
         let Ok(mut observers) = self.observers.try_borrow_mut() else {
             return;
         };
-        observers.retain_mut(|o| {
-            let ok = catch_unwind(AssertUnwindSafe(|| o.on_event(event))).is_ok();
-            if !ok {
-                eprintln!("taskloop: a flow observer panicked and was removed");
-            }
-            ok
-        });
+        observers.retain_mut(
+            |o| match catch_unwind(AssertUnwindSafe(|| o.on_event(event))) {
+                Ok(()) => true,
+                Err(panic) => {
+                    let message = crate::runtime::panic_message(&*panic);
+                    self.observer_errors.borrow_mut().push(format!(
+                        "an observer panicked on a {} event and was removed: {message}",
+                        event.kind()
+                    ));
+                    false
+                }
+            },
+        );
     }
 
     /// Whether observers are being called right now.
