@@ -198,6 +198,12 @@ impl FlowState {
 impl FlowState {
     /// Runs the flow (all pending jobs, or what `target` needs) on the flow's own runtime.
     pub(crate) fn run_blocking(self: &Rc<Self>, target: Option<usize>) -> Report {
+        assert!(
+            crate::runtime::context::current().is_none(),
+            "Flow::run (and Job::wait) cannot be called from inside a taskloop runtime: it \
+             would block the loop thread that runs the flow's own jobs. Inside async code, \
+             use `flow.run_async().await` instead"
+        );
         let rt = self.runtime.get_or_init(|| {
             Runtime::builder()
                 .blocking_threads(self.blocking_threads)
