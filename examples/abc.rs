@@ -16,6 +16,10 @@ use std::time::Instant;
 
 use taskloop::flow::{Event, Flow, GanttOptions, GanttRecorder, TraceRecorder};
 
+#[path = "common/cli.rs"]
+mod cli;
+use cli::{Cli, Opt};
+
 /// Parsed `x,y` rows.
 struct Data {
     x: Vec<f64>,
@@ -94,34 +98,48 @@ struct Args {
     svg: Option<String>,
 }
 
-fn parse_args() -> Result<Args, String> {
+const CLI: Cli = Cli {
+    name: "abc",
+    about: "A and B (independent data jobs) at once on the worker pool, then C (training) \
+            the moment both are done.",
+    options: &[
+        Opt {
+            flag: "--rows",
+            value: Some("N"),
+            help: "rows of training data (default 400000; B gets half)",
+        },
+        Opt {
+            flag: "--trace",
+            value: Some("PATH"),
+            help: "write a Chrome trace (open at ui.perfetto.dev)",
+        },
+        Opt {
+            flag: "--svg",
+            value: Some("PATH"),
+            help: "write a Gantt chart",
+        },
+    ],
+};
+
+fn parse_args() -> Args {
     let mut args = Args {
         rows: 400_000,
         trace: None,
         svg: None,
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--rows" => args.rows = value()?.parse().map_err(|e| format!("--rows: {e}"))?,
-            "--trace" => args.trace = Some(value()?),
-            "--svg" => args.svg = Some(value()?),
-            other => {
-                return Err(format!(
-                    "unknown argument {other}\nusage: abc [--rows N] [--trace PATH] [--svg PATH]"
-                ))
-            }
+    for (flag, value) in CLI.parse() {
+        let value = value.unwrap_or_default();
+        match flag {
+            "--rows" => args.rows = CLI.number(flag, &value),
+            "--trace" => args.trace = Some(value),
+            _ => args.svg = Some(value),
         }
     }
-    Ok(args)
+    args
 }
 
 fn main() {
-    let args = parse_args().unwrap_or_else(|e| {
-        eprintln!("{e}");
-        std::process::exit(2);
-    });
+    let args = parse_args();
     let mut flow = Flow::new();
     let rows = args.rows;
     let a = flow.job("A: process training data", move || process(rows, 1));

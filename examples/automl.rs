@@ -18,13 +18,19 @@ use std::fmt::Write as _;
 #[path = "common/rentals.rs"]
 mod rentals;
 use rentals::rentals_csv;
+#[path = "common/cli.rs"]
+mod cli;
+use cli::{Cli, Opt};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use std::time::Instant;
 use taskloop::automl::{
     serve, Context, CsvSource, Experiment, PredictInput, Predictions, ServerConfig, TrainInput,
 };
-use taskloop::flow::{Flow, GanttOptions, GanttRecorder, Job, ProgressView, TraceRecorder};
+use taskloop::flow::{
+    Flow, GanttOptions, GanttRecorder, Job, JobStatus, ProgressView, Report, TraceRecorder,
+};
 
 const FEATURES: [&str; 5] = ["hour", "temp", "humidity", "workingday", "season"];
 
@@ -38,50 +44,96 @@ struct Args {
     quiet: bool,
 }
 
-fn parse_args() -> Result<Args, String> {
+const CLI: Cli = Cli {
+    name: "automl",
+    about: "The Decanter-style AutoML workflow on taskloop: upload training data (A) and \
+            forecast data (B) at once, train GLM, DRF and GBM (C) as soon as A is in, \
+            predict (D) once C and B are done. Without --server it starts the bundled \
+            AutoML server in-process on 127.0.0.1:0.",
+    options: &[
+        Opt {
+            flag: "--server",
+            value: Some("URL"),
+            help: "another server speaking the API (http:// or https://)",
+        },
+        Opt {
+            flag: "--user",
+            value: Some("U"),
+            help: "its user name (required with --server)",
+        },
+        Opt {
+            flag: "--password",
+            value: Some("P"),
+            help: "its password (required with --server)",
+        },
+        Opt {
+            flag: "--experiments",
+            value: Some("N"),
+            help: "run N pipelines at once (default 1)",
+        },
+        Opt {
+            flag: "--trace",
+            value: Some("PATH"),
+            help: "write a Chrome trace (open at ui.perfetto.dev)",
+        },
+        Opt {
+            flag: "--svg",
+            value: Some("PATH"),
+            help: "write a Gantt chart",
+        },
+        Opt {
+            flag: "--quiet",
+            value: None,
+            help: "no live progress view",
+        },
+    ],
+};
+
+fn parse_args() -> Args {
     let mut args = Args {
         server: None,
-        user: "demo".into(),
-        password: "demo-password".into(),
+        user: String::new(),
+        password: String::new(),
         experiments: 1,
         trace: None,
         svg: None,
         quiet: false,
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--server" => args.server = Some(value()?),
-            "--user" => args.user = value()?,
-            "--password" => args.password = value()?,
-            "--experiments" => {
-                args.experiments = value()?
-                    .parse()
-                    .map_err(|e| format!("--experiments: {e}"))?
-            }
-            "--trace" => args.trace = Some(value()?),
-            "--svg" => args.svg = Some(value()?),
-            "--quiet" => args.quiet = true,
-            other => return Err(format!("unknown argument {other}")),
+    for (flag, value) in CLI.parse() {
+        let value = value.unwrap_or_default();
+        match flag {
+            "--server" => args.server = Some(value),
+            "--user" => args.user = value,
+            "--password" => args.password = value,
+            "--experiments" => args.experiments = CLI.number(flag, &value),
+            "--trace" => args.trace = Some(value),
+            "--svg" => args.svg = Some(value),
+            _ => args.quiet = true,
         }
     }
     if args.experiments == 0 {
-        return Err("--experiments must be at least 1".into());
+        CLI.fail("--experiments must be at least 1");
     }
-    Ok(args)
+    match &args.server {
+        Some(_) if args.user.is_empty() || args.password.is_empty() => {
+            CLI.fail("--server needs --user and --password")
+        }
+        Some(_) => {}
+        None => {
+            // The bundled server takes whatever credentials it is started with.
+            if args.user.is_empty() {
+                args.user = "demo".into();
+            }
+            if args.password.is_empty() {
+                args.password = "demo-password".into();
+            }
+        }
+    }
+    args
 }
 
-const USAGE: &str = "usage: automl [--server URL --user U --password P] [--experiments N] [--trace PATH] [--svg PATH] [--quiet]";
-
 fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(args) => args,
-        Err(e) => {
-            eprintln!("{e}\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+    let args = parse_args();
     match run(&args) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
@@ -140,12 +192,100 @@ fn run(args: &Args) -> Result<bool, Box<dyn std::error::Error>> {
     }
 
     let report = flow.run();
-    for (i, (train, predict)) in pipelines.iter().enumerate() {
-        print_pipeline(i, train, predict, &dir, i == 0)?;
+    if let Some((train, predict)) = pipelines.first() {
+        print_pipeline(0, train, predict, &dir)?;
     }
-    println!("\n{report}");
+    if pipelines.len() == 1 {
+        println!("\n{report}");
+    } else {
+        print!("\n{}", summary_table(&pipelines));
+        println!("\n{}", counts(&report));
+    }
+    print!("{}", overlap(&report));
     let _ = std::fs::remove_dir_all(&dir);
     Ok(report.is_success())
+}
+
+/// One line per pipeline: its status, the best model and its cross-validated scores.
+fn summary_table(pipelines: &[Pipeline]) -> String {
+    let mut out = format!(
+        "{:<9} {:<9} {:<4} {:>10} {:>7}  predictions\n",
+        "pipeline", "status", "best", "deviance", "r2"
+    );
+    let mut done = 0;
+    for (i, (train, predict)) in pipelines.iter().enumerate() {
+        let line = match (train.result(), predict.result()) {
+            (Ok(exp), Ok(p)) => {
+                done += 1;
+                let best = exp.best_model("auto");
+                let score = |k: &str| {
+                    best.and_then(|m| m.cv_averages.get(k))
+                        .map_or("-".into(), |v| format!("{v:.3}"))
+                };
+                let algo = best.map_or("-", |m| m.algo.as_str());
+                format!(
+                    "{:<9} {:<4} {:>10} {:>7}  {}",
+                    "done",
+                    algo,
+                    score("deviance"),
+                    score("r2"),
+                    p.data_id
+                )
+            }
+            (Err(e), _) | (Ok(_), Err(e)) => format!("{:<9} {e}", "failed"),
+        };
+        let _ = writeln!(out, "{i:<9} {line}");
+    }
+    let _ = writeln!(
+        out,
+        "{done} of {} pipelines done, {} failed",
+        pipelines.len(),
+        pipelines.len() - done
+    );
+    out
+}
+
+/// The report's counts, without the table of every job.
+fn counts(report: &Report) -> String {
+    format!(
+        "jobs: {} done, {} failed, {} cancelled, {} skipped after a failed input, in {:.1} s",
+        report.count(JobStatus::Done),
+        report.count(JobStatus::Failed),
+        report.count(JobStatus::Cancelled),
+        report.count(JobStatus::UpstreamFailed),
+        report.wall_time.as_secs_f64()
+    )
+}
+
+/// Says in words what ran at once in pipeline 0: A and B, then D as soon as C and B.
+fn overlap(report: &Report) -> String {
+    let span = |prefix: &str| {
+        let job = report.jobs.iter().find(|j| j.name.starts_with(prefix))?;
+        Some((job.started?, job.finished?))
+    };
+    let ms = |t: Instant| report.offset(t).as_secs_f64() * 1e3;
+    let mut out = String::new();
+    if let (Some(a), Some(b)) = (span("A0"), span("B0")) {
+        let (from, to) = (a.0.max(b.0), a.1.min(b.1));
+        if from < to {
+            let _ = writeln!(
+                out,
+                "A0 and B0 ran at once: both uploads were under way from {:.1} ms to {:.1} ms.",
+                ms(from),
+                ms(to)
+            );
+        }
+    }
+    if let (Some(b), Some(c), Some(d)) = (span("B0"), span("C0"), span("D0")) {
+        let ready = b.1.max(c.1);
+        let _ = writeln!(
+            out,
+            "D0 started {:.2} ms after the later of C0 and B0 finished (at {:.1} ms): no waiting for anything else.",
+            d.0.saturating_duration_since(ready).as_secs_f64() * 1e3,
+            ms(ready)
+        );
+    }
+    out
 }
 
 /// A, B → C → D for pipeline `i`.
@@ -181,7 +321,6 @@ fn print_pipeline(
     train: &Job<Experiment>,
     predict: &Job<Predictions>,
     dir: &Path,
-    show_rows: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
     println!("\n== pipeline {i}");
     let exp = match train.result() {
@@ -205,11 +344,9 @@ fn print_pipeline(
                 "predictions: data {} by model {}, {bytes} bytes downloaded",
                 p.data_id, p.model_id
             );
-            if show_rows {
-                let text = std::fs::read_to_string(&path)?;
-                for line in text.lines().take(6) {
-                    println!("    {line}");
-                }
+            let text = std::fs::read_to_string(&path)?;
+            for line in text.lines().take(6) {
+                println!("    {line}");
             }
         }
         Err(e) => println!("prediction: {e}"),

@@ -25,7 +25,9 @@ use std::time::{Duration, Instant};
 
 use taskloop::net::{TcpListener, TcpStream};
 
-const USAGE: &str = "usage: echo_server [--addr HOST:PORT] [--demo N]";
+#[path = "common/cli.rs"]
+mod cli;
+use cli::{Cli, Opt};
 
 /// Message sizes each demo client sends. Each is at most 16 KiB, which the socket
 /// buffers always hold, so a client may write a whole message before reading its echo.
@@ -48,36 +50,40 @@ struct Args {
     demo: Option<usize>,
 }
 
-fn parse_args() -> Result<Args, String> {
+const CLI: Cli = Cli {
+    name: "echo_server",
+    about: "A TCP echo server on taskloop: one loop thread, one task per connection.",
+    options: &[
+        Opt {
+            flag: "--addr",
+            value: Some("HOST:PORT"),
+            help: "where to listen (default 127.0.0.1:7000)",
+        },
+        Opt {
+            flag: "--demo",
+            value: Some("N"),
+            help: "self-test with N clients on a free loopback port, then exit",
+        },
+    ],
+};
+
+fn parse_args() -> Args {
     let mut args = Args {
         addr: "127.0.0.1:7000".to_string(),
         demo: None,
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let value = it.next().ok_or(format!("{flag} needs a value"))?;
-        match flag.as_str() {
+    for (flag, value) in CLI.parse() {
+        let value = value.unwrap_or_default();
+        match flag {
             "--addr" => args.addr = value,
-            "--demo" => {
-                let n = value
-                    .parse()
-                    .map_err(|_| format!("--demo: not a count: {value}"))?;
-                args.demo = Some(n);
-            }
-            _ => return Err(format!("unknown argument {flag}")),
+            _ => args.demo = Some(CLI.number(flag, &value)),
         }
     }
-    Ok(args)
+    args
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(args) => args,
-        Err(e) => {
-            eprintln!("{e}\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+    let args = parse_args();
     let rt = taskloop::Runtime::new().expect("create the runtime");
     let result = match args.demo {
         None => rt.block_on(serve_forever(&args.addr)),

@@ -3,9 +3,10 @@
 //! have succeeded, and reads both files.
 //!
 //! ```text
-//! cargo run --release --example ray_abc -- [DASHBOARD_URL] [--token TOKEN] [--dir DIR]
+//! cargo run --release --example ray_abc -- [--url DASHBOARD_URL] [--token TOKEN] [--dir DIR]
+//!     [--timeout SECS]
 //! ```
-//! `DASHBOARD_URL` defaults to `http://127.0.0.1:8265`. The token defaults to where Ray's
+//! `--url` defaults to `http://127.0.0.1:8265`. The token defaults to where Ray's
 //! CLI looks for it (`RAY_AUTH_TOKEN`, `RAY_AUTH_TOKEN_PATH`, `~/.ray/auth_token`).
 //! `--dir` is where the scripts and their outputs go (default: a new temporary
 //! directory); every node that may run a job must see it, which a one-machine cluster
@@ -20,10 +21,14 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use taskloop::flow::{Flow, ProgressView};
 use taskloop::ray::{Cluster, JobSpec};
+
+#[path = "common/cli.rs"]
+mod cli;
+use cli::{Cli, Opt};
 
 /// A: "process the training data", with Ray tasks, since it runs as a Ray driver.
 const A_PY: &str = r#"
@@ -62,25 +67,54 @@ struct Args {
     url: String,
     token: Option<String>,
     dir: Option<PathBuf>,
+    timeout: u64,
 }
 
-fn parse_args() -> Result<Args, String> {
+const CLI: Cli = Cli {
+    name: "ray_abc",
+    about: "A and B (independent Python scripts writing files) at once as Ray jobs, then C \
+            (reading both) the moment both have succeeded. Needs a running Ray head.",
+    options: &[
+        Opt {
+            flag: "--url",
+            value: Some("URL"),
+            help: "the Ray dashboard (default http://127.0.0.1:8265)",
+        },
+        Opt {
+            flag: "--token",
+            value: Some("TOKEN"),
+            help: "for RAY_AUTH_MODE=token (default: RAY_AUTH_TOKEN, ~/.ray/auth_token)",
+        },
+        Opt {
+            flag: "--dir",
+            value: Some("DIR"),
+            help: "where the scripts and outputs go; every node must see it (default: temp)",
+        },
+        Opt {
+            flag: "--timeout",
+            value: Some("SECS"),
+            help: "stop a job that has not ended after SECS (default 300)",
+        },
+    ],
+};
+
+fn parse_args() -> Args {
     let mut args = Args {
         url: "http://127.0.0.1:8265".into(),
         token: None,
         dir: None,
+        timeout: 300,
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        let mut value = || it.next().ok_or(format!("{arg} needs a value"));
-        match arg.as_str() {
-            "--token" => args.token = Some(value()?),
-            "--dir" => args.dir = Some(value()?.into()),
-            url if url.starts_with("http") => args.url = url.to_string(),
-            other => return Err(format!("unknown argument {other}")),
+    for (flag, value) in CLI.parse() {
+        let value = value.unwrap_or_default();
+        match flag {
+            "--url" => args.url = value,
+            "--token" => args.token = Some(value),
+            "--timeout" => args.timeout = CLI.number(flag, &value),
+            _ => args.dir = Some(value.into()),
         }
     }
-    Ok(args)
+    args
 }
 
 /// Writes the three scripts into `dir`.
@@ -113,18 +147,25 @@ fn run(args: Args) -> Result<bool, Box<dyn std::error::Error>> {
     write_scripts(&dir)?;
     let d = dir.display().to_string();
 
+    let timeout = Duration::from_secs(args.timeout);
     let mut flow = Flow::new();
     let (da, db) = (d.clone(), d.clone());
-    let a = cluster.job(&mut flow, "A: process training data", (), move |()| {
-        JobSpec::new(format!("python {da}/a.py {da}/train.json"))
-    });
-    let b = cluster.job(&mut flow, "B: process forecast data", (), move |()| {
-        JobSpec::new(format!("python {db}/b.py {db}/forecast.json"))
-    });
-    let c = cluster.job(&mut flow, "C: train", (&a, &b), move |(a, b)| {
-        JobSpec::new(format!("python {d}/c.py {d}/train.json {d}/forecast.json"))
-            .metadata("inputs", format!("{} {}", a.submission_id, b.submission_id))
-    });
+    let a = cluster
+        .job(&mut flow, "A: process training data", (), move |()| {
+            JobSpec::new(format!("python {da}/a.py {da}/train.json"))
+        })
+        .timeout(timeout);
+    let b = cluster
+        .job(&mut flow, "B: process forecast data", (), move |()| {
+            JobSpec::new(format!("python {db}/b.py {db}/forecast.json"))
+        })
+        .timeout(timeout);
+    let c = cluster
+        .job(&mut flow, "C: train", (&a, &b), move |(a, b)| {
+            JobSpec::new(format!("python {d}/c.py {d}/train.json {d}/forecast.json"))
+                .metadata("inputs", format!("{} {}", a.submission_id, b.submission_id))
+        })
+        .timeout(timeout);
     flow.observe(ProgressView::new());
     let report = flow.run();
     println!("{report}");
@@ -146,14 +187,7 @@ fn run(args: Args) -> Result<bool, Box<dyn std::error::Error>> {
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(args) => args,
-        Err(e) => {
-            eprintln!("{e}\nusage: ray_abc [DASHBOARD_URL] [--token TOKEN] [--dir DIR]");
-            return ExitCode::from(2);
-        }
-    };
-    match run(args) {
+    match run(parse_args()) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => {
             eprintln!("C did not print '{EXPECTED}'");

@@ -19,7 +19,10 @@
 //!
 //! ## Layers
 //! Each layer is usable without the next.
-//! - The runtime ([`Runtime`]): executor, timers, blocking pool, [`net`] (TCP).
+//! - The runtime ([`Runtime`]): executor, timers ([`sleep`], [`interval`]), blocking
+//!   pool, [`JoinSet`], [`select!`], a [`Handle`] for other threads, [`sync`] (channels,
+//!   `Mutex`, `Semaphore`, `Notify`), [`net`] (TCP, UDP, Unix sockets) and [`io`]
+//!   (`AsyncRead`/`AsyncWrite`, `BufReader`). Names and semantics follow tokio's.
 //! - [`flow`]: a graph of named jobs with dependencies, for users who never write async.
 //! - `automl` (features `client` and `server`): a client for the AutoML job API whose
 //!   upload, setup, train and predict calls are flow jobs, and the bundled server that
@@ -34,14 +37,22 @@
 //! - `client`: the AutoML client (`ureq`, `serde_json`, `base64`; 19 crates).
 //! - `server`: the bundled AutoML server and the `automl-server` program (`httparse`,
 //!   `serde_json`, `base64`; 13 crates).
-//! - `automl`: both. **On by default**, for the demo and the README's commands.
-//! - `ray`: flow jobs on a Ray cluster through its Jobs API (`ureq`,
-//!   `serde_json`; 19 crates). **On by default** too, so that the README's test command
-//!   covers it.
+//! - `automl`: both.
+//! - `tls`: HTTPS for the client, rustls through ureq, verifying with the platform's
+//!   roots or a given CA file (33 crates with `automl`).
+//! - `signal`: `taskloop::signal` (`ctrl_c()`, SIGINT and SIGTERM as futures), through
+//!   `signal-hook`, which owns the signal handler (the one piece of `unsafe` involved).
+//! - `futures-io`: `futures_io::AsyncRead`/`AsyncWrite` for the sockets, so crates of the
+//!   `futures` ecosystem (copy, codecs, compression adapters) work on them.
+//! - `ray`: flow jobs on a Ray cluster through its Jobs API (`ureq`, `serde_json`;
+//!   19 crates).
+//!
+//! The default is all of them (37 crates), for the demo and the README's commands.
 //!
 //! ```toml
 //! [dependencies]
 //! taskloop = { version = "0.1", default-features = false }   # runtime and flow only
+//! taskloop = { version = "0.1", default-features = false, features = ["signal"] }
 //! ```
 //!
 //! ## Example: A and B at once, then C
@@ -68,13 +79,19 @@ pub mod ray;
 pub(crate) mod rest;
 pub(crate) mod runtime;
 
+pub use runtime::io;
 pub use runtime::net;
+#[cfg(all(unix, feature = "signal"))]
+pub use runtime::signal;
+pub use runtime::sync;
 pub use runtime::{
-    join_all, select, sleep, sleep_until, spawn, spawn_blocking, timeout, yield_now, Builder,
-    Either, Elapsed, JoinError, JoinHandle, Runtime, Sleep,
+    interval, interval_at, join_all, select, sleep, sleep_until, spawn, spawn_blocking, timeout,
+    yield_now, Builder, Either, Elapsed, Handle, Interval, JoinError, JoinHandle, JoinSet,
+    MissedTickBehavior, RemoteJoinHandle, Runtime, Sleep, SpawnError,
 };
 
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::runtime::select::start_index as select_start;
     pub use crate::runtime::MaybeDone;
 }

@@ -58,7 +58,7 @@ fn failed_jobs_with_wrong_credentials_do_not_repeat_them() {
     watchdog(Duration::from_secs(60), || {
         let srv = server();
         let wrong = "wr0ng-p4ssword-xyz";
-        let ctx = Context::builder(&srv.url(), USER, wrong).build();
+        let ctx = Context::builder(&srv.url(), USER, wrong).build().unwrap();
         let trace =
             std::env::temp_dir().join(format!("taskloop-cred-bad-{}.json", std::process::id()));
         let mut flow = Flow::new();

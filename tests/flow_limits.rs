@@ -124,6 +124,25 @@ fn a_named_limit_caps_async_jobs() {
 }
 
 #[test]
+fn a_user_limit_named_like_the_pool_leaves_the_pool_alone_and_still_limits_its_jobs() {
+    watchdog(|| {
+        // The pool limit once lived in the same map as named limits, under this name:
+        // defining it replaced the pool's size, and the two blocking jobs below, which
+        // must run together on the two workers, would have waited for each other forever.
+        let name = "taskloop:blocking-pool";
+        let mut flow = Flow::builder().blocking_threads(2).build();
+        flow.limit(name, 1);
+        let pool = Meter::default();
+        blocking_jobs(&mut flow, 4, 2, &pool, None);
+        let tagged = Meter::default();
+        async_jobs(&mut flow, 3, 1, &tagged, Some(name));
+        assert!(flow.run().is_success());
+        assert_eq!(pool.max(), 2);
+        assert_eq!(tagged.max(), 1);
+    });
+}
+
+#[test]
 fn higher_priority_ready_jobs_start_first_and_equals_in_order() {
     watchdog(|| {
         let mut flow = Flow::builder().max_running(1).build();

@@ -99,3 +99,29 @@ fn a_panicking_observer_does_not_break_the_run() {
         assert_eq!(finished, 2);
     });
 }
+
+#[test]
+fn run_inside_a_runtime_says_to_use_run_async() {
+    let rt = taskloop::Runtime::new().unwrap();
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rt.block_on(async {
+            let mut flow = Flow::new();
+            flow.job("a", || Ok::<_, std::io::Error>(1));
+            flow.run()
+        })
+    }))
+    .unwrap_err();
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or_default();
+    assert!(message.contains("flow.run_async().await"), "{message}");
+    // The right way works on the same runtime.
+    let report = rt.block_on(async {
+        let mut flow = Flow::new();
+        flow.job("a", || Ok::<_, std::io::Error>(1));
+        flow.run_async().await
+    });
+    assert!(report.is_success());
+}

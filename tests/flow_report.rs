@@ -117,3 +117,96 @@ fn the_critical_path_of_a_chain_is_the_whole_chain() {
         assert_eq!(report.critical_path_names(), ["x", "y", "z"]);
     });
 }
+
+#[test]
+fn a_failed_run_names_the_path_to_its_first_failure() {
+    watchdog(|| {
+        // a (slow, fine) and b (fails at once) feed c: the run ends because of b, not a.
+        let mut flow = Flow::new();
+        let gate = Gate::new();
+        let opener = gate.clone();
+        let a = flow.job("a", move || {
+            gate.wait();
+            Ok::<_, io::Error>(1)
+        });
+        let b = flow.job("b", || Err::<u32, _>(fail("bad input")));
+        flow.job_after("c", (&a, &b), |(a, b)| Ok::<_, io::Error>(*a + *b));
+        flow.observe(move |e: &Event<'_>| {
+            if matches!(e, Event::Finished { job, .. } if job.name == "b") {
+                opener.open();
+            }
+        });
+        let report = flow.run();
+        assert!(!report.is_success());
+        assert_eq!(report.critical_path_names(), ["b"]);
+        assert!(
+            report.to_string().contains("critical path: b (failed)"),
+            "{report}"
+        );
+    });
+}
+
+#[test]
+fn a_run_in_which_nothing_ran_has_no_critical_path() {
+    watchdog(|| {
+        let mut flow = Flow::new();
+        let a = flow.job("a", || Ok::<_, io::Error>(1));
+        flow.job_after("b", &a, |a| Ok::<_, io::Error>(*a));
+        flow.cancel_handle().cancel();
+        let report = flow.run();
+        assert_eq!(report.count(JobStatus::Cancelled), 2, "{report}");
+        assert!(report.critical_path.is_empty());
+        assert!(
+            report
+                .to_string()
+                .contains("critical path: none (no job ran)"),
+            "{report}"
+        );
+        // Running again runs nothing new: still no path, not the old one.
+        let again = flow.run();
+        assert!(
+            again
+                .to_string()
+                .contains("critical path: none (no job ran)"),
+            "{again}"
+        );
+    });
+}
+
+#[test]
+fn observer_problems_reach_the_report_not_stderr() {
+    watchdog(|| {
+        let mut flow = Flow::new();
+        flow.job("a", || Ok::<_, io::Error>(1));
+        flow.observe(taskloop::flow::TraceRecorder::to_file(
+            "/no/such/dir/trace.json",
+        ));
+        flow.observe(|e: &Event<'_>| {
+            if matches!(e, Event::Started { .. }) {
+                panic!("observer bug");
+            }
+        });
+        let report = flow.run();
+        assert!(report.is_success(), "{report}");
+        let errors = &report.observer_errors;
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("panicked on a Started event") && e.contains("observer bug")),
+            "{errors:?}"
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("could not write the trace to /no/such/dir/trace.json")),
+            "{errors:?}"
+        );
+        assert!(
+            report
+                .to_string()
+                .contains("observer: could not write the trace"),
+            "{report}"
+        );
+    });
+}

@@ -72,7 +72,7 @@ fn each_feature_pulls_only_its_own_dependencies() {
             "server",
             vec!["--no-default-features", "--features", "server"],
         ),
-        ("default (automl)", vec![]),
+        ("default (automl, tls)", vec![]),
     ] {
         println!("{name}: {} crates", dependencies(&features, None).len());
     }

@@ -104,7 +104,7 @@ inside() {
     local name=${bin%%=*} path=${bin#*=}
     if [ "$name" = ray_abc ]; then
       say "example: ray_abc"
-      timeout 180 "$path" "$DASHBOARD" || { echo "FAIL: examples/ray_abc"; status=1; }
+      timeout 180 "$path" --url "$DASHBOARD" || { echo "FAIL: examples/ray_abc"; status=1; }
     else
       say "test: $name"
       TASKLOOP_RAY_URL=$DASHBOARD timeout 300 "$path" --skip token || { echo "FAIL: $name"; status=1; }

@@ -83,6 +83,7 @@ fn bad_arguments_exit_with_2_and_the_usage() {
         &["--user", "u", "--password", "p", "--fault-drop-rate", "1.5"],
         &["--user", "u", "--password", "p", "--bogus", "1"],
         &["--user", "u", "--password"],
+        &["--user", "u", "--password", "p", "--addr", "nonsense"],
     ] {
         let out = Command::new(BIN)
             .args(args)
@@ -94,8 +95,24 @@ fn bad_arguments_exit_with_2_and_the_usage() {
         assert!(stderr.contains("usage: automl-server"), "{stderr}");
         assert!(out.stdout.is_empty());
     }
-    let help = Command::new(BIN).arg("--help").output().unwrap();
+    let out = Command::new(BIN)
+        .args(["--user", "u", "--password", "p", "--addr", "nonsense"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        help.status.success() && String::from_utf8_lossy(&help.stdout).contains("--fault-503-rate")
+        stderr.contains("--addr: 'nonsense' is not HOST:PORT"),
+        "{stderr}"
+    );
+    let help = Command::new(BIN).arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.status.success() && text.contains("--fault-503-rate"),
+        "{text}"
+    );
+    assert!(
+        text.contains("--workers N") && text.contains("default 2"),
+        "{text}"
     );
 }

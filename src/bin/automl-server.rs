@@ -33,11 +33,27 @@ const USAGE: &str = "usage: automl-server --user U --password P [--addr HOST:POR
 [--workers N] [--max-running N] [--fault-latency-ms N] [--fault-drop-rate F] \
 [--fault-503-rate F] [--fault-seed N]";
 
+const HELP: &str = "The bundled AutoML server: the Decanter-style job API over HTTP/1.1.
+It prints `listening on http://HOST:PORT` once it accepts connections and serves until
+its standard input closes.
+
+options:
+  --user U                the user name clients must send (HTTP Basic; required)
+  --password P            the password clients must send (required)
+  --addr HOST:PORT        where to listen (default 127.0.0.1:0, a free loopback port)
+  --workers N             worker threads for training and prediction (default 2)
+  --max-running N         tasks running at once; more wait as pending (default: workers)
+  --fault-latency-ms N    delay every request by N ms (fault injection)
+  --fault-drop-rate F     drop this fraction of requests, 0 to 1 (half after handling)
+  --fault-503-rate F      answer this fraction of requests with 503, 0 to 1
+  --fault-seed N          seed of the fault draws
+  -h, --help              print this help and exit";
+
 fn main() -> ExitCode {
     let config = match parse_args(std::env::args().skip(1)) {
         Ok(Some(config)) => config,
         Ok(None) => {
-            println!("{USAGE}");
+            println!("{USAGE}\n\n{HELP}");
             return ExitCode::SUCCESS;
         }
         Err(message) => {
@@ -135,7 +151,7 @@ impl Parsed {
     fn set(&mut self, flag: &str, value: String) -> Result<(), String> {
         let config = &mut self.config;
         match flag {
-            "--addr" => config.addr = value,
+            "--addr" => config.addr = address(&value)?,
             "--user" => self.user = Some(value),
             "--password" => self.password = Some(value),
             "--workers" => config.workers = positive(flag, &value)?,
@@ -157,6 +173,16 @@ impl Parsed {
         config.password = self.password.ok_or("--password is required")?;
         config.max_running = self.max_running.unwrap_or(config.workers);
         Ok(config)
+    }
+}
+
+/// `value` if it names a socket address (`HOST:PORT`, the host resolved now).
+fn address(value: &str) -> Result<String, String> {
+    use std::net::ToSocketAddrs;
+    match value.to_socket_addrs().map(|mut addrs| addrs.next()) {
+        Ok(Some(_)) => Ok(value.to_owned()),
+        Ok(None) => Err(format!("--addr: '{value}' names no address")),
+        Err(e) => Err(format!("--addr: '{value}' is not HOST:PORT ({e})")),
     }
 }
 

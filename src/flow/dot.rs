@@ -144,6 +144,7 @@ mod tests {
             started: Instant::now(),
             wall_time: Duration::from_millis(5),
             critical_path,
+            observer_errors: vec![],
         }
     }
 

@@ -9,13 +9,13 @@ use std::sync::Arc;
 
 use super::body::{Async, Blocking, Body, Bound, Kind, Local};
 use super::error::BoxError;
-use super::inputs::{InputLink, Inputs};
+use super::inputs::Inputs;
 use super::job::Job;
 use super::observe::Observer;
 use super::remote::CancelHandle;
 use super::report::Report;
-use super::state::{FlowState, Node, Spec};
-use super::status::{JobId, JobStatus};
+use super::state::FlowState;
+use super::status::JobStatus;
 
 /// A graph of named jobs. Each declaration returns a typed [`Job`] handle at once;
 /// [`run`](Flow::run) then runs every job as soon as its inputs are done, as many at
@@ -164,26 +164,10 @@ impl Flow {
     ) -> Job<T> {
         let out = Rc::new(RefCell::new(None));
         let body = make_body(out.clone());
-        let links = inputs.links();
-        let foreign = links.iter().any(|l| l.flow != self.state.id);
-        let mut nodes = self.state.nodes.borrow_mut();
-        let index = nodes.len();
-        let inputs: Rc<[JobId]> = links
-            .iter()
-            .filter(|l| !foreign || l.flow == self.state.id)
-            .map(|l| JobId(l.index))
-            .collect();
-        for input in inputs.iter() {
-            nodes[input.0].dependents.push(index);
-        }
-        nodes.push(new_node(name, inputs, body, foreign, uses_pool));
-        drop(nodes);
+        let link = self.state.add_job(name, &inputs.links(), body, uses_pool);
         Job {
             state: self.state.clone(),
-            link: InputLink {
-                flow: self.state.id,
-                index,
-            },
+            link,
             out,
         }
     }
@@ -191,10 +175,7 @@ impl Flow {
     /// Defines a named limit: at most `max` jobs tagged with
     /// [`Job::limit(name)`](Job::limit) run at once (say, "at most 4 uploads").
     pub fn limit(&mut self, name: impl Into<String>, max: usize) -> &mut Self {
-        self.state
-            .limits
-            .borrow_mut()
-            .insert(name.into(), max.max(1));
+        self.state.define_limit(&name.into(), max.max(1));
         self
     }
 
@@ -207,7 +188,7 @@ impl Flow {
     /// A handle that cancels this flow or its jobs from any thread.
     pub fn cancel_handle(&self) -> CancelHandle {
         CancelHandle {
-            remote: self.state.remote.clone(),
+            remote: self.state.remote(),
         }
     }
 
@@ -238,7 +219,7 @@ impl Flow {
 
     /// The number of jobs declared.
     pub fn len(&self) -> usize {
-        self.state.nodes.borrow().len()
+        self.state.len()
     }
 
     /// Whether no job has been declared.
@@ -248,10 +229,8 @@ impl Flow {
 
     /// The status of every job, in declaration order.
     pub fn statuses(&self) -> Vec<(String, JobStatus)> {
-        let nodes = self.state.nodes.borrow();
-        nodes
-            .iter()
-            .map(|n| (n.name.to_string(), n.status))
+        (0..self.len())
+            .map(|i| self.state.node(i, |n| (n.name().to_string(), n.status())))
             .collect()
     }
 }
@@ -260,7 +239,7 @@ impl fmt::Debug for Flow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Flow")
             .field("jobs", &self.len())
-            .field("running", &self.state.running.get())
+            .field("running", &self.state.is_running())
             .finish()
     }
 }
@@ -274,35 +253,5 @@ fn bound<I: Inputs, T, F>(
         inputs: inputs.cells(),
         out,
         f: Arc::new(f),
-    }
-}
-
-fn new_node(
-    name: String,
-    inputs: Rc<[JobId]>,
-    body: Rc<dyn Body>,
-    foreign: bool,
-    uses_pool: bool,
-) -> Node {
-    Node {
-        name: Rc::from(name),
-        inputs,
-        dependents: Vec::new(),
-        status: JobStatus::Pending,
-        spec: Spec {
-            uses_pool,
-            ..Spec::default()
-        },
-        body,
-        attempts: 0,
-        started: None,
-        finished: None,
-        error: None,
-        progress: None,
-        task: None,
-        in_run: false,
-        foreign,
-        workers_busy: 0,
-        pool_owed: false,
     }
 }

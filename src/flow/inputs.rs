@@ -1,8 +1,13 @@
 //! How a job names its inputs and receives their results, typed.
 //!
 //! A job's inputs are given as `()`, one `&Job<A>`, a tuple `(&Job<A>, &Job<B>, ...)` of up
-//! to eight jobs, or a slice `&[Job<A>]`. The body receives `()`, `Arc<A>`,
-//! `(Arc<A>, Arc<B>, ...)` or `Vec<Arc<A>>` respectively: shared results, no casting.
+//! to eight jobs, or a slice `&[Job<A>]` (or `&Vec<Job<A>>`). The body receives `()`,
+//! `Arc<A>`, `(Arc<A>, Arc<B>, ...)` or `Vec<Arc<A>>` respectively: shared results, no
+//! casting.
+//!
+//! [`Inputs`] is sealed: its working half, [`sealed::Wiring`], lives in a private module,
+//! so no type outside this file can implement it, and none of its helper types are part
+//! of the public API.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -11,41 +16,60 @@ use std::sync::Arc;
 use super::job::Job;
 
 /// Where a job's result is kept once it is done.
-#[doc(hidden)]
-pub type OutCell<T> = Rc<RefCell<Option<Arc<T>>>>;
+pub(crate) type OutCell<T> = Rc<RefCell<Option<Arc<T>>>>;
 
-/// Names one input job: which flow, which job.
-#[doc(hidden)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct InputLink {
-    pub(crate) flow: u64,
-    pub(crate) index: usize,
-}
-
-/// The inputs of a job (see the module docs for what implements it).
-pub trait Inputs {
+/// The inputs of a job: `()`, `&Job<A>`, a tuple of up to eight `&Job<_>`, or a slice
+/// or `&Vec` of `Job<A>` (see [`Flow::job_after`](super::Flow::job_after)).
+///
+/// This trait is sealed: it is implemented for exactly those types, and cannot be
+/// implemented outside taskloop.
+///
+/// ```compile_fail,E0277
+/// use taskloop::flow::Inputs;
+///
+/// struct MyInputs;
+///
+/// impl Inputs for MyInputs {
+///     type Values = ();
+/// }
+/// ```
+pub trait Inputs: sealed::Wiring<<Self as Inputs>::Values> {
     /// What the job's body receives.
     type Values: 'static;
-    /// The result cells of the input jobs.
-    #[doc(hidden)]
-    type Cells: InputCells<Values = Self::Values>;
-    /// Clones the input jobs' result cells.
-    #[doc(hidden)]
-    fn cells(&self) -> Self::Cells;
-    /// The input jobs.
-    #[doc(hidden)]
-    fn links(&self) -> Vec<InputLink>;
 }
 
-/// The owned half of [`Inputs`]: the input jobs' result cells, kept by the body.
-#[doc(hidden)]
-pub trait InputCells: 'static {
-    /// What the job's body receives.
-    type Values: 'static;
-    /// The input results. Only called once every input is done.
-    fn values(&self) -> Self::Values;
+/// The private half of [`Inputs`]. A public trait in a private module: nameable inside
+/// the crate, unreachable outside, which is what seals `Inputs`.
+pub(crate) mod sealed {
+    /// Names one input job: which flow, which job.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct InputLink {
+        pub(crate) flow: u64,
+        pub(crate) index: usize,
+    }
+
+    /// How the flow wires a job to its inputs; `V` is what the body receives.
+    pub trait Wiring<V> {
+        /// The result cells of the input jobs, kept by the job's body.
+        type Cells: InputCells<Values = V>;
+        /// Clones the input jobs' result cells.
+        fn cells(&self) -> Self::Cells;
+        /// The input jobs.
+        fn links(&self) -> Vec<InputLink>;
+    }
+
+    /// The owned half of the inputs: the input jobs' result cells, kept by the body.
+    pub trait InputCells: 'static {
+        /// What the job's body receives.
+        type Values: 'static;
+        /// The input results. Only called once every input is done.
+        fn values(&self) -> Self::Values;
+    }
 }
 
+pub(crate) use sealed::{InputCells, InputLink, Wiring};
+
+/// The result in `cell`, which the scheduler guarantees is there.
 fn value<T>(cell: &OutCell<T>) -> Arc<T> {
     cell.borrow()
         .clone()
@@ -54,6 +78,9 @@ fn value<T>(cell: &OutCell<T>) -> Arc<T> {
 
 impl Inputs for () {
     type Values = ();
+}
+
+impl Wiring<()> for () {
     type Cells = ();
     fn cells(&self) {}
     fn links(&self) -> Vec<InputLink> {
@@ -68,6 +95,9 @@ impl InputCells for () {
 
 impl<A: 'static> Inputs for &Job<A> {
     type Values = Arc<A>;
+}
+
+impl<A: 'static> Wiring<Arc<A>> for &Job<A> {
     type Cells = OutCell<A>;
     fn cells(&self) -> OutCell<A> {
         self.out.clone()
@@ -86,6 +116,9 @@ impl<A: 'static> InputCells for OutCell<A> {
 
 impl<A: 'static> Inputs for &[Job<A>] {
     type Values = Vec<Arc<A>>;
+}
+
+impl<A: 'static> Wiring<Vec<Arc<A>>> for &[Job<A>] {
     type Cells = Vec<OutCell<A>>;
     fn cells(&self) -> Vec<OutCell<A>> {
         self.iter().map(|j| j.out.clone()).collect()
@@ -104,6 +137,9 @@ impl<A: 'static> InputCells for Vec<OutCell<A>> {
 
 impl<A: 'static> Inputs for &Vec<Job<A>> {
     type Values = Vec<Arc<A>>;
+}
+
+impl<A: 'static> Wiring<Vec<Arc<A>>> for &Vec<Job<A>> {
     type Cells = Vec<OutCell<A>>;
     fn cells(&self) -> Vec<OutCell<A>> {
         self.as_slice().cells()
@@ -117,6 +153,9 @@ macro_rules! tuple_inputs {
     ($($t:ident $i:tt),+) => {
         impl<$($t: 'static),+> Inputs for ($(&Job<$t>,)+) {
             type Values = ($(Arc<$t>,)+);
+        }
+
+        impl<$($t: 'static),+> Wiring<($(Arc<$t>,)+)> for ($(&Job<$t>,)+) {
             type Cells = ($(OutCell<$t>,)+);
             fn cells(&self) -> Self::Cells {
                 ($(self.$i.out.clone(),)+)

@@ -25,6 +25,7 @@ mod error;
 mod flow;
 mod inputs;
 mod job;
+mod limits;
 mod observe;
 mod remote;
 mod report;
@@ -36,8 +37,6 @@ mod status;
 pub use error::{BoxError, JobError};
 pub use flow::{Flow, FlowBuilder};
 pub use inputs::Inputs;
-#[doc(hidden)]
-pub use inputs::{InputCells, InputLink, OutCell};
 pub use job::Job;
 pub use observe::{Event, JobInfo, Observer};
 #[cfg(feature = "ray")]

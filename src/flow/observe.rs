@@ -107,6 +107,20 @@ impl Event<'_> {
         }
     }
 
+    /// The event's name: `"RunStarted"`, `"Queued"`, `"Started"`, `"Progress"`,
+    /// `"Retrying"`, `"Finished"` or `"RunFinished"`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::RunStarted { .. } => "RunStarted",
+            Event::Queued { .. } => "Queued",
+            Event::Started { .. } => "Started",
+            Event::Progress { .. } => "Progress",
+            Event::Retrying { .. } => "Retrying",
+            Event::Finished { .. } => "Finished",
+            Event::RunFinished { .. } => "RunFinished",
+        }
+    }
+
     /// The job the event is about, if any.
     pub fn job(&self) -> Option<JobInfo<'_>> {
         match *self {
@@ -139,6 +153,13 @@ impl Event<'_> {
 pub trait Observer {
     /// Called on the loop thread for every event, in order.
     fn on_event(&mut self, event: &Event<'_>);
+
+    /// Problems the observer met that its user should hear of (a file it could not
+    /// write). The flow asks after every run and lists them in the report's
+    /// [`observer_errors`](super::Report::observer_errors). None by default.
+    fn take_errors(&mut self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 impl<F: FnMut(&Event<'_>)> Observer for F {

@@ -49,9 +49,15 @@ pub struct Report {
     pub started: Instant,
     /// How long the run took.
     pub wall_time: Duration,
-    /// The chain of jobs that decided when the run ended, first to last: starting from
-    /// the job that finished last, each step goes to the input that finished last.
+    /// The chain of jobs that decided the run's end, first to last, among the jobs that
+    /// ran (started an attempt) in this run. It ends at the job that finished last
+    /// when every job is done, or at the first job that failed when one did; each step
+    /// back goes to the input that finished last. Empty when no job ran.
     pub critical_path: Vec<JobId>,
+    /// What went wrong in observers during the run, for the user to hear of: an observer
+    /// that panicked (and was removed), a trace or chart that could not be written.
+    /// The library never prints these itself.
+    pub observer_errors: Vec<String>,
 }
 
 impl Report {
@@ -89,23 +95,39 @@ impl Report {
     }
 
     pub(crate) fn compute_critical_path(jobs: &[JobReport]) -> Vec<JobId> {
-        let last = jobs
+        let ran = |j: &&JobReport| j.in_this_run && j.started.is_some() && j.finished.is_some();
+        let first_failure = jobs
             .iter()
-            .filter(|j| j.in_this_run && j.finished.is_some())
-            .max_by_key(|j| j.finished);
+            .filter(ran)
+            .filter(|j| j.status == JobStatus::Failed)
+            .min_by_key(|j| j.finished);
+        let end = first_failure.or_else(|| jobs.iter().filter(ran).max_by_key(|j| j.finished));
         let mut path = Vec::new();
-        let mut cursor = last;
+        let mut cursor = end;
         while let Some(job) = cursor {
             path.push(job.id);
             cursor = job
                 .inputs
                 .iter()
                 .map(|id| &jobs[id.0])
-                .filter(|j| j.in_this_run && j.finished.is_some())
+                .filter(ran)
                 .max_by_key(|j| j.finished);
         }
         path.reverse();
         path
+    }
+
+    /// The critical path as text: `a -> b`, `a -> b (failed)` when it ends at a failure,
+    /// `none (no job ran)`.
+    fn critical_path_text(&self) -> String {
+        let Some(last) = self.critical_path.last() else {
+            return "none (no job ran)".to_owned();
+        };
+        let mut text = self.critical_path_names().join(" -> ");
+        if self.jobs[last.0].status == JobStatus::Failed {
+            text.push_str(" (failed)");
+        }
+        text
     }
 }
 
@@ -151,10 +173,10 @@ impl fmt::Display for Report {
             self.count(JobStatus::Pending),
             self.wall_time.as_secs_f64() * 1e3
         )?;
-        write!(
-            f,
-            "critical path: {}",
-            self.critical_path_names().join(" -> ")
-        )
+        write!(f, "critical path: {}", self.critical_path_text())?;
+        for error in &self.observer_errors {
+            write!(f, "\nobserver: {error}")?;
+        }
+        Ok(())
     }
 }

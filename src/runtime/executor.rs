@@ -170,6 +170,9 @@ impl Core {
         self.reactor.poll(timeout);
         self.shared.clear_notified();
         self.shared.drain_remote(&mut *self.ready.borrow_mut());
+        for job in self.shared.take_injected() {
+            job(); // spawns onto this core: the thread is inside `block_on`
+        }
         self.blocking.drain_completions();
         self.timers.fire_expired();
     }
@@ -215,6 +218,7 @@ impl Core {
     /// Drops every task (their join handles resolve as cancelled). Dropping a future may
     /// spawn more, so repeat until the slab stays empty.
     pub(crate) fn drop_all_tasks(&self) {
+        drop(self.shared.close_injection()); // handles fail from now on
         loop {
             let slots: Vec<Slot> = self.tasks.borrow_mut().drain().collect();
             if slots.is_empty() {

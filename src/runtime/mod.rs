@@ -3,25 +3,36 @@
 
 mod blocking;
 mod combinators;
-mod context;
+pub(crate) mod context;
 mod executor;
+mod handle;
+mod interval;
+pub mod io;
 pub(crate) mod join;
+mod join_set;
 pub mod net;
-mod reactor;
-mod shared;
+pub(crate) mod reactor;
+pub(crate) mod select;
+pub(crate) mod shared;
+#[cfg(all(unix, feature = "signal"))]
+pub mod signal;
+pub mod sync;
 mod task;
 mod timer;
 
 use std::fmt;
 use std::future::Future;
-use std::io;
 use std::pin::pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 pub use combinators::{join_all, select, yield_now, Either, MaybeDone};
+pub use handle::{Handle, RemoteJoinHandle, SpawnError};
+pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+pub(crate) use join::panic_message;
 pub use join::{JoinError, JoinHandle};
+pub use join_set::JoinSet;
 pub(crate) use shared::lock;
 pub use timer::{sleep, sleep_until, timeout, Elapsed, Sleep};
 
@@ -72,7 +83,7 @@ impl Builder {
     ///
     /// # Errors
     /// If the OS refuses a `Poll`, its waker, or a worker thread.
-    pub fn build(self) -> io::Result<Runtime> {
+    pub fn build(self) -> std::io::Result<Runtime> {
         Ok(Runtime {
             core: Rc::new(Core::new(self.blocking_threads)?),
         })
@@ -84,7 +95,7 @@ impl Runtime {
     ///
     /// # Errors
     /// If the OS refuses a `Poll`, its waker, or a worker thread.
-    pub fn new() -> io::Result<Runtime> {
+    pub fn new() -> std::io::Result<Runtime> {
         Runtime::builder().build()
     }
 
@@ -116,6 +127,11 @@ impl Runtime {
             }
             self.core.tick();
         }
+    }
+
+    /// A [`Handle`] to this runtime, for spawning onto it from other threads.
+    pub fn handle(&self) -> Handle {
+        Handle::new(self.core.shared().clone())
     }
 
     /// Spawns `fut` on this runtime; it starts at the next `block_on` (or the current

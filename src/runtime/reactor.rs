@@ -8,7 +8,7 @@
 
 use std::cell::{Cell, OnceCell, RefCell};
 use std::fmt;
-use std::io;
+use std::io::{self, Read, Write};
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -211,6 +211,25 @@ impl<S: Source> Async<S> {
                 result => return Poll::Ready(result),
             }
         }
+    }
+}
+
+impl<S: Source> Async<S>
+where
+    for<'a> &'a S: Read + Write,
+{
+    /// Reads into `buf` once the source is readable.
+    pub(crate) fn poll_read(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io(cx, Direction::Read, |mut s| s.read(buf))
+    }
+
+    /// Writes from `buf` once the source is writable.
+    pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_io(cx, Direction::Write, |mut s| s.write(buf))
     }
 }
 

@@ -7,7 +7,9 @@
 //! - `remote`: task ids woken off the loop thread, drained by the loop each iteration;
 //! - `main_woken`: the `block_on` future was woken;
 //! - `notified` + `waker`: the one `mio::Waker` of the loop's `Poll`, used at most once per
-//!   loop iteration to interrupt a sleeping `Poll::poll`.
+//!   loop iteration to interrupt a sleeping `Poll::poll`;
+//! - `injected`: work a [`Handle`](crate::Handle) sent from another thread (a closure that
+//!   spawns a task on the loop), and whether the runtime is gone.
 //!
 //! # The no-lost-wake contract
 //! A producer first publishes its work (pushes an id, sets a flag, sends a completion),
@@ -25,6 +27,7 @@ use super::task::TaskId;
 #[derive(Debug)]
 pub(crate) struct Shared {
     remote: Mutex<Vec<TaskId>>,
+    injected: Mutex<Injected>,
     main_woken: AtomicBool,
     notified: AtomicBool,
     waker: mio::Waker,
@@ -34,6 +37,7 @@ impl Shared {
     pub(crate) fn new(waker: mio::Waker) -> Shared {
         Shared {
             remote: Mutex::new(Vec::new()),
+            injected: Mutex::new(Injected::default()),
             main_woken: AtomicBool::new(true),
             notified: AtomicBool::new(false),
             waker,
@@ -50,6 +54,33 @@ impl Shared {
     pub(crate) fn drain_remote(&self, out: &mut impl Extend<TaskId>) {
         let mut remote = lock(&self.remote);
         out.extend(remote.drain(..));
+    }
+
+    /// Queues `job` for the loop thread and makes sure the loop notices (publish, then
+    /// notify). Gives the job back if the runtime is gone.
+    pub(crate) fn inject(&self, job: InjectedJob) -> Result<(), InjectedJob> {
+        {
+            let mut injected = lock(&self.injected);
+            if injected.closed {
+                return Err(job);
+            }
+            injected.jobs.push(job);
+        }
+        self.notify();
+        Ok(())
+    }
+
+    /// Takes the jobs injected since the last call (the loop runs them).
+    pub(crate) fn take_injected(&self) -> Vec<InjectedJob> {
+        std::mem::take(&mut lock(&self.injected).jobs)
+    }
+
+    /// The runtime is going away: refuse further jobs and return those not run (the
+    /// caller drops them, on the loop thread, outside the lock).
+    pub(crate) fn close_injection(&self) -> Vec<InjectedJob> {
+        let mut injected = lock(&self.injected);
+        injected.closed = true;
+        std::mem::take(&mut injected.jobs)
     }
 
     /// Marks the `block_on` future as woken. `from_loop` skips the syscall when the loop
@@ -87,6 +118,25 @@ impl Shared {
     /// the producer reads `false` and wakes `Poll` again.
     pub(crate) fn clear_notified(&self) {
         self.notified.swap(false, Ordering::AcqRel);
+    }
+}
+
+/// A closure run on the loop thread, inside the runtime (it spawns a task).
+pub(crate) type InjectedJob = Box<dyn FnOnce() + Send>;
+
+/// Jobs sent by handles, and whether the runtime still takes them.
+#[derive(Default)]
+struct Injected {
+    jobs: Vec<InjectedJob>,
+    closed: bool,
+}
+
+impl std::fmt::Debug for Injected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Injected")
+            .field("jobs", &self.jobs.len())
+            .field("closed", &self.closed)
+            .finish()
     }
 }
 

@@ -9,12 +9,12 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::pin::{pin, Pin};
-use std::rc::Rc;
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use super::context;
-use super::executor::Core;
+use super::shared::Shared;
 
 /// Orders timers by deadline, then by registration order.
 pub(crate) type TimerKey = (Instant, u64);
@@ -87,12 +87,16 @@ impl Timers {
 ///
 /// It registers its timer the first time it is polled (so it can be created outside a
 /// runtime) and removes it when dropped, so a dropped `Sleep` costs the loop nothing.
+/// It is `Send`, so futures sent through a [`Handle`](crate::Handle) may sleep: it names
+/// its runtime by the runtime's thread-safe half, and touches the timers only on that
+/// runtime's loop thread (a `Sleep` dropped elsewhere leaves its timer to fire into a
+/// stale waker, which costs one spurious wake).
 ///
 /// # Panics
 /// Polling it outside a taskloop runtime panics.
 pub struct Sleep {
     deadline: Instant,
-    timer: Option<(Rc<Core>, TimerKey)>,
+    timer: Option<(Arc<Shared>, TimerKey)>,
 }
 
 /// Waits until `duration` has passed.
@@ -141,8 +145,8 @@ impl Sleep {
     }
 
     fn cancel(&mut self) {
-        if let Some((core, key)) = self.timer.take() {
-            core.timers.remove(key);
+        if let Some((shared, key)) = self.timer.take() {
+            context::with_local(&shared, |core| core.timers.remove(key));
         }
     }
 }
@@ -155,16 +159,22 @@ impl Future for Sleep {
             self.cancel();
             return Poll::Ready(());
         }
+        let core = context::expect_current("taskloop::sleep");
         let still_pending = match &self.timer {
-            Some((core, key)) => core.timers.update(*key, cx.waker()),
+            Some((shared, key)) if Arc::ptr_eq(shared, core.shared()) => {
+                core.timers.update(*key, cx.waker())
+            }
+            Some(_) => {
+                self.cancel(); // polled on another runtime now: leave the old one
+                false
+            }
             None => false,
         };
         if !still_pending {
             // Not registered yet, or fired while the clock had not quite passed the
             // deadline as seen here: (re-)register.
-            let core = context::expect_current("taskloop::sleep");
             let key = core.timers.insert(self.deadline, cx.waker().clone());
-            self.timer = Some((core, key));
+            self.timer = Some((core.shared().clone(), key));
         }
         Poll::Pending
     }

@@ -1,11 +1,11 @@
-//! Runs the same five workloads on taskloop, tokio (current_thread) and smol (LocalExecutor)
+//! Runs the same workloads on taskloop, tokio (current_thread) and smol (LocalExecutor)
 //! and prints a markdown table of median times and ratios.
 //!
 //! `cargo run --release --bin runtime [-- NAME_FILTER...]` — with filters, only workloads
 //! whose name contains one of them run (e.g. `-- sleep`).
 
 use std::time::Instant;
-use taskloop_benches::workloads::{blocking, ping_pong, sleeps, spawn, yields};
+use taskloop_benches::workloads::{blocking, mpsc, mutex, ping_pong, sleeps, spawn, yields};
 use taskloop_benches::{
     fmt_ratio, fmt_time, new_smol, new_taskloop, new_tokio, print_table, repeat, run_cell, Cell,
     Sample, MEASURED_RUNS, WARMUP_RUNS,
@@ -43,6 +43,18 @@ const WORKLOADS: &[Workload] = &[
         taskloop: blocking::taskloop,
         tokio: blocking::tokio,
         smol: blocking::smol,
+    },
+    Workload {
+        name: "mpsc 4 x 25k msgs, capacity 128",
+        taskloop: mpsc::taskloop,
+        tokio: mpsc::tokio,
+        smol: mpsc::smol,
+    },
+    Workload {
+        name: "Mutex 50 tasks x 1k locks, contended",
+        taskloop: mutex::taskloop,
+        tokio: mutex::tokio,
+        smol: mutex::smol,
     },
     Workload {
         name: "10k sleeps 1-100 ms",

@@ -1,9 +1,11 @@
-//! The five workloads. Each module has `taskloop`, `tokio` and `smol` functions with the same
+//! The workloads. Each module has `taskloop`, `tokio` and `smol` functions with the same
 //! shape: take the runtime, run the workload once inside it, return a [`crate::Sample`] whose
 //! time is measured inside the runtime (start-up excluded). Shared async pieces (the
 //! runtime-agnostic task bodies) sit at the top of each module.
 
 pub mod blocking;
+pub mod mpsc;
+pub mod mutex;
 pub mod ping_pong;
 pub mod sleeps;
 pub mod spawn;
@@ -24,3 +26,10 @@ pub const BLOCKING_BATCH_SIZE: usize = 16;
 pub const SLEEPS: usize = 10_000;
 pub const SLEEP_MIN_MS: u64 = 1;
 pub const SLEEP_MAX_MS: u64 = 100;
+/// Workload 6: producers sending into one bounded channel, one consumer.
+pub const MPSC_PRODUCERS: usize = 4;
+pub const MPSC_MESSAGES: usize = 25_000;
+pub const MPSC_CAPACITY: usize = 128;
+/// Workload 7: tasks taking one async mutex in turn, yielding while they hold it.
+pub const MUTEX_TASKS: usize = 50;
+pub const MUTEX_ROUNDS: usize = 1_000;

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::agent::{agent, base_url, Roots};
 use super::error::AutomlError;
 use super::http::{Request, Transport};
 use crate::flow::Backoff;
@@ -76,6 +77,7 @@ pub struct ContextBuilder {
     attempts: u32,
     backoff: Backoff,
     request_timeout: Duration,
+    roots: Roots,
 }
 
 impl fmt::Debug for ContextBuilder {
@@ -113,23 +115,46 @@ impl ContextBuilder {
         self
     }
 
-    /// Connects: checks `GET /v2/worker/status` (retrying only overload answers).
+    /// Trusts the CA certificates in this PEM file for `https://` servers, instead of the
+    /// platform's trust store (for a private CA or a self-signed server). Needs the `tls`
+    /// feature (on by default).
+    pub fn ca_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.roots = Roots::CaFile(path.into());
+        self
+    }
+
+    /// Connects: checks the settings, then `GET /v2/worker/status` (retrying only
+    /// overload answers).
     ///
     /// # Errors
-    /// [`AutomlError::Unreachable`] if nothing answers, [`AutomlError::Unauthorized`] if
-    /// the credentials are refused, [`AutomlError::Protocol`] if the answer is not the
-    /// API's.
+    /// [`AutomlError::Config`] for settings that cannot work (see
+    /// [`build`](ContextBuilder::build)), [`AutomlError::Unreachable`] if nothing answers,
+    /// [`AutomlError::Tls`] if no TLS connection can be made,
+    /// [`AutomlError::Unauthorized`] if the credentials are refused,
+    /// [`AutomlError::Protocol`] if the answer is not the API's.
     pub fn connect(self) -> Result<Context, AutomlError> {
-        let ctx = self.build();
+        let ctx = self.build()?;
         ctx.worker_status()?;
         Ok(ctx)
     }
 
-    /// The context, without checking the server.
-    pub fn build(self) -> Context {
-        let agent = crate::rest::agent(self.request_timeout);
+    /// The context, without asking the server anything.
+    ///
+    /// # Errors
+    /// [`AutomlError::Config`] if the URL is malformed or its scheme is neither `http`
+    /// nor `https` (or `https` without the `tls` feature), the user or password is
+    /// empty, or the CA file cannot be read.
+    pub fn build(self) -> Result<Context, AutomlError> {
+        let base = base_url(&self.url)?;
+        if self.user.is_empty() {
+            return Err(AutomlError::config("the user name is empty"));
+        }
+        if self.password.is_empty() {
+            return Err(AutomlError::config("the password is empty"));
+        }
+        let agent = agent(self.request_timeout, &self.roots)?;
         let transport = Transport {
-            base: self.url.trim_end_matches('/').to_string(),
+            base,
             authorization: basic_auth(&self.user, &self.password),
             agent,
             attempts: self.attempts,
@@ -138,7 +163,7 @@ impl ContextBuilder {
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
-        Context {
+        Ok(Context {
             inner: Arc::new(Inner {
                 transport: Arc::new(transport),
                 user: self.user,
@@ -146,7 +171,7 @@ impl ContextBuilder {
                 key_prefix: format!("tl-{:x}-{:x}", std::process::id(), nanos),
                 next_key: AtomicU64::new(0),
             }),
-        }
+        })
     }
 }
 
@@ -202,6 +227,7 @@ impl Context {
                 jitter: true,
             },
             request_timeout: Duration::from_secs(60),
+            roots: Roots::default(),
         }
     }
 
@@ -277,7 +303,9 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_password() {
-        let ctx = Context::builder("http://127.0.0.1:1", "ann", "hunter2-secret").build();
+        let ctx = Context::builder("http://127.0.0.1:1", "ann", "hunter2-secret")
+            .build()
+            .unwrap();
         let text = format!(
             "{ctx:?} {:?}",
             Context::builder("http://x", "ann", "hunter2-secret")

@@ -38,6 +38,20 @@ pub enum AutomlError {
         /// What was wrong with it.
         message: String,
     },
+    /// The client's own settings are wrong (a malformed server URL, an unsupported
+    /// scheme, an empty password, an unreadable CA file); nothing was sent.
+    Config {
+        /// What is wrong.
+        message: String,
+    },
+    /// A TLS connection could not be set up: the server's certificate is not trusted
+    /// (by the platform or the given CA file), or the handshake failed.
+    Tls {
+        /// The server's base URL.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
     /// A remote task ended as `fail` or `invalid`, or `done` without a result.
     TaskFailed {
         /// The task id.
@@ -52,6 +66,12 @@ pub enum AutomlError {
 }
 
 impl AutomlError {
+    pub(crate) fn config(message: impl Into<String>) -> AutomlError {
+        AutomlError::Config {
+            message: message.into(),
+        }
+    }
+
     pub(crate) fn protocol(message: impl Into<String>) -> AutomlError {
         AutomlError::Protocol {
             message: message.into(),
@@ -82,6 +102,13 @@ impl fmt::Display for AutomlError {
             }
             AutomlError::Protocol { message } => {
                 write!(f, "unexpected answer from the AutoML server: {message}")
+            }
+            AutomlError::Config { message } => write!(f, "AutoML client settings: {message}"),
+            AutomlError::Tls { url, message } => {
+                write!(
+                    f,
+                    "no TLS connection to the AutoML server at {url}: {message}"
+                )
             }
             AutomlError::TaskFailed {
                 task,

@@ -9,7 +9,7 @@ use super::error::AutomlError;
 use super::form;
 use super::source::CsvSource;
 use crate::flow::Backoff;
-use crate::rest::{retry_here, retry_on_pool, NoAnswer, Retries};
+use crate::rest::{retry_here, retry_on_pool, Retries};
 
 /// How requests are retried and how long each may take.
 #[derive(Debug, Clone)]
@@ -223,14 +223,39 @@ impl Transport {
         })
     }
 
+    fn is_https(&self) -> bool {
+        self.base
+            .get(..8)
+            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+    }
+
     fn transport_error(&self, e: ureq::Error) -> AutomlError {
-        match NoAnswer::from(e) {
-            NoAnswer::Unreachable { message, io } => AutomlError::Unreachable {
-                url: self.base.clone(),
-                message,
-                io,
-            },
-            NoAnswer::Other(message) => AutomlError::protocol(message),
+        let unreachable = |message: String, io: Option<std::io::Error>| AutomlError::Unreachable {
+            url: self.base.clone(),
+            message,
+            io,
+        };
+        let tls = |message: String| AutomlError::Tls {
+            url: self.base.clone(),
+            message,
+        };
+        match e {
+            // rustls reports a refused certificate or a failed handshake as invalid data
+            // on the TLS stream.
+            ureq::Error::Io(io)
+                if io.kind() == std::io::ErrorKind::InvalidData && self.is_https() =>
+            {
+                tls(io.to_string())
+            }
+            ureq::Error::Io(io) => unreachable(io.to_string(), Some(io)),
+            ureq::Error::Tls(_) | ureq::Error::TlsRequired => tls(e.to_string()),
+            #[cfg(feature = "tls")]
+            ureq::Error::Rustls(_) | ureq::Error::Pem(_) => tls(e.to_string()),
+            ureq::Error::Timeout(t) => unreachable(format!("timed out ({t})"), None),
+            ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => {
+                unreachable(e.to_string(), None)
+            }
+            other => AutomlError::protocol(other.to_string()),
         }
     }
 }

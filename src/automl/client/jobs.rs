@@ -346,7 +346,13 @@ fn task_outcome(id: &str, task: &Value) -> Option<Result<Value, AutomlError>> {
     };
     match status {
         "pending" | "running" => {
-            let shown = if message.is_empty() { status } else { message };
+            // The server's words, kept apart from the flow's own statuses: a job the
+            // flow runs may be queued on the server.
+            let shown = match (status, message) {
+                ("pending", _) => "queued on the server",
+                (_, "") => "running on the server",
+                (_, message) => message,
+            };
             crate::flow::progress(task["progress"].as_f64().unwrap_or(0.0), shown);
             None
         }

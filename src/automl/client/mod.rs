@@ -4,6 +4,7 @@
 //! failed input fails its dependents without submitting them, and results are read from
 //! the handles afterwards.
 
+mod agent;
 mod context;
 mod error;
 mod form;

@@ -74,6 +74,10 @@ impl Observer for GanttRecorder {
             self.sink.write("Gantt chart", svg.as_bytes());
         }
     }
+
+    fn take_errors(&mut self) -> Vec<String> {
+        self.sink.take_errors()
+    }
 }
 
 /// The report's jobs of this run as a Gantt chart, in declaration order: a standalone

@@ -22,7 +22,7 @@ fn report(wall_ms: u64) -> Report {
         error: (status != JobStatus::Done).then(|| JobError::Cancelled { job: name.into() }),
         in_this_run: i > 0,
     });
-    Report { jobs: jobs.collect(), started: t0, wall_time: Duration::from_millis(wall_ms), critical_path: vec![] }
+    Report { jobs: jobs.collect(), started: t0, wall_time: Duration::from_millis(wall_ms), critical_path: vec![], observer_errors: vec![] }
 }
 
 fn svg(report: &Report, options: GanttOptions) -> String {

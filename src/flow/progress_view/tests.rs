@@ -62,6 +62,7 @@ fn report(statuses: &[JobStatus]) -> Report {
         started: t(0),
         wall_time: Duration::from_millis(2500),
         critical_path: vec![],
+        observer_errors: vec![],
     }
 }
 

@@ -58,7 +58,8 @@ impl TraceRecorder {
     }
 
     /// A recorder that writes the trace to `path` (overwriting it) when a run finishes.
-    /// If the file cannot be written, that is said once on stderr; the run goes on.
+    /// If the file cannot be written, the run's report says so
+    /// ([`Report::observer_errors`]); the run goes on.
     pub fn to_file(path: impl Into<PathBuf>) -> Self {
         TraceRecorder {
             sink: Some(FileSink::new(path.into())),
@@ -206,6 +207,13 @@ impl Observer for TraceRecorder {
             Event::RunFinished { at, report } => self.run_finished(at, report),
         }
     }
+
+    fn take_errors(&mut self) -> Vec<String> {
+        self.sink
+            .as_mut()
+            .map(FileSink::take_errors)
+            .unwrap_or_default()
+    }
 }
 
 /// The report as a Chrome trace (same format as [`TraceRecorder`]): one complete event
@@ -253,33 +261,34 @@ pub fn chrome_trace_json(report: &Report) -> String {
     document(&lanes, &events).to_string()
 }
 
-/// Writes a file each time it is asked, overwriting it; says once on stderr if it fails.
+/// Writes a file each time it is asked, overwriting it, and keeps what went wrong for
+/// the run's report ([`Observer::take_errors`]); it never prints.
 #[derive(Debug)]
 pub(super) struct FileSink {
     path: PathBuf,
-    reported: bool,
+    errors: Vec<String>,
 }
 
 impl FileSink {
     pub(super) fn new(path: PathBuf) -> Self {
         FileSink {
             path,
-            reported: false,
+            errors: Vec::new(),
         }
     }
 
-    /// Writes `contents`; `what` names them in the one error message.
+    /// Writes `contents`; `what` names them in the error, if any.
     pub(super) fn write(&mut self, what: &str, contents: &[u8]) {
         if let Err(e) = std::fs::write(&self.path, contents) {
-            if !self.reported {
-                self.reported = true;
-                let path = self.path.display();
-                let _ = writeln!(
-                    io::stderr(),
-                    "taskloop: could not write the {what} to {path}: {e}"
-                );
-            }
+            let path = self.path.display();
+            self.errors
+                .push(format!("could not write the {what} to {path}: {e}"));
         }
+    }
+
+    /// The errors since the last call.
+    pub(super) fn take_errors(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.errors)
     }
 }
 

@@ -48,6 +48,7 @@ fn report(jobs: Vec<JobReport>) -> Report {
         started: t(0),
         wall_time,
         critical_path: vec![],
+        observer_errors: vec![],
     }
 }
 
@@ -182,6 +183,10 @@ fn to_file_overwrites_and_survives_an_unwritable_path() {
     assert_eq!(text, rec.to_json());
     let mut bad = TraceRecorder::to_file("/nonexistent-dir/taskloop/trace.json");
     record(&mut bad, 0);
-    record(&mut bad, 0);
-    assert!(bad.sink.as_ref().is_some_and(|s| s.reported));
+    let errors = bad.take_errors();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with("could not write the trace to /nonexistent-dir/taskloop/trace.json")
+    );
+    assert!(bad.take_errors().is_empty());
 }

@@ -1,15 +1,18 @@
 //! TCP on the loop: [`TcpListener`] and [`TcpStream`], mio sockets registered with the
 //! runtime's reactor.
-//!
-//! Operations try the socket first and wait only after it answers `WouldBlock`, so a
-//! busy connection costs no extra wake-ups (see the reactor's edge-triggered contract).
 
 use std::fmt;
 use std::future::poll_fn;
-use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::io;
+use std::net::{Shutdown, SocketAddr};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
 
-use super::reactor::{Async, Direction};
+use super::resolve::{resolve, ToSocketAddrs};
+use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, SplitStream, Stream, WriteHalf};
+use crate::io::{AsyncRead, AsyncWrite};
+use crate::runtime::reactor::{Async, Direction};
 
 /// A TCP socket server, listening for connections.
 ///
@@ -37,12 +40,13 @@ pub struct TcpListener {
 
 impl TcpListener {
     /// Binds to the first of `addr`'s addresses that works. Synchronous, like mio's and
-    /// std's; the socket joins the loop on its first `accept`, so it may be bound outside
-    /// a runtime.
+    /// std's (a host name is resolved on the calling thread: bind at start-up, or pass an
+    /// address); the socket joins the loop on its first `accept`, so it may be bound
+    /// outside a runtime.
     ///
     /// # Errors
     /// If no address resolves, or none can be bound (the last error is returned).
-    pub fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+    pub fn bind(addr: impl std::net::ToSocketAddrs) -> io::Result<TcpListener> {
         let listener = std::net::TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         Ok(TcpListener {
@@ -92,10 +96,8 @@ impl TcpStream {
         }
     }
 
-    /// Connects to the first of `addr`'s addresses that accepts.
-    ///
-    /// Name resolution (`"localhost:80"`) is done on the calling thread, as std does;
-    /// pass a `SocketAddr` or an IP literal to avoid it.
+    /// Connects to the first of `addr`'s addresses that accepts. A host name
+    /// (`"localhost:80"`) is resolved on the blocking pool, not on the loop thread.
     ///
     /// # Errors
     /// The last connection error, or `InvalidInput` if no address resolved.
@@ -104,7 +106,7 @@ impl TcpStream {
     /// Outside a runtime.
     pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
         let mut last_err = None;
-        for addr in addr.to_socket_addrs()? {
+        for addr in resolve(&addr).await? {
             match TcpStream::connect_one(addr).await {
                 Ok(stream) => return Ok(stream),
                 Err(e) => last_err = Some(e),
@@ -137,12 +139,12 @@ impl TcpStream {
         Ok(stream)
     }
 
-    /// Reads some bytes into `buf`; `Ok(0)` means the peer closed its side.
+    /// Reads some bytes into `buf`; `Ok(0)` means the peer closed its side. Cancel-safe.
     ///
     /// # Errors
     /// As the OS reports (for example, connection reset).
     pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_io(cx, Direction::Read, |mut s| s.read(buf))).await
+        poll_fn(|cx| self.io.poll_read(cx, buf)).await
     }
 
     /// Reads exactly `buf.len()` bytes.
@@ -164,7 +166,7 @@ impl TcpStream {
     /// # Errors
     /// As the OS reports (for example, broken pipe).
     pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_io(cx, Direction::Write, |mut s| s.write(buf))).await
+        poll_fn(|cx| self.io.poll_write(cx, buf)).await
     }
 
     /// Writes all of `buf`.
@@ -214,6 +216,46 @@ impl TcpStream {
         self.io.get().local_addr()
     }
 
+    /// Splits the stream into a read half and a write half that borrow it, so one task
+    /// can read and write at once (say, in two branches of a `select!`).
+    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+        (ReadHalf(self), WriteHalf(self))
+    }
+
+    /// Splits the stream into halves that own it, so a reader task and a writer task
+    /// can each take one. The connection closes when both are dropped; dropping the
+    /// write half shuts the write direction down.
+    ///
+    /// # Examples
+    /// ```
+    /// use taskloop::io::{AsyncReadExt, AsyncWriteExt};
+    /// use taskloop::net::{TcpListener, TcpStream};
+    /// let rt = taskloop::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    ///     let addr = listener.local_addr().unwrap();
+    ///     let client = taskloop::spawn(async move { TcpStream::connect(addr).await });
+    ///     let (server, _) = listener.accept().await.unwrap();
+    ///     let (mut read, mut write) = client.await.unwrap().unwrap().into_split();
+    ///     let writer = taskloop::spawn(async move { write.write_all(b"ping").await });
+    ///     let echo = taskloop::spawn(async move {
+    ///         let (mut r, mut w) = server.into_split();
+    ///         let mut buf = [0; 4];
+    ///         r.read_exact(&mut buf).await.unwrap();
+    ///         w.write_all(&buf).await.unwrap();
+    ///     });
+    ///     let mut buf = [0; 4];
+    ///     read.read_exact(&mut buf).await.unwrap();
+    ///     assert_eq!(&buf, b"ping");
+    ///     writer.await.unwrap().unwrap();
+    ///     echo.await.unwrap();
+    /// });
+    /// ```
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        let stream = Rc::new(self);
+        (OwnedReadHalf(stream.clone()), OwnedWriteHalf(stream))
+    }
+
     /// Sets `TCP_NODELAY` (disables Nagle's algorithm).
     ///
     /// # Errors
@@ -229,5 +271,49 @@ impl fmt::Debug for TcpStream {
             .field("local_addr", &self.local_addr().ok())
             .field("peer_addr", &self.peer_addr().ok())
             .finish()
+    }
+}
+
+impl Stream for TcpStream {
+    fn poll_read_ref(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.io.poll_read(cx, buf)
+    }
+
+    fn poll_write_ref(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.io.poll_write(cx, buf)
+    }
+
+    fn shutdown_ref(&self, how: Shutdown) -> io::Result<()> {
+        self.shutdown(how)
+    }
+}
+
+impl SplitStream for TcpStream {}
+
+impl AsyncRead for TcpStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for TcpStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.shutdown(Shutdown::Write))
     }
 }
