@@ -27,6 +27,7 @@
 //! - `automl` (features `client` and `server`): a client for the AutoML job API whose
 //!   upload, setup, train and predict calls are flow jobs, and the bundled server that
 //!   implements the API, with its own machine-learning engine.
+//! - `ray` (feature `ray`): flow jobs that run on a Ray cluster through its Jobs API.
 //!
 //! ## Features
 //! Cargo features select the layers; each pulls only its own dependencies. The crate
@@ -43,6 +44,8 @@
 //!   `signal-hook`, which owns the signal handler (the one piece of `unsafe` involved).
 //! - `futures-io`: `futures_io::AsyncRead`/`AsyncWrite` for the sockets, so crates of the
 //!   `futures` ecosystem (copy, codecs, compression adapters) work on them.
+//! - `ray`: flow jobs on a Ray cluster through its Jobs API (`ureq`, `serde_json`;
+//!   19 crates alone).
 //!
 //! The default is all of them (37 crates), for the demo and the README's commands.
 //!
@@ -70,6 +73,10 @@
 #[cfg(any(feature = "client", feature = "server"))]
 pub mod automl;
 pub mod flow;
+#[cfg(feature = "ray")]
+pub mod ray;
+#[cfg(any(feature = "client", feature = "ray"))]
+pub(crate) mod rest;
 pub(crate) mod runtime;
 
 pub use runtime::io;

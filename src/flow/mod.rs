@@ -39,6 +39,8 @@ pub use flow::{Flow, FlowBuilder};
 pub use inputs::Inputs;
 pub use job::Job;
 pub use observe::{Event, JobInfo, Observer};
+#[cfg(feature = "ray")]
+pub(crate) use remote::RunHold;
 pub use remote::{progress, CancelHandle, Progress};
 pub use report::{JobReport, Report};
 pub use retry::Backoff;

@@ -6,7 +6,7 @@
 //! this is all a worker thread, or a Ctrl-C handler, needs.
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Waker;
 
@@ -30,6 +30,8 @@ pub(crate) struct Remote {
     /// check for requests between jobs without taking the lock.
     mail: AtomicBool,
     driver: Mutex<Option<Waker>>,
+    /// Outstanding [`RunHold`]s: a run does not end while any is held.
+    holds: AtomicUsize,
 }
 
 impl Remote {
@@ -53,6 +55,11 @@ impl Remote {
     /// Whether requests wait in the inbox.
     pub(crate) fn has_mail(&self) -> bool {
         self.mail.load(Ordering::Acquire)
+    }
+
+    /// Whether a [`RunHold`] keeps the run open.
+    pub(crate) fn is_held(&self) -> bool {
+        self.holds.load(Ordering::Acquire) > 0
     }
 
     /// Sets (or, with `None`, clears) the driver's waker.
@@ -145,11 +152,43 @@ impl Progress {
             .report_progress(self.job, fraction, message.into());
     }
 
+    /// Asks the flow to cancel this job, as [`CancelHandle::cancel_job`] does: for a body
+    /// that learns its remote work was stopped by someone else.
+    #[cfg_attr(not(feature = "ray"), allow(dead_code))]
+    pub(crate) fn cancel_job(&self) {
+        self.remote.send(|inbox| inbox.cancel.push(self.job));
+    }
+
+    /// Keeps the flow's run open until the returned guard is dropped, for a job that must
+    /// clean up after itself (stop its remote work and see it stopped) once it has been
+    /// cancelled or has timed out: `Flow::run` returns only when every hold is released.
+    #[cfg_attr(not(feature = "ray"), allow(dead_code))]
+    pub(crate) fn hold_run(&self) -> RunHold {
+        self.remote.holds.fetch_add(1, Ordering::AcqRel);
+        RunHold {
+            remote: self.remote.clone(),
+        }
+    }
+
     /// Runs `f` with this job as the thread's current job.
     pub(crate) fn scope<R>(&self, f: impl FnOnce() -> R) -> R {
         let previous = CURRENT_JOB.with(|c| c.replace(Some(self.clone())));
         let _restore = Restore(previous);
         f()
+    }
+}
+
+/// Keeps a flow's run open while it lives (see [`Progress::hold_run`]); dropping it
+/// wakes the flow's driver so the run can end.
+#[derive(Debug)]
+pub(crate) struct RunHold {
+    remote: Arc<Remote>,
+}
+
+impl Drop for RunHold {
+    fn drop(&mut self) {
+        self.remote.holds.fetch_sub(1, Ordering::AcqRel);
+        self.remote.send(|_| {});
     }
 }
 

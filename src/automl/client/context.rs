@@ -9,29 +9,7 @@ use super::agent::{agent, base_url, Roots};
 use super::error::AutomlError;
 use super::http::{Request, Transport};
 use crate::flow::Backoff;
-
-/// How a remote job polls its task: the first wait, growing by `factor` up to `max`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PollInterval {
-    /// Wait before the first poll.
-    pub initial: Duration,
-    /// Growth of the wait after each poll.
-    pub factor: f64,
-    /// Longest wait between polls.
-    pub max: Duration,
-}
-
-impl Default for PollInterval {
-    /// 5 ms, doubling each poll, at most 2 s: a task that takes a few milliseconds is
-    /// seen done within about that, and a long one costs a poll every 2 s.
-    fn default() -> Self {
-        PollInterval {
-            initial: Duration::from_millis(5),
-            factor: 2.0,
-            max: Duration::from_secs(2),
-        }
-    }
-}
+pub use crate::rest::PollInterval;
 
 /// The server's answer to `GET /v2/worker/status`.
 #[derive(Debug, Clone, PartialEq, Eq)]

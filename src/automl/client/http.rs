@@ -9,6 +9,7 @@ use super::error::AutomlError;
 use super::form;
 use super::source::CsvSource;
 use crate::flow::Backoff;
+use crate::rest::{retry_here, retry_on_pool, NoAnswer, Retries};
 
 /// How requests are retried and how long each may take.
 #[derive(Debug, Clone)]
@@ -106,30 +107,24 @@ impl Transport {
         req: Request,
         watch: Option<Arc<dyn Watch>>,
     ) -> Result<Value, AutomlError> {
-        let mut attempt = 1;
-        loop {
+        let retries = Retries {
+            attempts: self.attempts,
+            backoff: self.backoff,
+        };
+        let can_resend = req.can_resend();
+        let make = |_attempt| {
             let (this, sent, watch) = (self.clone(), req.clone(), watch.clone());
-            let exchange = move || {
+            move || {
                 let result = this.call_blocking(&sent);
                 if let Some(w) = watch {
                     w.answered(&this, &result);
                 }
                 result
-            };
-            let result = match crate::spawn_blocking(exchange).await {
-                Ok(result) => result,
-                Err(e) => Err(AutomlError::protocol(format!(
-                    "the HTTP call did not complete: {e}"
-                ))),
-            };
-            match result {
-                Err(e) if e.is_transient() && attempt < self.attempts && req.can_resend() => {
-                    crate::sleep(self.backoff.delay(attempt)).await;
-                    attempt += 1;
-                }
-                other => return other,
             }
-        }
+        };
+        let retry = |e: &AutomlError| e.is_transient() && can_resend;
+        let lost = |e| AutomlError::protocol(format!("the HTTP call did not complete: {e}"));
+        retry_on_pool(retries, make, retry, lost).await
     }
 
     /// The same as [`call`](Transport::call), on the calling thread (for synchronous
@@ -140,17 +135,15 @@ impl Transport {
         req: &Request,
         retry_unreachable: bool,
     ) -> Result<Value, AutomlError> {
-        let mut attempt = 1;
-        loop {
-            match self.call_blocking(req) {
-                Err(e @ AutomlError::Unreachable { .. }) if !retry_unreachable => return Err(e),
-                Err(e) if e.is_transient() && attempt < self.attempts && req.can_resend() => {
-                    std::thread::sleep(self.backoff.delay(attempt));
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
+        let retries = Retries {
+            attempts: self.attempts,
+            backoff: self.backoff,
+        };
+        let retry = |e: &AutomlError| {
+            let unreachable = matches!(e, AutomlError::Unreachable { .. });
+            (retry_unreachable || !unreachable) && e.is_transient() && req.can_resend()
+        };
+        retry_here(retries, || self.call_blocking(req), retry)
     }
 
     /// One attempt, blocking.
@@ -237,11 +230,6 @@ impl Transport {
     }
 
     fn transport_error(&self, e: ureq::Error) -> AutomlError {
-        let unreachable = |message: String, io: Option<std::io::Error>| AutomlError::Unreachable {
-            url: self.base.clone(),
-            message,
-            io,
-        };
         let tls = |message: String| AutomlError::Tls {
             url: self.base.clone(),
             message,
@@ -252,17 +240,20 @@ impl Transport {
             ureq::Error::Io(io)
                 if io.kind() == std::io::ErrorKind::InvalidData && self.is_https() =>
             {
-                tls(io.to_string())
+                return tls(io.to_string())
             }
-            ureq::Error::Io(io) => unreachable(io.to_string(), Some(io)),
-            ureq::Error::Tls(_) | ureq::Error::TlsRequired => tls(e.to_string()),
+            ureq::Error::Tls(_) | ureq::Error::TlsRequired => return tls(e.to_string()),
             #[cfg(feature = "tls")]
-            ureq::Error::Rustls(_) | ureq::Error::Pem(_) => tls(e.to_string()),
-            ureq::Error::Timeout(t) => unreachable(format!("timed out ({t})"), None),
-            ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => {
-                unreachable(e.to_string(), None)
-            }
-            other => AutomlError::protocol(other.to_string()),
+            ureq::Error::Rustls(_) | ureq::Error::Pem(_) => return tls(e.to_string()),
+            _ => {}
+        }
+        match NoAnswer::from(e) {
+            NoAnswer::Unreachable { message, io } => AutomlError::Unreachable {
+                url: self.base.clone(),
+                message,
+                io,
+            },
+            NoAnswer::Other(message) => AutomlError::protocol(message),
         }
     }
 }
