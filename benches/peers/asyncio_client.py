@@ -48,13 +48,26 @@ class Http:
         resp = conn.getresponse()
         data = resp.read()
         self.requests += 1
+        if resp.status in (429, 503):
+            return Busy
         if resp.status // 100 != 2:
             raise RuntimeError("%s %s: %d %s" % (method, path, resp.status, data[:200]))
         return data if raw else json.loads(data)
 
 
+class Busy:
+    """The server refused the request for now (429/503): try again after a back-off."""
+
+
 async def call(http_, *args, **kw):
-    return await asyncio.get_running_loop().run_in_executor(None, lambda: http_.call(*args, **kw))
+    delay = 0.05
+    while True:
+        answer = await asyncio.get_running_loop().run_in_executor(
+            None, lambda: http_.call(*args, **kw))
+        if answer is not Busy:
+            return answer
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 2.0)
 
 
 async def await_task(http_, task_id):

@@ -144,9 +144,11 @@ impl Core {
     /// `epoll_wait` counts whole milliseconds. Rounding a timer's wait *down* would wake
     /// the loop early, with nothing due; rounding it *up* makes every timer up to 1 ms
     /// late. So the loop waits in `Poll` for the whole milliseconds only, and when less
-    /// than one millisecond is left it checks I/O without blocking and then naps the
-    /// remainder with `thread::sleep`, which has microsecond resolution. The price: I/O
-    /// and remote wakes that arrive during such a nap (under 1 ms) wait for its end.
+    /// than one millisecond is left it arms the reactor's alarm (a `timerfd` on Linux,
+    /// `alarm.rs`) for exactly the time left and waits in `Poll` again: sockets and
+    /// remote wakes still end that wait at once. Where there is no alarm it checks I/O
+    /// without blocking and naps the remainder with `thread::sleep` instead, deaf to I/O
+    /// and remote wakes for that (under 1 ms) nap.
     fn park(&self, timer: Option<Duration>) {
         const MS: Duration = Duration::from_millis(1);
         match timer {
@@ -155,6 +157,10 @@ impl Core {
                 self.turn(Some(whole_ms));
             }
             Some(left) => {
+                if self.reactor.poll_precise(left) {
+                    self.collect();
+                    return;
+                }
                 self.turn(Some(Duration::ZERO));
                 if self.is_idle() {
                     std::thread::sleep(left);
@@ -168,6 +174,12 @@ impl Core {
     /// Polls the reactor, then collects remote wakes, blocking completions and timers.
     fn turn(&self, timeout: Option<Duration>) {
         self.reactor.poll(timeout);
+        self.collect();
+    }
+
+    /// After a poll: collects remote wakes, injected spawns, blocking completions and
+    /// due timers (clearing `notified` first: the no-lost-wake contract).
+    fn collect(&self) {
         self.shared.clear_notified();
         self.shared.drain_remote(&mut *self.ready.borrow_mut());
         for job in self.shared.take_injected() {
