@@ -200,31 +200,35 @@ impl Core {
     }
 
     fn poll_task(&self, id: TaskId) {
-        let Some((mut future, waker, header)) = self.take_for_poll(id) else {
+        let Some((mut future, waker)) = self.take_for_poll(id) else {
             return; // stale id: the task finished, or the slot belongs to a newer task
         };
-        header.start_poll();
         let mut cx = Context::from_waker(&waker);
         // `run_task` already catches panics of the user's future; this guards the rest.
         let result = catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)));
         match result {
             Ok(Poll::Pending) => self.tasks.borrow_mut()[id.index].future = Some(future),
             Ok(Poll::Ready(())) | Err(_) => {
-                header.close();
-                self.tasks.borrow_mut().remove(id.index);
+                let slot = self.tasks.borrow_mut().remove(id.index);
+                slot.header.close();
+                drop(slot);
                 drop_quietly(future);
             }
         }
     }
 
-    fn take_for_poll(&self, id: TaskId) -> Option<(BoxFuture, Waker, Arc<Header>)> {
+    /// Takes the task's future out of its slot for a poll, and clears its `scheduled`
+    /// flag (wakes from now on queue it again). Only the waker is cloned: the header is
+    /// reached through the slot, which stays in the slab while the task runs.
+    fn take_for_poll(&self, id: TaskId) -> Option<(BoxFuture, Waker)> {
         let mut tasks = self.tasks.borrow_mut();
         let slot = tasks.get_mut(id.index)?;
         if slot.generation != id.generation {
             return None;
         }
         let future = slot.future.take()?;
-        Some((future, slot.waker.clone(), slot.header.clone()))
+        slot.header.start_poll();
+        Some((future, slot.waker.clone()))
     }
 
     /// Drops every task (their join handles resolve as cancelled). Dropping a future may
