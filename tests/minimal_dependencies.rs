@@ -1,5 +1,6 @@
 //! The runtime-and-flow build (`default-features = false`) is for minimal embedding: it
-//! depends on mio, slab and crossbeam-channel and on nothing else, and this test records
+//! depends on mio, slab and crossbeam-channel, plus rustix on Linux (the reactor's
+//! `timerfd` alarm), and on nothing else, and this test records
 //! how many crates that makes in all. It asks `cargo tree` (offline, from the lock file),
 //! so it sees what a user's build would compile.
 
@@ -39,15 +40,21 @@ fn dependencies(features: &[&str], depth: Option<u32>) -> BTreeSet<String> {
 }
 
 #[test]
-fn the_runtime_and_flow_need_only_mio_slab_and_crossbeam_channel() {
+fn the_runtime_and_flow_need_only_mio_slab_crossbeam_channel_and_rustix() {
     let direct = dependencies(&["--no-default-features"], Some(1));
+    // `cargo tree` resolves for the host, so rustix (Linux only) shows up on Linux only.
+    let (expected, count): (&[&str], usize) = if cfg!(target_os = "linux") {
+        (&["crossbeam-channel", "mio", "rustix", "slab"], 9)
+    } else {
+        (&["crossbeam-channel", "mio", "slab"], 6)
+    };
     assert_eq!(
         direct.iter().map(String::as_str).collect::<Vec<_>>(),
-        ["crossbeam-channel", "mio", "slab"]
+        expected
     );
     let all = dependencies(&["--no-default-features"], None);
     println!("runtime and flow: {} crates: {all:?}", all.len());
-    assert_eq!(all.len(), 6, "{all:?}");
+    assert_eq!(all.len(), count, "{all:?}");
 }
 
 #[test]

@@ -17,6 +17,7 @@ use mio::event::Source;
 use mio::{Events, Interest, Registry, Token};
 use slab::Slab;
 
+use super::alarm::Alarm;
 use super::context;
 use super::executor::Core;
 
@@ -29,6 +30,8 @@ pub(crate) struct Reactor {
     events: RefCell<Events>,
     registry: Registry,
     sources: RefCell<Slab<Rc<IoState>>>,
+    /// Wakes `Poll` at a sub-millisecond instant (`None` where the platform has none).
+    alarm: Option<Alarm>,
 }
 
 impl fmt::Debug for Reactor {
@@ -86,7 +89,9 @@ impl Reactor {
         let poll = mio::Poll::new()?;
         let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
         let registry = poll.registry().try_clone()?;
+        let alarm = Alarm::new(&registry)?;
         let reactor = Reactor {
+            alarm,
             poll: RefCell::new(poll),
             events: RefCell::new(Events::with_capacity(1024)),
             registry,
@@ -125,6 +130,22 @@ impl Reactor {
         for waker in woken {
             waker.wake();
         }
+    }
+
+    /// Waits like [`poll`](Reactor::poll) for at most `left` (under a millisecond), waking
+    /// at that exact instant through the alarm. Returns `false`, without waiting, if this
+    /// platform has no alarm.
+    pub(crate) fn poll_precise(&self, left: Duration) -> bool {
+        let Some(alarm) = &self.alarm else {
+            return false;
+        };
+        if alarm.arm(left).is_err() {
+            return false;
+        }
+        // The alarm ends the wait at `left`; mio rounds this timeout up to 1 ms, a safety
+        // net only.
+        self.poll(Some(left));
+        true
     }
 
     fn register(&self, source: &mut impl Source) -> io::Result<(usize, Rc<IoState>)> {
