@@ -31,24 +31,25 @@
 //!
 //! ## Features
 //! Cargo features select the layers; each pulls only its own dependencies. The crate
-//! counts below are every crate compiled besides taskloop, as `cargo tree` lists them.
-//! Counts are for Linux, where the runtime adds `rustix` (and its `bitflags` and
-//! `linux-raw-sys`) for the reactor's `timerfd`; elsewhere each is 3 fewer.
+//! counts below are every crate compiled besides taskloop, as `cargo tree` lists them on
+//! Linux.
 //! - *(none)*: `default-features = false` builds the runtime and the flow on `mio`,
-//!   `slab`, `crossbeam-channel` and, on Linux, `rustix` alone (9 crates). This is the
-//!   build for embedding.
-//! - `client`: the AutoML client (`ureq`, `serde_json`, `base64`; 22 crates).
+//!   `slab` and `crossbeam-channel` alone (6 crates). This is the build for embedding.
+//! - `timerfd`: sub-millisecond timers that wait inside the reactor (a Linux `timerfd`
+//!   through `rustix`, which wraps the system calls safely) instead of napping the loop
+//!   thread; without it, or off Linux, the loop naps (9 crates alone).
+//! - `client`: the AutoML client (`ureq`, `serde_json`, `base64`; 19 crates).
 //! - `server`: the bundled AutoML server and the `automl-server` program (`httparse`,
-//!   `serde_json`, `base64`; 16 crates).
+//!   `serde_json`, `base64`; 13 crates).
 //! - `automl`: both.
 //! - `tls`: HTTPS for the client, rustls through ureq, verifying with the platform's
-//!   roots or a given CA file (36 crates with `automl`).
+//!   roots or a given CA file (33 crates with `automl`).
 //! - `signal`: `taskloop::signal` (`ctrl_c()`, SIGINT and SIGTERM as futures), through
 //!   `signal-hook`, which owns the signal handler (the one piece of `unsafe` involved).
 //! - `futures-io`: `futures_io::AsyncRead`/`AsyncWrite` for the sockets, so crates of the
 //!   `futures` ecosystem (copy, codecs, compression adapters) work on them.
 //! - `ray`: flow jobs on a Ray cluster through its Jobs API (`ureq`, `serde_json`;
-//!   22 crates alone).
+//!   19 crates alone).
 //!
 //! The default is all of them (40 crates), for the demo and the README's commands.
 //!

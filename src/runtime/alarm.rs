@@ -6,8 +6,8 @@
 //! `timerfd` (`CLOCK_MONOTONIC`, the clock `Instant` reads) registered with mio under its
 //! own token: armed for the exact time left, it makes `epoll_wait` return at that
 //! instant, while a socket or the `mio::Waker` can still end the wait sooner. This is
-//! what smol's `polling` does. Elsewhere there is no alarm and the executor falls back to
-//! the nap.
+//! what smol's `polling` does. Elsewhere, or without the `timerfd` feature (on by
+//! default), there is no alarm and the executor falls back to the nap.
 //!
 //! The alarm is one-shot. Arming it again replaces the previous deadline and, as
 //! `timerfd_settime` resets the expiry count, makes the fd unreadable until the new
@@ -23,13 +23,13 @@ use mio::{Interest, Registry, Token};
 pub(crate) const ALARM_TOKEN: Token = Token(usize::MAX - 1);
 
 /// A `timerfd` registered with the loop's `Poll`.
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", feature = "timerfd"))]
 #[derive(Debug)]
 pub(crate) struct Alarm {
     fd: std::os::fd::OwnedFd,
 }
 
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", feature = "timerfd"))]
 impl Alarm {
     /// A disarmed alarm, registered with `registry` (read interest, edge-triggered).
     pub(crate) fn new(registry: &Registry) -> io::Result<Option<Alarm>> {
@@ -66,11 +66,11 @@ impl Alarm {
 }
 
 /// No alarm on this platform: the executor naps instead.
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(all(target_os = "linux", feature = "timerfd")))]
 #[derive(Debug)]
 pub(crate) enum Alarm {}
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(all(target_os = "linux", feature = "timerfd")))]
 impl Alarm {
     pub(crate) fn new(_registry: &Registry) -> io::Result<Option<Alarm>> {
         let _ = (ALARM_TOKEN, Interest::READABLE);
