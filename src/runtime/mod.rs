@@ -4,6 +4,7 @@
 mod blocking;
 mod combinators;
 pub(crate) mod context;
+mod coop;
 mod executor;
 mod handle;
 mod interval;
