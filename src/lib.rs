@@ -34,7 +34,7 @@
 //! - *(none)*: `default-features = false` builds the runtime and the flow on `mio`,
 //!   `slab` and `crossbeam-channel` alone (6 crates). This is the build for embedding.
 //! - `client`: the AutoML client (`ureq`, `serde_json`, `base64`; 19 crates).
-//! - `server`: the bundled AutoML server and the `automl-server` program (`httparse`,
+//! - `server`: the bundled AutoML server and (with `signal`) the `automl-server` program (`httparse`,
 //!   `serde_json`, `base64`; 13 crates).
 //! - `automl`: both.
 //! - `tls`: HTTPS for the client, rustls through ureq, verifying with the platform's
