@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use super::auth::Credentials;
+use super::budget::MemoryBudget;
 use super::config::{Limits, ServerConfig};
 use super::error::ApiError;
 use super::faults::{Fault, FaultInjector};
@@ -33,6 +34,7 @@ pub(crate) struct App {
     limits: Limits,
     faults: RefCell<FaultInjector>,
     idempotency: RefCell<IdempotencyCache>,
+    budget: MemoryBudget,
 }
 
 impl App {
@@ -43,7 +45,13 @@ impl App {
             limits: config.limits.clone(),
             faults: RefCell::new(FaultInjector::new(config.faults.clone())),
             idempotency: RefCell::new(IdempotencyCache::default()),
+            budget: MemoryBudget::new(config.limits.max_buffered_bytes),
         }
+    }
+
+    /// The budget every buffered body and queued upload reserves its bytes from.
+    pub(crate) fn budget(&self) -> &MemoryBudget {
+        &self.budget
     }
 
     /// The request limits.

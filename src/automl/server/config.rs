@@ -88,6 +88,11 @@ pub struct Limits {
     /// How long a client may take to send a whole request once it has started one
     /// (default 10 s); a slower one gets `408` and the connection is closed.
     pub read_timeout: Duration,
+    /// Most bytes of request bodies buffered and uploads queued, over all connections
+    /// at once (default 384 MiB). A body that does not fit gets `503` with
+    /// `Retry-After` and its connection is closed, so many large bodies at once cost
+    /// this much memory, not their sum.
+    pub max_buffered_bytes: usize,
 }
 
 impl Default for Limits {
@@ -98,6 +103,7 @@ impl Default for Limits {
             max_headers: 64,
             idle_timeout: Duration::from_secs(30),
             read_timeout: Duration::from_secs(10),
+            max_buffered_bytes: 384 * 1024 * 1024,
         }
     }
 }

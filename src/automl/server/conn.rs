@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use super::app::{App, Reply};
 use super::body::ChunkedDecoder;
+use super::budget::Reservation;
 use super::config::Limits;
 use super::error::ApiError;
 use super::http::{parse_head, Framing, Request};
@@ -121,6 +122,13 @@ impl Connection {
         if !app.authorized(&head) {
             return Err(ApiError::Unauthorized);
         }
+        // A declared length is reserved before the client is invited to send it.
+        let mut hold = app.budget().reservation();
+        if let Framing::Length(n) = framing {
+            if n > IDLE_CHUNK && !hold.grow_to(n + READ_CHUNK) {
+                return Err(self.over_budget());
+            }
+        }
         let has_body = !matches!(framing, Framing::Empty | Framing::Length(0));
         if head.expects_continue() && has_body && self.buf.is_empty() {
             self.write_raw(b"HTTP/1.1 100 Continue\r\n\r\n").await;
@@ -128,9 +136,17 @@ impl Connection {
         let body = match framing {
             Framing::Empty => Vec::new(),
             Framing::Length(n) => self.read_body(n, deadline).await?,
-            Framing::Chunked => self.read_chunked(deadline).await?,
+            Framing::Chunked => self.read_chunked(deadline, &mut hold).await?,
         };
-        Ok(Some(Request { head, body }))
+        Ok(Some(Request { head, body, hold }))
+    }
+
+    /// `503` for a body the memory budget cannot hold now.
+    fn over_budget(&self) -> ApiError {
+        ApiError::Unavailable(format!(
+            "the server is holding as many request bodies as it can ({} bytes); retry later",
+            self.limits.max_buffered_bytes
+        ))
     }
 
     fn body_too_large(&self) -> ApiError {
@@ -140,8 +156,13 @@ impl Connection {
         ))
     }
 
-    /// Reads a `Content-Length` body of `len` bytes.
+    /// Reads a `Content-Length` body of `len` bytes (already reserved in the budget),
+    /// allocated once: no doubling on the way.
     async fn read_body(&mut self, len: usize, deadline: Instant) -> Result<Vec<u8>, ApiError> {
+        if len > IDLE_CHUNK {
+            self.buf
+                .reserve_exact((len + READ_CHUNK).saturating_sub(self.buf.len()));
+        }
         while self.buf.len() < len {
             self.fill_by(deadline).await?;
         }
@@ -149,8 +170,12 @@ impl Connection {
         Ok(std::mem::replace(&mut self.buf, rest))
     }
 
-    /// Reads and decodes a chunked body.
-    async fn read_chunked(&mut self, deadline: Instant) -> Result<Vec<u8>, ApiError> {
+    /// Reads and decodes a chunked body, growing its reservation as it grows.
+    async fn read_chunked(
+        &mut self,
+        deadline: Instant,
+        hold: &mut Reservation,
+    ) -> Result<Vec<u8>, ApiError> {
         let limits = &self.limits;
         let mut decoder = ChunkedDecoder::new(limits.max_body_bytes, limits.max_header_bytes);
         let mut body = Vec::new();
@@ -159,6 +184,9 @@ impl Connection {
             self.buf.drain(..used);
             if decoder.is_done() {
                 return Ok(body);
+            }
+            if !hold.grow_to(body.capacity() + self.buf.capacity() + READ_CHUNK) {
+                return Err(self.over_budget());
             }
             self.fill_by(deadline).await?;
         }

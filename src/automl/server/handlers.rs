@@ -96,7 +96,7 @@ fn upload(shared: &Arc<Shared>, request: Request) -> Result<Response, ApiError> 
     submit(
         shared,
         TaskKind::Upload,
-        jobs::upload(request.body, content, name),
+        jobs::upload(request.body, content, name, request.hold),
     )
 }
 

@@ -1,6 +1,7 @@
 //! HTTP/1.x request heads: parsing with `httparse` under the configured limits, and what
 //! a head says about its body, its connection and its query string.
 
+use super::budget::Reservation;
 use super::config::Limits;
 use super::error::ApiError;
 
@@ -20,12 +21,15 @@ pub(crate) struct Head {
 }
 
 /// A whole request: its head and its decoded body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) struct Request {
     /// Request line and header fields.
     pub(crate) head: Head,
     /// The body, after chunked decoding (empty when there is none).
     pub(crate) body: Vec<u8>,
+    /// The body's bytes in the server's memory budget; whoever keeps the body (an
+    /// upload queued for a worker) keeps this too.
+    pub(crate) hold: Reservation,
 }
 
 /// How the body of a request is delimited.

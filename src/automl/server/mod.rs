@@ -43,6 +43,7 @@
 mod app;
 mod auth;
 mod body;
+mod budget;
 mod config;
 mod conn;
 mod error;
