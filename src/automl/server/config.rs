@@ -93,6 +93,10 @@ pub struct Limits {
     /// `Retry-After` and its connection is closed, so many large bodies at once cost
     /// this much memory, not their sum.
     pub max_buffered_bytes: usize,
+    /// Most connections open at once (default 1,000; lowered to stay 32 under the
+    /// process's descriptor limit). At the limit the connection idle for longest is
+    /// closed to admit a new one; if none is idle, the new one gets `503`.
+    pub max_connections: usize,
 }
 
 impl Default for Limits {
@@ -104,6 +108,7 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(30),
             read_timeout: Duration::from_secs(10),
             max_buffered_bytes: 384 * 1024 * 1024,
+            max_connections: 1000,
         }
     }
 }

@@ -17,6 +17,7 @@ use super::app::{App, Reply};
 use super::body::ChunkedDecoder;
 use super::budget::Reservation;
 use super::config::Limits;
+use super::conns::Admitted;
 use super::error::ApiError;
 use super::http::{parse_head, Framing, Request};
 use super::response::Response;
@@ -57,8 +58,21 @@ struct Connection {
     limits: Limits,
 }
 
-/// Serves requests on `stream` until it closes.
-pub(crate) async fn serve_connection(stream: TcpStream, app: Rc<App>) {
+/// Answers a connection the server has no room for: `503` with `Retry-After`, closed.
+pub(crate) async fn refuse_connection(mut stream: TcpStream) {
+    let err = ApiError::Unavailable("the server has too many open connections; retry later".into());
+    let response = Response::error(&err);
+    let (head, body) = response.encode(true);
+    let write = async {
+        stream.write_all(&head).await?;
+        stream.write_all(body.unwrap_or_default()).await
+    };
+    let _ = crate::timeout(Duration::from_secs(1), write).await;
+}
+
+/// Serves requests on `stream` until it closes, or until the server closes it (idle)
+/// to make room for a new connection.
+pub(crate) async fn serve_connection(stream: TcpStream, app: Rc<App>, admitted: Admitted) {
     let _ = stream.set_nodelay(true);
     let mut conn = Connection {
         stream,
@@ -69,12 +83,18 @@ pub(crate) async fn serve_connection(stream: TcpStream, app: Rc<App>) {
     loop {
         if conn.buf.is_empty() {
             in_a_row = 0;
+            admitted.set_idle(true);
+            match crate::select(conn.wait_for_request(), admitted.evicted()).await {
+                crate::Either::Left(true) => {}
+                _ => return,
+            }
         } else {
             in_a_row += 1;
             if in_a_row % PIPELINE_TURN == 0 {
                 crate::yield_now().await;
             }
         }
+        admitted.set_idle(false);
         let request = match conn.next_request(&app).await {
             Ok(Some(request)) => request,
             Ok(None) => return,
@@ -98,12 +118,8 @@ impl Connection {
     /// Reads the next request: `Ok(None)` when the client closed or stayed idle. A head
     /// without valid credentials is refused before its body is read.
     async fn next_request(&mut self, app: &App) -> Result<Option<Request>, ApiError> {
-        if self.buf.is_empty() {
-            // Give back what the last request needed before waiting, perhaps long.
-            self.buf = Vec::new();
-            if self.fill(self.limits.idle_timeout, IDLE_CHUNK).await != Fill::Data {
-                return Ok(None);
-            }
+        if self.buf.is_empty() && !self.wait_for_request().await {
+            return Ok(None);
         }
         let deadline = Instant::now() + self.limits.read_timeout;
         let (head, head_len) = loop {
@@ -147,6 +163,14 @@ impl Connection {
             "the server is holding as many request bodies as it can ({} bytes); retry later",
             self.limits.max_buffered_bytes
         ))
+    }
+
+    /// Waits (at most the idle timeout) for the first bytes of the next request;
+    /// `false` if the client closed or stayed idle.
+    async fn wait_for_request(&mut self) -> bool {
+        // Give back what the last request needed before waiting, perhaps long.
+        self.buf = Vec::new();
+        self.fill(self.limits.idle_timeout, IDLE_CHUNK).await == Fill::Data
     }
 
     fn body_too_large(&self) -> ApiError {

@@ -46,6 +46,7 @@ mod body;
 mod budget;
 mod config;
 mod conn;
+mod conns;
 mod error;
 mod faults;
 mod handle;
