@@ -38,7 +38,13 @@ fn idle_connections_at_the_descriptor_limit_do_not_lock_out_health_checks() {
         .arg("-c")
         .arg("ulimit -n 128 && exec \"$0\" \"$@\"")
         .arg(BIN)
-        .args(["--user", USER, "--password", PASSWORD, "--exit-on-stdin-close"])
+        .args([
+            "--user",
+            USER,
+            "--password",
+            PASSWORD,
+            "--exit-on-stdin-close",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -53,7 +59,9 @@ fn idle_connections_at_the_descriptor_limit_do_not_lock_out_health_checks() {
         .trim_start_matches("listening on http://")
         .parse()
         .unwrap();
-    let idle: Vec<_> = (0..400).filter_map(|_| TcpStream::connect(addr).ok()).collect();
+    let idle: Vec<_> = (0..400)
+        .filter_map(|_| TcpStream::connect(addr).ok())
+        .collect();
     std::thread::sleep(Duration::from_millis(200));
     let checks: Vec<_> = (0..10).map(|_| health_check(addr)).collect();
     drop(idle);

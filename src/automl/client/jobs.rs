@@ -61,12 +61,10 @@ impl Predictions {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn download(&self, path: impl AsRef<Path>) -> Result<u64, AutomlError> {
-        let mut out = BufWriter::new(File::create(path)?);
-        let n = self
-            .ctx
-            .inner
-            .transport
-            .download(&self.file_path(), &mut out)?;
+        let path = path.as_ref();
+        let (n, out) = self.ctx.inner.transport.download(&self.file_path(), || {
+            Ok(BufWriter::new(File::create(path)?))
+        })?;
         out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         Ok(n)
     }
@@ -98,11 +96,11 @@ impl Predictions {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn frame(&self) -> Result<Frame, AutomlError> {
-        let mut bytes = Vec::new();
-        self.ctx
+        let (_, bytes) = self
+            .ctx
             .inner
             .transport
-            .download(&self.file_path(), &mut bytes)?;
+            .download(&self.file_path(), || Ok(Vec::new()))?;
         parse_csv(bytes.as_slice(), &CsvLimits::default())
             .map_err(|e| AutomlError::protocol(format!("the predictions CSV is malformed: {e}")))
     }
