@@ -154,7 +154,12 @@ impl Connection {
             Framing::Length(n) => self.read_body(n, deadline).await?,
             Framing::Chunked => self.read_chunked(deadline, &mut hold).await?,
         };
-        Ok(Some(Request { head, body, hold }))
+        Ok(Some(Request {
+            head,
+            body,
+            hold,
+            json: None,
+        }))
     }
 
     /// `503` for a body the memory budget cannot hold now.

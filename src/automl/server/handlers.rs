@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use serde_json::json;
+use serde_json::{json, Map, Value};
 
 use super::error::ApiError;
 use super::http::{query_param, Request};
@@ -35,9 +35,9 @@ pub(crate) fn handle(
         Route::WorkerStatus => Ok(worker_status(shared)),
         Route::Info => Ok(info()),
         Route::Upload => upload(shared, request),
-        Route::Setup => setup(shared, &request.body),
-        Route::Train => train(shared, &request.body),
-        Route::Predict => predict(shared, &request.body),
+        Route::Setup => setup(shared, body_object(request)?),
+        Route::Train => train(shared, body_object(request)?),
+        Route::Predict => predict(shared, body_object(request)?),
         Route::Task(id) => task(shared, id),
         Route::StopTask(id) => stop(shared, id),
         Route::Experiment(id) => experiment(shared, id),
@@ -120,8 +120,15 @@ fn info() -> Response {
 }
 
 /// `POST /v2/tasks/setup`: a new data set with some columns retyped.
-fn setup(shared: &Arc<Shared>, body: &[u8]) -> Result<Response, ApiError> {
-    let map = object(body)?;
+/// The request's body as a JSON object (parsed already if it was large).
+fn body_object(request: Request) -> Result<Map<String, Value>, ApiError> {
+    match request.json {
+        Some(map) => Ok(map),
+        None => object(&request.body),
+    }
+}
+
+fn setup(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, ApiError> {
     let fields = Fields(&map);
     let data_id = fields.string("data_id")?;
     let changes = column_types(fields)?;
@@ -146,8 +153,7 @@ fn column_types(fields: Fields<'_>) -> Result<Vec<(String, String)>, ApiError> {
 }
 
 /// `POST /v2/tasks/train`.
-fn train(shared: &Arc<Shared>, body: &[u8]) -> Result<Response, ApiError> {
-    let map = object(body)?;
+fn train(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, ApiError> {
     let fields = Fields(&map);
     let data_id = fields.string("train_data_id")?;
     let spec = train_spec(fields)?;
@@ -205,8 +211,7 @@ fn numeric_options(fields: Fields<'_>, spec: &mut TrainSpec) -> Result<(), ApiEr
 }
 
 /// `POST /v2/tasks/predict`.
-fn predict(shared: &Arc<Shared>, body: &[u8]) -> Result<Response, ApiError> {
-    let map = object(body)?;
+fn predict(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, ApiError> {
     let fields = Fields(&map);
     let data_id = fields.string("data_id")?;
     let model_id = fields.string("model_id")?;

@@ -30,6 +30,9 @@ pub(crate) struct Request {
     /// The body's bytes in the server's memory budget; whoever keeps the body (an
     /// upload queued for a worker) keeps this too.
     pub(crate) hold: Reservation,
+    /// The body as a JSON object, when it was large enough to be parsed off the loop
+    /// thread before the handler ran.
+    pub(crate) json: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// How the body of a request is delimited.
