@@ -97,6 +97,13 @@ pub struct Limits {
     /// process's descriptor limit). At the limit the connection idle for longest is
     /// closed to admit a new one; if none is idle, the new one gets `503`.
     pub max_connections: usize,
+    /// Most data sets kept, and most experiments (default 10,000 each); beyond it the
+    /// oldest are evicted (and answer `404`). `DELETE /v2/data/{id}` and
+    /// `DELETE /v2/experiments/{id}` free them earlier.
+    pub max_stored_items: usize,
+    /// Most bytes of stored data sets (default 1 GiB), oldest evicted first; the data
+    /// set just made is kept even if it alone is larger.
+    pub max_stored_bytes: usize,
 }
 
 impl Default for Limits {
@@ -109,6 +116,8 @@ impl Default for Limits {
             read_timeout: Duration::from_secs(10),
             max_buffered_bytes: 384 * 1024 * 1024,
             max_connections: 1000,
+            max_stored_items: 10_000,
+            max_stored_bytes: 1024 * 1024 * 1024,
         }
     }
 }

@@ -16,6 +16,7 @@ use super::config::ServerConfig;
 use super::conn::{refuse_connection, serve_connection};
 use super::conns::Connections;
 use super::state::Shared;
+use super::store::Caps;
 use super::ServerStats;
 use crate::net::TcpListener;
 use crate::Runtime;
@@ -50,7 +51,11 @@ pub struct ServerHandle {
 /// ```
 pub fn serve(config: ServerConfig) -> io::Result<ServerHandle> {
     let workers = config.workers.max(1);
-    let shared = Shared::new(workers, config.max_running.max(1));
+    let caps = Caps {
+        items: config.limits.max_stored_items.max(1),
+        bytes: config.limits.max_stored_bytes,
+    };
+    let shared = Shared::new(workers, config.max_running.max(1), caps);
     let stop = Arc::new(StopSignal::default());
     let (ready_tx, ready_rx) = mpsc::channel();
     let (thread_shared, thread_stop) = (shared.clone(), stop.clone());

@@ -44,7 +44,37 @@ pub(crate) fn handle(
         Route::Model(exp, model) => model_doc(shared, exp, model),
         Route::Data(id) => data_doc(shared, id),
         Route::DataFile(id) => data_file(shared, id),
+        Route::DeleteData(id) => deleted(id, shared.lock().store.delete_data(id), "data"),
+        Route::DeleteDataBatch => delete_data_batch(shared, body_object(request)?),
+        Route::DeleteExperiment(id) => {
+            let found = shared.lock().store.delete_experiment(id);
+            deleted(id, found, "experiment")
+        }
     }
+}
+
+/// `{"_id": id, "deleted": true}`, or `404` if there was no such `what`.
+fn deleted(id: &str, found: bool, what: &str) -> Result<Response, ApiError> {
+    match found {
+        true => Ok(Response::json(200, &json!({"_id": id, "deleted": true}))),
+        false => Err(not_found(what, id)),
+    }
+}
+
+/// Deletes every data set of `data_ids`; answers which were deleted and which were
+/// not there.
+fn delete_data_batch(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, ApiError> {
+    let ids = Fields(&map)
+        .opt_strings("data_ids")?
+        .ok_or_else(|| ApiError::bad("field 'data_ids' (a list of data ids) is required"))?;
+    let mut state = shared.lock();
+    let (deleted, missing): (Vec<_>, Vec<_>) =
+        ids.into_iter().partition(|id| state.store.delete_data(id));
+    drop(state);
+    Ok(Response::json(
+        200,
+        &json!({"deleted": deleted, "missing": missing}),
+    ))
 }
 
 /// A `404` naming what was not found (long ids are cut short).
