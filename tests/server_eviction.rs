@@ -29,12 +29,24 @@ fn exists(addr: std::net::SocketAddr, path: &str) -> bool {
 fn the_oldest_data_sets_are_evicted_beyond_the_count_cap() {
     let server = start_with(|c| c.limits.max_stored_items = 3);
     let addr = server.addr();
+    let mut tasks = Vec::new();
     let ids: Vec<_> = (0..5)
-        .map(|i| upload(addr, &format!("x,y\n{i},1\n")))
+        .map(|i| {
+            let task = submit(addr, "/v2/upload", format!("x,y\n{i},1\n").as_bytes());
+            let done = wait_task(addr, &task);
+            tasks.push(task);
+            done["result"]["_id"].as_str().unwrap().to_string()
+        })
         .collect();
     let kept: Vec<_> = ids
         .iter()
         .map(|id| exists(addr, &format!("/v2/data/{id}")))
+        .collect();
+    assert_eq!(kept, [false, false, true, true, true]);
+    // Ended tasks are capped the same way.
+    let kept: Vec<_> = tasks
+        .iter()
+        .map(|id| exists(addr, &format!("/v2/tasks/{id}")))
         .collect();
     assert_eq!(kept, [false, false, true, true, true]);
 }

@@ -97,8 +97,8 @@ pub struct Limits {
     /// process's descriptor limit). At the limit the connection idle for longest is
     /// closed to admit a new one; if none is idle, the new one gets `503`.
     pub max_connections: usize,
-    /// Most data sets kept, and most experiments (default 10,000 each); beyond it the
-    /// oldest are evicted (and answer `404`). `DELETE /v2/data/{id}` and
+    /// Most data sets kept, most experiments, and most ended tasks (default 10,000
+    /// each); beyond it the oldest are evicted (and answer `404`). `DELETE /v2/data/{id}` and
     /// `DELETE /v2/experiments/{id}` free them earlier.
     pub max_stored_items: usize,
     /// Most bytes of stored data sets (default 1 GiB), oldest evicted first; the data

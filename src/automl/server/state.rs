@@ -56,6 +56,7 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn new(workers: usize, max_running: usize, caps: Caps) -> Arc<Shared> {
         let state = State {
+            tasks: TaskTable::with_max_ended(caps.items),
             store: Store::with_caps(caps),
             ..State::default()
         };
