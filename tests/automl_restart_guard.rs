@@ -5,6 +5,8 @@
 //! A fake server plays the restarted one: it answers the predict submit with the id of
 //! an upload task whose result is someone else's CSV.
 
+#![cfg(all(feature = "client", feature = "server"))]
+
 mod automl_util;
 
 use std::io::{BufRead, BufReader, Read, Write};
