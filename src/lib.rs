@@ -39,7 +39,7 @@
 //!   through `rustix`, which wraps the system calls safely) instead of napping the loop
 //!   thread; without it, or off Linux, the loop naps (9 crates alone).
 //! - `client`: the AutoML client (`ureq`, `serde_json`, `base64`; 19 crates).
-//! - `server`: the bundled AutoML server and the `automl-server` program (`httparse`,
+//! - `server`: the bundled AutoML server and (with `signal`) the `automl-server` program (`httparse`,
 //!   `serde_json`, `base64`; 13 crates).
 //! - `automl`: both.
 //! - `tls`: HTTPS for the client, rustls through ureq, verifying with the platform's

@@ -118,7 +118,7 @@ impl Core {
         cx: &mut Context<'_>,
     ) -> Poll<F::Output> {
         if self.shared.take_main_woken() {
-            fut.poll(cx)
+            super::coop::with_budget(|| fut.poll(cx))
         } else {
             Poll::Pending
         }
@@ -205,7 +205,8 @@ impl Core {
         };
         let mut cx = Context::from_waker(&waker);
         // `run_task` already catches panics of the user's future; this guards the rest.
-        let result = catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)));
+        let poll = || super::coop::with_budget(|| future.as_mut().poll(&mut cx));
+        let result = catch_unwind(AssertUnwindSafe(poll));
         match result {
             Ok(Poll::Pending) => self.tasks.borrow_mut()[id.index].future = Some(future),
             Ok(Poll::Ready(())) | Err(_) => {

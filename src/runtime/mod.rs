@@ -5,6 +5,7 @@ mod alarm;
 mod blocking;
 mod combinators;
 pub(crate) mod context;
+mod coop;
 mod executor;
 mod handle;
 mod interval;

@@ -19,6 +19,7 @@ use slab::Slab;
 
 use super::alarm::Alarm;
 use super::context;
+use super::coop;
 use super::executor::Core;
 
 /// The token of the one `mio::Waker` of the loop's `Poll`.
@@ -209,7 +210,9 @@ impl<S: Source> Async<S> {
     }
 
     /// Tries `op` while the direction is ready; on `WouldBlock` clears readiness and
-    /// waits for the next event. This is the one place the edge-triggered contract lives.
+    /// waits for the next event. This is the one place the edge-triggered contract lives,
+    /// and where the cooperative budget is spent (see `coop`): a completed operation
+    /// costs one unit, and with none left the task yields although the source is ready.
     pub(crate) fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
@@ -221,6 +224,9 @@ impl<S: Source> Async<S> {
             Err(e) => return Poll::Ready(Err(e)),
         };
         let d = dir as usize;
+        if coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
         loop {
             if !state.ready[d].get() {
                 state.add_waiter(dir, cx.waker());
@@ -229,7 +235,10 @@ impl<S: Source> Async<S> {
             match op(&self.source.borrow()) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => state.ready[d].set(false),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                result => return Poll::Ready(result),
+                result => {
+                    coop::spend();
+                    return Poll::Ready(result);
+                }
             }
         }
     }
