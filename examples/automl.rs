@@ -24,9 +24,10 @@ use cli::{Cli, Opt};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use taskloop::automl::{
-    serve, Context, CsvSource, Experiment, PredictInput, Predictions, ServerConfig, TrainInput,
+    serve, Context, CsvSource, Experiment, Faults, PredictInput, Predictions, ServerConfig,
+    TrainInput,
 };
 use taskloop::flow::{
     Flow, GanttOptions, GanttRecorder, Job, JobStatus, ProgressView, Report, TraceRecorder,
@@ -42,6 +43,7 @@ struct Args {
     trace: Option<String>,
     svg: Option<String>,
     quiet: bool,
+    faults: Faults,
 }
 
 const CLI: Cli = Cli {
@@ -82,6 +84,21 @@ const CLI: Cli = Cli {
             help: "write a Gantt chart",
         },
         Opt {
+            flag: "--fault-drop-rate",
+            value: Some("F"),
+            help: "bundled server: drop this fraction of requests, 0 to 1",
+        },
+        Opt {
+            flag: "--fault-503-rate",
+            value: Some("F"),
+            help: "bundled server: answer this fraction of requests with 503",
+        },
+        Opt {
+            flag: "--fault-latency-ms",
+            value: Some("N"),
+            help: "bundled server: delay every request by N ms",
+        },
+        Opt {
             flag: "--quiet",
             value: None,
             help: "no live progress view",
@@ -98,6 +115,7 @@ fn parse_args() -> Args {
         trace: None,
         svg: None,
         quiet: false,
+        faults: Faults::default(),
     };
     for (flag, value) in CLI.parse() {
         let value = value.unwrap_or_default();
@@ -108,6 +126,11 @@ fn parse_args() -> Args {
             "--experiments" => args.experiments = CLI.number(flag, &value),
             "--trace" => args.trace = Some(value),
             "--svg" => args.svg = Some(value),
+            "--fault-drop-rate" => args.faults.drop_rate = rate(flag, &value),
+            "--fault-503-rate" => args.faults.rate_503 = rate(flag, &value),
+            "--fault-latency-ms" => {
+                args.faults.latency = Duration::from_millis(CLI.number(flag, &value));
+            }
             _ => args.quiet = true,
         }
     }
@@ -132,6 +155,15 @@ fn parse_args() -> Args {
     args
 }
 
+/// A fraction from 0 to 1.
+fn rate(flag: &str, value: &str) -> f64 {
+    let rate: f64 = CLI.number(flag, value);
+    if !(0.0..=1.0).contains(&rate) {
+        CLI.fail(&format!("{flag} must be between 0 and 1"));
+    }
+    rate
+}
+
 fn main() -> ExitCode {
     let args = parse_args();
     match run(&args) {
@@ -152,6 +184,7 @@ fn run(args: &Args) -> Result<bool, Box<dyn std::error::Error>> {
         Some(_) => None,
         None => Some(serve(ServerConfig {
             workers: 2,
+            faults: args.faults.clone(),
             ..ServerConfig::new(&args.user, &args.password)
         })?),
     };

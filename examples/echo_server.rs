@@ -104,27 +104,76 @@ async fn serve_forever(addr: &str) -> io::Result<()> {
     serve(listener, Rc::default(), true).await
 }
 
+/// Lines for stdout or stderr, written by a thread of their own: `println!` on the loop
+/// thread blocks once nobody reads the pipe (`echo_server | sleep 1000`), and with it
+/// every connection. Lines that find the queue full are counted, not waited for.
+#[derive(Clone)]
+struct Log {
+    lines: std::sync::mpsc::SyncSender<(bool, String)>,
+    dropped: Rc<std::cell::Cell<u64>>,
+}
+
+impl Log {
+    fn new() -> Log {
+        let (lines, rx) = std::sync::mpsc::sync_channel::<(bool, String)>(1024);
+        std::thread::spawn(move || {
+            for (to_stderr, line) in rx {
+                if to_stderr {
+                    eprintln!("{line}");
+                } else {
+                    println!("{line}");
+                }
+            }
+        });
+        Log {
+            lines,
+            dropped: Rc::default(),
+        }
+    }
+
+    fn out(&self, line: String) {
+        self.send(false, line);
+    }
+
+    fn err(&self, line: String) {
+        self.send(true, line);
+    }
+
+    fn send(&self, to_stderr: bool, line: String) {
+        let dropped = self.dropped.replace(0);
+        let line = match dropped {
+            0 => line,
+            n => format!("({n} log lines dropped: output is not being read)\n{line}"),
+        };
+        if self.lines.try_send((to_stderr, line)).is_err() {
+            self.dropped.set(dropped + 1);
+        }
+    }
+}
+
 /// Accepts connections forever, echoing each on its own task, and counts them.
 async fn serve(listener: TcpListener, tally: Rc<Tally>, verbose: bool) -> io::Result<()> {
+    let log = Log::new();
     loop {
         let (conn, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(e) => {
                 // For example, out of file descriptors: wait a little, keep serving.
-                eprintln!("accept failed: {e}");
+                log.err(format!("accept failed: {e}"));
                 taskloop::sleep(Duration::from_millis(50)).await;
                 continue;
             }
         };
         tally.accepted.set(tally.accepted.get() + 1);
         if verbose {
-            println!("connection {} from {peer}", tally.accepted.get());
+            log.out(format!("connection {} from {peer}", tally.accepted.get()));
         }
+        let log = log.clone();
         taskloop::spawn(async move {
             match echo(conn).await {
-                Ok(bytes) if verbose => println!("{peer} closed after {bytes} bytes"),
+                Ok(bytes) if verbose => log.out(format!("{peer} closed after {bytes} bytes")),
                 Ok(_) => {}
-                Err(e) => eprintln!("{peer}: {e}"),
+                Err(e) => log.err(format!("{peer}: {e}")),
             }
         });
     }

@@ -31,11 +31,15 @@
 //!
 //! ## Features
 //! Cargo features select the layers; each pulls only its own dependencies. The crate
-//! counts below are every crate compiled besides taskloop, as `cargo tree` lists them.
+//! counts below are every crate compiled besides taskloop, as `cargo tree` lists them on
+//! Linux.
 //! - *(none)*: `default-features = false` builds the runtime and the flow on `mio`,
 //!   `slab` and `crossbeam-channel` alone (6 crates). This is the build for embedding.
+//! - `timerfd`: sub-millisecond timers that wait inside the reactor (a Linux `timerfd`
+//!   through `rustix`, which wraps the system calls safely) instead of napping the loop
+//!   thread; without it, or off Linux, the loop naps (9 crates alone).
 //! - `client`: the AutoML client (`ureq`, `serde_json`, `base64`; 19 crates).
-//! - `server`: the bundled AutoML server and the `automl-server` program (`httparse`,
+//! - `server`: the bundled AutoML server and (with `signal`) the `automl-server` program (`httparse`,
 //!   `serde_json`, `base64`; 13 crates).
 //! - `automl`: both.
 //! - `tls`: HTTPS for the client, rustls through ureq, verifying with the platform's
@@ -45,9 +49,9 @@
 //! - `futures-io`: `futures_io::AsyncRead`/`AsyncWrite` for the sockets, so crates of the
 //!   `futures` ecosystem (copy, codecs, compression adapters) work on them.
 //! - `ray`: flow jobs on a Ray cluster through its Jobs API (`ureq`, `serde_json`;
-//!   19 crates).
+//!   19 crates alone).
 //!
-//! The default is all of them (37 crates), for the demo and the README's commands.
+//! The default is all of them (40 crates), for the demo and the README's commands.
 //!
 //! ```toml
 //! [dependencies]

@@ -235,6 +235,7 @@ impl Server {
                 PASSWORD,
                 "--workers",
                 "2",
+                "--exit-on-stdin-close",
             ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -1,6 +1,7 @@
 //! The runtime-and-flow build (`default-features = false`) is for minimal embedding: it
 //! depends on mio, slab and crossbeam-channel and on nothing else, and this test records
-//! how many crates that makes in all. It asks `cargo tree` (offline, from the lock file),
+//! how many crates that makes in all. (The reactor's `timerfd` alarm, through rustix, is
+//! the `timerfd` feature.) It asks `cargo tree` (offline, from the lock file),
 //! so it sees what a user's build would compile.
 
 use std::collections::BTreeSet;
@@ -48,6 +49,10 @@ fn the_runtime_and_flow_need_only_mio_slab_and_crossbeam_channel() {
     let all = dependencies(&["--no-default-features"], None);
     println!("runtime and flow: {} crates: {all:?}", all.len());
     assert_eq!(all.len(), 6, "{all:?}");
+    let timerfd = dependencies(&["--no-default-features", "--features", "timerfd"], Some(1));
+    if cfg!(target_os = "linux") {
+        assert!(timerfd.contains("rustix"), "{timerfd:?}");
+    }
 }
 
 #[test]

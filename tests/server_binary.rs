@@ -1,5 +1,6 @@
-//! The `automl-server` program: prints where it listens, serves, and exits cleanly when
-//! its stdin closes; bad arguments exit with 2 and the usage.
+//! The `automl-server` program: prints where it listens, serves until SIGINT or SIGTERM
+//! (whatever its stdin is) and then exits cleanly, or also when its stdin closes if asked
+//! to; bad arguments exit with 2 and the usage.
 
 #![cfg(feature = "server")]
 
@@ -30,10 +31,62 @@ fn wait_exit(child: &mut Child) -> ExitStatus {
     }
 }
 
-#[test]
-fn prints_its_address_serves_and_exits_when_stdin_closes() {
+/// Starts the binary with `extra` arguments and `stdin`; returns it and its address.
+fn start(
+    extra: &[&str],
+    stdin: Stdio,
+) -> (Child, SocketAddr, BufReader<std::process::ChildStdout>) {
     let mut child = Command::new(BIN)
         .args([
+            "--addr",
+            "127.0.0.1:0",
+            "--user",
+            USER,
+            "--password",
+            PASSWORD,
+        ])
+        .args(extra)
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start automl-server");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let url = line
+        .trim_end()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("{line:?}"));
+    (child, url.parse().unwrap(), stdout)
+}
+
+#[test]
+fn runs_with_its_stdin_closed_until_sigterm_or_sigint() {
+    for signal in ["-TERM", "-INT"] {
+        let (mut child, addr, _stdout) = start(&[], Stdio::null());
+        thread::sleep(Duration::from_millis(200));
+        assert_eq!(
+            child.try_wait().unwrap(),
+            None,
+            "stopped with stdin at /dev/null"
+        );
+        assert_eq!(get_json(addr, "/v2/worker/status")["status"], "ok");
+        let kill = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let status = wait_exit(&mut child);
+        assert!(status.success(), "{signal}: {status}");
+    }
+}
+
+#[test]
+fn prints_its_address_serves_and_exits_when_stdin_closes_if_asked() {
+    let mut child = Command::new(BIN)
+        .args([
+            "--exit-on-stdin-close",
             "--addr",
             "127.0.0.1:0",
             "--user",

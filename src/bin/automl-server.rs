@@ -3,19 +3,19 @@
 //! ```text
 //! automl-server --user U --password P [--addr 127.0.0.1:0] [--workers N]
 //!               [--max-running N] [--fault-latency-ms N] [--fault-drop-rate F]
-//!               [--fault-503-rate F] [--fault-seed N]
+//!               [--fault-503-rate F] [--fault-seed N] [--exit-on-stdin-close]
 //! ```
 //!
 //! It binds (loopback, any free port, by default), prints exactly one line,
-//! `listening on http://HOST:PORT`, to stdout once it accepts connections, and serves
-//! until its standard input reaches end of file; then it shuts down and exits with 0.
-//! A parent process therefore stops it by closing the pipe it gave as stdin, and the
-//! server never outlives a parent that dies. (Started with stdin at `/dev/null`, it
-//! stops at once.)
+//! `listening on http://HOST:PORT`, to stdout once it accepts connections and its
+//! signal handlers are in place, and serves until SIGINT (Ctrl-C) or SIGTERM; then it
+//! shuts down (in-flight answers are finished or their connections closed) and exits
+//! with 0. So it runs as a service: started with `&` from a script or under a
+//! supervisor, it keeps serving whatever its stdin is.
 //!
-//! SIGINT and SIGTERM keep their default disposition, which terminates the process.
-//! That is a clean stop: the server keeps everything in memory and owns nothing that
-//! needs flushing or removing.
+//! Test harnesses that want the server never to outlive them pass
+//! `--exit-on-stdin-close`: then it also stops when its standard input reaches end of
+//! file, so a parent stops it by closing the pipe it gave as stdin.
 //!
 //! Bad arguments print the problem and the usage to stderr and exit with 2; a
 //! failure to start (e.g. the address is in use) exits with 1.
@@ -28,14 +28,15 @@ use std::thread;
 use std::time::Duration;
 
 use taskloop::automl::{serve, ServerConfig};
+use taskloop::signal::Signal;
 
 const USAGE: &str = "usage: automl-server --user U --password P [--addr HOST:PORT] \
 [--workers N] [--max-running N] [--fault-latency-ms N] [--fault-drop-rate F] \
-[--fault-503-rate F] [--fault-seed N]";
+[--fault-503-rate F] [--fault-seed N] [--exit-on-stdin-close]";
 
 const HELP: &str = "The bundled AutoML server: the Decanter-style job API over HTTP/1.1.
 It prints `listening on http://HOST:PORT` once it accepts connections and serves until
-its standard input closes.
+SIGINT or SIGTERM (then it shuts down cleanly and exits with 0).
 
 options:
   --user U                the user name clients must send (HTTP Basic; required)
@@ -47,11 +48,12 @@ options:
   --fault-drop-rate F     drop this fraction of requests, 0 to 1 (half after handling)
   --fault-503-rate F      answer this fraction of requests with 503, 0 to 1
   --fault-seed N          seed of the fault draws
+  --exit-on-stdin-close   also stop when standard input closes (for test harnesses)
   -h, --help              print this help and exit";
 
 fn main() -> ExitCode {
-    let config = match parse_args(std::env::args().skip(1)) {
-        Ok(Some(config)) => config,
+    let (config, exit_on_stdin_close) = match parse_args(std::env::args().skip(1)) {
+        Ok(Some(parsed)) => parsed,
         Ok(None) => {
             println!("{USAGE}\n\n{HELP}");
             return ExitCode::SUCCESS;
@@ -61,6 +63,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let (stop_tx, stop_rx) = mpsc::channel();
+    if let Err(e) = watch_signals(stop_tx.clone()) {
+        eprintln!("automl-server: cannot watch SIGINT and SIGTERM: {e}");
+        return ExitCode::from(1);
+    }
     let server = match serve(config) {
         Ok(server) => server,
         Err(e) => {
@@ -71,16 +78,46 @@ fn main() -> ExitCode {
     let mut stdout = io::stdout().lock();
     let _ = writeln!(stdout, "listening on {}", server.url());
     let _ = stdout.flush();
-    wait_for_stdin_eof();
+    if exit_on_stdin_close {
+        watch_stdin(stop_tx);
+    }
+    let _ = stop_rx.recv();
     server.shutdown();
     ExitCode::SUCCESS
 }
 
-/// Blocks until standard input reaches end of file (or fails), reading it on its own
-/// thread and discarding what it reads.
-fn wait_for_stdin_eof() {
-    let (done_tx, done_rx) = mpsc::channel();
-    let reader = thread::spawn(move || {
+/// Sends on `stop` at the first SIGINT or SIGTERM, from a thread with its own small
+/// runtime. Returns once both signals are watched, so that one sent right after the
+/// `listening on` line is never missed.
+fn watch_signals(stop: mpsc::Sender<()>) -> io::Result<()> {
+    let (ready_tx, ready_rx) = mpsc::channel();
+    thread::Builder::new()
+        .name("automl-server-signals".into())
+        .spawn(move || {
+            let rt = match taskloop::Runtime::new() {
+                Ok(rt) => rt,
+                Err(e) => return drop(ready_tx.send(Err(e))),
+            };
+            rt.block_on(async move {
+                let signals = Signal::interrupt().and_then(|i| Ok((i, Signal::terminate()?)));
+                let (mut interrupt, mut terminate) = match signals {
+                    Ok(pair) => pair,
+                    Err(e) => return drop(ready_tx.send(Err(e))),
+                };
+                let _ = ready_tx.send(Ok(()));
+                taskloop::select(interrupt.recv(), terminate.recv()).await;
+                let _ = stop.send(());
+            });
+        })?;
+    ready_rx
+        .recv()
+        .unwrap_or_else(|_| Err(io::Error::other("the signal thread ended")))
+}
+
+/// Sends on `stop` when standard input reaches end of file (or fails), reading it on its
+/// own thread and discarding what it reads.
+fn watch_stdin(done_tx: mpsc::Sender<()>) {
+    thread::spawn(move || {
         let mut sink = [0u8; 4096];
         let mut stdin = io::stdin().lock();
         loop {
@@ -93,8 +130,6 @@ fn wait_for_stdin_eof() {
         }
         let _ = done_tx.send(());
     });
-    let _ = done_rx.recv();
-    let _ = reader.join();
 }
 
 /// The flags that take a value.
@@ -110,8 +145,12 @@ const FLAGS: [&str; 9] = [
     "--fault-seed",
 ];
 
-/// Parses the arguments; `Ok(None)` for `--help`.
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<ServerConfig>, String> {
+/// Parses the arguments: the configuration and whether to stop when stdin closes;
+/// `Ok(None)` for `--help`.
+fn parse_args(
+    mut args: impl Iterator<Item = String>,
+) -> Result<Option<(ServerConfig, bool)>, String> {
+    let mut exit_on_stdin_close = false;
     let mut parsed = Parsed {
         config: ServerConfig::new("", ""),
         user: None,
@@ -128,6 +167,10 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<ServerCon
         if flag == "--help" || flag == "-h" {
             return Ok(None);
         }
+        if flag == "--exit-on-stdin-close" && inline.is_none() {
+            exit_on_stdin_close = true;
+            continue;
+        }
         if !FLAGS.contains(&flag.as_str()) {
             return Err(format!("unknown argument '{flag}'"));
         }
@@ -136,7 +179,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<ServerCon
         };
         parsed.set(&flag, value)?;
     }
-    parsed.finish().map(Some)
+    Ok(Some((parsed.finish()?, exit_on_stdin_close)))
 }
 
 /// The arguments seen so far. (No `Debug`: it holds the password.)

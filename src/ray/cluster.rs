@@ -129,7 +129,7 @@ impl ClusterBuilder {
 
     /// The handle, without checking the dashboard.
     pub fn build(self) -> Cluster {
-        let agent = super::http::agent(self.request_timeout);
+        let agent = crate::rest::agent(self.request_timeout);
         let transport = Transport::new(&self.url, self.token, agent, self.retries);
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -175,12 +175,7 @@ impl Cluster {
         ClusterBuilder {
             url: url.to_string(),
             token: None,
-            // A Ray job takes a second at least: no need for the AutoML client's 5 ms.
-            poll: PollInterval {
-                initial: Duration::from_millis(50),
-                factor: 1.5,
-                max: Duration::from_secs(2),
-            },
+            poll: PollInterval::default(),
             retries: Retries {
                 attempts: 8,
                 backoff: Backoff {

@@ -8,13 +8,12 @@
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde_json::Value;
 
 use super::details::shorten;
 use super::error::RayError;
-use crate::rest::{retry_here, retry_on_pool, Retries};
+use crate::rest::{retry_here, retry_on_pool, NoAnswer, Retries};
 
 /// Largest answer the client reads (logs included).
 const MAX_ANSWER: u64 = 64 * 1024 * 1024;
@@ -190,32 +189,15 @@ impl Transport {
     }
 
     fn transport_error(&self, e: ureq::Error) -> RayError {
-        let unreachable = |message: String, io: Option<std::io::Error>| RayError::Unreachable {
-            url: self.base.clone(),
-            message,
-            io,
-        };
-        match e {
-            ureq::Error::Io(io) => unreachable(io.to_string(), Some(io)),
-            ureq::Error::Timeout(t) => unreachable(format!("timed out ({t})"), None),
-            ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => {
-                unreachable(e.to_string(), None)
-            }
-            other => RayError::protocol(self.scrub(other.to_string())),
+        match NoAnswer::from(e) {
+            NoAnswer::Unreachable { message, io } => RayError::Unreachable {
+                url: self.base.clone(),
+                message,
+                io,
+            },
+            NoAnswer::Other(message) => RayError::protocol(self.scrub(message)),
         }
     }
-}
-
-/// The agent of one cluster handle: statuses are answers, not errors (Ray's text is read
-/// from them), and every exchange is bounded by `request_timeout`.
-pub(crate) fn agent(request_timeout: Duration) -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(request_timeout))
-        .timeout_connect(Some(Duration::from_secs(5)))
-        .max_idle_connections_per_host(64)
-        .build()
-        .into()
 }
 
 /// Counts a submit try as landed when dropped (on the worker, or with the try if it
@@ -277,7 +259,7 @@ mod tests {
             attempts: 1,
             backoff: crate::flow::Backoff::default(),
         };
-        let agent = agent(Duration::from_secs(1));
+        let agent = crate::rest::agent(std::time::Duration::from_secs(1));
         let t = Transport::new(
             "http://127.0.0.1:1/",
             Some("tok-123".into()),

@@ -1,5 +1,6 @@
 //! What the HTTP clients of remote jobs share (the AutoML client and the Ray client):
-//! how a job polls its remote work ([`PollInterval`]), and the retry loop that runs each
+//! how a job polls its remote work ([`PollInterval`]), the `ureq` agent and what an
+//! exchange without an answer means ([`NoAnswer`]), and the retry loop that runs each
 //! blocking exchange on the worker pool and waits between tries on loop timers
 //! ([`retry_on_pool`]; [`retry_here`] for synchronous callers).
 //!
@@ -7,8 +8,10 @@
 //! an HTTP exchange; waiting for its remote work, and backing off after a fault, are
 //! loop timers.
 
+mod agent;
 mod poll;
 mod retry;
 
+pub(crate) use agent::{agent, NoAnswer};
 pub use poll::PollInterval;
 pub(crate) use retry::{retry_here, retry_on_pool, Retries};

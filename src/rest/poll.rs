@@ -16,9 +16,7 @@ pub struct PollInterval {
 
 impl Default for PollInterval {
     /// 5 ms, doubling each poll, at most 2 s: a task that takes a few milliseconds is
-    /// seen done within about that, and a long one costs a poll every 2 s. (The AutoML
-    /// client's default; a Ray cluster handle starts at 50 ms, growing by half, since a
-    /// Ray job takes a second at least.)
+    /// seen done within about that, and a long one costs a poll every 2 s.
     fn default() -> Self {
         PollInterval {
             initial: Duration::from_millis(5),

@@ -118,7 +118,7 @@ impl Core {
         cx: &mut Context<'_>,
     ) -> Poll<F::Output> {
         if self.shared.take_main_woken() {
-            fut.poll(cx)
+            super::coop::with_budget(|| fut.poll(cx))
         } else {
             Poll::Pending
         }
@@ -144,9 +144,11 @@ impl Core {
     /// `epoll_wait` counts whole milliseconds. Rounding a timer's wait *down* would wake
     /// the loop early, with nothing due; rounding it *up* makes every timer up to 1 ms
     /// late. So the loop waits in `Poll` for the whole milliseconds only, and when less
-    /// than one millisecond is left it checks I/O without blocking and then naps the
-    /// remainder with `thread::sleep`, which has microsecond resolution. The price: I/O
-    /// and remote wakes that arrive during such a nap (under 1 ms) wait for its end.
+    /// than one millisecond is left it arms the reactor's alarm (a `timerfd` on Linux,
+    /// `alarm.rs`) for exactly the time left and waits in `Poll` again: sockets and
+    /// remote wakes still end that wait at once. Where there is no alarm it checks I/O
+    /// without blocking and naps the remainder with `thread::sleep` instead, deaf to I/O
+    /// and remote wakes for that (under 1 ms) nap.
     fn park(&self, timer: Option<Duration>) {
         const MS: Duration = Duration::from_millis(1);
         match timer {
@@ -155,6 +157,10 @@ impl Core {
                 self.turn(Some(whole_ms));
             }
             Some(left) => {
+                if self.reactor.poll_precise(left) {
+                    self.collect();
+                    return;
+                }
                 self.turn(Some(Duration::ZERO));
                 if self.is_idle() {
                     std::thread::sleep(left);
@@ -168,6 +174,12 @@ impl Core {
     /// Polls the reactor, then collects remote wakes, blocking completions and timers.
     fn turn(&self, timeout: Option<Duration>) {
         self.reactor.poll(timeout);
+        self.collect();
+    }
+
+    /// After a poll: collects remote wakes, injected spawns, blocking completions and
+    /// due timers (clearing `notified` first: the no-lost-wake contract).
+    fn collect(&self) {
         self.shared.clear_notified();
         self.shared.drain_remote(&mut *self.ready.borrow_mut());
         for job in self.shared.take_injected() {
@@ -188,31 +200,36 @@ impl Core {
     }
 
     fn poll_task(&self, id: TaskId) {
-        let Some((mut future, waker, header)) = self.take_for_poll(id) else {
+        let Some((mut future, waker)) = self.take_for_poll(id) else {
             return; // stale id: the task finished, or the slot belongs to a newer task
         };
-        header.start_poll();
         let mut cx = Context::from_waker(&waker);
         // `run_task` already catches panics of the user's future; this guards the rest.
-        let result = catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)));
+        let poll = || super::coop::with_budget(|| future.as_mut().poll(&mut cx));
+        let result = catch_unwind(AssertUnwindSafe(poll));
         match result {
             Ok(Poll::Pending) => self.tasks.borrow_mut()[id.index].future = Some(future),
             Ok(Poll::Ready(())) | Err(_) => {
-                header.close();
-                self.tasks.borrow_mut().remove(id.index);
+                let slot = self.tasks.borrow_mut().remove(id.index);
+                slot.header.close();
+                drop(slot);
                 drop_quietly(future);
             }
         }
     }
 
-    fn take_for_poll(&self, id: TaskId) -> Option<(BoxFuture, Waker, Arc<Header>)> {
+    /// Takes the task's future out of its slot for a poll, and clears its `scheduled`
+    /// flag (wakes from now on queue it again). Only the waker is cloned: the header is
+    /// reached through the slot, which stays in the slab while the task runs.
+    fn take_for_poll(&self, id: TaskId) -> Option<(BoxFuture, Waker)> {
         let mut tasks = self.tasks.borrow_mut();
         let slot = tasks.get_mut(id.index)?;
         if slot.generation != id.generation {
             return None;
         }
         let future = slot.future.take()?;
-        Some((future, slot.waker.clone(), slot.header.clone()))
+        slot.header.start_poll();
+        Some((future, slot.waker.clone()))
     }
 
     /// Drops every task (their join handles resolve as cancelled). Dropping a future may

@@ -1,9 +1,11 @@
 //! The runtime layer: a single-threaded executor on mio, with timers, a blocking pool
 //! and TCP. See `design/` for how the pieces fit together.
 
+mod alarm;
 mod blocking;
 mod combinators;
 pub(crate) mod context;
+mod coop;
 mod executor;
 mod handle;
 mod interval;

@@ -17,7 +17,9 @@ use mio::event::Source;
 use mio::{Events, Interest, Registry, Token};
 use slab::Slab;
 
+use super::alarm::Alarm;
 use super::context;
+use super::coop;
 use super::executor::Core;
 
 /// The token of the one `mio::Waker` of the loop's `Poll`.
@@ -29,6 +31,8 @@ pub(crate) struct Reactor {
     events: RefCell<Events>,
     registry: Registry,
     sources: RefCell<Slab<Rc<IoState>>>,
+    /// Wakes `Poll` at a sub-millisecond instant (`None` where the platform has none).
+    alarm: Option<Alarm>,
 }
 
 impl fmt::Debug for Reactor {
@@ -86,7 +90,9 @@ impl Reactor {
         let poll = mio::Poll::new()?;
         let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
         let registry = poll.registry().try_clone()?;
+        let alarm = Alarm::new(&registry)?;
         let reactor = Reactor {
+            alarm,
             poll: RefCell::new(poll),
             events: RefCell::new(Events::with_capacity(1024)),
             registry,
@@ -125,6 +131,22 @@ impl Reactor {
         for waker in woken {
             waker.wake();
         }
+    }
+
+    /// Waits like [`poll`](Reactor::poll) for at most `left` (under a millisecond), waking
+    /// at that exact instant through the alarm. Returns `false`, without waiting, if this
+    /// platform has no alarm.
+    pub(crate) fn poll_precise(&self, left: Duration) -> bool {
+        let Some(alarm) = &self.alarm else {
+            return false;
+        };
+        if alarm.arm(left).is_err() {
+            return false;
+        }
+        // The alarm ends the wait at `left`; mio rounds this timeout up to 1 ms, a safety
+        // net only.
+        self.poll(Some(left));
+        true
     }
 
     fn register(&self, source: &mut impl Source) -> io::Result<(usize, Rc<IoState>)> {
@@ -188,7 +210,9 @@ impl<S: Source> Async<S> {
     }
 
     /// Tries `op` while the direction is ready; on `WouldBlock` clears readiness and
-    /// waits for the next event. This is the one place the edge-triggered contract lives.
+    /// waits for the next event. This is the one place the edge-triggered contract lives,
+    /// and where the cooperative budget is spent (see `coop`): a completed operation
+    /// costs one unit, and with none left the task yields although the source is ready.
     pub(crate) fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
@@ -200,6 +224,9 @@ impl<S: Source> Async<S> {
             Err(e) => return Poll::Ready(Err(e)),
         };
         let d = dir as usize;
+        if coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
         loop {
             if !state.ready[d].get() {
                 state.add_waiter(dir, cx.waker());
@@ -208,7 +235,10 @@ impl<S: Source> Async<S> {
             match op(&self.source.borrow()) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => state.ready[d].set(false),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                result => return Poll::Ready(result),
+                result => {
+                    coop::spend();
+                    return Poll::Ready(result);
+                }
             }
         }
     }

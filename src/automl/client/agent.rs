@@ -84,7 +84,11 @@ pub(crate) fn agent(request_timeout: Duration, roots: &Roots) -> Result<ureq::Ag
             path.display()
         )));
     }
-    Ok(config.build().into())
+    // ureq would otherwise look the host up on a new thread for every request
+    // (`resolve.rs` says why).
+    let connector = ureq::unversioned::transport::DefaultConnector::default();
+    let resolver = super::resolve::CachingResolver::default();
+    Ok(ureq::Agent::with_parts(config.build(), connector, resolver))
 }
 
 #[cfg(feature = "tls")]

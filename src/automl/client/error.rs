@@ -61,6 +61,12 @@ pub enum AutomlError {
         /// The server's `progress_message`.
         message: String,
     },
+    /// A remote task this client submitted is no longer known to the server (`404`
+    /// when polled): the server restarted, or evicted it. Its work is lost; submit again.
+    TaskGone {
+        /// The task id.
+        task: String,
+    },
     /// Reading a CSV source or writing a download failed.
     Io(io::Error),
 }
@@ -115,6 +121,11 @@ impl fmt::Display for AutomlError {
                 status,
                 message,
             } => write!(f, "remote task {task} ended as '{status}': {message}"),
+            AutomlError::TaskGone { task } => write!(
+                f,
+                "remote task {task} is gone from the AutoML server (it restarted or evicted \
+                 the task); its result is lost"
+            ),
             AutomlError::Io(e) => write!(f, "I/O error: {e}"),
         }
     }

@@ -9,7 +9,7 @@ use super::error::AutomlError;
 use super::form;
 use super::source::CsvSource;
 use crate::flow::Backoff;
-use crate::rest::{retry_here, retry_on_pool, Retries};
+use crate::rest::{retry_here, retry_on_pool, NoAnswer, Retries};
 
 /// How requests are retried and how long each may take.
 #[derive(Debug, Clone)]
@@ -128,22 +128,36 @@ impl Transport {
     }
 
     /// The same as [`call`](Transport::call), on the calling thread (for synchronous
-    /// callers outside any flow). `retry_unreachable: false` retries only overload
-    /// answers (`429`, `5xx`), so that connecting to a wrong address fails at once.
+    /// callers outside any flow). `retry_unconnected: false` fails at once when no
+    /// connection could be made at all (refused, no such host), so that a wrong address
+    /// is reported without waiting; a connection dropped or timed out after it was made,
+    /// and overload answers (`429`, `5xx`), are retried either way.
     pub(crate) fn call_sync(
         &self,
         req: &Request,
-        retry_unreachable: bool,
+        retry_unconnected: bool,
     ) -> Result<Value, AutomlError> {
+        self.retrying(req.can_resend(), retry_unconnected, || {
+            self.call_blocking(req)
+        })
+    }
+
+    /// Runs `attempt` until it succeeds, fails for good, or the attempts run out,
+    /// sleeping the back-off between tries (on the calling thread).
+    fn retrying<T>(
+        &self,
+        can_resend: bool,
+        retry_unconnected: bool,
+        attempt: impl FnMut() -> Result<T, AutomlError>,
+    ) -> Result<T, AutomlError> {
         let retries = Retries {
             attempts: self.attempts,
             backoff: self.backoff,
         };
         let retry = |e: &AutomlError| {
-            let unreachable = matches!(e, AutomlError::Unreachable { .. });
-            (retry_unreachable || !unreachable) && e.is_transient() && req.can_resend()
+            (retry_unconnected || !never_connected(e)) && e.is_transient() && can_resend
         };
-        retry_here(retries, || self.call_blocking(req), retry)
+        retry_here(retries, attempt, retry)
     }
 
     /// One attempt, blocking.
@@ -161,15 +175,48 @@ impl Transport {
         })
     }
 
-    /// Streams a `GET` answer into `out`; returns the number of bytes.
-    pub(crate) fn download(
+    /// Streams a `GET` answer into a writer that `open` makes afresh for every attempt
+    /// (a dropped download starts over, retried like any transient fault); returns the
+    /// number of bytes and the writer.
+    pub(crate) fn download<W: std::io::Write>(
         &self,
         path: &str,
-        out: &mut dyn std::io::Write,
+        mut open: impl FnMut() -> std::io::Result<W>,
+    ) -> Result<(u64, W), AutomlError> {
+        let req = Request::get(path);
+        self.retrying(true, true, || {
+            let response = self.send(&req)?;
+            let mut out = open()?;
+            let n = self.copy_body(&mut response.into_body().into_reader(), &mut out)?;
+            Ok((n, out))
+        })
+    }
+
+    /// Copies an answer's body: a failed read is the connection's fault (transient), a
+    /// failed write the caller's.
+    fn copy_body(
+        &self,
+        body: &mut impl std::io::Read,
+        out: &mut impl std::io::Write,
     ) -> Result<u64, AutomlError> {
-        let response = self.send(&Request::get(path))?;
-        let mut reader = response.into_body().into_reader();
-        Ok(std::io::copy(&mut reader, out)?)
+        let mut buf = vec![0; 64 * 1024];
+        let mut total = 0;
+        loop {
+            let n = match body.read(&mut buf) {
+                Ok(0) => return Ok(total),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(AutomlError::Unreachable {
+                        url: self.base.clone(),
+                        message: format!("the download broke off: {e}"),
+                        io: Some(e),
+                    })
+                }
+            };
+            out.write_all(&buf[..n])?;
+            total += n as u64;
+        }
     }
 
     /// Sends one request and turns non-2xx answers into errors quoting the server.
@@ -230,11 +277,6 @@ impl Transport {
     }
 
     fn transport_error(&self, e: ureq::Error) -> AutomlError {
-        let unreachable = |message: String, io: Option<std::io::Error>| AutomlError::Unreachable {
-            url: self.base.clone(),
-            message,
-            io,
-        };
         let tls = |message: String| AutomlError::Tls {
             url: self.base.clone(),
             message,
@@ -245,19 +287,40 @@ impl Transport {
             ureq::Error::Io(io)
                 if io.kind() == std::io::ErrorKind::InvalidData && self.is_https() =>
             {
-                tls(io.to_string())
+                return tls(io.to_string())
             }
-            ureq::Error::Io(io) => unreachable(io.to_string(), Some(io)),
-            ureq::Error::Tls(_) | ureq::Error::TlsRequired => tls(e.to_string()),
+            ureq::Error::Tls(_) | ureq::Error::TlsRequired => return tls(e.to_string()),
             #[cfg(feature = "tls")]
-            ureq::Error::Rustls(_) | ureq::Error::Pem(_) => tls(e.to_string()),
-            ureq::Error::Timeout(t) => unreachable(format!("timed out ({t})"), None),
+            ureq::Error::Rustls(_) | ureq::Error::Pem(_) => return tls(e.to_string()),
+            // No connection was made: kept apart (as `ConnectionRefused`) so that
+            // connecting to a wrong address fails at once.
             ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => {
-                unreachable(e.to_string(), None)
+                let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, e.to_string());
+                return AutomlError::Unreachable {
+                    url: self.base.clone(),
+                    message: e.to_string(),
+                    io: Some(io),
+                };
             }
-            other => AutomlError::protocol(other.to_string()),
+            _ => {}
+        }
+        match NoAnswer::from(e) {
+            NoAnswer::Unreachable { message, io } => AutomlError::Unreachable {
+                url: self.base.clone(),
+                message,
+                io,
+            },
+            NoAnswer::Other(message) => AutomlError::protocol(message),
         }
     }
+}
+
+/// Whether `e` says that no connection could be made at all (as opposed to one that
+/// was made and then dropped or timed out).
+fn never_connected(e: &AutomlError) -> bool {
+    use std::io::ErrorKind::{AddrNotAvailable, ConnectionRefused, NotFound};
+    matches!(e, AutomlError::Unreachable { io: Some(io), .. }
+        if matches!(io.kind(), ConnectionRefused | NotFound | AddrNotAvailable))
 }
 
 fn bad_request(e: ureq::http::Error) -> AutomlError {

@@ -61,12 +61,10 @@ impl Predictions {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn download(&self, path: impl AsRef<Path>) -> Result<u64, AutomlError> {
-        let mut out = BufWriter::new(File::create(path)?);
-        let n = self
-            .ctx
-            .inner
-            .transport
-            .download(&self.file_path(), &mut out)?;
+        let path = path.as_ref();
+        let (n, out) = self.ctx.inner.transport.download(&self.file_path(), || {
+            Ok(BufWriter::new(File::create(path)?))
+        })?;
         out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         Ok(n)
     }
@@ -98,11 +96,11 @@ impl Predictions {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn frame(&self) -> Result<Frame, AutomlError> {
-        let mut bytes = Vec::new();
-        self.ctx
+        let (_, bytes) = self
+            .ctx
             .inner
             .transport
-            .download(&self.file_path(), &mut bytes)?;
+            .download(&self.file_path(), || Ok(Vec::new()))?;
         parse_csv(bytes.as_slice(), &CsvLimits::default())
             .map_err(|e| AutomlError::protocol(format!("the predictions CSV is malformed: {e}")))
     }
@@ -146,7 +144,7 @@ impl Context {
                 let task = ctx
                     .submit(Request::post_csv("/v2/upload", source, ctx.new_key()))
                     .await?;
-                data_info(&ctx.await_task(&task).await?)
+                data_info(&ctx.await_task(&task, "upload").await?)
             }
         })
     }
@@ -190,7 +188,7 @@ impl Context {
             async move {
                 let request = Request::post_json("/v2/tasks/setup", &body, ctx.new_key());
                 let task = ctx.submit(request).await?;
-                data_info(&ctx.await_task(&task).await?)
+                data_info(&ctx.await_task(&task, "setup").await?)
             }
         })
     }
@@ -236,7 +234,7 @@ impl Context {
                 let task = ctx
                     .submit(Request::post_json("/v2/tasks/train", &body, key))
                     .await?;
-                experiment(&ctx.await_task(&task).await?)
+                experiment(&ctx.await_task(&task, "train").await?)
             }
         })
     }
@@ -284,7 +282,7 @@ impl Context {
                 let mut body = body;
                 body["model_id"] = Value::from(model_id.as_str());
                 let task = ctx.submit(Request::post_json("/v2/tasks/predict", &body, ctx.new_key())).await?;
-                let data_id = text(&ctx.await_task(&task).await?, "_id")?;
+                let data_id = predictions(&ctx.await_task(&task, "predict").await?)?;
                 Ok::<_, AutomlError>(Predictions { data_id, model_id, ctx })
             }
         })
@@ -311,7 +309,11 @@ impl Context {
     }
 
     /// Polls task `id` until it ends; returns its `result`.
-    async fn await_task(&self, id: &str) -> Result<Value, AutomlError> {
+    ///
+    /// The task must be the `kind` of task this job submitted: a server that restarted
+    /// (and forgot the task, or handed its id to another) gives a clear error, never
+    /// someone else's result.
+    async fn await_task(&self, id: &str, kind: &str) -> Result<Value, AutomlError> {
         let mut guard = StopOnDrop {
             ctx: self.clone(),
             task: id.to_string(),
@@ -321,7 +323,19 @@ impl Context {
         let mut wait = poll.initial;
         loop {
             crate::sleep(wait).await;
-            let task = self.get(&format!("/v2/tasks/{id}")).await?;
+            let task = match self.get(&format!("/v2/tasks/{id}")).await {
+                Err(AutomlError::Rejected { status: 404, .. }) => {
+                    guard.armed = false;
+                    return Err(AutomlError::TaskGone {
+                        task: id.to_string(),
+                    });
+                }
+                answer => answer?,
+            };
+            if let Err(e) = check_kind(id, kind, &task) {
+                guard.armed = false; // not our task: never stop someone else's
+                return Err(e);
+            }
             if let Some(outcome) = task_outcome(id, &task) {
                 guard.armed = false;
                 return outcome;
@@ -329,6 +343,31 @@ impl Context {
             wait = wait.mul_f64(poll.factor.max(1.0)).min(poll.max);
         }
     }
+}
+
+/// Checks that a polled task is the kind of task that was submitted.
+fn check_kind(id: &str, kind: &str, task: &Value) -> Result<(), AutomlError> {
+    match task["type"].as_str() {
+        Some(found) if found == kind => Ok(()),
+        found => Err(AutomlError::protocol(format!(
+            "task {id} is {}, not the {kind} task this job submitted \
+             (did the server restart?); its result is not used",
+            found.map_or_else(|| "of no type".to_string(), |t| format!("a {t} task"))
+        ))),
+    }
+}
+
+/// The data id of a predict task's result, once it has the shape of predictions: a
+/// data set with a `prediction` column.
+fn predictions(result: &Value) -> Result<String, AutomlError> {
+    let info = data_info(result)?;
+    if !info.columns.iter().any(|c| c.id == "prediction") {
+        return Err(AutomlError::protocol(format!(
+            "the predict task's result {} has no 'prediction' column; it is not predictions",
+            info.id
+        )));
+    }
+    Ok(info.id)
 }
 
 /// Reads a task answer: `None` while it runs (after reporting its progress).
@@ -488,6 +527,30 @@ impl Drop for StopOnDrop {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_task_of_another_type_is_an_error_not_a_result() {
+        let upload =
+            serde_json::json!({"type": "upload", "status": "done", "result": {"_id": "d"}});
+        assert!(check_kind("t", "upload", &upload).is_ok());
+        let err = check_kind("t", "predict", &upload).unwrap_err().to_string();
+        assert!(
+            err.contains("is a upload task, not the predict task"),
+            "{err}"
+        );
+        assert!(check_kind("t", "predict", &serde_json::json!({"status": "done"})).is_err());
+    }
+
+    #[test]
+    fn predictions_need_a_prediction_column() {
+        let data = |col: &str| {
+            serde_json::json!({"_id": "d", "name": "n", "uri": "u", "rows": 1,
+                "columns": [{"id": col, "data_type": "numerical"}]})
+        };
+        assert_eq!(predictions(&data("prediction")).unwrap(), "d");
+        let err = predictions(&data("secret_col")).unwrap_err().to_string();
+        assert!(err.contains("no 'prediction' column"), "{err}");
+    }
 
     #[test]
     fn task_states_follow_the_contract() {

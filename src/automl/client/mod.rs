@@ -10,6 +10,7 @@ mod error;
 mod form;
 mod http;
 mod jobs;
+mod resolve;
 mod source;
 mod types;
 

@@ -88,6 +88,22 @@ pub struct Limits {
     /// How long a client may take to send a whole request once it has started one
     /// (default 10 s); a slower one gets `408` and the connection is closed.
     pub read_timeout: Duration,
+    /// Most bytes of request bodies buffered and uploads queued, over all connections
+    /// at once (default 384 MiB). A body that does not fit gets `503` with
+    /// `Retry-After` and its connection is closed, so many large bodies at once cost
+    /// this much memory, not their sum.
+    pub max_buffered_bytes: usize,
+    /// Most connections open at once (default 1,000; lowered to stay 32 under the
+    /// process's descriptor limit). At the limit the connection idle for longest is
+    /// closed to admit a new one; if none is idle, the new one gets `503`.
+    pub max_connections: usize,
+    /// Most data sets kept, most experiments, and most ended tasks (default 10,000
+    /// each); beyond it the oldest are evicted (and answer `404`). `DELETE /v2/data/{id}` and
+    /// `DELETE /v2/experiments/{id}` free them earlier.
+    pub max_stored_items: usize,
+    /// Most bytes of stored data sets (default 1 GiB), oldest evicted first; the data
+    /// set just made is kept even if it alone is larger.
+    pub max_stored_bytes: usize,
 }
 
 impl Default for Limits {
@@ -98,6 +114,10 @@ impl Default for Limits {
             max_headers: 64,
             idle_timeout: Duration::from_secs(30),
             read_timeout: Duration::from_secs(10),
+            max_buffered_bytes: 384 * 1024 * 1024,
+            max_connections: 1000,
+            max_stored_items: 10_000,
+            max_stored_bytes: 1024 * 1024 * 1024,
         }
     }
 }

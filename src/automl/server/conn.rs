@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 
 use super::app::{App, Reply};
 use super::body::ChunkedDecoder;
+use super::budget::Reservation;
 use super::config::Limits;
+use super::conns::Admitted;
 use super::error::ApiError;
 use super::http::{parse_head, Framing, Request};
 use super::response::Response;
@@ -32,6 +34,11 @@ const IDLE_CHUNK: usize = 4 * 1024;
 /// what the client still sends, so that closing does not reset the connection before
 /// the client has read the answer.
 const LINGER: Duration = Duration::from_secs(2);
+
+/// Requests a connection answers in a row before it lets other connections run: a
+/// client pipelining a burst is answered a few requests at a time, interleaved with
+/// everyone else, instead of for as long as its socket stays ready.
+const PIPELINE_TURN: u32 = 4;
 
 /// The result of one read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,15 +58,43 @@ struct Connection {
     limits: Limits,
 }
 
-/// Serves requests on `stream` until it closes.
-pub(crate) async fn serve_connection(stream: TcpStream, app: Rc<App>) {
+/// Answers a connection the server has no room for: `503` with `Retry-After`, closed.
+pub(crate) async fn refuse_connection(mut stream: TcpStream) {
+    let err = ApiError::Unavailable("the server has too many open connections; retry later".into());
+    let response = Response::error(&err);
+    let (head, body) = response.encode(true);
+    let write = async {
+        stream.write_all(&head).await?;
+        stream.write_all(body.unwrap_or_default()).await
+    };
+    let _ = crate::timeout(Duration::from_secs(1), write).await;
+}
+
+/// Serves requests on `stream` until it closes, or until the server closes it (idle)
+/// to make room for a new connection.
+pub(crate) async fn serve_connection(stream: TcpStream, app: Rc<App>, admitted: Admitted) {
     let _ = stream.set_nodelay(true);
     let mut conn = Connection {
         stream,
         buf: Vec::new(),
         limits: app.limits().clone(),
     };
+    let mut in_a_row = 0;
     loop {
+        if conn.buf.is_empty() {
+            in_a_row = 0;
+            admitted.set_idle(true);
+            match crate::select(conn.wait_for_request(), admitted.evicted()).await {
+                crate::Either::Left(true) => {}
+                _ => return,
+            }
+        } else {
+            in_a_row += 1;
+            if in_a_row % PIPELINE_TURN == 0 {
+                crate::yield_now().await;
+            }
+        }
+        admitted.set_idle(false);
         let request = match conn.next_request(&app).await {
             Ok(Some(request)) => request,
             Ok(None) => return,
@@ -83,12 +118,8 @@ impl Connection {
     /// Reads the next request: `Ok(None)` when the client closed or stayed idle. A head
     /// without valid credentials is refused before its body is read.
     async fn next_request(&mut self, app: &App) -> Result<Option<Request>, ApiError> {
-        if self.buf.is_empty() {
-            // Give back what the last request needed before waiting, perhaps long.
-            self.buf = Vec::new();
-            if self.fill(self.limits.idle_timeout, IDLE_CHUNK).await != Fill::Data {
-                return Ok(None);
-            }
+        if self.buf.is_empty() && !self.wait_for_request().await {
+            return Ok(None);
         }
         let deadline = Instant::now() + self.limits.read_timeout;
         let (head, head_len) = loop {
@@ -107,6 +138,13 @@ impl Connection {
         if !app.authorized(&head) {
             return Err(ApiError::Unauthorized);
         }
+        // A declared length is reserved before the client is invited to send it.
+        let mut hold = app.budget().reservation();
+        if let Framing::Length(n) = framing {
+            if n > IDLE_CHUNK && !hold.grow_to(n + READ_CHUNK) {
+                return Err(self.over_budget());
+            }
+        }
         let has_body = !matches!(framing, Framing::Empty | Framing::Length(0));
         if head.expects_continue() && has_body && self.buf.is_empty() {
             self.write_raw(b"HTTP/1.1 100 Continue\r\n\r\n").await;
@@ -114,9 +152,30 @@ impl Connection {
         let body = match framing {
             Framing::Empty => Vec::new(),
             Framing::Length(n) => self.read_body(n, deadline).await?,
-            Framing::Chunked => self.read_chunked(deadline).await?,
+            Framing::Chunked => self.read_chunked(deadline, &mut hold).await?,
         };
-        Ok(Some(Request { head, body }))
+        Ok(Some(Request {
+            head,
+            body,
+            hold,
+            json: None,
+        }))
+    }
+
+    /// `503` for a body the memory budget cannot hold now.
+    fn over_budget(&self) -> ApiError {
+        ApiError::Unavailable(format!(
+            "the server is holding as many request bodies as it can ({} bytes); retry later",
+            self.limits.max_buffered_bytes
+        ))
+    }
+
+    /// Waits (at most the idle timeout) for the first bytes of the next request;
+    /// `false` if the client closed or stayed idle.
+    async fn wait_for_request(&mut self) -> bool {
+        // Give back what the last request needed before waiting, perhaps long.
+        self.buf = Vec::new();
+        self.fill(self.limits.idle_timeout, IDLE_CHUNK).await == Fill::Data
     }
 
     fn body_too_large(&self) -> ApiError {
@@ -126,8 +185,13 @@ impl Connection {
         ))
     }
 
-    /// Reads a `Content-Length` body of `len` bytes.
+    /// Reads a `Content-Length` body of `len` bytes (already reserved in the budget),
+    /// allocated once: no doubling on the way.
     async fn read_body(&mut self, len: usize, deadline: Instant) -> Result<Vec<u8>, ApiError> {
+        if len > IDLE_CHUNK {
+            self.buf
+                .reserve_exact((len + READ_CHUNK).saturating_sub(self.buf.len()));
+        }
         while self.buf.len() < len {
             self.fill_by(deadline).await?;
         }
@@ -135,8 +199,12 @@ impl Connection {
         Ok(std::mem::replace(&mut self.buf, rest))
     }
 
-    /// Reads and decodes a chunked body.
-    async fn read_chunked(&mut self, deadline: Instant) -> Result<Vec<u8>, ApiError> {
+    /// Reads and decodes a chunked body, growing its reservation as it grows.
+    async fn read_chunked(
+        &mut self,
+        deadline: Instant,
+        hold: &mut Reservation,
+    ) -> Result<Vec<u8>, ApiError> {
         let limits = &self.limits;
         let mut decoder = ChunkedDecoder::new(limits.max_body_bytes, limits.max_header_bytes);
         let mut body = Vec::new();
@@ -145,6 +213,9 @@ impl Connection {
             self.buf.drain(..used);
             if decoder.is_done() {
                 return Ok(body);
+            }
+            if !hold.grow_to(body.capacity() + self.buf.capacity() + READ_CHUNK) {
+                return Err(self.over_budget());
             }
             self.fill_by(deadline).await?;
         }

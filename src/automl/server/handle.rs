@@ -13,8 +13,10 @@ use std::time::Duration;
 
 use super::app::App;
 use super::config::ServerConfig;
-use super::conn::serve_connection;
+use super::conn::{refuse_connection, serve_connection};
+use super::conns::Connections;
 use super::state::Shared;
+use super::store::Caps;
 use super::ServerStats;
 use crate::net::TcpListener;
 use crate::Runtime;
@@ -49,7 +51,11 @@ pub struct ServerHandle {
 /// ```
 pub fn serve(config: ServerConfig) -> io::Result<ServerHandle> {
     let workers = config.workers.max(1);
-    let shared = Shared::new(workers, config.max_running.max(1));
+    let caps = Caps {
+        items: config.limits.max_stored_items.max(1),
+        bytes: config.limits.max_stored_bytes,
+    };
+    let shared = Shared::new(workers, config.max_running.max(1), caps);
     let stop = Arc::new(StopSignal::default());
     let (ready_tx, ready_rx) = mpsc::channel();
     let (thread_shared, thread_stop) = (shared.clone(), stop.clone());
@@ -102,17 +108,28 @@ fn run(
         }
     };
     let app = Rc::new(App::new(&config, shared.clone()));
-    rt.block_on(crate::select(accept_loop(listener, app), stop.wait()));
+    let conns = Connections::new(config.limits.max_connections);
+    rt.block_on(crate::select(
+        accept_loop(listener, app, conns),
+        stop.wait(),
+    ));
     // Let running jobs end early; dropping the runtime closes every connection.
     shared.lock().tasks.cancel_all();
     drop(rt);
 }
 
-/// Accepts connections forever, each served by its own task.
-async fn accept_loop(listener: TcpListener, app: Rc<App>) {
+/// Accepts connections forever, each served by its own task, as long as the connection
+/// limit admits it (else it is answered `503` and closed).
+async fn accept_loop(listener: TcpListener, app: Rc<App>, conns: Rc<Connections>) {
     loop {
         match listener.accept().await {
-            Ok((stream, _)) => drop(crate::spawn(serve_connection(stream, app.clone()))),
+            Ok((stream, _)) => {
+                let task = match conns.admit() {
+                    Some(admitted) => crate::spawn(serve_connection(stream, app.clone(), admitted)),
+                    None => crate::spawn(refuse_connection(stream)),
+                };
+                drop(task);
+            }
             Err(_) => crate::sleep(ACCEPT_BACKOFF).await,
         }
     }

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use serde_json::json;
+use serde_json::{json, Map, Value};
 
 use super::error::ApiError;
 use super::http::{query_param, Request};
@@ -35,16 +35,46 @@ pub(crate) fn handle(
         Route::WorkerStatus => Ok(worker_status(shared)),
         Route::Info => Ok(info()),
         Route::Upload => upload(shared, request),
-        Route::Setup => setup(shared, &request.body),
-        Route::Train => train(shared, &request.body),
-        Route::Predict => predict(shared, &request.body),
+        Route::Setup => setup(shared, body_object(request)?),
+        Route::Train => train(shared, body_object(request)?),
+        Route::Predict => predict(shared, body_object(request)?),
         Route::Task(id) => task(shared, id),
         Route::StopTask(id) => stop(shared, id),
         Route::Experiment(id) => experiment(shared, id),
         Route::Model(exp, model) => model_doc(shared, exp, model),
         Route::Data(id) => data_doc(shared, id),
         Route::DataFile(id) => data_file(shared, id),
+        Route::DeleteData(id) => deleted(id, shared.lock().store.delete_data(id), "data"),
+        Route::DeleteDataBatch => delete_data_batch(shared, body_object(request)?),
+        Route::DeleteExperiment(id) => {
+            let found = shared.lock().store.delete_experiment(id);
+            deleted(id, found, "experiment")
+        }
     }
+}
+
+/// `{"_id": id, "deleted": true}`, or `404` if there was no such `what`.
+fn deleted(id: &str, found: bool, what: &str) -> Result<Response, ApiError> {
+    match found {
+        true => Ok(Response::json(200, &json!({"_id": id, "deleted": true}))),
+        false => Err(not_found(what, id)),
+    }
+}
+
+/// Deletes every data set of `data_ids`; answers which were deleted and which were
+/// not there.
+fn delete_data_batch(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, ApiError> {
+    let ids = Fields(&map)
+        .opt_strings("data_ids")?
+        .ok_or_else(|| ApiError::bad("field 'data_ids' (a list of data ids) is required"))?;
+    let mut state = shared.lock();
+    let (deleted, missing): (Vec<_>, Vec<_>) =
+        ids.into_iter().partition(|id| state.store.delete_data(id));
+    drop(state);
+    Ok(Response::json(
+        200,
+        &json!({"deleted": deleted, "missing": missing}),
+    ))
 }
 
 /// A `404` naming what was not found (long ids are cut short).
@@ -96,7 +126,7 @@ fn upload(shared: &Arc<Shared>, request: Request) -> Result<Response, ApiError> 
     submit(
         shared,
         TaskKind::Upload,
-        jobs::upload(request.body, content, name),
+        jobs::upload(request.body, content, name, request.hold),
     )
 }
 
@@ -120,8 +150,15 @@ fn info() -> Response {
 }
 
 /// `POST /v2/tasks/setup`: a new data set with some columns retyped.
-fn setup(shared: &Arc<Shared>, body: &[u8]) -> Result<Response, ApiError> {
-    let map = object(body)?;
+/// The request's body as a JSON object (parsed already if it was large).
+fn body_object(request: Request) -> Result<Map<String, Value>, ApiError> {
+    match request.json {
+        Some(map) => Ok(map),
+        None => object(&request.body),
+    }
+}
+
+fn setup(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, ApiError> {
     let fields = Fields(&map);
     let data_id = fields.string("data_id")?;
     let changes = column_types(fields)?;
@@ -146,8 +183,7 @@ fn column_types(fields: Fields<'_>) -> Result<Vec<(String, String)>, ApiError> {
 }
 
 /// `POST /v2/tasks/train`.
-fn train(shared: &Arc<Shared>, body: &[u8]) -> Result<Response, ApiError> {
-    let map = object(body)?;
+fn train(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, ApiError> {
     let fields = Fields(&map);
     let data_id = fields.string("train_data_id")?;
     let spec = train_spec(fields)?;
@@ -205,8 +241,7 @@ fn numeric_options(fields: Fields<'_>, spec: &mut TrainSpec) -> Result<(), ApiEr
 }
 
 /// `POST /v2/tasks/predict`.
-fn predict(shared: &Arc<Shared>, body: &[u8]) -> Result<Response, ApiError> {
-    let map = object(body)?;
+fn predict(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, ApiError> {
     let fields = Fields(&map);
     let data_id = fields.string("data_id")?;
     let model_id = fields.string("model_id")?;

@@ -1,6 +1,7 @@
 //! HTTP/1.x request heads: parsing with `httparse` under the configured limits, and what
 //! a head says about its body, its connection and its query string.
 
+use super::budget::Reservation;
 use super::config::Limits;
 use super::error::ApiError;
 
@@ -20,12 +21,18 @@ pub(crate) struct Head {
 }
 
 /// A whole request: its head and its decoded body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) struct Request {
     /// Request line and header fields.
     pub(crate) head: Head,
     /// The body, after chunked decoding (empty when there is none).
     pub(crate) body: Vec<u8>,
+    /// The body's bytes in the server's memory budget; whoever keeps the body (an
+    /// upload queued for a worker) keeps this too.
+    pub(crate) hold: Reservation,
+    /// The body as a JSON object, when it was large enough to be parsed off the loop
+    /// thread before the handler ran.
+    pub(crate) json: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// How the body of a request is delimited.
@@ -62,11 +69,28 @@ pub(crate) fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<(Head, us
     }
 }
 
+/// The path and query of a request target: an absolute-form target
+/// (`http://host/path?q`, which a server must accept, RFC 9112 3.2.2) loses its scheme
+/// and authority; `http://host` alone means `/`.
+fn origin_form(target: &str) -> String {
+    let Some((scheme, rest)) = target.split_once("://") else {
+        return target.to_owned();
+    };
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return target.to_owned();
+    }
+    match rest.find(['/', '?']) {
+        Some(i) if rest.as_bytes()[i] == b'/' => rest[i..].to_owned(),
+        Some(i) => format!("/{}", &rest[i..]),
+        None => "/".to_owned(),
+    }
+}
+
 impl Head {
     fn from_parsed(req: &httparse::Request<'_, '_>) -> Result<Head, ApiError> {
         let incomplete = || ApiError::bad("malformed request line");
-        let target = req.path.ok_or_else(incomplete)?;
-        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let target = origin_form(req.path.ok_or_else(incomplete)?);
+        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
         let headers = req
             .headers
             .iter()
@@ -115,6 +139,13 @@ impl Head {
     /// lengths.
     pub(crate) fn framing(&self) -> Result<Framing, ApiError> {
         if self.has_header("transfer-encoding") {
+            // HTTP/1.0 has no chunked coding: a 1.0 peer (or a proxy in front of us)
+            // would frame the body otherwise, the classic smuggling gap (RFC 9112 6.1).
+            if self.version == 0 {
+                return Err(ApiError::bad(
+                    "Transfer-Encoding is not allowed in an HTTP/1.0 request",
+                ));
+            }
             let codings: Vec<String> = self
                 .headers_named("transfer-encoding")
                 .flat_map(|v| v.split(','))
@@ -274,6 +305,30 @@ mod tests {
         let many: String = (0..70).map(|i| format!("X{i}: y\r\n")).collect();
         let many = format!("GET / HTTP/1.1\r\n{many}\r\n");
         assert_eq!(parse(&many).unwrap_err().status(), 413);
+    }
+
+    #[test]
+    fn absolute_form_targets_are_served_by_their_path() {
+        let path = |target: &str| {
+            let (head, _) = parse(&format!("GET {target} HTTP/1.1\r\n\r\n"))
+                .unwrap()
+                .unwrap();
+            (head.path, head.query)
+        };
+        assert_eq!(
+            path("http://h:1/v2/info?x=1"),
+            ("/v2/info".into(), "x=1".into())
+        );
+        assert_eq!(path("HTTP://h"), ("/".into(), "".into()));
+        assert_eq!(path("http://h?q"), ("/".into(), "q".into()));
+        assert_eq!(path("/plain"), ("/plain".into(), "".into()));
+    }
+
+    #[test]
+    fn chunked_is_refused_on_http_1_0() {
+        let text = "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let head = parse(text).unwrap().unwrap().0;
+        assert_eq!(head.framing().unwrap_err().status(), 400);
     }
 
     #[test]

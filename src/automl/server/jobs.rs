@@ -5,15 +5,18 @@
 use std::ops::Range;
 use std::sync::Arc;
 
+use super::budget::Reservation;
 use super::store::{DataSet, NewExperiment};
 use super::worker::{Job, JobOutput};
 use crate::automl::ml::{
     parse_csv, train, CsvLimits, DataType, Frame, TrainError, TrainSpec, TrainedModel,
 };
 
-/// Parses `body[content]` as CSV into a data set named `name`.
-pub(crate) fn upload(body: Vec<u8>, content: Range<usize>, name: String) -> Job {
+/// Parses `body[content]` as CSV into a data set named `name`. `hold` keeps the body's
+/// bytes in the server's memory budget until it is parsed.
+pub(crate) fn upload(body: Vec<u8>, content: Range<usize>, name: String, hold: Reservation) -> Job {
     Box::new(move |progress| {
+        let _hold = hold;
         progress.report(0.0, "parsing CSV");
         let Some(bytes) = body.get(content) else {
             return JobOutput::Fail("bad CSV: upload content out of range".into());

@@ -43,8 +43,10 @@
 mod app;
 mod auth;
 mod body;
+mod budget;
 mod config;
 mod conn;
+mod conns;
 mod error;
 mod faults;
 mod handle;

@@ -77,6 +77,7 @@ impl Response {
             ApiError::Unauthorized => response
                 .headers
                 .push(("WWW-Authenticate", "Basic realm=\"automl\"".into())),
+            ApiError::Unavailable(_) => response.headers.push(("Retry-After", "1".into())),
             _ => {}
         }
         response

@@ -30,6 +30,12 @@ pub(crate) enum Route<'a> {
     Data(&'a str),
     /// `GET /v2/data/{id}/file`.
     DataFile(&'a str),
+    /// `DELETE /v2/data/{id}`.
+    DeleteData(&'a str),
+    /// `POST /v2/data/delete` with `{"data_ids": [...]}` (the SDK's batch delete).
+    DeleteDataBatch,
+    /// `DELETE /v2/experiments/{id}` (its models go with it).
+    DeleteExperiment(&'a str),
 }
 
 /// The endpoint for `method` and `path`.
@@ -46,7 +52,7 @@ pub(crate) fn route<'a>(method: &str, path: &'a str) -> Result<Route<'a>, ApiErr
     let (route, allowed) = match (v2, segments.as_slice()) {
         (false, ["data", id]) if !id.is_empty() => (Route::Data(id), "GET"),
         (false, _) => return Err(not_found()),
-        (true, segments) => v2_route(segments).ok_or_else(not_found)?,
+        (true, segments) => v2_route(method, segments).ok_or_else(not_found)?,
     };
     if method != allowed {
         return Err(ApiError::MethodNotAllowed(allowed));
@@ -55,7 +61,7 @@ pub(crate) fn route<'a>(method: &str, path: &'a str) -> Result<Route<'a>, ApiErr
 }
 
 /// The endpoint under `/v2/` with these path segments, and its method.
-fn v2_route<'a>(segments: &[&'a str]) -> Option<(Route<'a>, &'static str)> {
+fn v2_route<'a>(method: &str, segments: &[&'a str]) -> Option<(Route<'a>, &'static str)> {
     let nonempty = |s: &&str| !s.is_empty();
     Some(match *segments {
         ["worker", "status"] => (Route::WorkerStatus, "GET"),
@@ -66,10 +72,15 @@ fn v2_route<'a>(segments: &[&'a str]) -> Option<(Route<'a>, &'static str)> {
         ["tasks", "predict"] => (Route::Predict, "POST"),
         ["tasks", id] if nonempty(&id) => (Route::Task(id), "GET"),
         ["tasks", id, "stop"] if nonempty(&id) => (Route::StopTask(id), "PUT"),
+        ["experiments", id] if nonempty(&id) && method == "DELETE" => {
+            (Route::DeleteExperiment(id), "DELETE")
+        }
         ["experiments", id] if nonempty(&id) => (Route::Experiment(id), "GET"),
         ["experiments", exp, "models", model] if nonempty(&exp) && nonempty(&model) => {
             (Route::Model(exp, model), "GET")
         }
+        ["data", "delete"] if method == "POST" => (Route::DeleteDataBatch, "POST"),
+        ["data", id] if nonempty(&id) && method == "DELETE" => (Route::DeleteData(id), "DELETE"),
         ["data", id] if nonempty(&id) => (Route::Data(id), "GET"),
         ["data", id, "file"] if nonempty(&id) => (Route::DataFile(id), "GET"),
         _ => return None,

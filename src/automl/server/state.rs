@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::store::Store;
+use super::store::{Caps, Store};
 use super::tasks::{TaskKind, TaskTable};
 use super::ServerStats;
 
@@ -54,9 +54,14 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(workers: usize, max_running: usize) -> Arc<Shared> {
+    pub(crate) fn new(workers: usize, max_running: usize, caps: Caps) -> Arc<Shared> {
+        let state = State {
+            tasks: TaskTable::with_max_ended(caps.items),
+            store: Store::with_caps(caps),
+            ..State::default()
+        };
         Arc::new(Shared {
-            state: Mutex::new(State::default()),
+            state: Mutex::new(state),
             workers,
             max_running,
         })

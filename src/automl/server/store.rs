@@ -2,7 +2,7 @@
 //! experiments and their trained models, each under its own id, with the contract's
 //! JSON documents for them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
@@ -54,21 +54,131 @@ pub(crate) struct Store {
     /// Models by `(experiment id, model id)`; model ids are unique on their own too.
     models: HashMap<String, StoredModel>,
     ids: IdGen,
+    /// Data ids and experiment ids, oldest first (ids deleted by hand linger a while).
+    order: VecDeque<Stored>,
+    /// Bytes held by the stored data sets (their CSV and their columns).
+    data_bytes: usize,
+    caps: Caps,
+}
+
+/// What the store may hold before it evicts, oldest first.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Caps {
+    /// Most data sets, and most experiments (each with its models).
+    pub(crate) items: usize,
+    /// Most bytes of data sets.
+    pub(crate) bytes: usize,
+}
+
+impl Default for Caps {
+    fn default() -> Self {
+        Caps {
+            items: usize::MAX,
+            bytes: usize::MAX,
+        }
+    }
+}
+
+/// An entry of the eviction order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Stored {
+    Data(String),
+    Experiment(String),
+}
+
+/// The memory a data set takes: its CSV and 8 bytes per cell.
+fn data_bytes(set: &DataSet) -> usize {
+    set.csv.len() + set.frame.rows() * set.frame.columns().len() * 8
 }
 
 impl Store {
+    /// A store that evicts beyond `caps`.
+    pub(crate) fn with_caps(caps: Caps) -> Store {
+        Store {
+            caps,
+            ..Store::default()
+        }
+    }
+
     /// Adds a data set; returns its document (the result of the task that made it).
     pub(crate) fn add_data(&mut self, set: DataSet) -> Value {
         let id = self.ids.next_id();
         let doc = data_json(&id, &set);
+        self.data_bytes += data_bytes(&set);
+        self.order.push_back(Stored::Data(id.clone()));
         self.data.insert(
-            id,
+            id.clone(),
             StoredData {
                 set,
                 doc: doc.clone(),
             },
         );
+        self.evict(&id);
         doc
+    }
+
+    /// Deletes data set `id`; `false` if there is none.
+    pub(crate) fn delete_data(&mut self, id: &str) -> bool {
+        let Some(stored) = self.data.remove(id) else {
+            return false;
+        };
+        self.data_bytes -= data_bytes(&stored.set);
+        true
+    }
+
+    /// Deletes experiment `id` and its models; `false` if there is none.
+    pub(crate) fn delete_experiment(&mut self, id: &str) -> bool {
+        let Some(doc) = self.experiments.remove(id) else {
+            return false;
+        };
+        for model_id in doc["models"].as_array().into_iter().flatten() {
+            if let Some(model_id) = model_id.as_str() {
+                self.models.remove(model_id);
+            }
+        }
+        true
+    }
+
+    /// Evicts the oldest data sets and experiments while over the caps, never `keep`
+    /// (the item just added).
+    fn evict(&mut self, keep: &str) {
+        let mut kept = VecDeque::new();
+        while self.over_caps() {
+            let Some(oldest) = self.order.pop_front() else {
+                break;
+            };
+            match oldest {
+                Stored::Data(id) | Stored::Experiment(id) if id == keep => {
+                    kept.push_back(Stored::Data(id));
+                }
+                Stored::Data(id) => drop(self.delete_data(&id)),
+                Stored::Experiment(id) => drop(self.delete_experiment(&id)),
+            }
+        }
+        if let Some(Stored::Data(id)) = kept.pop_front() {
+            let entry = match self.data.contains_key(&id) {
+                true => Stored::Data(id),
+                false => Stored::Experiment(id),
+            };
+            self.order.push_front(entry);
+        }
+        // Ids deleted by hand stay in `order` until they reach its front; drop them
+        // when they outnumber the live ones.
+        if self.order.len() > 2 * (self.data.len() + self.experiments.len()) + 16 {
+            let (data, experiments) = (&self.data, &self.experiments);
+            self.order.retain(|s| match s {
+                Stored::Data(id) => data.contains_key(id),
+                Stored::Experiment(id) => experiments.contains_key(id),
+            });
+        }
+    }
+
+    fn over_caps(&self) -> bool {
+        let caps = self.caps;
+        let over = self.data.len() > caps.items
+            || self.data_bytes > caps.bytes
+            || self.experiments.len() > caps.items;
+        over && self.data.len() + self.experiments.len() > 1
     }
 
     /// Adds an experiment and its models; returns the experiment's document (the
@@ -87,7 +197,9 @@ impl Store {
             let model = Arc::new(model);
             self.models.insert(model_id, StoredModel { model, doc });
         }
-        self.experiments.insert(id, doc.clone());
+        self.experiments.insert(id.clone(), doc.clone());
+        self.order.push_back(Stored::Experiment(id.clone()));
+        self.evict(&id);
         doc
     }
 

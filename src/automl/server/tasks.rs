@@ -149,6 +149,10 @@ pub(crate) struct TaskTable {
     queue: VecDeque<(String, Job)>,
     busy: usize,
     ids: IdGen,
+    /// Ended tasks, oldest first; beyond `max_ended` the oldest are forgotten.
+    ended: VecDeque<String>,
+    /// `None`: keep every ended task.
+    max_ended: Option<usize>,
 }
 
 impl fmt::Debug for TaskTable {
@@ -162,6 +166,26 @@ impl fmt::Debug for TaskTable {
 }
 
 impl TaskTable {
+    /// A table that forgets the oldest ended tasks beyond `max_ended` (at least 1).
+    pub(crate) fn with_max_ended(max_ended: usize) -> TaskTable {
+        TaskTable {
+            max_ended: Some(max_ended.max(1)),
+            ..TaskTable::default()
+        }
+    }
+
+    /// Notes that task `id` ended; forgets the oldest ended tasks beyond the cap (never
+    /// `id` itself, the newest).
+    fn note_ended(&mut self, id: &str) {
+        self.ended.push_back(id.to_owned());
+        let Some(max) = self.max_ended else { return };
+        while self.ended.len() > max {
+            if let Some(old) = self.ended.pop_front() {
+                self.records.remove(&old);
+            }
+        }
+    }
+
     /// Creates a `pending` task for `job` at the back of the queue; returns its id.
     pub(crate) fn submit(&mut self, kind: TaskKind, job: Job) -> String {
         let id = self.ids.next_id();
@@ -232,6 +256,7 @@ impl TaskTable {
             Outcome::Fail(m) => record.finish(Status::Fail, Some(m), None),
             Outcome::Invalid(m) => record.finish(Status::Invalid, Some(m), None),
         }
+        self.note_ended(id);
         true
     }
 
@@ -249,10 +274,13 @@ impl TaskTable {
         match record.status {
             Status::Pending => self.queue.retain(|(queued, _)| queued != id),
             Status::Running => record.cancel.store(true, Ordering::SeqCst),
-            _ => return Some(record),
+            _ => return self.records.get(id),
         }
-        record.finish(Status::Fail, Some("stopped".to_owned()), None);
-        Some(record)
+        if let Some(record) = self.records.get_mut(id) {
+            record.finish(Status::Fail, Some("stopped".to_owned()), None);
+        }
+        self.note_ended(id);
+        self.records.get(id)
     }
 
     /// Raises the cancel flag of every task (the server is shutting down).

@@ -185,7 +185,7 @@ impl Scheduler {
         self.aborting
             .retain_mut(|h| Pin::new(h).poll(cx).is_pending());
         // A job cleaning up after itself (stopping its remote work) holds the run open.
-        if self.remaining > 0 || !self.aborting.is_empty() || self.remote.is_held() {
+        if self.remaining > 0 || !self.aborting.is_empty() || self.state.remote().is_held() {
             return Poll::Pending;
         }
         Poll::Ready(self.state.end_run(self.started))

@@ -1,0 +1,239 @@
+//! Client CPU against the asyncio peer (issue 10, goal 1).
+//!
+//! ```sh
+//! cd benches
+//! cargo run --release --bin client               # N = 100 and 1,000 pipelines
+//! cargo run --release --bin client -- 100        # only these pipeline counts
+//! ```
+//!
+//! The parent process runs the bundled server and writes the two CSVs; for each N it runs
+//! the taskloop client (this binary again, `--taskloop ...`) and the asyncio peer
+//! (`peers/asyncio_client.py`, Python stdlib only) as child processes, one after the
+//! other, `RUNS` times each, taking turns. Each child does the same work against the same
+//! server: per pipeline, upload a 300-row training CSV and a 100-row forecast CSV →
+//! train GLM with 3 folds → predict the forecast with the best model → read the
+//! predictions CSV, every task polled every 0.2 s. Each child measures its own CPU (user
+//! + system, every thread of the process, `getrusage(RUSAGE_SELF)`) and wall time from
+//! after reading its inputs to the end of the work, and the parent counts the
+//! requests the server received meanwhile.
+
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+#[path = "../../../examples/common/rentals.rs"]
+mod rentals;
+
+use taskloop::automl::{
+    serve, Context, CsvSource, PollInterval, PredictInput, ServerConfig, TrainInput,
+};
+use taskloop::flow::Flow;
+
+const USER: &str = "bench";
+const PASSWORD: &str = "bench-password";
+const TRAIN_ROWS: usize = 300;
+const FORECAST_ROWS: usize = 100;
+const NFOLD: u32 = 3;
+const POLL: Duration = Duration::from_millis(200);
+const RUNS: usize = 3;
+const FEATURES: [&str; 5] = ["hour", "temp", "humidity", "workingday", "season"];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--taskloop") {
+        return match taskloop_client(&args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("taskloop client: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let sizes: Vec<usize> = if args.is_empty() {
+        vec![100, 1000]
+    } else {
+        match args.iter().map(|a| a.parse()).collect() {
+            Ok(sizes) => sizes,
+            Err(_) => {
+                eprintln!("usage: client [N...]   (pipeline counts; default 100 1000)");
+                return ExitCode::FAILURE;
+            }
+        }
+    };
+    match parent(&sizes) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("client: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type BoxError = Box<dyn std::error::Error>;
+
+/// One child's figures.
+#[derive(Clone, Copy, Default)]
+struct Run {
+    cpu_s: f64,
+    wall_s: f64,
+    requests: f64,
+}
+
+fn parent(sizes: &[usize]) -> Result<(), BoxError> {
+    let server = serve(ServerConfig {
+        workers: 2,
+        ..ServerConfig::new(USER, PASSWORD)
+    })?;
+    let dir = std::env::temp_dir().join(format!("taskloop-client-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let train = dir.join("train.csv");
+    let forecast = dir.join("forecast.csv");
+    std::fs::write(&train, rentals::rentals_csv(TRAIN_ROWS, 7, false))?;
+    std::fs::write(&forecast, rentals::rentals_csv(FORECAST_ROWS, 8, true))?;
+    let exe = std::env::current_exe()?;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/peers/asyncio_client.py");
+    let common = |n: usize| {
+        [server.url(), USER.into(), PASSWORD.into()]
+            .into_iter()
+            .chain([train.display().to_string(), forecast.display().to_string()])
+            .chain([n.to_string()])
+            .collect::<Vec<_>>()
+    };
+    println!(
+        "| N | client | CPU (s) | wall (s) | requests | CPU per request (µs) | CPU vs asyncio |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    for &n in sizes {
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for run in 0..RUNS {
+            eprintln!("N = {n}, run {}/{RUNS}", run + 1);
+            let requests = || server.stats().requests as f64;
+            let before = requests();
+            let mut run = child(Command::new(&exe).arg("--taskloop").args(common(n)))?;
+            run.requests = requests() - before;
+            ours.push(run);
+            let before = requests();
+            let mut run = child(Command::new("python3").arg(script).args(common(n)))?;
+            run.requests = requests() - before;
+            theirs.push(run);
+        }
+        let (ours, theirs) = (median(ours), median(theirs));
+        for (name, r) in [("taskloop", ours), ("asyncio", theirs)] {
+            println!(
+                "| {n} | {name} | {:.3} | {:.2} | {:.0} | {:.0} | {:.3}x |",
+                r.cpu_s,
+                r.wall_s,
+                r.requests,
+                r.cpu_s / r.requests * 1e6,
+                r.cpu_s / theirs.cpu_s
+            );
+        }
+    }
+    server.shutdown();
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// The run with the median CPU time.
+fn median(mut runs: Vec<Run>) -> Run {
+    runs.sort_by(|a, b| a.cpu_s.total_cmp(&b.cpu_s));
+    runs[runs.len() / 2]
+}
+
+/// Runs a client; parses its `RESULT cpu_s=.. wall_s=.. requests=..` line.
+fn child(cmd: &mut Command) -> Result<Run, BoxError> {
+    let out = cmd.output()?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("RESULT "))
+        .ok_or_else(|| {
+            format!(
+                "{cmd:?} printed no RESULT ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })?;
+    let mut run = Run::default();
+    for field in line.split_whitespace().skip(1) {
+        let (key, value) = field.split_once('=').ok_or("a RESULT field without '='")?;
+        let value: f64 = value.parse()?;
+        match key {
+            "cpu_s" => run.cpu_s = value,
+            "wall_s" => run.wall_s = value,
+            _ => {}
+        }
+    }
+    Ok(run)
+}
+
+/// CPU time of the whole process (every thread, live or exited), in seconds.
+fn process_cpu() -> f64 {
+    let usage = rusage();
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
+#[allow(unsafe_code)]
+fn rusage() -> libc::rusage {
+    // SAFETY: getrusage fills the struct it is given; an all-zero rusage is valid.
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    }
+}
+
+/// The taskloop client: `URL USER PASSWORD TRAIN.csv FORECAST.csv N`.
+fn taskloop_client(args: &[String]) -> Result<(), BoxError> {
+    let [url, user, password, train, forecast, n] = args else {
+        return Err("expected URL USER PASSWORD TRAIN.csv FORECAST.csv N".into());
+    };
+    let n: usize = n.parse()?;
+    let train = CsvSource::text("train", std::fs::read_to_string(train)?);
+    let forecast = CsvSource::text("forecast", std::fs::read_to_string(forecast)?);
+    let poll = PollInterval {
+        initial: POLL,
+        factor: 1.0,
+        max: POLL,
+    };
+    let ctx = Context::builder(url, user, password)
+        .poll_interval(poll)
+        .connect()?;
+    let (cpu0, t0) = (process_cpu(), Instant::now());
+    let mut flow = Flow::new();
+    let mut reads = Vec::with_capacity(n);
+    for i in 0..n {
+        let a = ctx.upload(
+            &mut flow,
+            format!("A{i}"),
+            train.clone().named(format!("train-{i}")),
+        );
+        let b = ctx.upload(
+            &mut flow,
+            format!("B{i}"),
+            forecast.clone().named(format!("forecast-{i}")),
+        );
+        let spec = TrainInput::new(&a, "rentals")
+            .algos(["GLM"])
+            .nfold(NFOLD)
+            .seed(i as u64)
+            .features(FEATURES);
+        let c = ctx.train(&mut flow, format!("C{i}"), spec);
+        let d = ctx.predict(
+            &mut flow,
+            format!("D{i}"),
+            PredictInput::new(&b, &c).keep_columns(["id"]),
+        );
+        reads.push(flow.job_after(format!("E{i}"), &d, |p| p.frame().map(|f| f.rows())));
+    }
+    let report = flow.run();
+    let (wall, cpu) = (t0.elapsed().as_secs_f64(), process_cpu() - cpu0);
+    if let Some(failed) = reads
+        .iter()
+        .find(|r| !matches!(r.result(), Ok(rows) if *rows > 0))
+    {
+        return Err(format!("a pipeline failed: {:?}\n{report}", failed.result().err()).into());
+    }
+    println!("RESULT cpu_s={cpu:.4} wall_s={wall:.4}");
+    Ok(())
+}
