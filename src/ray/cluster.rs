@@ -81,7 +81,8 @@ impl ClusterBuilder {
         self
     }
 
-    /// How Ray jobs poll their status (default: 50 ms, growing by half, at most 2 s).
+    /// How Ray jobs poll their status (default: [`PollInterval::default`], 5 ms doubling
+    /// to 2 s, as for the AutoML client).
     pub fn poll_interval(mut self, poll: PollInterval) -> Self {
         self.poll = poll;
         self
