@@ -2,15 +2,16 @@
 //! answer means.
 
 use std::io;
-use std::time::Duration;
 
-/// The `ureq` agent both clients use: statuses are answers, not errors (each client
-/// reads the server's text), and every exchange is bounded by `request_timeout`.
-pub(crate) fn agent(request_timeout: Duration) -> ureq::Agent {
+/// The Ray client's `ureq` agent: statuses are answers, not errors (the client reads the
+/// server's text), and every exchange is bounded by `request_timeout`. (The AutoML
+/// client builds its own, with TLS and a cached resolver: `automl/client/agent.rs`.)
+#[cfg(feature = "ray")]
+pub(crate) fn agent(request_timeout: std::time::Duration) -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(request_timeout))
-        .timeout_connect(Some(Duration::from_secs(5)))
+        .timeout_connect(Some(std::time::Duration::from_secs(5)))
         .max_idle_connections_per_host(64)
         .build()
         .into()

@@ -12,6 +12,8 @@ mod agent;
 mod poll;
 mod retry;
 
-pub(crate) use agent::{agent, NoAnswer};
+#[cfg(feature = "ray")]
+pub(crate) use agent::agent;
+pub(crate) use agent::NoAnswer;
 pub use poll::PollInterval;
 pub(crate) use retry::{retry_here, retry_on_pool, Retries};
