@@ -9,15 +9,16 @@ mod context;
 mod error;
 mod form;
 mod http;
+mod inputs;
 mod jobs;
+mod predictions;
 mod resolve;
 mod source;
 mod types;
 
 pub use context::{Context, ContextBuilder, PollInterval, WorkerStatus};
 pub use error::AutomlError;
-pub use jobs::Predictions;
+pub use inputs::{ModelChoice, PredictInput, SetupInput, TrainInput};
+pub use predictions::Predictions;
 pub use source::CsvSource;
-pub use types::{
-    ColumnInfo, DataInfo, Experiment, ModelChoice, ModelInfo, PredictInput, SetupInput, TrainInput,
-};
+pub use types::{ColumnInfo, DataInfo, Experiment, ModelInfo};
