@@ -9,6 +9,62 @@
 //! first used them (they are not `Send`); to start socket work from another thread, use
 //! [`Handle::spawn_with`](crate::Handle::spawn_with).
 
+/// The byte-stream impls a connected socket (`TcpStream`, `UnixStream`) shares: the
+/// split halves' [`Stream`](split::Stream) and [`SplitStream`](split::SplitStream),
+/// [`AsyncRead`](crate::io::AsyncRead) and [`AsyncWrite`](crate::io::AsyncWrite), all
+/// through the socket's `io: Async<_>` and its `shutdown`.
+macro_rules! stream_io {
+    ($t:ty) => {
+        impl Stream for $t {
+            fn poll_read_ref(
+                &self,
+                cx: &mut Context<'_>,
+                buf: &mut [u8],
+            ) -> Poll<io::Result<usize>> {
+                self.io.poll_read(cx, buf)
+            }
+
+            fn poll_write_ref(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+                self.io.poll_write(cx, buf)
+            }
+
+            fn shutdown_ref(&self, how: Shutdown) -> io::Result<()> {
+                self.shutdown(how)
+            }
+        }
+
+        impl SplitStream for $t {}
+
+        impl AsyncRead for $t {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut [u8],
+            ) -> Poll<io::Result<usize>> {
+                self.io.poll_read(cx, buf)
+            }
+        }
+
+        impl AsyncWrite for $t {
+            fn poll_write(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                self.io.poll_write(cx, buf)
+            }
+
+            fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Poll::Ready(Ok(()))
+            }
+
+            fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Poll::Ready(self.shutdown(Shutdown::Write))
+            }
+        }
+    };
+}
+
 mod resolve;
 mod split;
 mod tcp;
