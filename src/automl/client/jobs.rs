@@ -262,7 +262,17 @@ fn check_kind(id: &str, kind: &str, task: &Value) -> Result<(), AutomlError> {
         found => Err(AutomlError::protocol(format!(
             "task {id} is {}, not the {kind} task this job submitted \
              (did the server restart?); its result is not used",
-            found.map_or_else(|| "of no type".to_string(), |t| format!("a {t} task"))
+            found.map_or_else(
+                || "of no type".to_string(),
+                |t| {
+                    let article = if t.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                        "an"
+                    } else {
+                        "a"
+                    };
+                    format!("{article} {t} task")
+                }
+            )
         ))),
     }
 }
@@ -445,7 +455,7 @@ mod tests {
         assert!(check_kind("t", "upload", &upload).is_ok());
         let err = check_kind("t", "predict", &upload).unwrap_err().to_string();
         assert!(
-            err.contains("is a upload task, not the predict task"),
+            err.contains("is an upload task, not the predict task"),
             "{err}"
         );
         assert!(check_kind("t", "predict", &serde_json::json!({"status": "done"})).is_err());
