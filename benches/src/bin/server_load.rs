@@ -1,5 +1,5 @@
 //! Server throughput (issue 10, goal 5): the bundled server's `GET /v2/worker/status`
-//! under `wrk` with 64 and 512 keep-alive connections, against a minimal tokio HTTP
+//! under `wrk` with 64, 512 and 2,000 keep-alive connections, against a minimal tokio HTTP
 //! server doing the same work, in one run.
 //!
 //! ```sh
@@ -29,16 +29,28 @@ const PASSWORD: &str = "bench-password";
 const AUTH: &str = "Authorization: Basic YmVuY2g6YmVuY2gtcGFzc3dvcmQ=";
 const SECONDS: u32 = 10;
 
+/// Connection counts of the table; the last is above the bundled server's default
+/// connection limit (1,000).
+const CONNECTIONS: [u32; 3] = [64, 512, 2000];
+
 fn main() {
     println!("| server | connections | requests/s | p50 latency | p99 latency |");
     println!("| --- | --- | --- | --- | --- |");
-    let server = serve(ServerConfig::new(USER, PASSWORD)).expect("serve");
-    for conns in [64, 512] {
-        row("taskloop (bundled)", &server.url(), conns);
+    // A limit above every count, so the table compares serving, not shedding.
+    let mut config = ServerConfig::new(USER, PASSWORD);
+    config.limits.max_connections = 2500;
+    let server = serve(config).expect("serve");
+    for conns in CONNECTIONS {
+        row("taskloop (bundled, limit 2,500)", &server.url(), conns);
     }
     server.shutdown();
+    // The default limit, with twice as many connections: the excess is shed (`503` and
+    // close, or the connection idle longest closed), and the rest are served.
+    let server = serve(ServerConfig::new(USER, PASSWORD)).expect("serve");
+    row("taskloop (bundled, default limit 1,000)", &server.url(), 2000);
+    server.shutdown();
     let url = tokio_peer();
-    for conns in [64, 512] {
+    for conns in CONNECTIONS {
         row("tokio current_thread (peer)", &url, conns);
     }
 }
@@ -64,11 +76,16 @@ fn row(name: &str, url: &str, conns: u32) {
             .map(|rest| rest.split_whitespace().next().unwrap_or("?").to_string())
             .unwrap_or_else(|| "?".into())
     };
-    let errors = text
+    let errors: Vec<&str> = text
         .lines()
-        .find(|l| l.contains("Non-2xx") || l.contains("Socket errors"))
-        .map(|l| format!(" ({})", l.trim()))
-        .unwrap_or_default();
+        .filter(|l| l.contains("Non-2xx") || l.contains("Socket errors"))
+        .map(str::trim)
+        .collect();
+    let errors = if errors.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", errors.join("; "))
+    };
     println!(
         "| {name} | {conns} | {}{errors} | {} | {} |",
         field("Requests/sec:"),
