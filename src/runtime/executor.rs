@@ -19,7 +19,7 @@ use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use slab::Slab;
 
@@ -128,7 +128,7 @@ impl Core {
     pub(crate) fn tick(&self) {
         self.run_ready();
         if self.is_idle() {
-            self.park(self.timers.next_timeout());
+            self.park(self.timers.next_deadline());
         } else {
             self.turn(Some(Duration::ZERO));
         }
@@ -139,35 +139,38 @@ impl Core {
         self.ready.borrow().is_empty() && !self.shared.main_woken()
     }
 
-    /// Sleeps until I/O, a wake, or the next timer (`None`: no timer).
+    /// Sleeps until I/O, a wake, or the next timer's `deadline` (`None`: no timer).
     ///
-    /// `epoll_wait` counts whole milliseconds. Rounding a timer's wait *down* would wake
-    /// the loop early, with nothing due; rounding it *up* makes every timer up to 1 ms
-    /// late. So the loop waits in `Poll` for the whole milliseconds only, and when less
-    /// than one millisecond is left it arms the reactor's alarm (a `timerfd` on Linux,
-    /// `alarm.rs`) for exactly the time left and waits in `Poll` again: sockets and
-    /// remote wakes still end that wait at once. Where there is no alarm it checks I/O
-    /// without blocking and naps the remainder with `thread::sleep` instead, deaf to I/O
-    /// and remote wakes for that (under 1 ms) nap.
-    fn park(&self, timer: Option<Duration>) {
+    /// `epoll_wait` counts whole milliseconds (and the kernel may end a timed wait up to
+    /// 50 µs late, its default timer slack). Rounding a timer's wait *down* would wake the
+    /// loop early, with nothing due; rounding it *up* makes every timer up to 1 ms late.
+    /// So the loop arms the reactor's alarm (a `timerfd` on Linux, `alarm.rs`) for the
+    /// exact deadline and waits in `Poll` with no timeout of its own: the alarm ends the
+    /// wait at that instant, and sockets and remote wakes still end it sooner. The alarm
+    /// is set again only when the earliest deadline changed. Where there is no alarm the
+    /// loop waits in `Poll` for the whole milliseconds, then checks I/O without blocking
+    /// and naps the sub-millisecond rest with `thread::sleep`, deaf to I/O and remote
+    /// wakes for that nap.
+    fn park(&self, deadline: Option<Instant>) {
         const MS: Duration = Duration::from_millis(1);
-        match timer {
-            Some(left) if left >= MS => {
-                let whole_ms = Duration::from_millis(left.as_millis() as u64);
-                self.turn(Some(whole_ms));
-            }
-            Some(left) => {
-                if self.reactor.poll_precise(left) {
-                    self.collect();
-                    return;
-                }
-                self.turn(Some(Duration::ZERO));
-                if self.is_idle() {
-                    std::thread::sleep(left);
-                    self.timers.fire_expired();
-                }
-            }
-            None => self.turn(None),
+        let Some(deadline) = deadline else {
+            return self.turn(None);
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return self.turn(Some(Duration::ZERO));
+        }
+        if self.reactor.poll_until(deadline, left) {
+            return self.collect();
+        }
+        if left >= MS {
+            let whole_ms = Duration::from_millis(left.as_millis() as u64);
+            return self.turn(Some(whole_ms));
+        }
+        self.turn(Some(Duration::ZERO));
+        if self.is_idle() {
+            std::thread::sleep(left);
+            self.timers.fire_expired();
         }
     }
 

@@ -11,7 +11,7 @@ use std::fmt;
 use std::io::{self, Read, Write};
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use mio::event::Source;
 use mio::{Events, Interest, Registry, Token};
@@ -33,6 +33,8 @@ pub(crate) struct Reactor {
     sources: RefCell<Slab<Rc<IoState>>>,
     /// Wakes `Poll` at a sub-millisecond instant (`None` where the platform has none).
     alarm: Option<Alarm>,
+    /// The deadline the alarm was last set for.
+    alarm_set_for: Cell<Option<Instant>>,
 }
 
 impl fmt::Debug for Reactor {
@@ -93,6 +95,7 @@ impl Reactor {
         let alarm = Alarm::new(&registry)?;
         let reactor = Reactor {
             alarm,
+            alarm_set_for: Cell::new(None),
             poll: RefCell::new(poll),
             events: RefCell::new(Events::with_capacity(1024)),
             registry,
@@ -133,18 +136,22 @@ impl Reactor {
         }
     }
 
-    /// Waits like [`poll`](Reactor::poll) for at most `left` (under a millisecond), waking
-    /// at that exact instant through the alarm. Returns `false`, without waiting, if this
-    /// platform has no alarm.
-    pub(crate) fn poll_precise(&self, left: Duration) -> bool {
+    /// Waits like [`poll`](Reactor::poll) until `deadline` (`left` from now), waking at
+    /// that exact instant through the alarm, which is set again only if it is not
+    /// already set for `deadline`. Returns `false`, without waiting, if this platform has
+    /// no alarm.
+    pub(crate) fn poll_until(&self, deadline: Instant, left: Duration) -> bool {
         let Some(alarm) = &self.alarm else {
             return false;
         };
-        if alarm.arm(left).is_err() {
-            return false;
+        if self.alarm_set_for.get() != Some(deadline) {
+            if alarm.arm(left).is_err() {
+                return false;
+            }
+            self.alarm_set_for.set(Some(deadline));
         }
-        // The alarm ends the wait at `left`; mio rounds this timeout up to 1 ms, a safety
-        // net only.
+        // The alarm ends the wait; this timeout (mio rounds it up to whole milliseconds)
+        // is a safety net only.
         self.poll(Some(left));
         true
     }

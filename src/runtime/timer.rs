@@ -1,6 +1,6 @@
 //! Timers: a deadline-ordered map of wakers, and the [`Sleep`] future built on it.
 //!
-//! The loop asks [`Timers::next_timeout`] how long it may sleep in `Poll::poll`, and
+//! The loop asks [`Timers::next_deadline`] until when it may sleep in `Poll::poll`, and
 //! calls [`Timers::fire_expired`] after every poll. A timer fires only once its deadline
 //! has passed (never early), in deadline order; ties fire in the order they were set.
 
@@ -51,11 +51,11 @@ impl Timers {
         self.map.borrow_mut().remove(&key);
     }
 
-    /// How long until the earliest timer is due (zero if overdue); `None` when no timer
-    /// is pending. The loop turns this into a wait: see `Core::park`.
-    pub(crate) fn next_timeout(&self) -> Option<Duration> {
+    /// The earliest timer's deadline (possibly past); `None` when no timer is pending.
+    /// The loop turns this into a wait: see `Core::park`.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
         let (deadline, _) = *self.map.borrow().keys().next()?;
-        Some(deadline.saturating_duration_since(Instant::now()))
+        Some(deadline)
     }
 
     /// Wakes every timer whose deadline has passed, earliest first.
