@@ -6,9 +6,9 @@
 
 mod server_util;
 
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::net::SocketAddr;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -32,33 +32,14 @@ fn wait_exit(child: &mut Child) -> ExitStatus {
 }
 
 /// Starts the binary with `extra` arguments and `stdin`; returns it and its address.
-fn start(
-    extra: &[&str],
-    stdin: Stdio,
-) -> (Child, SocketAddr, BufReader<std::process::ChildStdout>) {
-    let mut child = Command::new(BIN)
-        .args([
-            "--addr",
-            "127.0.0.1:0",
-            "--user",
-            USER,
-            "--password",
-            PASSWORD,
-        ])
-        .args(extra)
-        .stdin(stdin)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start automl-server");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let url = line
-        .trim_end()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("{line:?}"));
-    (child, url.parse().unwrap(), stdout)
+fn start(extra: &[&str], stdin: Stdio) -> (Child, SocketAddr, BufReader<ChildStdout>) {
+    Binary {
+        path: BIN,
+        extra,
+        stdin,
+        nofile: None,
+    }
+    .start()
 }
 
 #[test]
@@ -84,31 +65,8 @@ fn runs_with_its_stdin_closed_until_sigterm_or_sigint() {
 
 #[test]
 fn prints_its_address_serves_and_exits_when_stdin_closes_if_asked() {
-    let mut child = Command::new(BIN)
-        .args([
-            "--exit-on-stdin-close",
-            "--addr",
-            "127.0.0.1:0",
-            "--user",
-            USER,
-            "--password",
-            PASSWORD,
-            "--workers",
-            "1",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start automl-server");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let url = line
-        .trim_end()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("{line:?}"));
-    let addr: SocketAddr = url.parse().unwrap();
+    let (mut child, addr, mut stdout) =
+        start(&["--exit-on-stdin-close", "--workers", "1"], Stdio::piped());
     assert!(addr.ip().is_loopback());
     let status = get_json(addr, "/v2/worker/status");
     assert_eq!(

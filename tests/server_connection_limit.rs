@@ -7,12 +7,12 @@
 
 mod server_util;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use server_util::{AUTH, PASSWORD, USER};
+use server_util::{Binary, AUTH};
 
 const BIN: &str = env!("CARGO_BIN_EXE_automl-server");
 
@@ -34,31 +34,13 @@ fn health_check(addr: SocketAddr) -> Result<Duration, String> {
 
 #[test]
 fn idle_connections_at_the_descriptor_limit_do_not_lock_out_health_checks() {
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg("ulimit -n 128 && exec \"$0\" \"$@\"")
-        .arg(BIN)
-        .args([
-            "--user",
-            USER,
-            "--password",
-            PASSWORD,
-            "--exit-on-stdin-close",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr: SocketAddr = line
-        .trim()
-        .trim_start_matches("listening on http://")
-        .parse()
-        .unwrap();
+    let (mut child, addr, _stdout) = Binary {
+        path: BIN,
+        extra: &["--exit-on-stdin-close"],
+        stdin: Stdio::piped(),
+        nofile: Some(128),
+    }
+    .start();
     let idle: Vec<_> = (0..400)
         .filter_map(|_| TcpStream::connect(addr).ok())
         .collect();

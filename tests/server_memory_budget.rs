@@ -7,12 +7,12 @@
 
 mod server_util;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdout, Stdio};
 use std::time::Duration;
 
-use server_util::{AUTH, PASSWORD, USER};
+use server_util::{Binary, AUTH};
 
 const BIN: &str = env!("CARGO_BIN_EXE_automl-server");
 const CLIENTS: usize = 60;
@@ -70,36 +70,21 @@ fn peak_rss_kib(pid: u32) -> u64 {
 }
 
 /// Starts the server binary (stopped when its stdin closes); its address.
-fn start_server(extra: &[&str]) -> (std::process::Child, SocketAddr) {
-    let mut child = Command::new(BIN)
-        .args([
-            "--user",
-            USER,
-            "--password",
-            PASSWORD,
-            "--exit-on-stdin-close",
-        ])
-        .args(extra)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr: SocketAddr = line
-        .trim()
-        .trim_start_matches("listening on http://")
-        .parse()
-        .unwrap();
-    (child, addr)
+fn start_server(extra: &[&str]) -> (Child, SocketAddr, BufReader<ChildStdout>) {
+    let mut args = vec!["--exit-on-stdin-close"];
+    args.extend_from_slice(extra);
+    Binary {
+        path: BIN,
+        extra: &args,
+        stdin: Stdio::piped(),
+        nofile: None,
+    }
+    .start()
 }
 
 #[test]
 fn sixty_large_bodies_at_once_get_503s_and_bounded_memory() {
-    let (mut child, addr) = start_server(&[]);
+    let (mut child, addr, _stdout) = start_server(&[]);
     let clients: Vec<_> = (0..CLIENTS)
         .map(|_| std::thread::spawn(move || big_post(addr)))
         .collect();
@@ -116,8 +101,6 @@ fn sixty_large_bodies_at_once_get_503s_and_bounded_memory() {
     assert!(read > 0, "{answers:?}");
     assert_eq!(refused + read, CLIENTS, "{answers:?}");
     assert!(peak_mib < 1024, "peak RSS {peak_mib} MiB");
-    let mut rest = Vec::new();
-    let _ = child.stdout.take().unwrap().read_to_end(&mut rest);
 }
 
 /// A rude upload: the whole body at once, no `Expect`. The status of the answer, or 0
@@ -146,7 +129,7 @@ fn rude_upload(addr: SocketAddr, body: &[u8]) -> u16 {
 #[test]
 fn queued_large_uploads_are_bounded_by_the_same_budget() {
     const UPLOADS: usize = 40;
-    let (mut child, addr) = start_server(&["--workers", "1"]);
+    let (mut child, addr, _stdout) = start_server(&["--workers", "1"]);
     // About 48 MiB of numbers: x1,x2,y rows.
     let mut csv = String::from("x1,x2,y\n");
     let mut i: u64 = 0;

@@ -6,6 +6,7 @@
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -288,4 +289,60 @@ pub fn wide_csv(rows: usize, features: usize, seed: u64) -> String {
         csv.push_str(&format!("{},{y:.3}\n", fields.join(",")));
     }
     csv
+}
+
+/// How to start the `automl-server` binary for a test.
+pub struct Binary<'a> {
+    /// The program (`env!("CARGO_BIN_EXE_automl-server")` in the test).
+    pub path: &'a str,
+    /// Arguments after the address and this module's credentials.
+    pub extra: &'a [&'a str],
+    /// The child's standard input.
+    pub stdin: Stdio,
+    /// A descriptor limit for the child alone (`ulimit -n` in a shell that then runs it).
+    pub nofile: Option<u32>,
+}
+
+impl Binary<'_> {
+    /// Starts it on `127.0.0.1:0` and reads the line saying where it listens; the child,
+    /// its address and the rest of its standard output.
+    pub fn start(self) -> (Child, SocketAddr, BufReader<ChildStdout>) {
+        let mut command = match self.nofile {
+            Some(n) => {
+                let mut sh = Command::new("sh");
+                sh.arg("-c")
+                    .arg(format!("ulimit -n {n} && exec \"$0\" \"$@\""))
+                    .arg(self.path);
+                sh
+            }
+            None => Command::new(self.path),
+        };
+        let mut child = command
+            .args([
+                "--addr",
+                "127.0.0.1:0",
+                "--user",
+                USER,
+                "--password",
+                PASSWORD,
+            ])
+            .args(self.extra)
+            .stdin(self.stdin)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start automl-server");
+        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let mut line = String::new();
+        stdout
+            .read_line(&mut line)
+            .expect("automl-server writes its address");
+        let addr = line
+            .trim_end()
+            .strip_prefix("listening on http://")
+            .unwrap_or_else(|| panic!("not an address line: {line:?}"))
+            .parse()
+            .expect("an address");
+        (child, addr, stdout)
+    }
 }
