@@ -13,8 +13,8 @@ mod automl_util;
 use std::thread;
 use std::time::Duration;
 
-use automl_util::{context, linear, server_with, watchdog, Rng};
-use taskloop::automl::{CsvSource, Faults, PredictInput, ServerHandle, TrainInput};
+use automl_util::{abcd_pipeline, context, linear, server_with, watchdog, Rng};
+use taskloop::automl::{Faults, ServerHandle};
 use taskloop::flow::{Flow, JobStatus};
 
 const ROUNDS: usize = 5;
@@ -71,22 +71,7 @@ fn run_round(
     let mut flow = Flow::new();
     let mut pipelines = Vec::new();
     for i in 0..PIPELINES {
-        let a = ctx.upload(
-            &mut flow,
-            format!("A{i}"),
-            CsvSource::text("train", train_csv.clone()),
-        );
-        let b = ctx.upload(
-            &mut flow,
-            format!("B{i}"),
-            CsvSource::text("forecast", forecast_csv.clone()),
-        );
-        let spec = TrainInput::new(&a, "y")
-            .algos(["GLM"])
-            .nfold(2)
-            .features(["x1", "x2"]);
-        let c = ctx.train(&mut flow, format!("C{i}"), spec);
-        let d = ctx.predict(&mut flow, format!("D{i}"), PredictInput::new(&b, &c));
+        let (c, d) = abcd_pipeline(&ctx, &mut flow, i, &train_csv, &forecast_csv);
         pipelines.push((c, d));
     }
     let handle = flow.cancel_handle();

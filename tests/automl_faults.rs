@@ -8,7 +8,7 @@ mod automl_util;
 
 use std::time::Duration;
 
-use automl_util::{context, linear, server_with, watchdog};
+use automl_util::{abcd_pipeline, context, linear, server_with, watchdog};
 use taskloop::automl::{CsvSource, Faults, PredictInput, TrainInput};
 use taskloop::flow::Flow;
 
@@ -30,24 +30,7 @@ fn fifty_pipelines_survive_dropped_connections_and_503s_with_one_task_each() {
         let (forecast_csv, _) = linear(30, 2, false);
         let mut flow = Flow::new();
         let predictions: Vec<_> = (0..50)
-            .map(|i| {
-                let a = ctx.upload(
-                    &mut flow,
-                    format!("A{i}"),
-                    CsvSource::text("train", train_csv.clone()),
-                );
-                let b = ctx.upload(
-                    &mut flow,
-                    format!("B{i}"),
-                    CsvSource::text("forecast", forecast_csv.clone()),
-                );
-                let spec = TrainInput::new(&a, "y")
-                    .algos(["GLM"])
-                    .nfold(2)
-                    .features(["x1", "x2"]);
-                let c = ctx.train(&mut flow, format!("C{i}"), spec);
-                ctx.predict(&mut flow, format!("D{i}"), PredictInput::new(&b, &c))
-            })
+            .map(|i| abcd_pipeline(&ctx, &mut flow, i, &train_csv, &forecast_csv).1)
             .collect();
         let report = flow.run();
         assert!(report.is_success(), "{report}");

@@ -5,8 +5,11 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use taskloop::automl::{serve, Context, PollInterval, ServerConfig, ServerHandle};
-use taskloop::flow::Backoff;
+use taskloop::automl::{
+    serve, Context, CsvSource, Experiment, PollInterval, PredictInput, Predictions, ServerConfig,
+    ServerHandle, TrainInput,
+};
+use taskloop::flow::{Backoff, Flow, Job};
 
 pub const USER: &str = "analyst";
 pub const PASSWORD: &str = "tr0ub4dor-and-3";
@@ -122,4 +125,32 @@ pub fn watchdog<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send
             Ok(()) => panic!("the test did not finish within {limit:?}"),
         },
     }
+}
+
+/// Declares pipeline `i` of the A, B → C → D shape: upload `train_csv` (A) and
+/// `forecast_csv` (B), train a 2-fold GLM of `y` on `x1` and `x2` (C), predict B (D).
+pub fn abcd_pipeline(
+    ctx: &Context,
+    flow: &mut Flow,
+    i: usize,
+    train_csv: &str,
+    forecast_csv: &str,
+) -> (Job<Experiment>, Job<Predictions>) {
+    let a = ctx.upload(
+        flow,
+        format!("A{i}"),
+        CsvSource::text("train", train_csv.to_string()),
+    );
+    let b = ctx.upload(
+        flow,
+        format!("B{i}"),
+        CsvSource::text("forecast", forecast_csv.to_string()),
+    );
+    let spec = TrainInput::new(&a, "y")
+        .algos(["GLM"])
+        .nfold(2)
+        .features(["x1", "x2"]);
+    let c = ctx.train(flow, format!("C{i}"), spec);
+    let d = ctx.predict(flow, format!("D{i}"), PredictInput::new(&b, &c));
+    (c, d)
 }
