@@ -68,23 +68,18 @@ pub(crate) struct Local;
 /// A bound body together with its kind.
 pub(crate) struct Kind<K, B>(pub(crate) K, pub(crate) B);
 
-fn store<T, E: Into<BoxError>>(out: &OutCell<T>, result: Result<T, E>) -> Result<(), AttemptError> {
-    match result {
-        Ok(v) => {
-            *out.borrow_mut() = Some(Arc::new(v));
-            Ok(())
-        }
-        Err(e) => Err(AttemptError::Failed(e.into())),
-    }
+fn store<T>(out: &OutCell<T>, result: Result<T, BoxError>) -> Result<(), AttemptError> {
+    let v = result.map_err(AttemptError::Failed)?;
+    *out.borrow_mut() = Some(Arc::new(v));
+    Ok(())
 }
 
-impl<C, T, E, F> Body for Kind<Blocking, Bound<C, T, F>>
+impl<C, T, F> Body for Kind<Blocking, Bound<C, T, F>>
 where
     C: InputCells,
     C::Values: Send,
     T: Send + 'static,
-    E: Into<BoxError> + Send + 'static,
-    F: Fn(C::Values) -> Result<T, E> + Send + Sync + 'static,
+    F: Fn(C::Values) -> Result<T, BoxError> + Send + Sync + 'static,
 {
     fn attempt(&self, progress: Progress, lease: Option<WorkerLease>) -> AttemptFuture {
         let values = self.1.inputs.values();
@@ -106,13 +101,12 @@ where
     }
 }
 
-impl<C, T, E, F, Fut> Body for Kind<Async, Bound<C, T, F>>
+impl<C, T, F, Fut> Body for Kind<Async, Bound<C, T, F>>
 where
     C: InputCells,
     T: 'static,
-    E: Into<BoxError>,
     F: Fn(C::Values) -> Fut + 'static,
-    Fut: Future<Output = Result<T, E>> + 'static,
+    Fut: Future<Output = Result<T, BoxError>> + 'static,
 {
     fn attempt(&self, progress: Progress, _: Option<WorkerLease>) -> AttemptFuture {
         let values = self.1.inputs.values();
@@ -125,12 +119,11 @@ where
     }
 }
 
-impl<C, T, E, F> Body for Kind<Local, Bound<C, T, F>>
+impl<C, T, F> Body for Kind<Local, Bound<C, T, F>>
 where
     C: InputCells,
     T: 'static,
-    E: Into<BoxError>,
-    F: Fn(C::Values) -> Result<T, E> + 'static,
+    F: Fn(C::Values) -> Result<T, BoxError> + 'static,
 {
     fn attempt(&self, progress: Progress, _: Option<WorkerLease>) -> AttemptFuture {
         Box::pin(std::future::ready(self.call(&progress)))
@@ -145,11 +138,11 @@ where
     }
 }
 
-impl<C: InputCells, T, F> Kind<Local, Bound<C, T, F>> {
-    fn call<E: Into<BoxError>>(&self, progress: &Progress) -> Result<(), AttemptError>
-    where
-        F: Fn(C::Values) -> Result<T, E>,
-    {
+impl<C: InputCells, T, F> Kind<Local, Bound<C, T, F>>
+where
+    F: Fn(C::Values) -> Result<T, BoxError>,
+{
+    fn call(&self, progress: &Progress) -> Result<(), AttemptError> {
         let values = self.1.inputs.values();
         let f = &self.1.f;
         catch_unwind(AssertUnwindSafe(|| progress.scope(|| f(values))))
