@@ -1,13 +1,15 @@
 //! Job bodies: the three ways a job's work runs, behind one object-safe trait.
 //!
-//! - **blocking** (`Flow::job`, `Flow::job_after`): a closure on the runtime's worker
-//!   pool; the loop thread only waits for its completion.
-//! - **async** (`Flow::job_async`): a future polled on the loop thread; this is what
+//! - **blocking** (`Flow::try_job`, `Flow::try_job_after`): a closure on the runtime's
+//!   worker pool; the loop thread only waits for its completion.
+//! - **async** (`Flow::try_job_async`): a future polled on the loop thread; this is what
 //!   remote jobs that submit, then poll a server, use.
-//! - **local** (`Flow::job_local`): a cheap closure called on the loop thread.
+//! - **local** (`Flow::try_job_local`): a cheap closure called on the loop thread.
 //!
-//! Every attempt runs with panics caught and the job's [`Progress`] installed, and on
-//! success stores the typed result in the job's output cell.
+//! Every body here returns `Result<T, BoxError>`; the infallible declarations (`job`,
+//! `job_after`, `job_async`, `job_local`) wrap theirs in `Ok` and come through the same
+//! path. Every attempt runs with panics caught and the job's [`Progress`] installed, and
+//! on success stores the typed result in the job's output cell.
 
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, AssertUnwindSafe};

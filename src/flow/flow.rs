@@ -29,10 +29,10 @@ use super::status::JobStatus;
 /// ```
 /// use taskloop::flow::Flow;
 /// let mut flow = Flow::new();
-/// let a = flow.job("process training data", || Ok::<_, std::io::Error>(vec![1.0, 2.0, 3.0]));
-/// let b = flow.job("process forecast data", || Ok::<_, std::io::Error>(vec![4.0]));
+/// let a = flow.job("process training data", || vec![1.0, 2.0, 3.0]);
+/// let b = flow.job("process forecast data", || vec![4.0]);
 /// let c = flow.job_after("train", (&a, &b), |(train, forecast)| {
-///     Ok::<_, std::io::Error>(train.iter().sum::<f64>() + forecast[0])
+///     train.iter().sum::<f64>() + forecast[0]
 /// });
 /// let report = flow.run();
 /// assert!(report.is_success());
