@@ -162,12 +162,7 @@ impl Flow {
     /// Like [`job_after`](Flow::job_after), for a body that can fail: it returns
     /// `Result<T, BoxError>` (see [`try_job`](Flow::try_job)). An `Err` fails the job
     /// and skips its dependents.
-    pub fn try_job_after<I, T, F>(
-        &mut self,
-        name: impl Into<String>,
-        inputs: I,
-        body: F,
-    ) -> Job<T>
+    pub fn try_job_after<I, T, F>(&mut self, name: impl Into<String>, inputs: I, body: F) -> Job<T>
     where
         I: Inputs,
         I::Values: Send,
@@ -239,12 +234,7 @@ impl Flow {
     /// Like [`job_local`](Flow::job_local), for a body that can fail: it returns
     /// `Result<T, BoxError>` (see [`try_job`](Flow::try_job)). An `Err` fails the job
     /// and skips its dependents.
-    pub fn try_job_local<I, T, F>(
-        &mut self,
-        name: impl Into<String>,
-        inputs: I,
-        body: F,
-    ) -> Job<T>
+    pub fn try_job_local<I, T, F>(&mut self, name: impl Into<String>, inputs: I, body: F) -> Job<T>
     where
         I: Inputs,
         T: 'static,
