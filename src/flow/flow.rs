@@ -118,10 +118,11 @@ impl Flow {
     }
 
     /// Declares a job with no inputs whose body blocks and can fail: it returns
-    /// `Result<T, BoxError>`, so `?` works on any error type (`std::io::Error`, your own
-    /// error type, a `&str` or `String` message). An `Err` fails the job and skips its
-    /// dependents; the boxed error is the failure's
-    /// [`source`](super::JobError::Failed), and keeps its type for `downcast_ref`.
+    /// `Result<T, BoxError>`, so `|| Ok(v)` needs no annotation and `?` works on any
+    /// `Error + Send + Sync + 'static` type (`std::io::Error`, your own error type) and on
+    /// `&str` or `String` messages. An `Err` fails the job and skips its dependents (after
+    /// any retries); the boxed error is the failure's [`source`](super::JobError::Failed),
+    /// and keeps its type for `downcast_ref`. A panic fails the job too.
     ///
     /// # Examples
     /// ```
