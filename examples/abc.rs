@@ -11,10 +11,9 @@
 //! ```
 //! `--trace` writes a Chrome trace (open it at ui.perfetto.dev); `--svg` a Gantt chart.
 
-use std::error::Error;
 use std::time::Instant;
 
-use taskloop::flow::{Event, Flow, GanttOptions, GanttRecorder, TraceRecorder};
+use taskloop::flow::{BoxError, Event, Flow, GanttOptions, GanttRecorder, TraceRecorder};
 
 #[path = "common/cli.rs"]
 mod cli;
@@ -43,7 +42,7 @@ fn generate(rows: usize, seed: u64) -> String {
 }
 
 /// Parses the CSV text, reporting progress every tenth of the way.
-fn parse(csv: &str) -> Result<Data, Box<dyn Error + Send + Sync>> {
+fn parse(csv: &str) -> Result<Data, BoxError> {
     let lines: Vec<&str> = csv.lines().skip(1).collect();
     let mut data = Data {
         x: Vec::with_capacity(lines.len()),
@@ -63,7 +62,7 @@ fn parse(csv: &str) -> Result<Data, Box<dyn Error + Send + Sync>> {
     Ok(data)
 }
 
-fn process(rows: usize, seed: u64) -> Result<Data, Box<dyn Error + Send + Sync>> {
+fn process(rows: usize, seed: u64) -> Result<Data, BoxError> {
     let csv = generate(rows, seed);
     let data = parse(&csv)?;
     let mean = data.y.iter().sum::<f64>() / data.y.len() as f64;
@@ -142,11 +141,9 @@ fn main() {
     let args = parse_args();
     let mut flow = Flow::new();
     let rows = args.rows;
-    let a = flow.job("A: process training data", move || process(rows, 1));
-    let b = flow.job("B: process forecast data", move || process(rows / 2, 2));
-    let c = flow.job_after("C: train", (&a, &b), |(tr, fc)| {
-        Ok::<_, std::io::Error>(train(&tr, &fc))
-    });
+    let a = flow.try_job("A: process training data", move || process(rows, 1));
+    let b = flow.try_job("B: process forecast data", move || process(rows / 2, 2));
+    let c = flow.job_after("C: train", (&a, &b), |(tr, fc)| train(&tr, &fc));
 
     let t0 = Instant::now();
     flow.observe(move |e: &Event<'_>| match e {

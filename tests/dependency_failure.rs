@@ -15,7 +15,7 @@ fn dependent(flow: &mut Flow, name: &str, input: &Job<u32>, ran: &Arc<AtomicBool
     let ran = ran.clone();
     flow.job_after(name, input, move |v| {
         ran.store(true, Ordering::SeqCst);
-        Ok::<_, std::io::Error>(*v + 1)
+        *v + 1
     })
 }
 
@@ -41,9 +41,9 @@ fn a_failure_skips_the_rest_of_a_chain() {
     watchdog(|| {
         let mut flow = Flow::new();
         let ran = Arc::new(AtomicBool::new(false));
-        let load = flow.job("load", || Ok::<_, std::io::Error>(1u32));
-        let clean = flow.job_after("clean", &load, |_| {
-            Err::<u32, _>(fail("train.csv is missing"))
+        let load = flow.job("load", || 1u32);
+        let clean = flow.try_job_after("clean", &load, |_| {
+            Err::<u32, _>(fail("train.csv is missing").into())
         });
         let train = dependent(&mut flow, "train", &clean, &ran);
         let score = dependent(&mut flow, "score", &train, &ran);
@@ -70,19 +70,19 @@ fn a_failure_in_a_diamond_skips_the_join_but_not_the_other_branch() {
         //      join        solo (independent)
         let mut flow = Flow::new();
         let ran = Arc::new(AtomicBool::new(false));
-        let top = flow.job("top", || Ok::<_, std::io::Error>(1u32));
-        let left = flow.job_after("left", &top, |t| Ok::<_, std::io::Error>(*t + 1));
-        let right = flow.job_after("right", &top, |_| {
-            Err::<u32, _>(fail("right side exploded"))
+        let top = flow.job("top", || 1u32);
+        let left = flow.job_after("left", &top, |t| *t + 1);
+        let right = flow.try_job_after("right", &top, |_| {
+            Err::<u32, _>(fail("right side exploded").into())
         });
         let join_ran = ran.clone();
         let join = flow.job_after("join", (&left, &right), move |(l, r)| {
             join_ran.store(true, Ordering::SeqCst);
-            Ok::<_, std::io::Error>(*l + *r)
+            *l + *r
         });
         let after_join = dependent(&mut flow, "after join", &join, &ran);
-        let solo = flow.job("solo", || Ok::<_, std::io::Error>(7u32));
-        let after_solo = flow.job_after("after solo", &solo, |s| Ok::<_, std::io::Error>(*s * 2));
+        let solo = flow.job("solo", || 7u32);
+        let after_solo = flow.job_after("after solo", &solo, |s| *s * 2);
 
         let report = flow.run();
 
@@ -102,13 +102,11 @@ fn a_failure_in_a_diamond_skips_the_join_but_not_the_other_branch() {
 fn the_root_error_keeps_the_bodys_own_error() {
     watchdog(|| {
         let mut flow = Flow::new();
-        let load = flow.job("load", || {
-            Err::<u32, _>(std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "no such file",
-            ))
+        let load = flow.try_job("load", || {
+            let missing = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+            Err::<u32, _>(missing.into())
         });
-        let train = flow.job_after("train", &load, |v| Ok::<_, std::io::Error>(*v));
+        let train = flow.job_after("train", &load, |v| *v);
         flow.run();
         let err = train.result().unwrap_err();
         let JobError::Failed { source, .. } = err.root() else {
@@ -127,7 +125,7 @@ fn an_input_that_failed_in_an_earlier_run_skips_a_job_declared_later() {
     watchdog(|| {
         let mut flow = Flow::new();
         let ran = Arc::new(AtomicBool::new(false));
-        let bad = flow.job("bad", || Err::<u32, _>(fail("bad data")));
+        let bad = flow.try_job("bad", || Err::<u32, _>(fail("bad data").into()));
         flow.run();
         let late = dependent(&mut flow, "late", &bad, &ran);
         let report = flow.run();

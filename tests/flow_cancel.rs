@@ -5,7 +5,6 @@
 mod flow_util;
 
 use std::cell::RefCell;
-use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
@@ -17,7 +16,7 @@ use taskloop::flow::{CancelHandle, Event, Flow, Job, JobError, JobId, JobStatus}
 fn forever(
     flag: DropFlag,
     started: mpsc::Sender<()>,
-) -> impl Fn(()) -> std::pin::Pin<Box<dyn std::future::Future<Output = io::Result<()>>>> {
+) -> impl Fn(()) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> {
     let flag = RefCell::new(Some(flag));
     move |()| {
         let flag = flag.borrow_mut().take();
@@ -55,13 +54,13 @@ fn a_job_cancelled_before_the_run_never_starts_and_skips_its_dependents() {
         let (r1, r2) = (ran.clone(), ran.clone());
         let doomed = flow.job("doomed", move || {
             r1.store(true, Ordering::SeqCst);
-            Ok::<_, io::Error>(1)
+            1
         });
         let after = flow.job_after("after", &doomed, move |v| {
             r2.store(true, Ordering::SeqCst);
-            Ok::<_, io::Error>(*v)
+            *v
         });
-        let free = flow.job("free", || Ok::<_, io::Error>(2));
+        let free = flow.job("free", || 2);
         doomed.cancel();
         assert_eq!(doomed.status(), JobStatus::Cancelled);
 
@@ -86,7 +85,6 @@ fn a_cancel_request_sent_before_the_run_applies_when_it_starts() {
         let r = ran.clone();
         let job = flow.job("job", move || {
             r.store(true, Ordering::SeqCst);
-            Ok::<_, io::Error>(())
         });
         flow.cancel_handle().cancel_job(job.id());
         flow.run();
@@ -102,8 +100,8 @@ fn cancelling_a_running_async_job_drops_its_future() {
         let (flag, dropped) = drop_flag();
         let (tx, rx) = mpsc::channel();
         let stuck = flow.job_async("stuck", (), forever(flag, tx));
-        let after = flow.job_after("after", &stuck, |_| Ok::<_, io::Error>(()));
-        let free = flow.job_async("free", (), |()| async { Ok::<_, io::Error>(3) });
+        let after = flow.job_after("after", &stuck, |_| ());
+        let free = flow.job_async("free", (), |()| async { 3 });
         let canceller = cancel_when_started(1, rx, flow.cancel_handle(), Some(stuck.id()));
 
         flow.run();
@@ -130,7 +128,7 @@ fn cancelling_a_running_blocking_job_discards_its_result() {
         let busy = flow.job("busy", move || {
             tx.send(()).unwrap();
             body_gate.wait();
-            Ok::<_, io::Error>("late")
+            "late"
         });
         let canceller = cancel_when_started(1, rx, flow.cancel_handle(), Some(busy.id()));
 
@@ -149,7 +147,7 @@ fn cancelling_the_flow_from_another_thread_stops_every_unfinished_job() {
         // The cancel comes once `done` has finished and the other two are running.
         let mut flow = Flow::new();
         let (tx, rx) = mpsc::channel();
-        let done = flow.job_local("done", (), |()| Ok::<_, io::Error>(1));
+        let done = flow.job_local("done", (), |()| 1);
         let done_tx = tx.clone();
         flow.observe(move |e: &Event<'_>| {
             if matches!(e, Event::Finished { job, .. } if job.name == "done") {
@@ -161,11 +159,10 @@ fn cancelling_the_flow_from_another_thread_stops_every_unfinished_job() {
         let blocking = flow.job("blocking", move || {
             blocking_tx.send(()).unwrap();
             body_gate.wait();
-            Ok::<_, io::Error>(())
         });
         let (flag, dropped) = drop_flag();
         let waiting = flow.job_async("async", (), forever(flag, tx));
-        let later = flow.job_after("later", (&blocking, &waiting), |_| Ok::<_, io::Error>(()));
+        let later = flow.job_after("later", (&blocking, &waiting), |_| ());
         let canceller = cancel_when_started(3, rx, flow.cancel_handle(), None);
 
         let report = flow.run();
@@ -210,8 +207,8 @@ fn a_body_that_finished_before_the_cancel_was_handled_keeps_its_result() {
         // the end before the scheduler sees the cancel. It must then count as done, not
         // as cancelled with a result anyway.
         let mut flow = Flow::new();
-        let quick = flow.job_local("quick", (), |()| Ok::<_, io::Error>(5));
-        let next = flow.job_local("next", &quick, |q| Ok::<_, io::Error>(*q));
+        let quick = flow.job_local("quick", (), |()| 5);
+        let next = flow.job_local("next", &quick, |q| *q);
         let cancel = flow.cancel_handle();
         flow.observe(move |e: &Event<'_>| {
             if matches!(e, Event::Started { job, .. } if job.name == "quick") {
@@ -229,9 +226,9 @@ fn a_body_that_finished_before_the_cancel_was_handled_keeps_its_result() {
 /// Jobs `a`, `b`, `c` of which only one may run at a time (through `configure`); `b` is
 /// cancelled while it waits for its turn. `c` must still run.
 fn cancel_while_queued(mut flow: Flow, configure: impl Fn(Job<()>)) {
-    let a = flow.job("a", || Ok::<_, io::Error>(()));
-    let b = flow.job("b", || Ok::<_, io::Error>(()));
-    let c = flow.job("c", || Ok::<_, io::Error>(()));
+    let a = flow.job("a", || ());
+    let b = flow.job("b", || ());
+    let c = flow.job("c", || ());
     for job in [&a, &b, &c] {
         configure(job.clone());
     }
@@ -277,18 +274,16 @@ fn a_cancelled_job_that_was_given_a_limit_slot_passes_it_on() {
         flow.limit("one", 1);
         let gate = Gate::new();
         let fill_gate = gate.clone();
-        let h = flow.job_local("h", (), |()| Ok::<_, io::Error>(()));
+        let h = flow.job_local("h", (), |()| ());
         let h = h.priority(10).limit("one");
-        let b = flow.job_local("b", (), |()| Ok::<_, io::Error>(()));
+        let b = flow.job_local("b", (), |()| ());
         let b = b.priority(5).limit("one");
-        let c = flow.job_local("c", (), |()| Ok::<_, io::Error>(()));
+        let c = flow.job_local("c", (), |()| ());
         let c = c.priority(1).limit("one");
         flow.job("fill", move || {
             fill_gate.wait();
-            Ok::<_, io::Error>(())
         });
-        flow.job_async("r", &h, |_| async { Ok::<_, io::Error>(()) })
-            .priority(20);
+        flow.job_async("r", &h, |_| async {}).priority(20);
         let cancel_b = b.clone();
         flow.observe(move |e: &Event<'_>| {
             if matches!(e, Event::Finished { job, .. } if job.name == "h") {
@@ -315,15 +310,14 @@ fn a_cancelled_job_queued_on_two_limits_passes_on_both() {
         let p_gate = gate.clone();
         flow.job("p", move || {
             p_gate.wait();
-            Ok::<_, io::Error>(())
         })
         .priority(10);
-        flow.job_async("h", (), |()| async { Ok::<_, io::Error>(()) })
+        flow.job_async("h", (), |()| async {})
             .priority(5)
             .limit("one");
-        let x = flow.job("x", || Ok::<_, io::Error>(()));
+        let x = flow.job("x", || ());
         let x = x.priority(2).limit("one");
-        let y = flow.job_async("y", (), |()| async { Ok::<_, io::Error>(()) });
+        let y = flow.job_async("y", (), |()| async {});
         let y = y.priority(1).limit("one");
         let cancel_x = x.clone();
         flow.observe(move |e: &Event<'_>| {

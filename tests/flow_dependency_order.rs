@@ -69,7 +69,7 @@ fn no_job_starts_before_its_inputs_finish_in_a_random_dag() {
                         marks.lock().unwrap().push(Mark::Begin(i));
                         std::thread::yield_now();
                         marks.lock().unwrap().push(Mark::End(i));
-                        Ok::<_, std::io::Error>(value(i, &values))
+                        value(i, &values)
                     })
                 }
                 1 => {
@@ -80,7 +80,7 @@ fn no_job_starts_before_its_inputs_finish_in_a_random_dag() {
                             marks.lock().unwrap().push(Mark::Begin(i));
                             taskloop::yield_now().await;
                             marks.lock().unwrap().push(Mark::End(i));
-                            Ok::<_, std::io::Error>(value(i, &values))
+                            value(i, &values)
                         }
                     })
                 }
@@ -89,7 +89,7 @@ fn no_job_starts_before_its_inputs_finish_in_a_random_dag() {
                     flow.job_local(name, &deps, move |values| {
                         marks.lock().unwrap().push(Mark::Begin(i));
                         marks.lock().unwrap().push(Mark::End(i));
-                        Ok::<_, std::io::Error>(value(i, &values))
+                        value(i, &values)
                     })
                 }
             };
@@ -140,14 +140,12 @@ fn a_job_waits_for_its_slowest_input() {
         let mut flow = Flow::new();
         let gate = Gate::new();
         let opener = gate.clone();
-        let fast = flow.job("fast", || Ok::<_, std::io::Error>(1));
+        let fast = flow.job("fast", || 1);
         let slow = flow.job("slow", move || {
             gate.wait();
-            Ok::<_, std::io::Error>(2)
+            2
         });
-        let join = flow.job_after("join", (&fast, &slow), |(a, b)| {
-            Ok::<_, std::io::Error>(*a + *b)
-        });
+        let join = flow.job_after("join", (&fast, &slow), |(a, b)| *a + *b);
         let events = record(&mut flow);
         flow.observe(move |e: &Event<'_>| {
             if let Event::Finished { job, .. } = e {

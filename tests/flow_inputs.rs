@@ -5,7 +5,6 @@
 
 mod flow_util;
 
-use std::io;
 use std::sync::Arc;
 
 use flow_util::watchdog;
@@ -15,22 +14,20 @@ use taskloop::flow::{Flow, JobError, JobStatus};
 fn tuples_of_one_to_three_inputs_of_different_types() {
     watchdog(|| {
         let mut flow = Flow::new();
-        let n = flow.job("n", || Ok::<_, io::Error>(3usize));
-        let word = flow.job("word", || Ok::<_, io::Error>(String::from("ab")));
-        let flag = flow.job_local("flag", (), |()| Ok::<_, io::Error>(true));
+        let n = flow.job("n", || 3usize);
+        let word = flow.job("word", || String::from("ab"));
+        let flag = flow.job_local("flag", (), |()| true);
 
-        let one = flow.job_after("one", (&n,), |(n,): (Arc<usize>,)| {
-            Ok::<_, io::Error>(*n * 2)
-        });
-        let two = flow.job_async("two", (&word, &n), |(word, n)| async move {
-            Ok::<_, io::Error>(word.repeat(*n))
-        });
+        let one = flow.job_after("one", (&n,), |(n,): (Arc<usize>,)| *n * 2);
+        let two = flow.job_async(
+            "two",
+            (&word, &n),
+            |(word, n)| async move { word.repeat(*n) },
+        );
         let three = flow.job_local("three", (&flag, &word, &n), |(flag, word, n)| {
-            Ok::<_, io::Error>(format!("{flag} {word} {n}"))
+            format!("{flag} {word} {n}")
         });
-        let single = flow.job_after("single", &word, |word: Arc<String>| {
-            Ok::<_, io::Error>(word.len())
-        });
+        let single = flow.job_after("single", &word, |word: Arc<String>| word.len());
 
         assert!(flow.run().is_success());
         assert_eq!(*one.result().unwrap(), 6);
@@ -45,16 +42,16 @@ fn slices_and_vecs_of_jobs_arrive_in_order() {
     watchdog(|| {
         let mut flow = Flow::new();
         let parts: Vec<_> = (0..5)
-            .map(|i| flow.job(format!("part{i}"), move || Ok::<_, io::Error>(i * 10)))
+            .map(|i| flow.job(format!("part{i}"), move || i * 10))
             .collect();
         let from_vec = flow.job_after("from vec", &parts, |values: Vec<Arc<i32>>| {
-            Ok::<_, io::Error>(values.iter().map(|v| **v).collect::<Vec<_>>())
+            values.iter().map(|v| **v).collect::<Vec<_>>()
         });
         let from_slice = flow.job_local("from slice", &parts[1..3], |values| {
-            Ok::<_, io::Error>(values.iter().map(|v| **v).sum::<i32>())
+            values.iter().map(|v| **v).sum::<i32>()
         });
         let none: Vec<taskloop::flow::Job<i32>> = Vec::new();
-        let empty = flow.job_after("empty", &none, |values| Ok::<_, io::Error>(values.len()));
+        let empty = flow.job_after("empty", &none, |values| values.len());
 
         assert!(flow.run().is_success());
         assert_eq!(*from_vec.result().unwrap(), [0, 10, 20, 30, 40]);
@@ -67,14 +64,12 @@ fn slices_and_vecs_of_jobs_arrive_in_order() {
 fn an_input_from_another_flow_fails_the_job_instead_of_panicking() {
     watchdog(|| {
         let mut other = Flow::new();
-        let stranger = other.job("stranger", || Ok::<_, io::Error>(1));
+        let stranger = other.job("stranger", || 1);
 
         let mut flow = Flow::new();
-        let mine = flow.job("mine", || Ok::<_, io::Error>(2));
-        let mixed = flow.job_after("mixed", (&mine, &stranger), |(a, b)| {
-            Ok::<_, io::Error>(*a + *b)
-        });
-        let after = flow.job_after("after", &mixed, |v| Ok::<_, io::Error>(*v));
+        let mine = flow.job("mine", || 2);
+        let mixed = flow.job_after("mixed", (&mine, &stranger), |(a, b)| *a + *b);
+        let after = flow.job_after("after", &mixed, |v| *v);
 
         let report = flow.run();
 
@@ -94,10 +89,8 @@ fn an_input_from_another_flow_fails_the_job_instead_of_panicking() {
 fn an_undefined_limit_fails_the_job_with_a_clear_error() {
     watchdog(|| {
         let mut flow = Flow::new();
-        let job = flow
-            .job("upload", || Ok::<_, io::Error>(()))
-            .limit("uplods");
-        let fine = flow.job("fine", || Ok::<_, io::Error>(1));
+        let job = flow.job("upload", || ()).limit("uplods");
+        let fine = flow.job("fine", || 1);
 
         flow.run();
 

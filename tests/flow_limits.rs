@@ -8,7 +8,6 @@
 
 mod flow_util;
 
-use std::io;
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
@@ -24,7 +23,6 @@ fn blocking_jobs(flow: &mut Flow, n: usize, group: usize, meter: &Meter, limit: 
             let _inside = meter.enter();
             barrier.wait();
             std::thread::sleep(Duration::from_millis(1));
-            Ok::<_, io::Error>(())
         });
         if let Some(limit) = limit {
             job.limit(limit);
@@ -43,7 +41,6 @@ fn async_jobs(flow: &mut Flow, n: usize, group: usize, meter: &Meter, limit: Opt
                 let _inside = meter.enter();
                 barrier.wait().await;
                 taskloop::sleep(Duration::from_millis(1)).await;
-                Ok::<_, io::Error>(())
             }
         });
         if let Some(limit) = limit {
@@ -102,7 +99,6 @@ fn a_named_limit_caps_only_its_jobs() {
             flow.job(format!("other{i}"), move || {
                 let _inside = others.enter();
                 barrier.wait();
-                Ok::<_, io::Error>(())
             });
         }
         assert!(flow.run().is_success());
@@ -148,7 +144,7 @@ fn higher_priority_ready_jobs_start_first_and_equals_in_order() {
         let mut flow = Flow::builder().max_running(1).build();
         let events = record(&mut flow);
         for (name, priority) in [("low", -1), ("a", 0), ("b", 0), ("high", 5), ("c", 0)] {
-            flow.job(name, || Ok::<_, io::Error>(())).priority(priority);
+            flow.job(name, || ()).priority(priority);
         }
         assert!(flow.run().is_success());
         assert_eq!(
@@ -163,11 +159,10 @@ fn a_job_that_becomes_ready_later_still_goes_first_if_it_ranks_higher() {
     watchdog(|| {
         let mut flow = Flow::builder().max_running(1).build();
         let events = record(&mut flow);
-        let first = flow.job("first", || Ok::<_, io::Error>(()));
-        flow.job_after("urgent", &first, |_| Ok::<_, io::Error>(()))
-            .priority(10);
+        let first = flow.job("first", || ());
+        flow.job_after("urgent", &first, |_| ()).priority(10);
         for name in ["x", "y"] {
-            flow.job(name, || Ok::<_, io::Error>(()));
+            flow.job(name, || ());
         }
         assert!(flow.run().is_success());
         assert_eq!(start_order(&events.borrow()), ["first", "urgent", "x", "y"]);
@@ -186,12 +181,11 @@ fn jobs_queued_on_a_named_limit_get_it_by_priority() {
         let opener = gate.clone();
         flow.job("holder", move || {
             gate.wait();
-            Ok::<_, io::Error>(())
         })
         .limit("gpu");
-        flow.job("low", || Ok::<_, io::Error>(())).limit("gpu");
-        let pre = flow.job_local("pre", (), |()| Ok::<_, io::Error>(()));
-        flow.job_after("high", &pre, |_| Ok::<_, io::Error>(()))
+        flow.job("low", || ()).limit("gpu");
+        let pre = flow.job_local("pre", (), |()| ());
+        flow.job_after("high", &pre, |_| ())
             .priority(5)
             .limit("gpu");
         flow.observe(move |e: &Event<'_>| {

@@ -17,15 +17,13 @@ fn independent_blocking_jobs_overlap() {
         let (b1, b2) = (barrier.clone(), barrier);
         let a = flow.job("a", move || {
             b1.wait();
-            Ok::<_, std::io::Error>("a")
+            "a"
         });
         let b = flow.job("b", move || {
             b2.wait();
-            Ok::<_, std::io::Error>("b")
+            "b"
         });
-        let c = flow.job_after("c", (&a, &b), |(a, b)| {
-            Ok::<_, std::io::Error>(format!("{a}{b}"))
-        });
+        let c = flow.job_after("c", (&a, &b), |(a, b)| format!("{a}{b}"));
         assert!(flow.run().is_success());
         assert_eq!(*c.result().unwrap(), "ab");
     });
@@ -43,7 +41,7 @@ fn independent_async_jobs_overlap() {
                     let barrier = barrier.clone();
                     async move {
                         barrier.wait().await;
-                        Ok::<_, std::io::Error>(i)
+                        i
                     }
                 })
             })
@@ -62,15 +60,12 @@ fn a_blocking_body_does_not_stall_async_jobs() {
         let mut flow = Flow::new();
         let (tx, rx) = mpsc::channel::<&str>();
         let rx = Mutex::new(rx);
-        let waiter = flow.job("waiter", move || {
-            let msg = rx.lock().unwrap().recv().map_err(std::io::Error::other)?;
-            Ok::<_, std::io::Error>(msg)
-        });
-        let sender = flow.job_async("sender", (), move |()| {
+        let waiter = flow.try_job("waiter", move || Ok(rx.lock().unwrap().recv()?));
+        let sender = flow.try_job_async("sender", (), move |()| {
             let tx = tx.clone();
             async move {
                 taskloop::sleep(Duration::from_millis(1)).await;
-                tx.send("hello").map_err(std::io::Error::other)
+                Ok(tx.send("hello")?)
             }
         });
         assert!(flow.run().is_success());
@@ -89,7 +84,7 @@ fn the_pool_runs_as_many_blocking_jobs_at_once_as_it_has_threads() {
                 let barrier = barrier.clone();
                 flow.job(format!("job{i}"), move || {
                     barrier.wait();
-                    Ok::<_, std::io::Error>(i)
+                    i
                 })
             })
             .collect();

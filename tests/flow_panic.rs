@@ -5,7 +5,6 @@
 mod flow_util;
 
 use std::cell::Cell;
-use std::io;
 use std::rc::Rc;
 
 use flow_util::{record, watchdog, Seen};
@@ -26,21 +25,17 @@ fn assert_panicked<T: std::fmt::Debug>(result: Result<T, JobError>, job: &str, t
 fn a_panic_in_any_kind_of_body_fails_only_that_job() {
     watchdog(|| {
         let mut flow = Flow::new();
-        let blocking = flow.job("blocking", || -> io::Result<u8> {
-            panic!("worker blew up: {}", 1)
-        });
+        let blocking = flow.job("blocking", || -> u8 { panic!("worker blew up: {}", 1) });
         let in_async = flow.job_async("async", (), |()| async {
             taskloop::yield_now().await;
             if true {
                 panic!("future blew up: {}", 2);
             }
-            Ok::<u8, io::Error>(0)
+            0u8
         });
-        let local = flow.job_local("local", (), |()| -> io::Result<u8> {
-            panic!("glue blew up: {}", 3)
-        });
-        let fine = flow.job("fine", || Ok::<_, io::Error>(4u8));
-        let after = flow.job_after("after", &fine, |v| Ok::<_, io::Error>(*v + 1));
+        let local = flow.job_local("local", (), |()| -> u8 { panic!("glue blew up: {}", 3) });
+        let fine = flow.job("fine", || 4u8);
+        let after = flow.job_after("after", &fine, |v| *v + 1);
 
         let report = flow.run();
 
@@ -59,8 +54,8 @@ fn a_panic_in_any_kind_of_body_fails_only_that_job() {
 fn the_dependents_of_a_panicked_job_are_skipped() {
     watchdog(|| {
         let mut flow = Flow::new();
-        let bad = flow.job("bad", || -> io::Result<u8> { panic!("bug in bad") });
-        let after = flow.job_after("after", &bad, |v| Ok::<_, io::Error>(*v));
+        let bad = flow.job("bad", || -> u8 { panic!("bug in bad") });
+        let after = flow.job_after("after", &bad, |v| *v);
         flow.run();
         let err = after.result().unwrap_err();
         assert_eq!(after.status(), JobStatus::UpstreamFailed);
@@ -81,8 +76,8 @@ fn a_panicking_observer_does_not_break_the_run() {
             }
         });
         let events = record(&mut flow);
-        let a = flow.job("a", || Ok::<_, io::Error>(1));
-        let b = flow.job_after("b", &a, |a| Ok::<_, io::Error>(*a + 1));
+        let a = flow.job("a", || 1);
+        let b = flow.job_after("b", &a, |a| *a + 1);
 
         let report = flow.run();
 
@@ -106,7 +101,7 @@ fn run_inside_a_runtime_says_to_use_run_async() {
     let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         rt.block_on(async {
             let mut flow = Flow::new();
-            flow.job("a", || Ok::<_, std::io::Error>(1));
+            flow.job("a", || 1);
             flow.run()
         })
     }))
@@ -120,7 +115,7 @@ fn run_inside_a_runtime_says_to_use_run_async() {
     // The right way works on the same runtime.
     let report = rt.block_on(async {
         let mut flow = Flow::new();
-        flow.job("a", || Ok::<_, std::io::Error>(1));
+        flow.job("a", || 1);
         flow.run_async().await
     });
     assert!(report.is_success());

@@ -5,7 +5,6 @@
 mod flow_util;
 
 use std::cell::Cell;
-use std::io;
 use std::rc::Rc;
 use std::sync::{mpsc, Mutex};
 
@@ -55,7 +54,6 @@ fn progress_from_a_blocking_body_reaches_observers_clamped() {
                 progress(fraction, message);
                 acks.lock().unwrap().recv().unwrap();
             }
-            Ok::<_, io::Error>(())
         });
 
         assert!(flow.run().is_success());
@@ -85,7 +83,6 @@ fn progress_from_an_async_body_reaches_observers_clamped() {
                         taskloop::yield_now().await;
                     }
                 }
-                Ok::<_, io::Error>(())
             }
         });
 
@@ -106,7 +103,6 @@ fn the_last_report_of_a_body_is_always_delivered() {
             for i in 0..=100 {
                 progress(f64::from(i) / 100.0, format!("step {i}"));
             }
-            Ok::<_, io::Error>(())
         });
         flow.run();
         let seen = progress_of(&events.borrow(), "count");
@@ -130,7 +126,6 @@ fn a_body_can_hand_its_progress_handle_to_a_thread_it_starts() {
             std::thread::spawn(move || handle.report(0.75, "from a helper thread"))
                 .join()
                 .unwrap();
-            Ok::<_, io::Error>(())
         });
         flow.run();
         assert_eq!(

@@ -3,7 +3,6 @@
 
 mod flow_util;
 
-use std::io;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,15 +14,15 @@ use taskloop::flow::{Backoff, Event, Flow, JobError, JobStatus};
 fn the_report_counts_statuses_attempts_and_errors() {
     watchdog(|| {
         let mut flow = Flow::new();
-        let ok = flow.job("ok", || Ok::<_, io::Error>(1));
-        let broken = flow.job("broken", || Err::<u32, _>(fail("disk full")));
-        flow.job_after("skipped", &broken, |v| Ok::<_, io::Error>(*v));
-        let stopped = flow.job("stopped", || Ok::<_, io::Error>(0));
+        let ok = flow.job("ok", || 1);
+        let broken = flow.try_job("broken", || Err::<u32, _>(fail("disk full").into()));
+        flow.job_after("skipped", &broken, |v| *v);
+        let stopped = flow.job("stopped", || 0);
         let calls = Arc::new(AtomicU32::new(0));
         let counter = calls.clone();
-        flow.job_after("flaky", &ok, move |v| {
+        flow.try_job_after("flaky", &ok, move |v| {
             if counter.fetch_add(1, Ordering::SeqCst) == 0 {
-                return Err(fail("try again"));
+                return Err(fail("try again").into());
             }
             Ok(*v)
         })
@@ -64,8 +63,8 @@ fn the_report_counts_statuses_attempts_and_errors() {
 fn a_successful_run_reports_every_job_done_with_times() {
     watchdog(|| {
         let mut flow = Flow::new();
-        let a = flow.job("a", || Ok::<_, io::Error>(1));
-        flow.job_after("b", &a, |a| Ok::<_, io::Error>(*a + 1));
+        let a = flow.job("a", || 1);
+        flow.job_after("b", &a, |a| *a + 1);
         let report = flow.run();
         assert!(report.is_success());
         assert_eq!(report.count(JobStatus::Done), 2);
@@ -88,12 +87,12 @@ fn the_critical_path_follows_the_input_that_finished_last() {
         let mut flow = Flow::new();
         let gate = Gate::new();
         let opener = gate.clone();
-        let a = flow.job("a", || Ok::<_, io::Error>(1));
+        let a = flow.job("a", || 1);
         let b = flow.job("b", move || {
             gate.wait();
-            Ok::<_, io::Error>(2)
+            2
         });
-        flow.job_after("c", (&a, &b), |(a, b)| Ok::<_, io::Error>(*a + *b));
+        flow.job_after("c", (&a, &b), |(a, b)| *a + *b);
         flow.observe(move |e: &Event<'_>| {
             if matches!(e, Event::Finished { job, .. } if job.name == "a") {
                 opener.open();
@@ -109,10 +108,10 @@ fn the_critical_path_follows_the_input_that_finished_last() {
 fn the_critical_path_of_a_chain_is_the_whole_chain() {
     watchdog(|| {
         let mut flow = Flow::new();
-        let x = flow.job_local("x", (), |()| Ok::<_, io::Error>(1));
-        let y = flow.job_local("y", &x, |x| Ok::<_, io::Error>(*x + 1));
-        flow.job_local("z", &y, |y| Ok::<_, io::Error>(*y + 1));
-        flow.job_local("side", (), |()| Ok::<_, io::Error>(0));
+        let x = flow.job_local("x", (), |()| 1);
+        let y = flow.job_local("y", &x, |x| *x + 1);
+        flow.job_local("z", &y, |y| *y + 1);
+        flow.job_local("side", (), |()| 0);
         let report = flow.run();
         assert_eq!(report.critical_path_names(), ["x", "y", "z"]);
     });
@@ -127,10 +126,10 @@ fn a_failed_run_names_the_path_to_its_first_failure() {
         let opener = gate.clone();
         let a = flow.job("a", move || {
             gate.wait();
-            Ok::<_, io::Error>(1)
+            1
         });
-        let b = flow.job("b", || Err::<u32, _>(fail("bad input")));
-        flow.job_after("c", (&a, &b), |(a, b)| Ok::<_, io::Error>(*a + *b));
+        let b = flow.try_job("b", || Err::<u32, _>(fail("bad input").into()));
+        flow.job_after("c", (&a, &b), |(a, b)| *a + *b);
         flow.observe(move |e: &Event<'_>| {
             if matches!(e, Event::Finished { job, .. } if job.name == "b") {
                 opener.open();
@@ -150,8 +149,8 @@ fn a_failed_run_names_the_path_to_its_first_failure() {
 fn a_run_in_which_nothing_ran_has_no_critical_path() {
     watchdog(|| {
         let mut flow = Flow::new();
-        let a = flow.job("a", || Ok::<_, io::Error>(1));
-        flow.job_after("b", &a, |a| Ok::<_, io::Error>(*a));
+        let a = flow.job("a", || 1);
+        flow.job_after("b", &a, |a| *a);
         flow.cancel_handle().cancel();
         let report = flow.run();
         assert_eq!(report.count(JobStatus::Cancelled), 2, "{report}");
@@ -177,7 +176,7 @@ fn a_run_in_which_nothing_ran_has_no_critical_path() {
 fn observer_problems_reach_the_report_not_stderr() {
     watchdog(|| {
         let mut flow = Flow::new();
-        flow.job("a", || Ok::<_, io::Error>(1));
+        flow.job("a", || 1);
         flow.observe(taskloop::flow::TraceRecorder::to_file(
             "/no/such/dir/trace.json",
         ));

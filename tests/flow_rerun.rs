@@ -3,7 +3,6 @@
 
 mod flow_util;
 
-use std::io;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
@@ -19,7 +18,7 @@ impl Calls {
         let calls = self.0.clone();
         flow.job(name, move || {
             calls.fetch_add(1, Ordering::SeqCst);
-            Ok::<_, io::Error>(value)
+            value
         })
     }
 
@@ -42,7 +41,7 @@ fn a_second_run_runs_only_the_new_jobs() {
         let counter = new.0.clone();
         let sum = flow.job_after("sum", (&a, &b, &c), move |(a, b, c)| {
             counter.fetch_add(1, Ordering::SeqCst);
-            Ok::<_, io::Error>(*a + *b + *c)
+            *a + *b + *c
         });
         let report = flow.run();
 
@@ -81,9 +80,9 @@ fn wait_runs_only_what_the_job_needs() {
         let mut flow = Flow::new();
         let (needed, unrelated) = (Calls::default(), Calls::default());
         let a = needed.job(&mut flow, "a", 1);
-        let b = flow.job_after("b", &a, |a| Ok::<_, io::Error>(*a * 10));
+        let b = flow.job_after("b", &a, |a| *a * 10);
         let other = unrelated.job(&mut flow, "other", 7);
-        let after_b = flow.job_after("after b", &b, |b| Ok::<_, io::Error>(*b + 1));
+        let after_b = flow.job_after("after b", &b, |b| *b + 1);
 
         assert_eq!(*b.wait().unwrap(), 10);
 
@@ -107,7 +106,7 @@ fn wait_runs_only_what_the_job_needs() {
 fn a_result_asked_for_before_any_run_is_not_run_yet() {
     watchdog(|| {
         let mut flow = Flow::new();
-        let a = flow.job("a", || Ok::<_, io::Error>(1));
+        let a = flow.job("a", || 1);
         let err = a.result().unwrap_err();
         assert!(
             matches!(err, taskloop::flow::JobError::NotRun { .. }),

@@ -23,10 +23,10 @@ fn a_job_that_fails_twice_succeeds_on_the_third_attempt() {
         let calls = Arc::new(AtomicU32::new(0));
         let counter = calls.clone();
         let flaky = flow
-            .job("flaky", move || {
+            .try_job("flaky", move || {
                 let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
                 if n < 3 {
-                    return Err(fail(format!("attempt {n} failed")));
+                    return Err(fail(format!("attempt {n} failed")).into());
                 }
                 Ok(n)
             })
@@ -61,13 +61,13 @@ fn an_exhausted_retry_budget_fails_with_the_last_error() {
         let calls = Arc::new(AtomicU32::new(0));
         let counter = calls.clone();
         let doomed = flow
-            .job_async("doomed", (), move |()| {
+            .try_job_async("doomed", (), move |()| {
                 let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
-                async move { Err::<(), _>(fail(format!("attempt {n} failed"))) }
+                async move { Err::<(), _>(fail(format!("attempt {n} failed")).into()) }
             })
             .retries(2)
             .backoff(fast());
-        let after = flow.job_after("after", &doomed, |_| Ok::<_, io::Error>(()));
+        let after = flow.job_after("after", &doomed, |_| ());
 
         flow.run();
 
@@ -89,12 +89,12 @@ fn retry_if_retries_only_the_errors_it_accepts() {
         let counter = calls.clone();
         // First a transient error (retried), then a permanent one (not retried).
         let job = flow
-            .job("upload", move || {
+            .try_job("upload", move || {
                 let kind = match counter.fetch_add(1, Ordering::SeqCst) {
                     0 => io::ErrorKind::Interrupted,
                     _ => io::ErrorKind::PermissionDenied,
                 };
-                Err::<(), _>(io::Error::new(kind, "upload refused"))
+                Err::<(), _>(io::Error::new(kind, "upload refused").into())
             })
             .retries(5)
             .backoff(fast())
@@ -126,7 +126,7 @@ fn panics_are_not_retried_by_default() {
         let calls = Arc::new(AtomicU32::new(0));
         let counter = calls.clone();
         let job = flow
-            .job("buggy", move || -> Result<(), io::Error> {
+            .job("buggy", move || -> u32 {
                 counter.fetch_add(1, Ordering::SeqCst);
                 panic!("index out of range");
             })
@@ -147,7 +147,7 @@ fn a_job_without_retries_runs_once() {
     watchdog(|| {
         let mut flow = Flow::new();
         let events = record(&mut flow);
-        let job = flow.job("once", || Err::<(), _>(fail("no")));
+        let job = flow.try_job("once", || Err::<(), _>(fail("no").into()));
         flow.run();
         assert_eq!(job.attempts(), 1);
         let retried = events

@@ -4,7 +4,6 @@
 
 mod flow_util;
 
-use std::io;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,11 +24,11 @@ fn an_async_body_that_never_finishes_times_out_and_is_dropped() {
                 let flag = flag.borrow_mut().take();
                 async move {
                     let _owned = flag;
-                    std::future::pending::<Result<(), io::Error>>().await
+                    std::future::pending::<()>().await
                 }
             })
             .timeout(TIMEOUT);
-        let after = flow.job_after("after", &stuck, |_| Ok::<_, io::Error>(()));
+        let after = flow.job_after("after", &stuck, |_| ());
 
         flow.run();
 
@@ -60,10 +59,10 @@ fn a_blocking_body_past_its_timeout_does_not_hold_up_the_run() {
         let slow = flow
             .job("slow", move || {
                 body_gate.wait();
-                Ok::<_, io::Error>("too late")
+                "too late"
             })
             .timeout(TIMEOUT);
-        let other = flow.job("other", || Ok::<_, io::Error>(1));
+        let other = flow.job("other", || 1);
 
         flow.run();
 
@@ -93,7 +92,7 @@ fn a_timed_out_attempt_is_retried() {
                     if n == 1 {
                         std::future::pending::<()>().await;
                     }
-                    Ok::<_, io::Error>(n)
+                    n
                 }
             })
             .timeout(TIMEOUT)
@@ -116,7 +115,6 @@ fn a_blocking_job_that_times_out_every_time_fails_after_its_retries() {
         let job = flow
             .job("hopeless", move || {
                 body_gate.wait();
-                Ok::<_, io::Error>(())
             })
             .timeout(TIMEOUT)
             .retries(2)

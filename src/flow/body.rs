@@ -1,13 +1,15 @@
 //! Job bodies: the three ways a job's work runs, behind one object-safe trait.
 //!
-//! - **blocking** (`Flow::job`, `Flow::job_after`): a closure on the runtime's worker
-//!   pool; the loop thread only waits for its completion.
-//! - **async** (`Flow::job_async`): a future polled on the loop thread; this is what
+//! - **blocking** (`Flow::try_job`, `Flow::try_job_after`): a closure on the runtime's
+//!   worker pool; the loop thread only waits for its completion.
+//! - **async** (`Flow::try_job_async`): a future polled on the loop thread; this is what
 //!   remote jobs that submit, then poll a server, use.
-//! - **local** (`Flow::job_local`): a cheap closure called on the loop thread.
+//! - **local** (`Flow::try_job_local`): a cheap closure called on the loop thread.
 //!
-//! Every attempt runs with panics caught and the job's [`Progress`] installed, and on
-//! success stores the typed result in the job's output cell.
+//! Every body here returns `Result<T, BoxError>`; the infallible declarations (`job`,
+//! `job_after`, `job_async`, `job_local`) wrap theirs in `Ok` and come through the same
+//! path. Every attempt runs with panics caught and the job's [`Progress`] installed, and
+//! on success stores the typed result in the job's output cell.
 
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -68,23 +70,18 @@ pub(crate) struct Local;
 /// A bound body together with its kind.
 pub(crate) struct Kind<K, B>(pub(crate) K, pub(crate) B);
 
-fn store<T, E: Into<BoxError>>(out: &OutCell<T>, result: Result<T, E>) -> Result<(), AttemptError> {
-    match result {
-        Ok(v) => {
-            *out.borrow_mut() = Some(Arc::new(v));
-            Ok(())
-        }
-        Err(e) => Err(AttemptError::Failed(e.into())),
-    }
+fn store<T>(out: &OutCell<T>, result: Result<T, BoxError>) -> Result<(), AttemptError> {
+    let v = result.map_err(AttemptError::Failed)?;
+    *out.borrow_mut() = Some(Arc::new(v));
+    Ok(())
 }
 
-impl<C, T, E, F> Body for Kind<Blocking, Bound<C, T, F>>
+impl<C, T, F> Body for Kind<Blocking, Bound<C, T, F>>
 where
     C: InputCells,
     C::Values: Send,
     T: Send + 'static,
-    E: Into<BoxError> + Send + 'static,
-    F: Fn(C::Values) -> Result<T, E> + Send + Sync + 'static,
+    F: Fn(C::Values) -> Result<T, BoxError> + Send + Sync + 'static,
 {
     fn attempt(&self, progress: Progress, lease: Option<WorkerLease>) -> AttemptFuture {
         let values = self.1.inputs.values();
@@ -106,13 +103,12 @@ where
     }
 }
 
-impl<C, T, E, F, Fut> Body for Kind<Async, Bound<C, T, F>>
+impl<C, T, F, Fut> Body for Kind<Async, Bound<C, T, F>>
 where
     C: InputCells,
     T: 'static,
-    E: Into<BoxError>,
     F: Fn(C::Values) -> Fut + 'static,
-    Fut: Future<Output = Result<T, E>> + 'static,
+    Fut: Future<Output = Result<T, BoxError>> + 'static,
 {
     fn attempt(&self, progress: Progress, _: Option<WorkerLease>) -> AttemptFuture {
         let values = self.1.inputs.values();
@@ -125,12 +121,11 @@ where
     }
 }
 
-impl<C, T, E, F> Body for Kind<Local, Bound<C, T, F>>
+impl<C, T, F> Body for Kind<Local, Bound<C, T, F>>
 where
     C: InputCells,
     T: 'static,
-    E: Into<BoxError>,
-    F: Fn(C::Values) -> Result<T, E> + 'static,
+    F: Fn(C::Values) -> Result<T, BoxError> + 'static,
 {
     fn attempt(&self, progress: Progress, _: Option<WorkerLease>) -> AttemptFuture {
         Box::pin(std::future::ready(self.call(&progress)))
@@ -145,11 +140,11 @@ where
     }
 }
 
-impl<C: InputCells, T, F> Kind<Local, Bound<C, T, F>> {
-    fn call<E: Into<BoxError>>(&self, progress: &Progress) -> Result<(), AttemptError>
-    where
-        F: Fn(C::Values) -> Result<T, E>,
-    {
+impl<C: InputCells, T, F> Kind<Local, Bound<C, T, F>>
+where
+    F: Fn(C::Values) -> Result<T, BoxError>,
+{
+    fn call(&self, progress: &Progress) -> Result<(), AttemptError> {
         let values = self.1.inputs.values();
         let f = &self.1.f;
         catch_unwind(AssertUnwindSafe(|| progress.scope(|| f(values))))

@@ -19,8 +19,8 @@ use super::status::{JobId, JobStatus};
 /// ```
 /// use taskloop::flow::{to_dot, Flow};
 /// let mut flow = Flow::new();
-/// let a = flow.job("a", || Ok::<_, std::io::Error>(1));
-/// flow.job_after("b", (&a,), |(a,)| Ok::<_, std::io::Error>(*a + 1));
+/// let a = flow.job("a", || 1);
+/// flow.job_after("b", (&a,), |(a,)| *a + 1);
 /// let dot = to_dot(&flow.run());
 /// assert!(dot.contains("\"a\" -> \"b\""));
 /// ```

@@ -29,10 +29,10 @@ use super::status::JobStatus;
 /// ```
 /// use taskloop::flow::Flow;
 /// let mut flow = Flow::new();
-/// let a = flow.job("process training data", || Ok::<_, std::io::Error>(vec![1.0, 2.0, 3.0]));
-/// let b = flow.job("process forecast data", || Ok::<_, std::io::Error>(vec![4.0]));
+/// let a = flow.job("process training data", || vec![1.0, 2.0, 3.0]);
+/// let b = flow.job("process forecast data", || vec![4.0]);
 /// let c = flow.job_after("train", (&a, &b), |(train, forecast)| {
-///     Ok::<_, std::io::Error>(train.iter().sum::<f64>() + forecast[0])
+///     train.iter().sum::<f64>() + forecast[0]
 /// });
 /// let report = flow.run();
 /// assert!(report.is_success());
@@ -94,26 +94,81 @@ impl Flow {
     }
 
     /// Declares a job with no inputs whose body blocks (file reads, parsing, training):
-    /// it runs on the worker pool.
-    pub fn job<T, E, F>(&mut self, name: impl Into<String>, body: F) -> Job<T>
+    /// it runs on the worker pool. The body cannot fail: what it returns is the job's
+    /// result. A panic still fails the job.
+    ///
+    /// Use [`try_job`](Flow::try_job) for a body that can fail. A body given to `job`
+    /// that returns a `Result` makes the `Result` itself the job's value: an `Err` will
+    /// **not** fail the job, and its dependents still run.
+    ///
+    /// # Examples
+    /// ```
+    /// use taskloop::flow::Flow;
+    /// let mut flow = Flow::new();
+    /// let two = flow.job("two", || 2);
+    /// flow.run();
+    /// assert_eq!(*two.result().unwrap(), 2);
+    /// ```
+    pub fn job<T, F>(&mut self, name: impl Into<String>, body: F) -> Job<T>
     where
         T: Send + 'static,
-        E: Into<BoxError> + Send + 'static,
-        F: Fn() -> Result<T, E> + Send + Sync + 'static,
+        F: Fn() -> T + Send + Sync + 'static,
     {
-        self.job_after(name, (), move |()| body())
+        self.try_job(name, move || Ok(body()))
+    }
+
+    /// Declares a job with no inputs whose body blocks and can fail: it returns
+    /// `Result<T, BoxError>`, so `|| Ok(v)` needs no annotation and `?` works on any
+    /// `Error + Send + Sync + 'static` type (`std::io::Error`, your own error type) and on
+    /// `&str` or `String` messages. An `Err` fails the job and skips its dependents (after
+    /// any retries); the boxed error is the failure's [`source`](super::JobError::Failed),
+    /// and keeps its type for `downcast_ref`. A panic fails the job too.
+    ///
+    /// # Examples
+    /// ```
+    /// use taskloop::flow::Flow;
+    /// let mut flow = Flow::new();
+    /// let n = flow.try_job("parse", || Ok("42".parse::<u32>()?));
+    /// let bad = flow.try_job("bad", || Ok("x".parse::<u32>()?));
+    /// let report = flow.run();
+    /// assert_eq!(*n.result().unwrap(), 42);
+    /// assert!(bad.result().is_err());
+    /// assert!(!report.is_success());
+    /// ```
+    pub fn try_job<T, F>(&mut self, name: impl Into<String>, body: F) -> Job<T>
+    where
+        T: Send + 'static,
+        F: Fn() -> Result<T, BoxError> + Send + Sync + 'static,
+    {
+        self.try_job_after(name, (), move |()| body())
     }
 
     /// Declares a blocking job that takes the results of `inputs` (one `&Job`, a tuple
     /// of them, or a slice); it starts when all of them are done, and is skipped if any
-    /// fails.
-    pub fn job_after<I, T, E, F>(&mut self, name: impl Into<String>, inputs: I, body: F) -> Job<T>
+    /// fails. The body cannot fail: what it returns is the job's result.
+    ///
+    /// Use [`try_job_after`](Flow::try_job_after) for a body that can fail. A body
+    /// given to `job_after` that returns a `Result` makes the `Result` itself the job's
+    /// value: an `Err` will **not** fail the job.
+    pub fn job_after<I, T, F>(&mut self, name: impl Into<String>, inputs: I, body: F) -> Job<T>
     where
         I: Inputs,
         I::Values: Send,
         T: Send + 'static,
-        E: Into<BoxError> + Send + 'static,
-        F: Fn(I::Values) -> Result<T, E> + Send + Sync + 'static,
+        F: Fn(I::Values) -> T + Send + Sync + 'static,
+    {
+        self.try_job_after(name, inputs, move |values| Ok(body(values)))
+    }
+
+    /// Like [`job_after`](Flow::job_after), for a body that can fail: it returns
+    /// `Result<T, BoxError>` (see [`try_job`](Flow::try_job)). An `Err` fails the job
+    /// and skips its dependents.
+    pub fn try_job_after<I, T, F>(&mut self, name: impl Into<String>, inputs: I, body: F) -> Job<T>
+    where
+        I: Inputs,
+        I::Values: Send,
+        T: Send + 'static,
+        F: Fn(I::Values) -> Result<T, BoxError> + Send + Sync + 'static,
     {
         let uses_pool = true;
         self.declare(name.into(), &inputs, uses_pool, |out| {
@@ -122,8 +177,29 @@ impl Flow {
     }
 
     /// Declares a job whose body is a future polled on the loop thread: for work that
-    /// waits rather than computes (submitting to a server, then polling it).
-    pub fn job_async<I, T, E, F, Fut>(
+    /// waits rather than computes (submitting to a server, then polling it). The future
+    /// cannot fail: its output is the job's result.
+    ///
+    /// Use [`try_job_async`](Flow::try_job_async) for a future that can fail. A future
+    /// given to `job_async` whose output is a `Result` makes the `Result` itself the
+    /// job's value: an `Err` will **not** fail the job.
+    pub fn job_async<I, T, F, Fut>(&mut self, name: impl Into<String>, inputs: I, body: F) -> Job<T>
+    where
+        I: Inputs,
+        T: 'static,
+        F: Fn(I::Values) -> Fut + 'static,
+        Fut: Future<Output = T> + 'static,
+    {
+        self.try_job_async(name, inputs, move |values| {
+            let fut = body(values);
+            async move { Ok(fut.await) }
+        })
+    }
+
+    /// Like [`job_async`](Flow::job_async), for a future that can fail: its output is
+    /// `Result<T, BoxError>` (see [`try_job`](Flow::try_job)). An `Err` fails the job
+    /// and skips its dependents.
+    pub fn try_job_async<I, T, F, Fut>(
         &mut self,
         name: impl Into<String>,
         inputs: I,
@@ -132,9 +208,8 @@ impl Flow {
     where
         I: Inputs,
         T: 'static,
-        E: Into<BoxError> + 'static,
         F: Fn(I::Values) -> Fut + 'static,
-        Fut: Future<Output = Result<T, E>> + 'static,
+        Fut: Future<Output = Result<T, BoxError>> + 'static,
     {
         self.declare(name.into(), &inputs, false, |out| {
             Rc::new(Kind(Async, bound(&inputs, out, body)))
@@ -142,13 +217,29 @@ impl Flow {
     }
 
     /// Declares a job whose body is cheap glue called on the loop thread (it must not
-    /// block: it would stall every other job).
-    pub fn job_local<I, T, E, F>(&mut self, name: impl Into<String>, inputs: I, body: F) -> Job<T>
+    /// block: it would stall every other job). The body cannot fail: what it returns
+    /// is the job's result.
+    ///
+    /// Use [`try_job_local`](Flow::try_job_local) for a body that can fail. A body
+    /// given to `job_local` that returns a `Result` makes the `Result` itself the job's
+    /// value: an `Err` will **not** fail the job.
+    pub fn job_local<I, T, F>(&mut self, name: impl Into<String>, inputs: I, body: F) -> Job<T>
     where
         I: Inputs,
         T: 'static,
-        E: Into<BoxError> + 'static,
-        F: Fn(I::Values) -> Result<T, E> + 'static,
+        F: Fn(I::Values) -> T + 'static,
+    {
+        self.try_job_local(name, inputs, move |values| Ok(body(values)))
+    }
+
+    /// Like [`job_local`](Flow::job_local), for a body that can fail: it returns
+    /// `Result<T, BoxError>` (see [`try_job`](Flow::try_job)). An `Err` fails the job
+    /// and skips its dependents.
+    pub fn try_job_local<I, T, F>(&mut self, name: impl Into<String>, inputs: I, body: F) -> Job<T>
+    where
+        I: Inputs,
+        T: 'static,
+        F: Fn(I::Values) -> Result<T, BoxError> + 'static,
     {
         self.declare(name.into(), &inputs, false, |out| {
             Rc::new(Kind(Local, bound(&inputs, out, body)))

@@ -19,14 +19,13 @@ use super::status::{JobId, JobStatus};
 ///
 /// # Examples
 /// ```
-/// use std::io;
 /// use taskloop::flow::{Flow, JobStatus};
 ///
 /// let mut flow = Flow::new();
-/// let a = flow.job("A: training data", || Ok::<_, io::Error>(vec![1.0, 2.0, 3.0]));
-/// let b = flow.job("B: forecast data", || Ok::<_, io::Error>(vec![4.0]));
+/// let a = flow.job("A: training data", || vec![1.0, 2.0, 3.0]);
+/// let b = flow.job("B: forecast data", || vec![4.0]);
 /// let c = flow.job_after("C: train", (&a, &b), |(train, forecast)| {
-///     Ok::<_, io::Error>(train.iter().sum::<f64>() + forecast[0])
+///     train.iter().sum::<f64>() + forecast[0]
 /// });
 /// assert_eq!(c.status(), JobStatus::Pending);
 /// flow.run();
@@ -82,10 +81,7 @@ impl<T> Job<T> {
     /// use taskloop::flow::{progress, Flow};
     ///
     /// let mut flow = Flow::new();
-    /// let job = flow.job("load", || {
-    ///     progress(0.5, "half way");
-    ///     Ok::<_, std::io::Error>(())
-    /// });
+    /// let job = flow.job("load", || progress(0.5, "half way"));
     /// flow.run();
     /// // The job finished: its last report was the body's, or 1.0 at the end.
     /// assert!(job.progress().is_some_and(|(fraction, _)| fraction >= 0.5));
@@ -111,8 +107,8 @@ impl<T> Job<T> {
     /// use taskloop::flow::{Flow, JobError};
     ///
     /// let mut flow = Flow::new();
-    /// let load = flow.job("load", || Err::<u32, _>(io::Error::other("disk full")));
-    /// let train = flow.job_after("train", &load, |n| Ok::<_, io::Error>(*n * 2));
+    /// let load = flow.try_job("load", || Err::<u32, _>(io::Error::other("disk full").into()));
+    /// let train = flow.job_after("train", &load, |n| *n * 2);
     /// assert!(matches!(train.result(), Err(JobError::NotRun { .. })));
     /// flow.run();
     /// assert!(load.result().unwrap_err().to_string().contains("disk full"));
@@ -144,13 +140,12 @@ impl<T> Job<T> {
     ///
     /// # Examples
     /// ```
-    /// use std::io;
     /// use taskloop::flow::{Flow, JobStatus};
     ///
     /// let mut flow = Flow::new();
-    /// let a = flow.job("a", || Ok::<_, io::Error>(2));
-    /// let b = flow.job_after("b", &a, |a| Ok::<_, io::Error>(*a + 1));
-    /// let other = flow.job("other", || Ok::<_, io::Error>(0));
+    /// let a = flow.job("a", || 2);
+    /// let b = flow.job_after("b", &a, |a| *a + 1);
+    /// let other = flow.job("other", || 0);
     /// assert_eq!(*b.wait().unwrap(), 3); // runs a and b only
     /// assert_eq!(other.status(), JobStatus::Pending);
     /// ```
@@ -167,12 +162,11 @@ impl<T> Job<T> {
     ///
     /// # Examples
     /// ```
-    /// use std::io;
     /// use taskloop::flow::{Flow, JobStatus};
     ///
     /// let mut flow = Flow::new();
-    /// let a = flow.job("a", || Ok::<_, io::Error>(1));
-    /// let b = flow.job_after("b", &a, |a| Ok::<_, io::Error>(*a));
+    /// let a = flow.job("a", || 1);
+    /// let b = flow.job_after("b", &a, |a| *a);
     /// a.cancel();
     /// flow.run();
     /// assert_eq!((a.status(), b.status()), (JobStatus::Cancelled, JobStatus::UpstreamFailed));
@@ -195,8 +189,8 @@ impl<T> Job<T> {
     /// let calls = AtomicU32::new(0);
     /// let mut flow = Flow::new();
     /// let flaky = flow
-    ///     .job("flaky", move || match calls.fetch_add(1, Ordering::SeqCst) {
-    ///         0 | 1 => Err(io::Error::other("try again")),
+    ///     .try_job("flaky", move || match calls.fetch_add(1, Ordering::SeqCst) {
+    ///         0 | 1 => Err(io::Error::other("try again").into()),
     ///         _ => Ok(42),
     ///     })
     ///     .retries(3)
@@ -230,10 +224,7 @@ impl<T> Job<T> {
     ///
     /// let mut flow = Flow::new();
     /// let slow = flow
-    ///     .job_async("slow", (), |()| async {
-    ///         taskloop::sleep(Duration::from_secs(10)).await;
-    ///         Ok::<_, std::io::Error>(())
-    ///     })
+    ///     .job_async("slow", (), |()| taskloop::sleep(Duration::from_secs(10)))
     ///     .timeout(Duration::from_millis(20));
     /// flow.run();
     /// assert!(matches!(slow.result(), Err(JobError::TimedOut { .. })));
@@ -254,13 +245,12 @@ impl<T> Job<T> {
     ///
     /// # Examples
     /// ```
-    /// use std::io;
     /// use taskloop::flow::Flow;
     ///
     /// let mut flow = Flow::new();
     /// flow.limit("gpu", 1); // at most one job tagged "gpu" runs at a time
     /// let jobs: Vec<_> = (0..3)
-    ///     .map(|i| flow.job(format!("train {i}"), move || Ok::<_, io::Error>(i)).limit("gpu"))
+    ///     .map(|i| flow.job(format!("train {i}"), move || i).limit("gpu"))
     ///     .collect();
     /// assert!(flow.run().is_success());
     /// assert_eq!(*jobs[2].result().unwrap(), 2);

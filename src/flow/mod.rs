@@ -10,12 +10,42 @@
 //! ```
 //! use taskloop::flow::Flow;
 //! let mut flow = Flow::new();
-//! let a = flow.job("a", || Ok::<_, std::io::Error>(2));
-//! let b = flow.job("b", || Ok::<_, std::io::Error>(3));
-//! let c = flow.job_after("c", (&a, &b), |(a, b)| Ok::<_, std::io::Error>(*a * *b));
+//! let a = flow.job("a", || 2);
+//! let b = flow.job("b", || 3);
+//! let c = flow.job_after("c", (&a, &b), |(a, b)| *a * *b);
 //! let report = flow.run();
 //! assert_eq!(*c.result().unwrap(), 6);
 //! assert_eq!(report.critical_path_names().last(), Some(&"c"));
+//! ```
+//!
+//! # Infallible and fallible bodies
+//!
+//! Each kind of job is declared in two ways. [`Flow::job`], [`Flow::job_after`],
+//! [`Flow::job_async`] and [`Flow::job_local`] take a body that cannot fail: what it
+//! returns is the job's result. [`Flow::try_job`], [`Flow::try_job_after`],
+//! [`Flow::try_job_async`] and [`Flow::try_job_local`] take a body that returns
+//! `Result<T, BoxError>`: `?` works on any error type (and on `&str` or `String`
+//! messages), and an `Err` fails the job and skips its dependents. The error stays
+//! reachable, with its own type, through [`JobError::Failed`]'s `source`.
+//!
+//! A body given to `job` that returns a `Result` does **not** fail the job: the
+//! `Result` itself becomes the job's value. Use `try_job` for that.
+//!
+//! ```
+//! use taskloop::flow::{Flow, JobError};
+//! let mut flow = Flow::new();
+//! let text = flow.job("text", || String::from("12 x"));
+//! let first = flow.try_job_after("first", &text, |text| {
+//!     let word = text.split(' ').next().ok_or("empty text")?;
+//!     Ok(word.parse::<u32>()?)
+//! });
+//! let second = flow.try_job_after("second", &text, |text| Ok(text[3..].parse::<u32>()?));
+//! let sum = flow.job_after("sum", (&first, &second), |(a, b)| *a + *b);
+//! flow.run();
+//! assert_eq!(*first.result().unwrap(), 12);
+//! let Err(JobError::Failed { source, .. }) = second.result() else { panic!() };
+//! assert!(source.downcast_ref::<std::num::ParseIntError>().is_some());
+//! assert!(matches!(sum.result(), Err(JobError::UpstreamFailed { .. })));
 //! ```
 
 mod attempts;

@@ -141,7 +141,7 @@ impl Event<'_> {
 /// use taskloop::flow::{Event, Flow};
 /// let mut flow = Flow::new();
 /// let mut started = Vec::new();
-/// let a = flow.job("a", || Ok::<_, std::io::Error>(1));
+/// let a = flow.job("a", || 1);
 /// flow.observe(move |e: &Event<'_>| {
 ///     if let Event::Started { job, .. } = e {
 ///         started.push(job.name.to_string());

@@ -96,10 +96,7 @@ impl Remote {
 /// use std::time::Duration;
 /// use taskloop::flow::{Flow, JobStatus};
 /// let mut flow = Flow::new();
-/// let slow = flow.job("slow", || {
-///     std::thread::sleep(Duration::from_millis(50));
-///     Ok::<_, std::io::Error>(())
-/// });
+/// let slow = flow.job("slow", || std::thread::sleep(Duration::from_millis(50)));
 /// let cancel = flow.cancel_handle();
 /// std::thread::spawn(move || cancel.cancel());
 /// flow.run();
@@ -212,7 +209,7 @@ impl Drop for Restore {
 ///     for i in 0..4 {
 ///         progress(i as f64 / 4.0, format!("step {i}"));
 ///     }
-///     Ok::<_, std::io::Error>(4)
+///     4
 /// });
 /// flow.run();
 /// assert_eq!(*job.result().unwrap(), 4);

@@ -72,10 +72,10 @@ impl Cluster {
     {
         let name = name.into();
         let (cluster, job_name) = (self.clone(), name.clone());
-        flow.job_async(name, inputs, move |values| {
+        flow.try_job_async(name, inputs, move |values| {
             let spec = spec(values);
             let (cluster, name) = (cluster.clone(), job_name.clone());
-            async move { cluster.run_ray_job(&name, &spec).await }
+            async move { Ok(cluster.run_ray_job(&name, &spec).await?) }
         })
     }
 

@@ -224,7 +224,7 @@ fn taskloop_client(args: &[String]) -> Result<(), BoxError> {
             format!("D{i}"),
             PredictInput::new(&b, &c).keep_columns(["id"]),
         );
-        reads.push(flow.job_after(format!("E{i}"), &d, |p| p.frame().map(|f| f.rows())));
+        reads.push(flow.try_job_after(format!("E{i}"), &d, |p| Ok(p.frame()?.rows())));
     }
     let report = flow.run();
     let (wall, cpu) = (t0.elapsed().as_secs_f64(), process_cpu() - cpu0);

@@ -14,7 +14,6 @@
 //! - [`taskloop_tasks`], [`tokio`], [`smol`]: one spawned task per job that awaits its two
 //!   inputs' `Shared` join handles, then returns its value.
 
-use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
 use futures::future::{FutureExt, Map, Shared};
@@ -101,7 +100,7 @@ where
 /// short and distinct (`n0` .. `n9999`): one small `String` per job, as real names cost.
 fn declare_flow(flow: &mut Flow) -> Vec<Job<u64>> {
     let mut prev: Vec<Job<u64>> = (0..WIDTH)
-        .map(|i| flow.job_local(format!("n{i}"), (), move |()| Ok::<_, Infallible>(seed(i))))
+        .map(|i| flow.job_local(format!("n{i}"), (), move |()| seed(i)))
         .collect();
     for layer in 1..LAYERS {
         prev = (0..WIDTH)
@@ -110,7 +109,7 @@ fn declare_flow(flow: &mut Flow) -> Vec<Job<u64>> {
                 flow.job_local(
                     format!("n{}", layer * WIDTH + i),
                     (&prev[a], &prev[b]),
-                    |(a, b)| Ok::<_, Infallible>(combine(*a, *b)),
+                    |(a, b)| combine(*a, *b),
                 )
             })
             .collect();

@@ -11,7 +11,6 @@
 //! every handle adds `size_of::<Job<T>>()` per job for it.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use taskloop::flow::{Flow, Job};
@@ -126,10 +125,10 @@ pub enum Kind {
 fn declare(flow: &mut Flow, kind: Kind, prev: Option<&Job<u64>>, i: usize) -> Job<u64> {
     let name = format!("j{i}");
     match (kind, prev) {
-        (Kind::Local, None) => flow.job_local(name, (), |()| Ok::<u64, Infallible>(1)),
-        (Kind::Local, Some(p)) => flow.job_local(name, p, |x| Ok::<u64, Infallible>(*x)),
-        (Kind::Blocking, None) => flow.job(name, || Ok::<u64, Infallible>(1)),
-        (Kind::Blocking, Some(p)) => flow.job_after(name, p, |x| Ok::<u64, Infallible>(*x)),
+        (Kind::Local, None) => flow.job_local(name, (), |()| 1),
+        (Kind::Local, Some(p)) => flow.job_local(name, p, |x| *x),
+        (Kind::Blocking, None) => flow.job(name, || 1),
+        (Kind::Blocking, Some(p)) => flow.job_after(name, p, |x| *x),
     }
 }
 

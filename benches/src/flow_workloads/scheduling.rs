@@ -10,7 +10,6 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -209,7 +208,6 @@ pub fn run_flow(g: &Graph) -> Measured {
             let t = Instant::now();
             std::thread::sleep(d);
             slept_ns.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
-            Ok::<(), Infallible>(())
         };
         let name = format!("j{i}");
         let job = if inputs.is_empty() {

@@ -48,13 +48,13 @@ impl Context {
         source: CsvSource,
     ) -> Job<DataInfo> {
         let ctx = self.clone();
-        flow.job_async(name, (), move |()| {
+        flow.try_job_async(name, (), move |()| {
             let (ctx, source) = (ctx.clone(), source.clone());
             async move {
                 let task = ctx
                     .submit(Request::post_csv("/v2/upload", source, ctx.new_key()))
                     .await?;
-                data_info(&ctx.await_task(&task, "upload").await?)
+                Ok(data_info(&ctx.await_task(&task, "upload").await?)?)
             }
         })
     }
@@ -88,7 +88,7 @@ impl Context {
     ) -> Job<DataInfo> {
         let ctx = self.clone();
         let columns = input.columns_json();
-        flow.job_async(name, input.data, move |data: Arc<DataInfo>| {
+        flow.try_job_async(name, input.data, move |data: Arc<DataInfo>| {
             let ctx = ctx.clone();
             let body = serde_json::json!({
                 "data_id": data.id,
@@ -98,7 +98,7 @@ impl Context {
             async move {
                 let request = Request::post_json("/v2/tasks/setup", &body, ctx.new_key());
                 let task = ctx.submit(request).await?;
-                data_info(&ctx.await_task(&task, "setup").await?)
+                Ok(data_info(&ctx.await_task(&task, "setup").await?)?)
             }
         })
     }
@@ -135,7 +135,7 @@ impl Context {
     ) -> Job<Experiment> {
         let ctx = self.clone();
         let template = input.body("");
-        flow.job_async(name, input.data, move |data: Arc<DataInfo>| {
+        flow.try_job_async(name, input.data, move |data: Arc<DataInfo>| {
             let ctx = ctx.clone();
             let mut body = template.clone();
             body["train_data_id"] = Value::from(data.id.as_str());
@@ -144,7 +144,7 @@ impl Context {
                 let task = ctx
                     .submit(Request::post_json("/v2/tasks/train", &body, key))
                     .await?;
-                experiment(&ctx.await_task(&task, "train").await?)
+                Ok(experiment(&ctx.await_task(&task, "train").await?)?)
             }
         })
     }
@@ -183,7 +183,7 @@ impl Context {
             input.keep_columns.clone(),
             input.threshold,
         );
-        flow.job_async(name, (input.data, input.experiment), move |(data, exp)| {
+        flow.try_job_async(name, (input.data, input.experiment), move |(data, exp)| {
             let ctx = ctx.clone();
             let model = choose_model(&exp, &choice);
             let body = serde_json::json!({"data_id": data.id, "keep_columns": keep, "threshold": threshold});
@@ -193,7 +193,7 @@ impl Context {
                 body["model_id"] = Value::from(model_id.as_str());
                 let task = ctx.submit(Request::post_json("/v2/tasks/predict", &body, ctx.new_key())).await?;
                 let data_id = predictions(&ctx.await_task(&task, "predict").await?)?;
-                Ok::<_, AutomlError>(Predictions { data_id, model_id, ctx })
+                Ok(Predictions { data_id, model_id, ctx })
             }
         })
     }

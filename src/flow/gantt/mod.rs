@@ -47,7 +47,7 @@ impl Default for GanttOptions {
 /// use taskloop::flow::{Flow, GanttOptions, GanttRecorder};
 /// let path = std::env::temp_dir().join("taskloop-doc-gantt.svg");
 /// let mut flow = Flow::new();
-/// flow.job("a", || Ok::<_, std::io::Error>(1));
+/// flow.job("a", || 1);
 /// let options = GanttOptions { title: Some("nightly".into()), ..GanttOptions::default() };
 /// flow.observe(GanttRecorder::to_file(&path, options));
 /// flow.run();

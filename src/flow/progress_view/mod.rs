@@ -44,7 +44,7 @@ const ERASE_LINE: &str = "\x1b[1A\x1b[2K";
 /// ```
 /// use taskloop::flow::{Flow, ProgressView};
 /// let mut flow = Flow::new();
-/// flow.job("a", || Ok::<_, std::io::Error>(1));
+/// flow.job("a", || 1);
 /// flow.observe(ProgressView::new());
 /// flow.run();
 /// ```

@@ -36,7 +36,7 @@ use super::report::Report;
 /// use taskloop::flow::{Flow, TraceRecorder};
 /// let path = std::env::temp_dir().join("taskloop-doc-trace.json");
 /// let mut flow = Flow::new();
-/// flow.job("a", || Ok::<_, std::io::Error>(1));
+/// flow.job("a", || 1);
 /// flow.observe(TraceRecorder::to_file(&path));
 /// flow.run();
 /// let text = std::fs::read_to_string(&path).unwrap();
@@ -225,7 +225,7 @@ impl Observer for TraceRecorder {
 /// ```
 /// use taskloop::flow::{chrome_trace_json, Flow};
 /// let mut flow = Flow::new();
-/// flow.job("a", || Ok::<_, std::io::Error>(1));
+/// flow.job("a", || 1);
 /// let trace = chrome_trace_json(&flow.run());
 /// assert!(trace.contains("\"ph\":\"X\""));
 /// ```
