@@ -38,9 +38,11 @@ impl Predictions {
     /// let exp = ctx.train(&mut flow, "train", TrainInput::new(&data, "y").algos(["GLM"]).nfold(2));
     /// let pred = ctx.predict(&mut flow, "predict", PredictInput::new(&data, &exp).keep_columns(["id"]));
     /// flow.run();
-    /// let path = std::env::temp_dir().join("taskloop-doc-predictions.csv");
+    /// let path = std::env::temp_dir().join(format!("taskloop-doc-{}.csv", std::process::id()));
     /// let bytes = pred.result()?.download(&path)?;
-    /// assert!(std::fs::read_to_string(&path)?.starts_with("id,prediction\n"));
+    /// let text = std::fs::read_to_string(&path)?;
+    /// std::fs::remove_file(&path)?;
+    /// assert!(text.starts_with("id,prediction\n"));
     /// assert!(bytes > 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

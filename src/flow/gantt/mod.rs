@@ -45,13 +45,15 @@ impl Default for GanttOptions {
 /// # Examples
 /// ```
 /// use taskloop::flow::{Flow, GanttOptions, GanttRecorder};
-/// let path = std::env::temp_dir().join("taskloop-doc-gantt.svg");
+/// let path = std::env::temp_dir().join(format!("taskloop-doc-gantt-{}.svg", std::process::id()));
 /// let mut flow = Flow::new();
 /// flow.job("a", || 1);
 /// let options = GanttOptions { title: Some("nightly".into()), ..GanttOptions::default() };
 /// flow.observe(GanttRecorder::to_file(&path, options));
 /// flow.run();
-/// assert!(std::fs::read_to_string(&path).unwrap().contains("data-job=\"a\""));
+/// let svg = std::fs::read_to_string(&path).unwrap();
+/// std::fs::remove_file(&path).unwrap();
+/// assert!(svg.contains("data-job=\"a\""));
 /// ```
 #[derive(Debug)]
 pub struct GanttRecorder {

@@ -34,12 +34,13 @@ use super::report::Report;
 /// # Examples
 /// ```
 /// use taskloop::flow::{Flow, TraceRecorder};
-/// let path = std::env::temp_dir().join("taskloop-doc-trace.json");
+/// let path = std::env::temp_dir().join(format!("taskloop-doc-trace-{}.json", std::process::id()));
 /// let mut flow = Flow::new();
 /// flow.job("a", || 1);
 /// flow.observe(TraceRecorder::to_file(&path));
 /// flow.run();
 /// let text = std::fs::read_to_string(&path).unwrap();
+/// std::fs::remove_file(&path).unwrap();
 /// assert!(text.contains("\"traceEvents\""));
 /// ```
 #[derive(Debug, Default)]
