@@ -13,7 +13,7 @@
 
 use std::time::Instant;
 
-use taskloop::flow::{BoxError, Event, Flow, GanttOptions, GanttRecorder, TraceRecorder};
+use taskloop::flow::{BoxError, Event, Flow, GanttRecorder, TraceRecorder};
 
 #[path = "common/cli.rs"]
 mod cli;
@@ -93,8 +93,8 @@ fn train(train: &Data, forecast: &Data) -> (f64, f64, f64) {
 
 struct Args {
     rows: usize,
-    trace: Option<String>,
-    svg: Option<String>,
+    trace: Option<TraceRecorder>,
+    svg: Option<GanttRecorder>,
 }
 
 const CLI: Cli = Cli {
@@ -130,15 +130,15 @@ fn parse_args() -> Args {
         let value = value.unwrap_or_default();
         match flag {
             "--rows" => args.rows = CLI.number(flag, &value),
-            "--trace" => args.trace = Some(value),
-            _ => args.svg = Some(value),
+            "--trace" => args.trace = Some(CLI.trace_file(flag, &value)),
+            _ => args.svg = Some(CLI.gantt_file(flag, &value)),
         }
     }
     args
 }
 
 fn main() {
-    let args = parse_args();
+    let mut args = parse_args();
     let mut flow = Flow::new();
     let rows = args.rows;
     let a = flow.try_job("A: process training data", move || process(rows, 1));
@@ -153,11 +153,11 @@ fn main() {
         }
         _ => {}
     });
-    if let Some(path) = &args.trace {
-        flow.observe(TraceRecorder::to_file(path));
+    if let Some(recorder) = args.trace.take() {
+        flow.observe(recorder);
     }
-    if let Some(path) = &args.svg {
-        flow.observe(GanttRecorder::to_file(path, GanttOptions::default()));
+    if let Some(recorder) = args.svg.take() {
+        flow.observe(recorder);
     }
 
     let report = flow.run();

@@ -29,9 +29,7 @@ use taskloop::automl::{
     serve, Context, CsvSource, Experiment, Faults, PredictInput, Predictions, ServerConfig,
     TrainInput,
 };
-use taskloop::flow::{
-    Flow, GanttOptions, GanttRecorder, Job, JobStatus, ProgressView, Report, TraceRecorder,
-};
+use taskloop::flow::{Flow, GanttRecorder, Job, JobStatus, ProgressView, Report, TraceRecorder};
 
 const FEATURES: [&str; 5] = ["hour", "temp", "humidity", "workingday", "season"];
 
@@ -40,8 +38,8 @@ struct Args {
     user: String,
     password: String,
     experiments: usize,
-    trace: Option<String>,
-    svg: Option<String>,
+    trace: Option<TraceRecorder>,
+    svg: Option<GanttRecorder>,
     quiet: bool,
     faults: Faults,
 }
@@ -124,8 +122,8 @@ fn parse_args() -> Args {
             "--user" => args.user = value,
             "--password" => args.password = value,
             "--experiments" => args.experiments = CLI.number(flag, &value),
-            "--trace" => args.trace = Some(value),
-            "--svg" => args.svg = Some(value),
+            "--trace" => args.trace = Some(CLI.trace_file(flag, &value)),
+            "--svg" => args.svg = Some(CLI.gantt_file(flag, &value)),
             "--fault-drop-rate" => args.faults.drop_rate = rate(flag, &value),
             "--fault-503-rate" => args.faults.rate_503 = rate(flag, &value),
             "--fault-latency-ms" => {
@@ -165,8 +163,8 @@ fn rate(flag: &str, value: &str) -> f64 {
 }
 
 fn main() -> ExitCode {
-    let args = parse_args();
-    match run(&args) {
+    let mut args = parse_args();
+    match run(&mut args) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
@@ -178,7 +176,7 @@ fn main() -> ExitCode {
 
 type Pipeline = (Job<Experiment>, Job<Predictions>);
 
-fn run(args: &Args) -> Result<bool, Box<dyn std::error::Error>> {
+fn run(args: &mut Args) -> Result<bool, Box<dyn std::error::Error>> {
     // The embedded default: the bundled server, in-process, on a free loopback port.
     let embedded = match &args.server {
         Some(_) => None,
@@ -217,11 +215,11 @@ fn run(args: &Args) -> Result<bool, Box<dyn std::error::Error>> {
     if !args.quiet {
         flow.observe(ProgressView::new());
     }
-    if let Some(path) = &args.trace {
-        flow.observe(TraceRecorder::to_file(path));
+    if let Some(recorder) = args.trace.take() {
+        flow.observe(recorder);
     }
-    if let Some(path) = &args.svg {
-        flow.observe(GanttRecorder::to_file(path, GanttOptions::default()));
+    if let Some(recorder) = args.svg.take() {
+        flow.observe(recorder);
     }
 
     let report = flow.run();

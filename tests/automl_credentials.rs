@@ -43,7 +43,7 @@ fn a_successful_run_leaves_no_credentials_in_its_trace_or_report() {
             "train",
             TrainInput::new(&a, "y").algos(["GLM"]).nfold(2),
         );
-        flow.observe(TraceRecorder::to_file(&trace));
+        flow.observe(TraceRecorder::to_file(&trace).unwrap());
         let report = flow.run();
         assert!(report.is_success(), "{report}");
         let written = std::fs::read_to_string(&trace).unwrap();
@@ -63,7 +63,7 @@ fn failed_jobs_with_wrong_credentials_do_not_repeat_them() {
             std::env::temp_dir().join(format!("taskloop-cred-bad-{}.json", std::process::id()));
         let mut flow = Flow::new();
         let a = ctx.upload(&mut flow, "data", CsvSource::text("d", "x,y\n1,2\n"));
-        flow.observe(TraceRecorder::to_file(&trace));
+        flow.observe(TraceRecorder::to_file(&trace).unwrap());
         let report = flow.run();
         let err = a.result().unwrap_err();
         assert!(err.to_string().contains("refused the credentials"), "{err}");

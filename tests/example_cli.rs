@@ -74,3 +74,28 @@ fn a_wrong_flag_is_named_with_the_usage_and_exits_2() {
     let out = run("abc", &["--rows"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("--rows needs a value"));
 }
+
+#[test]
+fn an_unwritable_output_path_fails_before_the_run() {
+    for (name, flag) in [
+        ("abc", "--svg"),
+        ("abc", "--trace"),
+        ("automl", "--svg"),
+        ("automl", "--trace"),
+    ] {
+        if name == "automl" && !cfg!(all(feature = "client", feature = "server")) {
+            continue; // not built in this feature configuration
+        }
+        let out = run(name, &[flag, "/nonexistent-dir/taskloop/out"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(2), "{name} {flag}: {err}");
+        assert!(
+            err.contains(&format!(
+                "{flag}: cannot write /nonexistent-dir/taskloop/out"
+            )),
+            "{name} {flag}: {err}"
+        );
+        assert!(stdout.is_empty(), "{name} {flag} ran anyway: {stdout}");
+    }
+}

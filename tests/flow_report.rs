@@ -177,9 +177,14 @@ fn observer_problems_reach_the_report_not_stderr() {
     watchdog(|| {
         let mut flow = Flow::new();
         flow.job("a", || 1);
-        flow.observe(taskloop::flow::TraceRecorder::to_file(
-            "/no/such/dir/trace.json",
-        ));
+        // A path that cannot be written is refused at once...
+        assert!(taskloop::flow::TraceRecorder::to_file("/no/such/dir/trace.json").is_err());
+        // ...and one that stops being writable after that is reported by the run.
+        let dir = std::env::temp_dir().join(format!("taskloop-report-obs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("trace.json");
+        flow.observe(taskloop::flow::TraceRecorder::to_file(&path).unwrap());
+        std::fs::remove_dir_all(&dir).unwrap();
         flow.observe(|e: &Event<'_>| {
             if matches!(e, Event::Started { .. }) {
                 panic!("observer bug");
@@ -198,7 +203,7 @@ fn observer_problems_reach_the_report_not_stderr() {
         assert!(
             errors
                 .iter()
-                .any(|e| e.contains("could not write the trace to /no/such/dir/trace.json")),
+                .any(|e| e.contains(&format!("could not write the trace to {}", path.display()))),
             "{errors:?}"
         );
         assert!(

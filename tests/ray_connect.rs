@@ -150,7 +150,7 @@ fn token_right_runs_jobs_and_never_shows() {
         let bad = cluster.job(&mut flow, "fails", (), move |()| {
             JobSpec::new(bad_cmd.clone())
         });
-        flow.observe(TraceRecorder::to_file(&trace));
+        flow.observe(TraceRecorder::to_file(&trace).unwrap());
         let report = flow.run();
         assert_eq!(ok.status(), JobStatus::Done, "{report}");
         assert_eq!(bad.status(), JobStatus::Failed, "{report}");

@@ -5,6 +5,8 @@
 use std::process::exit;
 use std::str::FromStr;
 
+use taskloop::flow::{GanttOptions, GanttRecorder, TraceRecorder};
+
 /// One option: its flag, the name of its value (`None` for a switch), and what it does.
 pub struct Opt {
     pub flag: &'static str,
@@ -95,6 +97,20 @@ impl Cli {
         value
             .parse()
             .unwrap_or_else(|_| self.fail(&format!("{flag}: '{value}' is not a valid number")))
+    }
+
+    /// A recorder writing a Chrome trace to `path`, or the program exits naming `flag`:
+    /// a file that cannot be written is found out before anything runs.
+    #[allow(dead_code)] // not every example writes traces
+    pub fn trace_file(&self, flag: &str, path: &str) -> TraceRecorder {
+        TraceRecorder::to_file(path).unwrap_or_else(|e| self.fail(&format!("{flag}: {e}")))
+    }
+
+    /// A recorder writing a Gantt chart to `path`, or the program exits naming `flag`.
+    #[allow(dead_code)] // not every example draws charts
+    pub fn gantt_file(&self, flag: &str, path: &str) -> GanttRecorder {
+        GanttRecorder::to_file(path, GanttOptions::default())
+            .unwrap_or_else(|e| self.fail(&format!("{flag}: {e}")))
     }
 
     /// Prints `message` and the usage to stderr and exits with 2.

@@ -49,11 +49,12 @@ impl Default for GanttOptions {
 /// let mut flow = Flow::new();
 /// flow.job("a", || 1);
 /// let options = GanttOptions { title: Some("nightly".into()), ..GanttOptions::default() };
-/// flow.observe(GanttRecorder::to_file(&path, options));
+/// flow.observe(GanttRecorder::to_file(&path, options)?);
 /// flow.run();
 /// let svg = std::fs::read_to_string(&path).unwrap();
-/// std::fs::remove_file(&path).unwrap();
+/// std::fs::remove_file(&path)?;
 /// assert!(svg.contains("data-job=\"a\""));
+/// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Debug)]
 pub struct GanttRecorder {
@@ -63,9 +64,14 @@ pub struct GanttRecorder {
 
 impl GanttRecorder {
     /// A recorder that draws the chart with `options` and writes it to `path`.
-    pub fn to_file(path: impl Into<PathBuf>, options: GanttOptions) -> Self {
-        let sink = FileSink::new(path.into());
-        GanttRecorder { sink, options }
+    ///
+    /// # Errors
+    /// The file is created now, so a path that cannot be written is an error here,
+    /// before any run. If writing it later fails, the run's report says so
+    /// ([`Report::observer_errors`](super::Report::observer_errors)).
+    pub fn to_file(path: impl Into<PathBuf>, options: GanttOptions) -> std::io::Result<Self> {
+        let sink = FileSink::create(path.into())?;
+        Ok(GanttRecorder { sink, options })
     }
 }
 

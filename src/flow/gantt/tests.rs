@@ -152,7 +152,7 @@ fn recorder_writes_the_chart_when_the_run_finishes() {
         arrows: false,
         ..GanttOptions::default()
     };
-    let mut rec = GanttRecorder::to_file(&path, options.clone());
+    let mut rec = GanttRecorder::to_file(&path, options.clone()).expect("writable");
     let report = report(100);
     rec.on_event(&Event::RunFinished {
         at: report.started,

@@ -37,11 +37,12 @@ use super::report::Report;
 /// let path = std::env::temp_dir().join(format!("taskloop-doc-trace-{}.json", std::process::id()));
 /// let mut flow = Flow::new();
 /// flow.job("a", || 1);
-/// flow.observe(TraceRecorder::to_file(&path));
+/// flow.observe(TraceRecorder::to_file(&path)?);
 /// flow.run();
 /// let text = std::fs::read_to_string(&path).unwrap();
-/// std::fs::remove_file(&path).unwrap();
+/// std::fs::remove_file(&path)?;
 /// assert!(text.contains("\"traceEvents\""));
+/// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Debug, Default)]
 pub struct TraceRecorder {
@@ -59,13 +60,16 @@ impl TraceRecorder {
     }
 
     /// A recorder that writes the trace to `path` (overwriting it) when a run finishes.
-    /// If the file cannot be written, the run's report says so
+    ///
+    /// # Errors
+    /// The file is created now, so a path that cannot be written is an error here,
+    /// before any run. If writing it later fails, the run's report says so
     /// ([`Report::observer_errors`]); the run goes on.
-    pub fn to_file(path: impl Into<PathBuf>) -> Self {
-        TraceRecorder {
-            sink: Some(FileSink::new(path.into())),
+    pub fn to_file(path: impl Into<PathBuf>) -> std::io::Result<Self> {
+        Ok(TraceRecorder {
+            sink: Some(FileSink::create(path.into())?),
             ..Self::default()
-        }
+        })
     }
 
     /// The trace recorded so far as JSON: `{"traceEvents":[...],"displayTimeUnit":"ms"}`.
@@ -271,11 +275,16 @@ pub(super) struct FileSink {
 }
 
 impl FileSink {
-    pub(super) fn new(path: PathBuf) -> Self {
-        FileSink {
+    /// Creates (or truncates) the file at once, so that a path that cannot be written
+    /// fails before the run rather than after it.
+    pub(super) fn create(path: PathBuf) -> std::io::Result<Self> {
+        std::fs::File::create(&path).map_err(|e| {
+            std::io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
+        })?;
+        Ok(FileSink {
             path,
             errors: Vec::new(),
-        }
+        })
     }
 
     /// Writes `contents`; `what` names them in the error, if any.

@@ -173,20 +173,33 @@ fn report_trace_has_one_bar_per_started_job() {
 }
 
 #[test]
-fn to_file_overwrites_and_survives_an_unwritable_path() {
+fn to_file_overwrites_and_fails_early_on_an_unwritable_path() {
     let path = std::env::temp_dir().join(format!("taskloop-trace-{}.json", std::process::id()));
     std::fs::write(&path, "old contents, longer than nothing").expect("temp file");
-    let mut rec = TraceRecorder::to_file(&path);
+    let mut rec = TraceRecorder::to_file(&path).expect("writable");
     record(&mut rec, 0);
     let text = std::fs::read_to_string(&path).expect("trace written");
     let _ = std::fs::remove_file(&path);
     assert_eq!(text, rec.to_json());
-    let mut bad = TraceRecorder::to_file("/nonexistent-dir/taskloop/trace.json");
-    record(&mut bad, 0);
-    let errors = bad.take_errors();
-    assert_eq!(errors.len(), 1, "{errors:?}");
+    let err = TraceRecorder::to_file("/nonexistent-dir/taskloop/trace.json").unwrap_err();
     assert!(
-        errors[0].starts_with("could not write the trace to /nonexistent-dir/taskloop/trace.json")
+        err.to_string()
+            .starts_with("cannot write /nonexistent-dir/taskloop/trace.json"),
+        "{err}"
     );
-    assert!(bad.take_errors().is_empty());
+}
+
+#[test]
+fn a_write_that_fails_after_the_start_is_reported_once() {
+    let dir = std::env::temp_dir().join(format!("taskloop-trace-dir-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("trace.json");
+    let mut rec = TraceRecorder::to_file(&path).expect("writable");
+    std::fs::remove_dir_all(&dir).expect("remove the directory under the recorder");
+    record(&mut rec, 0);
+    let errors = rec.take_errors();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let expected = format!("could not write the trace to {}", path.display());
+    assert!(errors[0].starts_with(&expected), "{errors:?}");
+    assert!(rec.take_errors().is_empty());
 }
