@@ -12,6 +12,7 @@ mod interval;
 pub mod io;
 pub(crate) mod join;
 mod join_set;
+mod loom;
 pub mod net;
 pub(crate) mod reactor;
 pub(crate) mod select;
