@@ -1,29 +1,29 @@
-//! What the wake protocol is built from, swapped for loom's models under `cfg(loom)`.
+//! What the wake protocol is built from, swapped for loom's models in the loom tests.
 //!
 //! `shared.rs` and `task.rs` take their atomic flags, their mutexes and the loop's waker
-//! from here. In every ordinary build these are `std`'s types and `mio::Waker`, re-exported
-//! unchanged, so this module costs nothing. Built with `RUSTFLAGS="--cfg loom"`, they
-//! are the `loom` crate's instrumented copies instead, and the model tests in
-//! `wake_model.rs` run the real protocol code over every interleaving of its threads
-//! (design chapter 3, "Checking the contract with loom"). tokio's `loom` module is the
-//! pattern.
+//! from here. In every ordinary build these are `std`'s types and `mio::Waker`,
+//! re-exported unchanged, so this module costs nothing. In the crate's unit tests built
+//! with `RUSTFLAGS="--cfg loom"` they are the `loom` crate's instrumented copies instead,
+//! and the model tests in `wake_model.rs` run the real protocol code over every
+//! interleaving of its threads (design chapter 3, "Checking the contract with loom").
+//! loom is a dev-dependency, so only test builds can name it: the switch is
+//! `cfg(all(test, loom))`, as in tokio's `loom` module, which is the pattern here.
 //!
-//! Only the cross-thread half of the runtime goes through here. Everything else keeps
-//! `std` even under `cfg(loom)`: it still compiles, but loom's types work only inside a
-//! `loom::model`, so under that cfg the crate is good for its model tests and nothing
-//! else.
+//! Only the cross-thread half of the runtime goes through here; the rest keeps `std`.
+//! loom's types work only inside a `loom::model`, so that test build is good for the
+//! model tests and nothing else (run it filtered to `wake_model`).
 
-#[cfg(not(loom))]
+#[cfg(not(all(test, loom)))]
 pub(crate) use mio::Waker as LoopWaker;
-#[cfg(not(loom))]
+#[cfg(not(all(test, loom)))]
 pub(crate) use std::sync::{atomic::AtomicBool, Mutex, MutexGuard};
 
-#[cfg(loom)]
+#[cfg(all(test, loom))]
 pub(crate) use ::loom::sync::{atomic::AtomicBool, Mutex, MutexGuard};
-#[cfg(loom)]
+#[cfg(all(test, loom))]
 pub(crate) use model::LoopWaker;
 
-#[cfg(loom)]
+#[cfg(all(test, loom))]
 mod model {
     use std::io;
 
@@ -44,8 +44,8 @@ mod model {
     }
 
     impl LoopWaker {
-        /// `mio::Waker::new`'s signature, so that the reactor compiles unchanged under
-        /// `cfg(loom)` (no model builds a reactor).
+        /// `mio::Waker::new`'s signature, so that the reactor compiles unchanged in the
+        /// loom build (no model builds a reactor).
         pub(crate) fn new(_: &mio::Registry, _: mio::Token) -> io::Result<LoopWaker> {
             Ok(LoopWaker::default())
         }

@@ -22,6 +22,8 @@ pub mod signal;
 pub mod sync;
 mod task;
 mod timer;
+#[cfg(all(test, loom))]
+mod wake_model;
 
 use std::fmt;
 use std::future::Future;

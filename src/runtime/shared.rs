@@ -89,8 +89,14 @@ impl Shared {
     /// Marks the `block_on` future as woken. `from_loop` skips the syscall when the loop
     /// thread itself woke it (it checks the flag before it sleeps).
     ///
+    /// A swap, not a store. Were the loop's own `true` (a local wake) stored over an
+    /// off-loop waker's, `take_main_woken` would read the loop's and acquire nothing from
+    /// that waker: the main future's poll could miss what the waker published, and the
+    /// waker's `notify` would then wake a loop whose flag was already taken. With every
+    /// write a read-modify-write, each reads the one before it and the take acquires them
+    /// all (design chapter 3, "Checking the contract with loom").
     pub(crate) fn wake_main(&self, from_loop: bool) {
-        self.main_woken.store(true, Ordering::Release);
+        self.main_woken.swap(true, Ordering::AcqRel);
         if !from_loop {
             self.notify();
         }
@@ -125,7 +131,7 @@ impl Shared {
     }
 
     /// The loop's waker; a model's loop thread sleeps on it in place of `Poll::poll`.
-    #[cfg(loom)]
+    #[cfg(all(test, loom))]
     pub(crate) fn waker(&self) -> &LoopWaker {
         &self.waker
     }
