@@ -12,6 +12,7 @@ mod interval;
 pub mod io;
 pub(crate) mod join;
 mod join_set;
+mod loom;
 pub mod net;
 pub(crate) mod reactor;
 pub(crate) mod select;
@@ -21,6 +22,8 @@ pub mod signal;
 pub mod sync;
 mod task;
 mod timer;
+#[cfg(all(test, loom))]
+mod wake_model;
 
 use std::fmt;
 use std::future::Future;

@@ -21,6 +21,7 @@ use super::alarm::Alarm;
 use super::context;
 use super::coop;
 use super::executor::Core;
+use super::loom::LoopWaker;
 
 /// The token of the one `mio::Waker` of the loop's `Poll`.
 const WAKER_TOKEN: Token = Token(usize::MAX);
@@ -88,9 +89,9 @@ impl IoState {
 
 impl Reactor {
     /// A new `Poll` and the `mio::Waker` that interrupts it.
-    pub(crate) fn new() -> io::Result<(Reactor, mio::Waker)> {
+    pub(crate) fn new() -> io::Result<(Reactor, LoopWaker)> {
         let poll = mio::Poll::new()?;
-        let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
+        let waker = LoopWaker::new(poll.registry(), WAKER_TOKEN)?;
         let registry = poll.registry().try_clone()?;
         let alarm = Alarm::new(&registry)?;
         let reactor = Reactor {

@@ -17,10 +17,13 @@
 //! `notified` and only then drains the queues. So either the loop's drain sees the work,
 //! or the producer's `notify` comes after the clear, sees `false`, and wakes `Poll` again.
 //! There is no window in which work is published and the loop sleeps unaware of it.
+//!
+//! The flags, the mutexes and the waker come from the `loom` shim (`loom.rs`), so that
+//! `wake_model.rs` can check this contract over every interleaving (design chapter 3).
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::Ordering;
 
+use super::loom::{AtomicBool, LoopWaker, Mutex, MutexGuard};
 use super::task::TaskId;
 
 /// State shared between the loop thread and every other thread.
@@ -30,11 +33,11 @@ pub(crate) struct Shared {
     injected: Mutex<Injected>,
     main_woken: AtomicBool,
     notified: AtomicBool,
-    waker: mio::Waker,
+    waker: LoopWaker,
 }
 
 impl Shared {
-    pub(crate) fn new(waker: mio::Waker) -> Shared {
+    pub(crate) fn new(waker: LoopWaker) -> Shared {
         Shared {
             remote: Mutex::new(Vec::new()),
             injected: Mutex::new(Injected::default()),
@@ -46,13 +49,13 @@ impl Shared {
 
     /// Queues a task woken on another thread and makes sure the loop notices.
     pub(crate) fn push_remote(&self, id: TaskId) {
-        lock(&self.remote).push(id);
+        self.remote().push(id);
         self.notify();
     }
 
     /// Moves the remotely woken task ids into `out`.
     pub(crate) fn drain_remote(&self, out: &mut impl Extend<TaskId>) {
-        let mut remote = lock(&self.remote);
+        let mut remote = self.remote();
         out.extend(remote.drain(..));
     }
 
@@ -60,7 +63,7 @@ impl Shared {
     /// notify). Gives the job back if the runtime is gone.
     pub(crate) fn inject(&self, job: InjectedJob) -> Result<(), InjectedJob> {
         {
-            let mut injected = lock(&self.injected);
+            let mut injected = self.injected();
             if injected.closed {
                 return Err(job);
             }
@@ -72,21 +75,28 @@ impl Shared {
 
     /// Takes the jobs injected since the last call (the loop runs them).
     pub(crate) fn take_injected(&self) -> Vec<InjectedJob> {
-        std::mem::take(&mut lock(&self.injected).jobs)
+        std::mem::take(&mut self.injected().jobs)
     }
 
     /// The runtime is going away: refuse further jobs and return those not run (the
     /// caller drops them, on the loop thread, outside the lock).
     pub(crate) fn close_injection(&self) -> Vec<InjectedJob> {
-        let mut injected = lock(&self.injected);
+        let mut injected = self.injected();
         injected.closed = true;
         std::mem::take(&mut injected.jobs)
     }
 
     /// Marks the `block_on` future as woken. `from_loop` skips the syscall when the loop
     /// thread itself woke it (it checks the flag before it sleeps).
+    ///
+    /// A swap, not a store. Were the loop's own `true` (a local wake) stored over an
+    /// off-loop waker's, `take_main_woken` would read the loop's and acquire nothing from
+    /// that waker: the main future's poll could miss what the waker published, and the
+    /// waker's `notify` would then wake a loop whose flag was already taken. With every
+    /// write a read-modify-write, each reads the one before it and the take acquires them
+    /// all (design chapter 3, "Checking the contract with loom").
     pub(crate) fn wake_main(&self, from_loop: bool) {
-        self.main_woken.store(true, Ordering::Release);
+        self.main_woken.swap(true, Ordering::AcqRel);
         if !from_loop {
             self.notify();
         }
@@ -119,6 +129,26 @@ impl Shared {
     pub(crate) fn clear_notified(&self) {
         self.notified.swap(false, Ordering::AcqRel);
     }
+
+    /// The loop's waker; a model's loop thread sleeps on it in place of `Poll::poll`.
+    #[cfg(all(test, loom))]
+    pub(crate) fn waker(&self) -> &LoopWaker {
+        &self.waker
+    }
+
+    /// The remote queue, locked (ignoring poisoning, as [`lock`] does).
+    fn remote(&self) -> MutexGuard<'_, Vec<TaskId>> {
+        self.remote
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The injection queue, locked (ignoring poisoning, as [`lock`] does).
+    fn injected(&self) -> MutexGuard<'_, Injected> {
+        self.injected
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 /// A closure run on the loop thread, inside the runtime (it spawns a task).
@@ -142,6 +172,6 @@ impl std::fmt::Debug for Injected {
 
 /// Locks a mutex, ignoring poisoning: the data behind our locks (ids, results) stays
 /// consistent even if a thread panicked while holding the lock.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -18,11 +18,12 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Wake, Waker};
 
 use super::context;
+use super::loom::AtomicBool;
 use super::shared::Shared;
 
 /// Names one task: its slab key and the generation of the task that holds the key.
