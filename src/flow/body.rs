@@ -53,11 +53,12 @@ pub(crate) trait Body {
     }
 }
 
-/// A body stored with its inputs' cells and its own output cell.
+/// A body stored with its inputs' cells and its own output cell. A blocking body's `F`
+/// is an `Arc` of the user's closure, shared with the pool worker of each attempt.
 pub(crate) struct Bound<C, T, F> {
     pub(crate) inputs: C,
     pub(crate) out: OutCell<T>,
-    pub(crate) f: Arc<F>,
+    pub(crate) f: F,
 }
 
 /// Marker types selecting how a [`Bound`] body runs.
@@ -78,7 +79,7 @@ fn store<T, E: Into<BoxError>>(out: &OutCell<T>, result: Result<T, E>) -> Result
     }
 }
 
-impl<C, T, E, F> Body for Kind<Blocking, Bound<C, T, F>>
+impl<C, T, E, F> Body for Kind<Blocking, Bound<C, T, Arc<F>>>
 where
     C: InputCells,
     C::Values: Send,

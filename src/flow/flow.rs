@@ -116,8 +116,10 @@ impl Flow {
         F: Fn(I::Values) -> Result<T, E> + Send + Sync + 'static,
     {
         let uses_pool = true;
+        // Shared with the pool worker of each attempt.
+        let body = Arc::new(body);
         self.declare(name.into(), &inputs, uses_pool, |out| {
-            Rc::new(Kind(Blocking, bound(&inputs, out, body)))
+            Box::new(Kind(Blocking, bound(&inputs, out, body)))
         })
     }
 
@@ -137,7 +139,7 @@ impl Flow {
         Fut: Future<Output = Result<T, E>> + 'static,
     {
         self.declare(name.into(), &inputs, false, |out| {
-            Rc::new(Kind(Async, bound(&inputs, out, body)))
+            Box::new(Kind(Async, bound(&inputs, out, body)))
         })
     }
 
@@ -151,7 +153,7 @@ impl Flow {
         F: Fn(I::Values) -> Result<T, E> + 'static,
     {
         self.declare(name.into(), &inputs, false, |out| {
-            Rc::new(Kind(Local, bound(&inputs, out, body)))
+            Box::new(Kind(Local, bound(&inputs, out, body)))
         })
     }
 
@@ -160,11 +162,11 @@ impl Flow {
         name: String,
         inputs: &I,
         uses_pool: bool,
-        make_body: impl FnOnce(super::inputs::OutCell<T>) -> Rc<dyn Body>,
+        make_body: impl FnOnce(super::inputs::OutCell<T>) -> Box<dyn Body>,
     ) -> Job<T> {
         let out = Rc::new(RefCell::new(None));
         let body = make_body(out.clone());
-        let link = self.state.add_job(name, &inputs.links(), body, uses_pool);
+        let link = (self.state).add_job(name, |out| inputs.links(out), body, uses_pool);
         Job {
             state: self.state.clone(),
             link,
@@ -252,6 +254,6 @@ fn bound<I: Inputs, T, F>(
     Bound {
         inputs: inputs.cells(),
         out,
-        f: Arc::new(f),
+        f,
     }
 }

@@ -54,8 +54,8 @@ pub(crate) mod sealed {
         type Cells: InputCells<Values = V>;
         /// Clones the input jobs' result cells.
         fn cells(&self) -> Self::Cells;
-        /// The input jobs.
-        fn links(&self) -> Vec<InputLink>;
+        /// Appends the input jobs to `out`.
+        fn links(&self, out: &mut Vec<InputLink>);
     }
 
     /// The owned half of the inputs: the input jobs' result cells, kept by the body.
@@ -83,9 +83,7 @@ impl Inputs for () {
 impl Wiring<()> for () {
     type Cells = ();
     fn cells(&self) {}
-    fn links(&self) -> Vec<InputLink> {
-        Vec::new()
-    }
+    fn links(&self, _: &mut Vec<InputLink>) {}
 }
 
 impl InputCells for () {
@@ -102,8 +100,8 @@ impl<A: 'static> Wiring<Arc<A>> for &Job<A> {
     fn cells(&self) -> OutCell<A> {
         self.out.clone()
     }
-    fn links(&self) -> Vec<InputLink> {
-        vec![self.link]
+    fn links(&self, out: &mut Vec<InputLink>) {
+        out.push(self.link);
     }
 }
 
@@ -123,8 +121,8 @@ impl<A: 'static> Wiring<Vec<Arc<A>>> for &[Job<A>] {
     fn cells(&self) -> Vec<OutCell<A>> {
         self.iter().map(|j| j.out.clone()).collect()
     }
-    fn links(&self) -> Vec<InputLink> {
-        self.iter().map(|j| j.link).collect()
+    fn links(&self, out: &mut Vec<InputLink>) {
+        out.extend(self.iter().map(|j| j.link));
     }
 }
 
@@ -144,8 +142,8 @@ impl<A: 'static> Wiring<Vec<Arc<A>>> for &Vec<Job<A>> {
     fn cells(&self) -> Vec<OutCell<A>> {
         self.as_slice().cells()
     }
-    fn links(&self) -> Vec<InputLink> {
-        self.as_slice().links()
+    fn links(&self, out: &mut Vec<InputLink>) {
+        self.as_slice().links(out)
     }
 }
 
@@ -160,8 +158,8 @@ macro_rules! tuple_inputs {
             fn cells(&self) -> Self::Cells {
                 ($(self.$i.out.clone(),)+)
             }
-            fn links(&self) -> Vec<InputLink> {
-                vec![$(self.$i.link),+]
+            fn links(&self, out: &mut Vec<InputLink>) {
+                out.extend([$(self.$i.link),+]);
             }
         }
 

@@ -31,7 +31,7 @@ use super::error::{BoxError, JobError};
 use super::limits::LimitKey;
 use super::remote::{Inbox, Progress, Remote};
 use super::report::Report;
-use super::state::{FlowState, Outcome};
+use super::state::{FlowState, LimitKeys, Outcome};
 use super::status::JobStatus;
 use crate::JoinHandle;
 
@@ -62,8 +62,11 @@ struct Scheduler {
     /// Per job: length of the longest chain of dependents behind it.
     chain: Vec<u32>,
     holds_slot: Vec<bool>,
-    /// Per job: the task running its attempts, from launch until the job ends.
-    tasks: Vec<Option<JoinHandle<()>>>,
+    /// The task running a job's attempts, from launch until the job ends (jobs that
+    /// run inline have none).
+    tasks: HashMap<usize, JoinHandle<()>>,
+    /// Spare room for the dependents `settle` hands back (kept between settles).
+    done_for: Vec<usize>,
     running: usize,
     limit_used: HashMap<LimitKey, usize>,
     limit_queue: HashMap<LimitKey, BinaryHeap<Ready>>,
@@ -88,7 +91,8 @@ impl Scheduler {
             waiting_on: vec![0; n],
             chain,
             holds_slot: vec![false; n],
-            tasks: (0..n).map(|_| None).collect(),
+            tasks: HashMap::new(),
+            done_for: Vec::new(),
             running: 0,
             limit_used: HashMap::from([(LimitKey::Pool, plan.pool_slots_owed)]),
             limit_queue: HashMap::new(),
@@ -117,33 +121,32 @@ impl Scheduler {
     /// How many of job `i`'s inputs have not finished, or the error of the first one
     /// that ended without a result.
     fn unfinished_inputs(&self, i: usize) -> Result<usize, JobError> {
-        let state = &self.state;
-        state.node(i, |n| {
-            let mut waiting = 0;
-            for input in n.inputs() {
-                let failed = state.node(input.0, |m| match m.status() {
-                    JobStatus::Done => Ok(false),
-                    s if s.is_terminal() => m.error().cloned().map_or(Ok(true), Err),
-                    _ => Ok(true),
-                })?;
-                waiting += usize::from(failed);
-            }
-            Ok(waiting)
-        })
+        let graph = self.state.graph();
+        let mut waiting = 0;
+        for input in graph.inputs(i) {
+            let m = &graph[input.0];
+            waiting += match m.status() {
+                JobStatus::Done => 0,
+                s if s.is_terminal() => match m.error() {
+                    Some(e) => return Err(e.clone()),
+                    None => 1,
+                },
+                _ => 1,
+            };
+        }
+        Ok(waiting)
     }
 
     /// Why job `i` cannot run whatever its inputs do: an input from another flow, or
     /// an undefined named limit.
     fn declaration_error(&self, i: usize) -> Option<JobError> {
-        let (foreign, limit) = self
-            .state
-            .node(i, |n| (n.is_foreign(), n.spec().limit.clone()));
+        let (foreign, limit) = self.state.node(i, |n| (n.is_foreign(), n.limit().cloned()));
         let unknown_limit =
             limit.filter(|l| self.state.limit_max(&LimitKey::Named(l.clone())).is_none());
         if !foreign && unknown_limit.is_none() {
             return None;
         }
-        let job = self.state.info(i).name().to_string();
+        let job = self.state.name(i);
         if foreign {
             return Some(JobError::ForeignInput { job });
         }
@@ -159,7 +162,7 @@ impl Scheduler {
 
     fn push_ready(&mut self, index: usize) {
         self.next_order += 1;
-        let priority = self.state.node(index, |n| n.spec().priority);
+        let priority = self.state.node(index, |n| n.priority());
         self.ready.push(Ready {
             priority,
             chain: self.chain[index],
@@ -234,7 +237,7 @@ impl Scheduler {
     }
 
     fn abort_task(&mut self, i: usize) {
-        if let Some(task) = self.tasks[i].take() {
+        if let Some(task) = self.tasks.remove(&i) {
             task.abort();
             self.aborting.push(task);
         }
@@ -245,12 +248,13 @@ impl Scheduler {
     /// or was aborted: its handle goes.
     fn finish(&mut self, i: usize, outcome: Outcome) {
         self.release(i);
-        self.tasks[i] = None;
-        let settled = self.state.settle(i, outcome);
-        self.remaining -= settled.ended_in_run;
-        for d in settled.inputs_done_for {
+        self.tasks.remove(&i);
+        let mut done_for = std::mem::take(&mut self.done_for);
+        self.remaining -= self.state.settle_into(i, outcome, &mut done_for);
+        for d in done_for.drain(..) {
             self.input_done(d);
         }
+        self.done_for = done_for;
     }
 
     fn input_done(&mut self, d: usize) {
@@ -272,11 +276,18 @@ impl Scheduler {
         while self.running < self.state.max_running() && !self.remote.has_mail() {
             let Some(next) = self.ready.pop() else { return };
             let i = next.index;
-            if self.state.node(i, |n| n.status() != JobStatus::Pending) {
+            let (pending, unlimited) = self
+                .state
+                .node(i, |n| (n.status() == JobStatus::Pending, n.has_no_limit()));
+            if !pending {
                 // Cancelled while it waited: a turn a limit queue gave it goes on.
                 for l in self.limits_of(i) {
                     self.hand_on(l);
                 }
+                continue;
+            }
+            if unlimited {
+                self.launch(i);
                 continue;
             }
             match self.full_limit(i) {
@@ -287,12 +298,12 @@ impl Scheduler {
     }
 
     /// The job's limits: its named one, and the pool's for blocking jobs.
-    fn limits_of(&self, i: usize) -> Vec<LimitKey> {
-        self.state.node(i, |n| n.spec().limit_keys())
+    fn limits_of(&self, i: usize) -> LimitKeys {
+        self.state.node(i, |n| n.limit_keys())
     }
 
     fn full_limit(&self, i: usize) -> Option<LimitKey> {
-        self.limits_of(i).into_iter().find(|l| {
+        self.limits_of(i).find(|l| {
             let used = self.limit_used.get(l).copied().unwrap_or(0);
             used >= self.state.limit_max(l).unwrap_or(usize::MAX)
         })
@@ -306,18 +317,20 @@ impl Scheduler {
         self.running += 1;
         let (body, spec) = self.state.start(i);
         // Cheap glue with nothing to time or retry runs right here: no task needed.
-        if body.runs_inline() && spec.timeout.is_none() && spec.retry.retries == 0 {
+        if body.runs_inline() && spec.is_one_shot() {
             let progress = Progress::new(self.remote.clone(), i);
             self.state.attempt_started(i, 1);
             if let Some(result) = body.run_now(&progress) {
+                drop(body); // its closure and input cells go now, outside any borrow
                 let outcome = result.map_or_else(
-                    |e| Outcome::Failed(job_error(&self.state.info(i), e)),
+                    |e| Outcome::Failed(job_error(&self.state.name(i), e)),
                     |()| Outcome::Done,
                 );
                 return self.finish(i, outcome);
             }
         }
-        self.tasks[i] = Some(crate::spawn(run_job(self.state.clone(), i, body, spec)));
+        let task = crate::spawn(run_job(self.state.clone(), i, body, spec));
+        self.tasks.insert(i, task);
     }
 
     /// Gives back job `i`'s slots; the best job queued on each freed limit gets in line.
@@ -366,7 +379,7 @@ impl Scheduler {
                     self.ready.push(next);
                     break;
                 }
-                let others = self.limits_of(next.index).into_iter().filter(|m| *m != l);
+                let others = self.limits_of(next.index).filter(|m| *m != l);
                 limits.extend(others);
             }
         }
@@ -381,16 +394,11 @@ fn inbox_is_empty(inbox: &Inbox) -> bool {
 /// declared before their dependents, so a reverse sweep sees every dependent before the
 /// job itself.
 fn chains(state: &FlowState) -> Vec<u32> {
-    let n = state.len();
+    let graph = state.graph();
+    let n = graph.len();
     let mut chain = vec![1u32; n];
     for i in (0..n).rev() {
-        let longest = state.node(i, |node| {
-            node.dependents()
-                .iter()
-                .map(|&d| chain[d])
-                .max()
-                .unwrap_or(0)
-        });
+        let longest = graph.dependents(i).map(|d| chain[d]).max().unwrap_or(0);
         chain[i] = longest + 1;
     }
     chain

@@ -32,7 +32,12 @@ pub(crate) fn add(state: &FlowState, name: &str, inputs: &[usize], blocking: boo
         })
         .collect();
     state
-        .add_job(name.to_string(), &links, Rc::new(Idle), blocking)
+        .add_job(
+            name.to_string(),
+            |out| out.extend_from_slice(&links),
+            Box::new(Idle),
+            blocking,
+        )
         .index
 }
 
