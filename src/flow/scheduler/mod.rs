@@ -17,7 +17,6 @@
 #[cfg(test)]
 mod tests;
 
-use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
@@ -41,13 +40,38 @@ pub(crate) async fn run(state: Rc<FlowState>, target: Option<usize>) -> Report {
     poll_fn(|cx| scheduler.poll(cx)).await
 }
 
-/// A ready job's place in line: higher sorts first.
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Ready {
-    priority: i32,
-    chain: u32,
-    order: Reverse<u64>,
-    index: usize,
+/// A ready job's place in line: higher sorts first. By priority, then chain length,
+/// then the order in which jobs became ready (earlier first), packed into one integer
+/// (32 bits each, the job's index last) so that the heap compares one number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Ready(u128);
+
+impl Ready {
+    fn new(priority: i32, chain: u32, order: u32, index: usize) -> Ready {
+        // Flipping the sign bit maps i32 onto u32 keeping the order.
+        let priority = (priority as u32) ^ (1 << 31);
+        let index = u32::try_from(index).expect("a flow holds fewer than 2^32 jobs");
+        let first_ready_first = u32::MAX - order;
+        Ready(
+            u128::from(priority) << 96
+                | u128::from(chain) << 64
+                | u128::from(first_ready_first) << 32
+                | u128::from(index),
+        )
+    }
+
+    fn index(self) -> usize {
+        self.0 as u32 as usize
+    }
+}
+
+/// Whether a job of the run holds a running slot, and whether it also holds slots of
+/// named limits or of the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holds {
+    Nothing,
+    Slot,
+    SlotAndLimits,
 }
 
 /// One run's driver.
@@ -55,13 +79,17 @@ struct Scheduler {
     state: Rc<FlowState>,
     remote: Arc<Remote>,
     started: Instant,
+    /// The last reading of the clock in this wake-up: a job launched now starts then
+    /// (the clock is read again at the end of each job that runs inline, so this is
+    /// at most one job's bookkeeping ago).
+    clock: Instant,
     ready: BinaryHeap<Ready>,
-    next_order: u64,
+    next_order: u32,
     /// Per job: inputs not yet done.
-    waiting_on: Vec<usize>,
+    waiting_on: Vec<u32>,
     /// Per job: length of the longest chain of dependents behind it.
     chain: Vec<u32>,
-    holds_slot: Vec<bool>,
+    holds: Vec<Holds>,
     /// The task running a job's attempts, from launch until the job ends (jobs that
     /// run inline have none).
     tasks: HashMap<usize, JoinHandle<()>>,
@@ -86,11 +114,12 @@ impl Scheduler {
             remote: state.remote(),
             state,
             started,
+            clock: started,
             ready: BinaryHeap::new(),
             next_order: 0,
             waiting_on: vec![0; n],
             chain,
-            holds_slot: vec![false; n],
+            holds: vec![Holds::Nothing; n],
             tasks: HashMap::new(),
             done_for: Vec::new(),
             running: 0,
@@ -114,7 +143,7 @@ impl Scheduler {
         match self.unfinished_inputs(i) {
             Err(failed_input) => self.finish(i, Outcome::UpstreamFailed(failed_input)),
             Ok(0) => self.push_ready(i),
-            Ok(waiting) => self.waiting_on[i] = waiting,
+            Ok(waiting) => self.waiting_on[i] = waiting as u32,
         }
     }
 
@@ -161,19 +190,17 @@ impl Scheduler {
     }
 
     fn push_ready(&mut self, index: usize) {
+        // A job becomes ready at most once per run, so the count stays below 2^32.
         self.next_order += 1;
         let priority = self.state.node(index, |n| n.priority());
-        self.ready.push(Ready {
-            priority,
-            chain: self.chain[index],
-            order: Reverse(self.next_order),
-            index,
-        });
+        let ready = Ready::new(priority, self.chain[index], self.next_order, index);
+        self.ready.push(ready);
     }
 
     /// One wake-up of the driver: take in what happened, start what can start.
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Report> {
         self.state.set_driver(cx.waker());
+        self.clock = Instant::now();
         loop {
             let inbox = self.remote.take();
             let completions = self.state.take_completions();
@@ -237,7 +264,7 @@ impl Scheduler {
     }
 
     fn abort_task(&mut self, i: usize) {
-        if let Some(task) = self.tasks.remove(&i) {
+        if let Some(task) = self.take_task(i) {
             task.abort();
             self.aborting.push(task);
         }
@@ -247,14 +274,28 @@ impl Scheduler {
     /// back (those of a job that just became `Done`). Its task, if any, has returned
     /// or was aborted: its handle goes.
     fn finish(&mut self, i: usize, outcome: Outcome) {
+        self.finish_at(i, outcome, Instant::now());
+    }
+
+    /// [`finish`](Scheduler::finish), at `now` (also the clock's latest reading).
+    fn finish_at(&mut self, i: usize, outcome: Outcome, now: Instant) {
+        self.clock = now;
         self.release(i);
-        self.tasks.remove(&i);
+        self.take_task(i);
         let mut done_for = std::mem::take(&mut self.done_for);
-        self.remaining -= self.state.settle_into(i, outcome, &mut done_for);
+        self.remaining -= (self.state).settle_into(i, outcome, now, &mut done_for);
         for d in done_for.drain(..) {
             self.input_done(d);
         }
         self.done_for = done_for;
+    }
+
+    /// Job `i`'s task, if it has one (most have none: no map lookup then).
+    fn take_task(&mut self, i: usize) -> Option<JoinHandle<()>> {
+        if self.tasks.is_empty() {
+            return None;
+        }
+        self.tasks.remove(&i)
     }
 
     fn input_done(&mut self, d: usize) {
@@ -275,7 +316,7 @@ impl Scheduler {
     fn start_ready(&mut self) {
         while self.running < self.state.max_running() && !self.remote.has_mail() {
             let Some(next) = self.ready.pop() else { return };
-            let i = next.index;
+            let i = next.index();
             let (pending, unlimited) = self
                 .state
                 .node(i, |n| (n.status() == JobStatus::Pending, n.has_no_limit()));
@@ -287,12 +328,12 @@ impl Scheduler {
                 continue;
             }
             if unlimited {
-                self.launch(i);
+                self.launch(i, Holds::Slot);
                 continue;
             }
             match self.full_limit(i) {
                 Some(limit) => self.limit_queue.entry(limit).or_default().push(next),
-                None => self.launch(i),
+                None => self.launch(i, Holds::SlotAndLimits),
             }
         }
     }
@@ -309,26 +350,30 @@ impl Scheduler {
         })
     }
 
-    fn launch(&mut self, i: usize) {
-        for l in self.limits_of(i) {
-            *self.limit_used.entry(l).or_default() += 1;
+    fn launch(&mut self, i: usize, holds: Holds) {
+        if holds == Holds::SlotAndLimits {
+            for l in self.limits_of(i) {
+                *self.limit_used.entry(l).or_default() += 1;
+            }
         }
-        self.holds_slot[i] = true;
+        self.holds[i] = holds;
         self.running += 1;
-        let (body, spec) = self.state.start(i);
+        let (body, one_shot) = self.state.start_at(i, self.clock);
         // Cheap glue with nothing to time or retry runs right here: no task needed.
-        if body.runs_inline() && spec.is_one_shot() {
+        if body.runs_inline() && one_shot {
             let progress = Progress::new(self.remote.clone(), i);
             self.state.attempt_started(i, 1);
             if let Some(result) = body.run_now(&progress) {
-                drop(body); // its closure and input cells go now, outside any borrow
+                let now = Instant::now();
+                drop((body, progress)); // its closure and input cells go now, unborrowed
                 let outcome = result.map_or_else(
                     |e| Outcome::Failed(job_error(&self.state.name(i), e)),
                     |()| Outcome::Done,
                 );
-                return self.finish(i, outcome);
+                return self.finish_at(i, outcome, now);
             }
         }
+        let spec = self.state.node(i, |n| n.spec());
         let task = crate::spawn(run_job(self.state.clone(), i, body, spec));
         self.tasks.insert(i, task);
     }
@@ -337,10 +382,14 @@ impl Scheduler {
     /// A pool slot whose worker still runs an abandoned attempt is given back later,
     /// when that worker is done ([`free_pool_slots`](Scheduler::free_pool_slots)).
     fn release(&mut self, i: usize) {
-        if !std::mem::take(&mut self.holds_slot[i]) {
+        let holds = std::mem::replace(&mut self.holds[i], Holds::Nothing);
+        if holds == Holds::Nothing {
             return;
         }
         self.running -= 1;
+        if holds == Holds::Slot {
+            return;
+        }
         for l in self.limits_of(i) {
             if l == LimitKey::Pool && self.state.owe_pool_slot(i) {
                 continue;
@@ -374,12 +423,12 @@ impl Scheduler {
             while let Some(next) = self.limit_queue.get_mut(&l).and_then(BinaryHeap::pop) {
                 if self
                     .state
-                    .node(next.index, |n| n.status() == JobStatus::Pending)
+                    .node(next.index(), |n| n.status() == JobStatus::Pending)
                 {
                     self.ready.push(next);
                     break;
                 }
-                let others = self.limits_of(next.index).filter(|m| *m != l);
+                let others = self.limits_of(next.index()).filter(|m| *m != l);
                 limits.extend(others);
             }
         }

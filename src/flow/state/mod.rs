@@ -335,8 +335,18 @@ impl FlowState {
     ///
     /// # Panics
     /// If the job is not pending.
+    #[cfg(test)]
     pub(crate) fn start(&self, index: usize) -> (Box<dyn Body>, Spec) {
-        self.graph.borrow_mut()[index].start(Instant::now())
+        let body = self.start_at(index, Instant::now()).0;
+        (body, self.node(index, |n| n.spec()))
+    }
+
+    /// [`start`](FlowState::start) at `now`, for the scheduler; returns the body, and
+    /// whether an attempt needs no timer and no retry.
+    pub(crate) fn start_at(&self, index: usize, now: Instant) -> (Box<dyn Body>, bool) {
+        let mut graph = self.graph.borrow_mut();
+        let node = &mut graph[index];
+        (node.start(now), node.is_one_shot())
     }
 
     /// Records and announces the start of attempt `attempt` of job `index` (unless the

@@ -151,6 +151,11 @@ impl Node {
         !self.uses_pool && self.limit().is_none()
     }
 
+    /// Whether an attempt needs no timer and no retry (cheap glue may then run inline).
+    pub(crate) fn is_one_shot(&self) -> bool {
+        self.custom_spec().is_none_or(Spec::is_one_shot)
+    }
+
     fn custom_spec(&self) -> Option<&Spec> {
         self.cold.as_ref()?.spec.as_ref()
     }
@@ -242,16 +247,15 @@ impl Node {
         self.in_run
     }
 
-    /// `Pending` to `Running`: hands over its body and settings for the attempts.
+    /// `Pending` to `Running`: hands over its body for the attempts.
     ///
     /// # Panics
     /// If it is not pending (the scheduler starts a job once).
-    pub(super) fn start(&mut self, now: Instant) -> (Box<dyn Body>, Spec) {
+    pub(super) fn start(&mut self, now: Instant) -> Box<dyn Body> {
         assert_eq!(self.status, JobStatus::Pending, "a job starts only once");
         self.status = JobStatus::Running;
         self.started.get_or_insert(now);
-        let body = self.body.take().expect("a pending job has its body");
-        (body, self.spec())
+        self.body.take().expect("a pending job has its body")
     }
 
     /// Records that attempt `attempt` started; returns false (recording nothing) once

@@ -69,23 +69,23 @@ impl FlowState {
     /// outcome says so, skips its pending dependents, transitively.
     pub(crate) fn settle(&self, index: usize, outcome: Outcome) -> Settled {
         let mut inputs_done_for = Vec::new();
-        let ended_in_run = self.settle_into(index, outcome, &mut inputs_done_for);
+        let ended_in_run = self.settle_into(index, outcome, Instant::now(), &mut inputs_done_for);
         Settled {
             ended_in_run,
             inputs_done_for,
         }
     }
 
-    /// [`settle`](FlowState::settle), for the scheduler: the dependents of a job that
-    /// just became `Done` are appended to `inputs_done_for` (a buffer it reuses), and
-    /// the number of jobs of the run that ended is returned.
+    /// [`settle`](FlowState::settle), for the scheduler: the job ends at `now`, the
+    /// dependents of a job that just became `Done` are appended to `inputs_done_for` (a
+    /// buffer it reuses), and the number of jobs of the run that ended is returned.
     pub(crate) fn settle_into(
         &self,
         index: usize,
         outcome: Outcome,
+        now: Instant,
         inputs_done_for: &mut Vec<usize>,
     ) -> usize {
-        let now = Instant::now();
         // Skipped dependents; left unallocated when there are none, the common case.
         let mut skipped = Vec::new();
         let in_run = {
