@@ -9,7 +9,7 @@ use super::remote::Progress;
 use super::state::{FlowState, Outcome, Spec, WorkerLease};
 
 /// One job from first attempt to outcome: timeouts, retries with back-off, progress.
-pub(crate) async fn run_job(state: Rc<FlowState>, i: usize, body: Box<dyn Body>, spec: Spec) {
+pub(crate) async fn run_job(state: Rc<FlowState>, i: usize, body: Rc<dyn Body>, spec: Spec) {
     let name = state.name(i);
     let progress = Progress::new(state.remote(), i);
     let mut attempt = 0;
@@ -17,7 +17,7 @@ pub(crate) async fn run_job(state: Rc<FlowState>, i: usize, body: Box<dyn Body>,
         attempt += 1;
         state.attempt_started(i, attempt);
         let lease = spec.uses_pool.then(|| WorkerLease::new(&state, i));
-        let fut = body.attempt(progress.clone(), lease);
+        let fut = body.clone().attempt(progress.clone(), lease);
         let result = match spec.timeout {
             Some(limit) => crate::timeout(limit, fut)
                 .await

@@ -9,15 +9,17 @@
 //! Every attempt runs with panics caught and the job's [`Progress`] installed, and on
 //! success stores the typed result in the job's output cell.
 
+use std::cell::RefCell;
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::{pin, Pin};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
 use super::error::BoxError;
-use super::inputs::{InputCells, OutCell};
+use super::inputs::{InputCells, Output};
 use super::remote::Progress;
 use super::state::WorkerLease;
 use crate::runtime::join::panic_message;
@@ -39,7 +41,7 @@ pub(crate) trait Body {
     /// Starts one attempt. Inputs are read now: the scheduler calls this only once
     /// every input is done. Blocking bodies get a lease that they keep until the pool
     /// worker is done with the attempt, even if the attempt is abandoned first.
-    fn attempt(&self, progress: Progress, lease: Option<WorkerLease>) -> AttemptFuture;
+    fn attempt(self: Rc<Self>, progress: Progress, lease: Option<WorkerLease>) -> AttemptFuture;
 
     /// Runs one attempt to its end right now, if this kind of body can (local bodies,
     /// see [`runs_inline`](Body::runs_inline)); `None` for bodies that need a task.
@@ -57,7 +59,7 @@ pub(crate) trait Body {
 /// is an `Arc` of the user's closure, shared with the pool worker of each attempt.
 pub(crate) struct Bound<C, T, F> {
     pub(crate) inputs: C,
-    pub(crate) out: OutCell<T>,
+    pub(crate) out: RefCell<Option<Arc<T>>>,
     pub(crate) f: F,
 }
 
@@ -69,7 +71,16 @@ pub(crate) struct Local;
 /// A bound body together with its kind.
 pub(crate) struct Kind<K, B>(pub(crate) K, pub(crate) B);
 
-fn store<T, E: Into<BoxError>>(out: &OutCell<T>, result: Result<T, E>) -> Result<(), AttemptError> {
+impl<K, C, T, F> Output<T> for Kind<K, Bound<C, T, F>> {
+    fn cell(&self) -> &RefCell<Option<Arc<T>>> {
+        &self.1.out
+    }
+}
+
+fn store<T, E: Into<BoxError>>(
+    out: &RefCell<Option<Arc<T>>>,
+    result: Result<T, E>,
+) -> Result<(), AttemptError> {
     match result {
         Ok(v) => {
             *out.borrow_mut() = Some(Arc::new(v));
@@ -87,17 +98,16 @@ where
     E: Into<BoxError> + Send + 'static,
     F: Fn(C::Values) -> Result<T, E> + Send + Sync + 'static,
 {
-    fn attempt(&self, progress: Progress, lease: Option<WorkerLease>) -> AttemptFuture {
+    fn attempt(self: Rc<Self>, progress: Progress, lease: Option<WorkerLease>) -> AttemptFuture {
         let values = self.1.inputs.values();
         let f = self.1.f.clone();
-        let out = self.1.out.clone();
         let on_worker = OnWorker {
             handle: Some(crate::spawn_blocking(move || progress.scope(|| f(values)))),
             lease,
         };
         Box::pin(async move {
             match on_worker.await {
-                Ok(result) => store(&out, result),
+                Ok(result) => store(&self.1.out, result),
                 Err(e) => match e.panic_message() {
                     Some(msg) => Err(AttemptError::Panicked(msg.to_string())),
                     None => Err(AttemptError::Failed(Box::new(e))),
@@ -115,13 +125,12 @@ where
     F: Fn(C::Values) -> Fut + 'static,
     Fut: Future<Output = Result<T, E>> + 'static,
 {
-    fn attempt(&self, progress: Progress, _: Option<WorkerLease>) -> AttemptFuture {
+    fn attempt(self: Rc<Self>, progress: Progress, _: Option<WorkerLease>) -> AttemptFuture {
         let values = self.1.inputs.values();
         let fut = progress.scope(|| (self.1.f)(values));
-        let out = self.1.out.clone();
         Box::pin(async move {
             let result = guarded(fut, progress).await?;
-            store(&out, result)
+            store(&self.1.out, result)
         })
     }
 }
@@ -133,7 +142,7 @@ where
     E: Into<BoxError>,
     F: Fn(C::Values) -> Result<T, E> + 'static,
 {
-    fn attempt(&self, progress: Progress, _: Option<WorkerLease>) -> AttemptFuture {
+    fn attempt(self: Rc<Self>, progress: Progress, _: Option<WorkerLease>) -> AttemptFuture {
         Box::pin(std::future::ready(self.call(&progress)))
     }
 

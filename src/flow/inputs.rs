@@ -9,14 +9,15 @@
 //! so no type outside this file can implement it, and none of its helper types are part
 //! of the public API.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
 use super::job::Job;
 
-/// Where a job's result is kept once it is done.
-pub(crate) type OutCell<T> = Rc<RefCell<Option<Arc<T>>>>;
+/// Where a job's result is kept once it is done: a cell inside the job's body, which
+/// the [`Job`] handle and the bodies of its dependents share (one allocation holds the
+/// body and its result).
+pub(crate) type OutCell<T> = Rc<dyn Output<T>>;
 
 /// The inputs of a job: `()`, `&Job<A>`, a tuple of up to eight `&Job<_>`, or a slice
 /// or `&Vec` of `Job<A>` (see [`Flow::job_after`](super::Flow::job_after)).
@@ -58,6 +59,12 @@ pub(crate) mod sealed {
         fn links(&self, out: &mut Vec<InputLink>);
     }
 
+    /// What holds a job's result cell (its body).
+    pub trait Output<T> {
+        /// The cell the body stores its result in.
+        fn cell(&self) -> &std::cell::RefCell<Option<std::sync::Arc<T>>>;
+    }
+
     /// The owned half of the inputs: the input jobs' result cells, kept by the body.
     pub trait InputCells: 'static {
         /// What the job's body receives.
@@ -67,11 +74,12 @@ pub(crate) mod sealed {
     }
 }
 
-pub(crate) use sealed::{InputCells, InputLink, Wiring};
+pub(crate) use sealed::{InputCells, InputLink, Output, Wiring};
 
 /// The result in `cell`, which the scheduler guarantees is there.
 fn value<T>(cell: &OutCell<T>) -> Arc<T> {
-    cell.borrow()
+    cell.cell()
+        .borrow()
         .clone()
         .expect("the scheduler starts a job only after all its inputs are done")
 }

@@ -79,6 +79,8 @@ struct Scheduler {
     state: Rc<FlowState>,
     remote: Arc<Remote>,
     started: Instant,
+    /// The progress handle of the local bodies run inline (pointed at each in turn).
+    progress: Progress,
     /// The last reading of the clock in this wake-up: a job launched now starts then
     /// (the clock is read again at the end of each job that runs inline, so this is
     /// at most one job's bookkeeping ago).
@@ -112,6 +114,7 @@ impl Scheduler {
         let plan = state.begin_run(target, started);
         let mut s = Scheduler {
             remote: state.remote(),
+            progress: Progress::new(state.remote(), 0),
             state,
             started,
             clock: started,
@@ -201,7 +204,8 @@ impl Scheduler {
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Report> {
         self.state.set_driver(cx.waker());
         self.clock = Instant::now();
-        loop {
+        let remote = self.remote.clone();
+        Progress::idle_scope(&remote, || loop {
             let inbox = self.remote.take();
             let completions = self.state.take_completions();
             let freed = self.free_pool_slots();
@@ -211,7 +215,7 @@ impl Scheduler {
             if idle && !self.remote.has_mail() {
                 break;
             }
-        }
+        });
         self.aborting
             .retain_mut(|h| Pin::new(h).poll(cx).is_pending());
         // A job cleaning up after itself (stopping its remote work) holds the run open.
@@ -361,11 +365,11 @@ impl Scheduler {
         let (body, one_shot) = self.state.start_at(i, self.clock);
         // Cheap glue with nothing to time or retry runs right here: no task needed.
         if body.runs_inline() && one_shot {
-            let progress = Progress::new(self.remote.clone(), i);
+            self.progress.set_job(i);
             self.state.attempt_started(i, 1);
-            if let Some(result) = body.run_now(&progress) {
+            if let Some(result) = body.run_now(&self.progress) {
                 let now = Instant::now();
-                drop((body, progress)); // its closure and input cells go now, unborrowed
+                drop(body); // unless a handle or a dependent keeps it, its closure goes now
                 let outcome = result.map_or_else(
                     |e| Outcome::Failed(job_error(&self.state.name(i), e)),
                     |()| Outcome::Done,

@@ -10,6 +10,7 @@
 //! Both arrays only grow, as the node vector does; a flow never forgets a job.
 
 use std::ops::{Index, IndexMut};
+use std::rc::Rc;
 
 use super::super::body::Body;
 use super::super::report::JobReport;
@@ -60,7 +61,7 @@ impl Graph {
         &mut self,
         name: String,
         inputs: impl IntoIterator<Item = JobId>,
-        body: Box<dyn Body>,
+        body: Rc<dyn Body>,
         foreign: bool,
         uses_pool: bool,
     ) -> usize {

@@ -111,7 +111,7 @@ impl FlowState {
         &self,
         name: String,
         wire: impl FnOnce(&mut Vec<InputLink>),
-        body: Box<dyn Body>,
+        body: Rc<dyn Body>,
         uses_pool: bool,
     ) -> InputLink {
         let mut links = self.links.take();
@@ -336,14 +336,14 @@ impl FlowState {
     /// # Panics
     /// If the job is not pending.
     #[cfg(test)]
-    pub(crate) fn start(&self, index: usize) -> (Box<dyn Body>, Spec) {
+    pub(crate) fn start(&self, index: usize) -> (Rc<dyn Body>, Spec) {
         let body = self.start_at(index, Instant::now()).0;
         (body, self.node(index, |n| n.spec()))
     }
 
     /// [`start`](FlowState::start) at `now`, for the scheduler; returns the body, and
     /// whether an attempt needs no timer and no retry.
-    pub(crate) fn start_at(&self, index: usize, now: Instant) -> (Box<dyn Body>, bool) {
+    pub(crate) fn start_at(&self, index: usize, now: Instant) -> (Rc<dyn Body>, bool) {
         let mut graph = self.graph.borrow_mut();
         let node = &mut graph[index];
         (node.start(now), node.is_one_shot())

@@ -86,7 +86,7 @@ pub(crate) struct Node {
     name: String,
     /// Taken when the job starts: a job runs once, and its body goes with its last
     /// attempt.
-    body: Option<Box<dyn Body>>,
+    body: Option<Rc<dyn Body>>,
     cold: Option<Box<Cold>>,
     started: Option<Instant>,
     finished: Option<Instant>,
@@ -202,7 +202,7 @@ impl Node {
     pub(super) fn new(
         name: String,
         inputs: Span,
-        body: Box<dyn Body>,
+        body: Rc<dyn Body>,
         foreign: bool,
         uses_pool: bool,
     ) -> Node {
@@ -251,7 +251,7 @@ impl Node {
     ///
     /// # Panics
     /// If it is not pending (the scheduler starts a job once).
-    pub(super) fn start(&mut self, now: Instant) -> Box<dyn Body> {
+    pub(super) fn start(&mut self, now: Instant) -> Rc<dyn Body> {
         assert_eq!(self.status, JobStatus::Pending, "a job starts only once");
         self.status = JobStatus::Running;
         self.started.get_or_insert(now);

@@ -16,7 +16,7 @@ use super::{FlowState, WorkerLease};
 struct Idle;
 
 impl Body for Idle {
-    fn attempt(&self, _: Progress, _: Option<WorkerLease>) -> AttemptFuture {
+    fn attempt(self: Rc<Self>, _: Progress, _: Option<WorkerLease>) -> AttemptFuture {
         Box::pin(std::future::pending())
     }
 }
@@ -35,7 +35,7 @@ pub(crate) fn add(state: &FlowState, name: &str, inputs: &[usize], blocking: boo
         .add_job(
             name.to_string(),
             |out| out.extend_from_slice(&links),
-            Box::new(Idle),
+            Rc::new(Idle),
             blocking,
         )
         .index
