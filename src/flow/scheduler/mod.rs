@@ -193,9 +193,13 @@ impl Scheduler {
     }
 
     fn push_ready(&mut self, index: usize) {
+        let priority = self.state.node(index, |n| n.priority());
+        self.push_ready_with(index, priority);
+    }
+
+    fn push_ready_with(&mut self, index: usize, priority: i32) {
         // A job becomes ready at most once per run, so the count stays below 2^32.
         self.next_order += 1;
-        let priority = self.state.node(index, |n| n.priority());
         let ready = Ready::new(priority, self.chain[index], self.next_order, index);
         self.ready.push(ready);
     }
@@ -303,13 +307,13 @@ impl Scheduler {
     }
 
     fn input_done(&mut self, d: usize) {
-        let pending = self
-            .state
-            .node(d, |n| n.in_run() && n.status() == JobStatus::Pending);
+        let (pending, priority) = (self.state).node(d, |n| {
+            (n.in_run() && n.status() == JobStatus::Pending, n.priority())
+        });
         if pending && d < self.waiting_on.len() {
             self.waiting_on[d] -= 1;
             if self.waiting_on[d] == 0 {
-                self.push_ready(d);
+                self.push_ready_with(d, priority);
             }
         }
     }
@@ -318,7 +322,8 @@ impl Scheduler {
     /// (a cancel, say, made by an observer of a job that just ran inline) waits in the
     /// inbox, so that it is applied before anything else starts.
     fn start_ready(&mut self) {
-        while self.running < self.state.max_running() && !self.remote.has_mail() {
+        let max_running = self.state.max_running();
+        while self.running < max_running && !self.remote.has_mail() {
             let Some(next) = self.ready.pop() else { return };
             let i = next.index();
             let (pending, unlimited) = self
@@ -364,7 +369,7 @@ impl Scheduler {
         self.running += 1;
         let (body, one_shot) = self.state.start_at(i, self.clock);
         // Cheap glue with nothing to time or retry runs right here: no task needed.
-        if body.runs_inline() && one_shot {
+        if one_shot && body.runs_inline() {
             self.progress.set_job(i);
             self.state.attempt_started(i, 1);
             if let Some(result) = body.run_now(&self.progress) {
