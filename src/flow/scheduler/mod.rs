@@ -306,15 +306,23 @@ impl Scheduler {
         self.tasks.remove(&i)
     }
 
+    /// One input of job `d` is done. Only the run's jobs that wait for inputs have a
+    /// count above zero (a job whose inputs are all done is ready already), so others are
+    /// passed over without reading their node; the node is read once the count reaches
+    /// zero, to skip a job that ended meanwhile (skipped or cancelled).
     fn input_done(&mut self, d: usize) {
+        let Some(waiting) = self.waiting_on.get_mut(d).filter(|w| **w > 0) else {
+            return; // not part of this run (declared during it, or not needed by it)
+        };
+        *waiting -= 1;
+        if *waiting > 0 {
+            return;
+        }
         let (pending, priority) = (self.state).node(d, |n| {
             (n.in_run() && n.status() == JobStatus::Pending, n.priority())
         });
-        if pending && d < self.waiting_on.len() {
-            self.waiting_on[d] -= 1;
-            if self.waiting_on[d] == 0 {
-                self.push_ready_with(d, priority);
-            }
+        if pending {
+            self.push_ready_with(d, priority);
         }
     }
 

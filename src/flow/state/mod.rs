@@ -87,6 +87,7 @@ pub(crate) struct RunPlan {
 impl FlowState {
     /// An empty flow: `blocking_threads` pool workers, at most `max_running` jobs at once.
     pub(crate) fn new(id: u64, blocking_threads: usize, max_running: usize) -> FlowState {
+        node::epoch(); // job times are kept relative to it: fix it before any run
         FlowState {
             id,
             graph: RefCell::new(Graph::default()),

@@ -12,6 +12,7 @@
 //! `Option<Box<Cold>>`, allocated the first time a job needs it.
 
 use std::rc::Rc;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use super::super::body::Body;
@@ -58,6 +59,32 @@ struct Cold {
     progress: Option<(f64, String)>,
 }
 
+/// An instant in 8 bytes (an `Instant` takes 16): nanoseconds since a process-wide epoch,
+/// which [`epoch`] fixes before the first flow exists, so no job time precedes it.
+#[derive(Debug, Clone, Copy)]
+struct Stamp(u64);
+
+static EPOCH: OnceLock<Instant> = OnceLock::new();
+
+/// The epoch of job times; `FlowState::new` calls it, so it is fixed before any run.
+pub(super) fn epoch() -> Instant {
+    *EPOCH.get_or_init(Instant::now)
+}
+
+impl Stamp {
+    /// No instant.
+    const NONE: Stamp = Stamp(u64::MAX);
+
+    fn of(t: Instant) -> Stamp {
+        let nanos = t.saturating_duration_since(epoch()).as_nanos();
+        Stamp(u64::try_from(nanos).unwrap_or(u64::MAX - 1))
+    }
+
+    fn get(self) -> Option<Instant> {
+        (self.0 != Stamp::NONE.0).then(|| epoch() + Duration::from_nanos(self.0))
+    }
+}
+
 /// Where a job's inputs are in the graph's input array.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Span {
@@ -88,8 +115,8 @@ pub(crate) struct Node {
     /// attempt.
     body: Option<Rc<dyn Body>>,
     cold: Option<Box<Cold>>,
-    started: Option<Instant>,
-    finished: Option<Instant>,
+    started: Stamp,
+    finished: Stamp,
     pub(super) inputs: Span,
     pub(super) dependents: Dependents,
     attempts: u32,
@@ -187,7 +214,7 @@ impl Node {
 
     /// When its first attempt started, and when it ended.
     pub(super) fn times(&self) -> (Option<Instant>, Option<Instant>) {
-        (self.started, self.finished)
+        (self.started.get(), self.finished.get())
     }
 
     /// Whether it ended while a worker was still busy with it.
@@ -210,8 +237,8 @@ impl Node {
             name,
             body: Some(body),
             cold: None,
-            started: None,
-            finished: None,
+            started: Stamp::NONE,
+            finished: Stamp::NONE,
             inputs,
             dependents: Dependents {
                 first: Dependents::NONE,
@@ -254,7 +281,9 @@ impl Node {
     pub(super) fn start(&mut self, now: Instant) -> Rc<dyn Body> {
         assert_eq!(self.status, JobStatus::Pending, "a job starts only once");
         self.status = JobStatus::Running;
-        self.started.get_or_insert(now);
+        if self.started.get().is_none() {
+            self.started = Stamp::of(now);
+        }
         self.body.take().expect("a pending job has its body")
     }
 
@@ -287,7 +316,7 @@ impl Node {
         if error.is_some() || self.error().is_some() {
             self.cold().error = error;
         }
-        self.finished = Some(now);
+        self.finished = Stamp::of(now);
         std::mem::replace(&mut self.in_run, true)
     }
 
@@ -312,9 +341,22 @@ impl Node {
 
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::{epoch, Stamp};
+
+    #[test]
+    fn a_stamp_gives_back_the_instant_it_was_made_of() {
+        let t = epoch() + Duration::new(12_345, 678_901_234);
+        assert_eq!(Stamp::of(t).get(), Some(t));
+        assert_eq!(Stamp::NONE.get(), None);
+        let now = Instant::now();
+        assert_eq!(Stamp::of(now).get(), Some(now));
+    }
+
     #[test]
     fn a_node_stays_small() {
         // Every declared job has one; cold data is boxed out of line (see the module docs).
-        assert!(std::mem::size_of::<super::Node>() <= 112);
+        assert!(std::mem::size_of::<super::Node>() <= 96);
     }
 }
