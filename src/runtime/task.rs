@@ -56,6 +56,7 @@ impl Header {
     /// Called by the executor just before polling: wakes from now on queue it again.
     /// A swap, for the reason given at `Shared::clear_notified`: a waker's earlier
     /// `swap(true)` is then read here, so the poll sees what that waker published.
+    #[inline]
     pub(crate) fn start_poll(&self) {
         self.scheduled.swap(false, Ordering::AcqRel);
     }
@@ -210,6 +211,7 @@ impl Tasks {
     /// flag (wakes from now on queue it again); an aborted task is finished as cancelled
     /// instead, and its future handed back for dropping. `None` for a stale id: the task
     /// finished, or the slot belongs to a newer task.
+    #[inline]
     pub(crate) fn take_for_poll(&self, id: TaskId) -> Option<Taken> {
         let mut slab = self.slab.borrow_mut();
         let slot = slab
@@ -229,6 +231,7 @@ impl Tasks {
     }
 
     /// Puts back the future of a task that returned `Pending`.
+    #[inline]
     pub(crate) fn put_back(&self, id: TaskId, future: BoxFuture) {
         if let Some(Slot {
             stage: Stage::Live { future: place, .. },
