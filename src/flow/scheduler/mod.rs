@@ -375,11 +375,10 @@ impl Scheduler {
         }
         self.holds[i] = holds;
         self.running += 1;
-        let (body, one_shot) = self.state.start_at(i, self.clock);
+        let (body, inline) = self.state.start_at(i, self.clock);
         // Cheap glue with nothing to time or retry runs right here: no task needed.
-        if one_shot && body.runs_inline() {
+        if inline {
             self.progress.set_job(i);
-            self.state.attempt_started(i, 1);
             if let Some(result) = body.run_now(&self.progress) {
                 let now = Instant::now();
                 drop(body); // unless a handle or a dependent keeps it, its closure goes now

@@ -343,19 +343,34 @@ impl FlowState {
     }
 
     /// [`start`](FlowState::start) at `now`, for the scheduler; returns the body, and
-    /// whether an attempt needs no timer and no retry.
+    /// whether it runs inline (a local body with no timeout and no retry: cheap glue the
+    /// scheduler calls itself, whose one attempt is then recorded and announced here).
     pub(crate) fn start_at(&self, index: usize, now: Instant) -> (Rc<dyn Body>, bool) {
-        let mut graph = self.graph.borrow_mut();
-        let node = &mut graph[index];
-        (node.start(now), node.is_one_shot())
+        let (body, inline) = {
+            let mut graph = self.graph.borrow_mut();
+            let node = &mut graph[index];
+            let body = node.start(now);
+            let inline = node.is_one_shot() && body.runs_inline();
+            if inline {
+                node.attempt_started(1);
+            }
+            (body, inline)
+        };
+        if inline {
+            self.announce_attempt(index, 1);
+        }
+        (body, inline)
     }
 
     /// Records and announces the start of attempt `attempt` of job `index` (unless the
     /// job has ended meanwhile).
     pub(crate) fn attempt_started(&self, index: usize, attempt: u32) {
-        if !self.graph.borrow_mut()[index].attempt_started(attempt) {
-            return;
+        if self.graph.borrow_mut()[index].attempt_started(attempt) {
+            self.announce_attempt(index, attempt);
         }
+    }
+
+    fn announce_attempt(&self, index: usize, attempt: u32) {
         if let Some(info) = self.observed_info(index) {
             self.emit(&Event::Started {
                 at: Instant::now(),
