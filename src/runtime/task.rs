@@ -265,7 +265,7 @@ impl Tasks {
                 slot.stage = Stage::Finished(outcome);
                 (slot.waiter.take(), None)
             } else {
-                (None, Some((outcome, free(&mut slab, id.index))))
+                (None, Some((outcome, self.free(&mut slab, id.index))))
             }
         };
         drop(unclaimed);
@@ -283,8 +283,32 @@ impl Tasks {
         }
     }
 
+    /// Frees a slot (see [`emptied`](Tasks::emptied) for what happens when it was the last).
+    #[inline]
+    fn free(&self, slab: &mut Slab<Slot>, key: usize) -> Slot {
+        let slot = slab.remove(key);
+        if slab.is_empty() {
+            self.emptied(slab);
+        }
+        slot
+    }
+
+    /// The slab is empty: it is cleared, so that the next tasks get keys 0, 1, 2, ... in
+    /// the order they are spawned. A slab hands out freed keys last-freed first, and
+    /// slots are freed in whatever order the handles collect their outcomes (a task that
+    /// many others await through `futures::future::Shared`, say); without this, the keys
+    /// of the next burst of tasks would be scattered over the slab, and each spawn would
+    /// miss the cache when the slab is cold. Clearing reads every entry used since the
+    /// last clear, each once: O(1) per spawn, amortized.
+    #[cold]
+    #[inline(never)]
+    fn emptied(&self, slab: &mut Slab<Slot>) {
+        slab.clear();
+    }
+
     /// A handle polls for its task's outcome: ready once the task finished (the slot is
     /// freed then), else `waker` is kept and woken when it does.
+    #[inline]
     pub(crate) fn poll_outcome(&self, id: TaskId, cx: &mut Context<'_>) -> Poll<Outcome> {
         let mut slab = self.slab.borrow_mut();
         let Some(slot) = slab
@@ -300,7 +324,7 @@ impl Tasks {
             }
             return Poll::Pending;
         }
-        match free(&mut slab, id.index).stage {
+        match self.free(&mut slab, id.index).stage {
             Stage::Finished(outcome) => Poll::Ready(outcome),
             _ => Poll::Ready(Err(JoinError::cancelled())),
         }
@@ -320,7 +344,7 @@ impl Tasks {
             slot.joined = false;
             match slot.stage {
                 Stage::Live { .. } => (slot.waiter.take(), None),
-                _ => (None, Some(free(&mut slab, id.index))),
+                _ => (None, Some(self.free(&mut slab, id.index))),
             }
         };
         drop(dropped);
@@ -381,7 +405,7 @@ impl Tasks {
                 if slot.joined {
                     ended.push((future, slot.waiter.take(), None));
                 } else {
-                    ended.push((future, None, Some(free(&mut slab, key))));
+                    ended.push((future, None, Some(self.free(&mut slab, key))));
                 }
             }
             self.spare.borrow_mut().clear();
@@ -398,20 +422,6 @@ impl Tasks {
         }
         any
     }
-}
-
-/// Frees a slot. When that leaves the slab empty, it is cleared, so that the next tasks
-/// get keys 0, 1, 2, ... in the order they are spawned: slots are freed in whatever
-/// order the handles collect their outcomes, and a slab hands out freed keys last-freed
-/// first, so without this the keys of a burst of tasks would be scattered over the slab
-/// (each spawn a cache miss when the slab is cold). Clearing costs one step per key used
-/// since the last clear, so it stays O(1) per spawn.
-fn free(slab: &mut Slab<Slot>, key: usize) -> Slot {
-    let slot = slab.remove(key);
-    if slab.is_empty() {
-        slab.clear();
-    }
-    slot
 }
 
 /// Drops a task's future; a panic in its destructor is contained like a panic in `poll`.
