@@ -59,10 +59,15 @@ struct Cold {
     progress: Option<(f64, String)>,
 }
 
-/// An instant in 8 bytes (an `Instant` takes 16): nanoseconds since a process-wide epoch,
-/// which [`epoch`] fixes before the first flow exists, so no job time precedes it.
+/// An instant in 8 bytes (an `Instant` takes 16): the seconds and nanoseconds since a
+/// process-wide epoch, which [`epoch`] fixes before the first flow exists, so no job time
+/// precedes it. (Seconds and nanoseconds apart, as `Duration` keeps them: no division
+/// either way.)
 #[derive(Debug, Clone, Copy)]
-struct Stamp(u64);
+struct Stamp {
+    secs: u32,
+    nanos: u32,
+}
 
 static EPOCH: OnceLock<Instant> = OnceLock::new();
 
@@ -73,15 +78,23 @@ pub(super) fn epoch() -> Instant {
 
 impl Stamp {
     /// No instant.
-    const NONE: Stamp = Stamp(u64::MAX);
+    const NONE: Stamp = Stamp {
+        secs: u32::MAX,
+        nanos: 0,
+    };
 
     fn of(t: Instant) -> Stamp {
-        let nanos = t.saturating_duration_since(epoch()).as_nanos();
-        Stamp(u64::try_from(nanos).unwrap_or(u64::MAX - 1))
+        let since = t.saturating_duration_since(epoch());
+        Stamp {
+            // 136 years after the epoch; the last second stands for "later".
+            secs: u32::try_from(since.as_secs()).unwrap_or(u32::MAX - 1),
+            nanos: since.subsec_nanos(),
+        }
     }
 
     fn get(self) -> Option<Instant> {
-        (self.0 != Stamp::NONE.0).then(|| epoch() + Duration::from_nanos(self.0))
+        let since = Duration::new(u64::from(self.secs), self.nanos);
+        (self.secs != Stamp::NONE.secs).then(|| epoch() + since)
     }
 }
 
