@@ -46,11 +46,6 @@ impl Graph {
         self.nodes.len()
     }
 
-    /// The nodes, in declaration order.
-    pub(crate) fn nodes(&self) -> &[Node] {
-        &self.nodes
-    }
-
     /// The nodes, to change them (only the state module does).
     pub(super) fn nodes_mut(&mut self) -> &mut [Node] {
         &mut self.nodes

@@ -271,10 +271,15 @@ impl FlowState {
                 stack.extend(graph.inputs(i).iter().map(|id| id.0));
             }
         }
-        let jobs = (graph.nodes_mut().iter_mut().enumerate())
-            .filter_map(|(i, node)| node.join_run(wanted[i]).then_some(i))
-            .collect();
-        let pool_slots_owed = graph.nodes().iter().filter(|n| n.pool_owed()).count();
+        // One pass over the nodes: a flow may hold a million.
+        let mut jobs = Vec::new();
+        let mut pool_slots_owed = 0;
+        for (i, node) in graph.nodes_mut().iter_mut().enumerate() {
+            if node.join_run(wanted[i]) {
+                jobs.push(i);
+            }
+            pool_slots_owed += usize::from(node.pool_owed());
+        }
         RunPlan {
             jobs,
             pool_slots_owed,
