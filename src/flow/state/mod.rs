@@ -8,11 +8,14 @@
 //! - **declaring**: [`add_job`](FlowState::add_job), [`configure`](FlowState::configure),
 //!   [`define_limit`](FlowState::define_limit), [`add_observer`](FlowState::add_observer);
 //! - **reading**: [`node`](FlowState::node) (a [`Node`] has accessors, no public fields),
+//!   [`graph`](FlowState::graph) (the nodes with their edges, `graph.rs`),
 //!   [`report`](FlowState::report) and a few more;
 //! - **a run's frame**: [`begin_run`](FlowState::begin_run) and
 //!   [`end_run`](FlowState::end_run), for the scheduler;
-//! - **transitions of a job**: [`start`](FlowState::start) (`Pending` to `Running`),
-//!   [`settle`](FlowState::settle) (the one way to a terminal status, `settle.rs`), and
+//! - **transitions of a job**: [`start_at`](FlowState::start_at) (`Pending` to
+//!   `Running`), [`settle`](FlowState::settle) and
+//!   [`settle_into`](FlowState::settle_into) (the one way to a terminal status,
+//!   `settle.rs`), and
 //!   records that change no status: attempts, progress, a pool slot still owed.
 //!
 //! Every event observers receive is sent from this module, so each job's one
@@ -337,19 +340,19 @@ impl FlowState {
 
 /// Transitions and records of one job (ending one is [`settle`](FlowState::settle)).
 impl FlowState {
-    /// Job `index` goes from `Pending` to `Running`; returns its body and settings.
-    ///
-    /// # Panics
-    /// If the job is not pending.
+    /// [`start_at`](FlowState::start_at) now; returns the body and the job's settings.
     #[cfg(test)]
     pub(crate) fn start(&self, index: usize) -> (Rc<dyn Body>, Spec) {
         let body = self.start_at(index, Instant::now()).0;
         (body, self.node(index, |n| n.spec()))
     }
 
-    /// [`start`](FlowState::start) at `now`, for the scheduler; returns the body, and
-    /// whether it runs inline (a local body with no timeout and no retry: cheap glue the
-    /// scheduler calls itself, whose one attempt is then recorded and announced here).
+    /// Job `index` goes from `Pending` to `Running`, started at `now`; returns its body,
+    /// and whether it runs inline (a local body with no timeout and no retry: cheap glue
+    /// the scheduler calls itself, whose one attempt is then recorded and announced here).
+    ///
+    /// # Panics
+    /// If the job is not pending.
     pub(crate) fn start_at(&self, index: usize, now: Instant) -> (Rc<dyn Body>, bool) {
         let (body, inline) = {
             let mut graph = self.graph.borrow_mut();
