@@ -92,9 +92,13 @@ impl Stamp {
         }
     }
 
+    fn is_none(self) -> bool {
+        self.secs == Stamp::NONE.secs
+    }
+
     fn get(self) -> Option<Instant> {
         let since = Duration::new(u64::from(self.secs), self.nanos);
-        (self.secs != Stamp::NONE.secs).then(|| epoch() + since)
+        (!self.is_none()).then(|| epoch() + since)
     }
 }
 
@@ -294,7 +298,7 @@ impl Node {
     pub(super) fn start(&mut self, now: Instant) -> Rc<dyn Body> {
         assert_eq!(self.status, JobStatus::Pending, "a job starts only once");
         self.status = JobStatus::Running;
-        if self.started.get().is_none() {
+        if self.started.is_none() {
             self.started = Stamp::of(now);
         }
         self.body.take().expect("a pending job has its body")
