@@ -65,6 +65,16 @@ impl Ready {
     }
 }
 
+/// What the scheduler keeps about one job during a run.
+#[derive(Debug, Clone, Copy)]
+struct PerJob {
+    /// Inputs not yet done (0 for a job that is ready, or not part of the run).
+    waiting_on: u32,
+    /// Length of the longest chain of dependents behind it.
+    chain: u32,
+    holds: Holds,
+}
+
 /// Whether a job of the run holds a running slot, and whether it also holds slots of
 /// named limits or of the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,11 +97,8 @@ struct Scheduler {
     clock: Instant,
     ready: BinaryHeap<Ready>,
     next_order: u32,
-    /// Per job: inputs not yet done.
-    waiting_on: Vec<u32>,
-    /// Per job: length of the longest chain of dependents behind it.
-    chain: Vec<u32>,
-    holds: Vec<Holds>,
+    /// Per job of the flow when the run started: what the scheduler keeps about it.
+    jobs: Vec<PerJob>,
     /// The task running a job's attempts, from launch until the job ends (jobs that
     /// run inline have none).
     tasks: HashMap<usize, JoinHandle<()>>,
@@ -109,8 +116,14 @@ struct Scheduler {
 impl Scheduler {
     fn start(state: Rc<FlowState>, target: Option<usize>) -> Scheduler {
         let started = Instant::now();
-        let chain = chains(&state);
-        let n = chain.len();
+        let jobs = chains(&state)
+            .into_iter()
+            .map(|chain| PerJob {
+                waiting_on: 0,
+                chain,
+                holds: Holds::Nothing,
+            })
+            .collect();
         let plan = state.begin_run(target, started);
         let mut s = Scheduler {
             remote: state.remote(),
@@ -120,9 +133,7 @@ impl Scheduler {
             clock: started,
             ready: BinaryHeap::new(),
             next_order: 0,
-            waiting_on: vec![0; n],
-            chain,
-            holds: vec![Holds::Nothing; n],
+            jobs,
             tasks: HashMap::new(),
             done_for: Vec::new(),
             running: 0,
@@ -146,7 +157,7 @@ impl Scheduler {
         match self.unfinished_inputs(i) {
             Err(failed_input) => self.finish(i, Outcome::UpstreamFailed(failed_input)),
             Ok(0) => self.push_ready(i),
-            Ok(waiting) => self.waiting_on[i] = waiting as u32,
+            Ok(waiting) => self.jobs[i].waiting_on = waiting as u32,
         }
     }
 
@@ -200,7 +211,7 @@ impl Scheduler {
     fn push_ready_with(&mut self, index: usize, priority: i32) {
         // A job becomes ready at most once per run, so the count stays below 2^32.
         self.next_order += 1;
-        let ready = Ready::new(priority, self.chain[index], self.next_order, index);
+        let ready = Ready::new(priority, self.jobs[index].chain, self.next_order, index);
         self.ready.push(ready);
     }
 
@@ -248,7 +259,7 @@ impl Scheduler {
     }
 
     fn cancel(&mut self, i: usize) {
-        if i >= self.waiting_on.len() {
+        if i >= self.jobs.len() {
             // Declared during this run: not part of it, so just settle it.
             if i < self.state.len() {
                 self.remaining -= self.state.settle(i, Outcome::Cancelled).ended_in_run;
@@ -261,7 +272,7 @@ impl Scheduler {
 
     /// Every unfinished job becomes cancelled (not upstream-failed: nothing failed).
     fn cancel_all(&mut self) {
-        let n = self.state.len().min(self.waiting_on.len());
+        let n = self.state.len().min(self.jobs.len());
         for i in 0..n {
             if !self.state.node(i, |n| n.status().is_terminal()) {
                 self.abort_task(i);
@@ -311,7 +322,8 @@ impl Scheduler {
     /// passed over without reading their node; the node is read once the count reaches
     /// zero, to skip a job that ended meanwhile (skipped or cancelled).
     fn input_done(&mut self, d: usize) {
-        let Some(waiting) = self.waiting_on.get_mut(d).filter(|w| **w > 0) else {
+        let Some(waiting) = (self.jobs.get_mut(d).map(|j| &mut j.waiting_on)).filter(|w| **w > 0)
+        else {
             return; // not part of this run (declared during it, or not needed by it)
         };
         *waiting -= 1;
@@ -373,7 +385,7 @@ impl Scheduler {
                 *self.limit_used.entry(l).or_default() += 1;
             }
         }
-        self.holds[i] = holds;
+        self.jobs[i].holds = holds;
         self.running += 1;
         let (body, inline) = self.state.start_at(i, self.clock);
         // Cheap glue with nothing to time or retry runs right here: no task needed.
@@ -398,7 +410,7 @@ impl Scheduler {
     /// A pool slot whose worker still runs an abandoned attempt is given back later,
     /// when that worker is done ([`free_pool_slots`](Scheduler::free_pool_slots)).
     fn release(&mut self, i: usize) {
-        let holds = std::mem::replace(&mut self.holds[i], Holds::Nothing);
+        let holds = std::mem::replace(&mut self.jobs[i].holds, Holds::Nothing);
         if holds == Holds::Nothing {
             return;
         }
