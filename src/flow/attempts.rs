@@ -6,18 +6,18 @@ use std::rc::Rc;
 use super::body::{AttemptError, Body};
 use super::error::JobError;
 use super::remote::Progress;
-use super::state::{FlowState, Outcome, OwnedInfo, Spec, WorkerLease};
+use super::state::{FlowState, Outcome, Spec, WorkerLease};
 
 /// One job from first attempt to outcome: timeouts, retries with back-off, progress.
 pub(crate) async fn run_job(state: Rc<FlowState>, i: usize, body: Rc<dyn Body>, spec: Spec) {
-    let info = state.info(i);
+    let name = state.name(i);
     let progress = Progress::new(state.remote(), i);
     let mut attempt = 0;
     let outcome = loop {
         attempt += 1;
         state.attempt_started(i, attempt);
         let lease = spec.uses_pool.then(|| WorkerLease::new(&state, i));
-        let fut = body.attempt(progress.clone(), lease);
+        let fut = body.clone().attempt(progress.clone(), lease);
         let result = match spec.timeout {
             Some(limit) => crate::timeout(limit, fut)
                 .await
@@ -26,7 +26,7 @@ pub(crate) async fn run_job(state: Rc<FlowState>, i: usize, body: Rc<dyn Body>, 
         };
         let error = match result {
             Ok(()) => break Outcome::Done,
-            Err(e) => job_error(&info, e),
+            Err(e) => job_error(&name, e),
         };
         if !spec.retry.should_retry(attempt, &error) {
             break Outcome::Failed(error);
@@ -39,8 +39,8 @@ pub(crate) async fn run_job(state: Rc<FlowState>, i: usize, body: Rc<dyn Body>, 
 }
 
 /// The job error an attempt's error stands for.
-pub(crate) fn job_error(info: &OwnedInfo, e: AttemptError) -> JobError {
-    let job = info.name().to_string();
+pub(crate) fn job_error(name: &str, e: AttemptError) -> JobError {
+    let job = name.to_owned();
     match e {
         AttemptError::Failed(source) => JobError::Failed {
             job,

@@ -11,15 +11,17 @@
 //! path. Every attempt runs with panics caught and the job's [`Progress`] installed, and
 //! on success stores the typed result in the job's output cell.
 
+use std::cell::RefCell;
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::{pin, Pin};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
 use super::error::BoxError;
-use super::inputs::{InputCells, OutCell};
+use super::inputs::{InputCells, Output};
 use super::remote::Progress;
 use super::state::WorkerLease;
 use crate::runtime::join::panic_message;
@@ -41,7 +43,7 @@ pub(crate) trait Body {
     /// Starts one attempt. Inputs are read now: the scheduler calls this only once
     /// every input is done. Blocking bodies get a lease that they keep until the pool
     /// worker is done with the attempt, even if the attempt is abandoned first.
-    fn attempt(&self, progress: Progress, lease: Option<WorkerLease>) -> AttemptFuture;
+    fn attempt(self: Rc<Self>, progress: Progress, lease: Option<WorkerLease>) -> AttemptFuture;
 
     /// Runs one attempt to its end right now, if this kind of body can (local bodies,
     /// see [`runs_inline`](Body::runs_inline)); `None` for bodies that need a task.
@@ -55,11 +57,12 @@ pub(crate) trait Body {
     }
 }
 
-/// A body stored with its inputs' cells and its own output cell.
+/// A body stored with its inputs' cells and its own output cell. A blocking body's `F`
+/// is an `Arc` of the user's closure, shared with the pool worker of each attempt.
 pub(crate) struct Bound<C, T, F> {
     pub(crate) inputs: C,
-    pub(crate) out: OutCell<T>,
-    pub(crate) f: Arc<F>,
+    pub(crate) out: RefCell<Option<Arc<T>>>,
+    pub(crate) f: F,
 }
 
 /// Marker types selecting how a [`Bound`] body runs.
@@ -70,30 +73,38 @@ pub(crate) struct Local;
 /// A bound body together with its kind.
 pub(crate) struct Kind<K, B>(pub(crate) K, pub(crate) B);
 
-fn store<T>(out: &OutCell<T>, result: Result<T, BoxError>) -> Result<(), AttemptError> {
+impl<K, C, T, F> Output<T> for Kind<K, Bound<C, T, F>> {
+    fn cell(&self) -> &RefCell<Option<Arc<T>>> {
+        &self.1.out
+    }
+}
+
+fn store<T>(
+    out: &RefCell<Option<Arc<T>>>,
+    result: Result<T, BoxError>,
+) -> Result<(), AttemptError> {
     let v = result.map_err(AttemptError::Failed)?;
     *out.borrow_mut() = Some(Arc::new(v));
     Ok(())
 }
 
-impl<C, T, F> Body for Kind<Blocking, Bound<C, T, F>>
+impl<C, T, F> Body for Kind<Blocking, Bound<C, T, Arc<F>>>
 where
     C: InputCells,
     C::Values: Send,
     T: Send + 'static,
     F: Fn(C::Values) -> Result<T, BoxError> + Send + Sync + 'static,
 {
-    fn attempt(&self, progress: Progress, lease: Option<WorkerLease>) -> AttemptFuture {
+    fn attempt(self: Rc<Self>, progress: Progress, lease: Option<WorkerLease>) -> AttemptFuture {
         let values = self.1.inputs.values();
         let f = self.1.f.clone();
-        let out = self.1.out.clone();
         let on_worker = OnWorker {
             handle: Some(crate::spawn_blocking(move || progress.scope(|| f(values)))),
             lease,
         };
         Box::pin(async move {
             match on_worker.await {
-                Ok(result) => store(&out, result),
+                Ok(result) => store(&self.1.out, result),
                 Err(e) => match e.panic_message() {
                     Some(msg) => Err(AttemptError::Panicked(msg.to_string())),
                     None => Err(AttemptError::Failed(Box::new(e))),
@@ -110,13 +121,12 @@ where
     F: Fn(C::Values) -> Fut + 'static,
     Fut: Future<Output = Result<T, BoxError>> + 'static,
 {
-    fn attempt(&self, progress: Progress, _: Option<WorkerLease>) -> AttemptFuture {
+    fn attempt(self: Rc<Self>, progress: Progress, _: Option<WorkerLease>) -> AttemptFuture {
         let values = self.1.inputs.values();
         let fut = progress.scope(|| (self.1.f)(values));
-        let out = self.1.out.clone();
         Box::pin(async move {
             let result = guarded(fut, progress).await?;
-            store(&out, result)
+            store(&self.1.out, result)
         })
     }
 }
@@ -127,7 +137,7 @@ where
     T: 'static,
     F: Fn(C::Values) -> Result<T, BoxError> + 'static,
 {
-    fn attempt(&self, progress: Progress, _: Option<WorkerLease>) -> AttemptFuture {
+    fn attempt(self: Rc<Self>, progress: Progress, _: Option<WorkerLease>) -> AttemptFuture {
         Box::pin(std::future::ready(self.call(&progress)))
     }
 

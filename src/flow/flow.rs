@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::body::{Async, Blocking, Body, Bound, Kind, Local};
 use super::error::BoxError;
-use super::inputs::Inputs;
+use super::inputs::{Inputs, OutCell, Output};
 use super::job::Job;
 use super::observe::Observer;
 use super::remote::CancelHandle;
@@ -171,9 +171,14 @@ impl Flow {
         F: Fn(I::Values) -> Result<T, BoxError> + Send + Sync + 'static,
     {
         let uses_pool = true;
-        self.declare(name.into(), &inputs, uses_pool, |out| {
-            Rc::new(Kind(Blocking, bound(&inputs, out, body)))
-        })
+        // Shared with the pool worker of each attempt.
+        let body = Arc::new(body);
+        self.declare(
+            name.into(),
+            &inputs,
+            uses_pool,
+            Kind(Blocking, bound(&inputs, body)),
+        )
     }
 
     /// Declares a job whose body is a future polled on the loop thread: for work that
@@ -211,9 +216,12 @@ impl Flow {
         F: Fn(I::Values) -> Fut + 'static,
         Fut: Future<Output = Result<T, BoxError>> + 'static,
     {
-        self.declare(name.into(), &inputs, false, |out| {
-            Rc::new(Kind(Async, bound(&inputs, out, body)))
-        })
+        self.declare(
+            name.into(),
+            &inputs,
+            false,
+            Kind(Async, bound(&inputs, body)),
+        )
     }
 
     /// Declares a job whose body is cheap glue called on the loop thread (it must not
@@ -241,21 +249,29 @@ impl Flow {
         T: 'static,
         F: Fn(I::Values) -> Result<T, BoxError> + 'static,
     {
-        self.declare(name.into(), &inputs, false, |out| {
-            Rc::new(Kind(Local, bound(&inputs, out, body)))
-        })
+        self.declare(
+            name.into(),
+            &inputs,
+            false,
+            Kind(Local, bound(&inputs, body)),
+        )
     }
 
-    fn declare<I: Inputs, T>(
+    /// Adds the job: its body and result cell are one allocation, shared by the node (until
+    /// the job runs), the handle and the bodies of its dependents.
+    fn declare<I: Inputs, T, B>(
         &mut self,
         name: String,
         inputs: &I,
         uses_pool: bool,
-        make_body: impl FnOnce(super::inputs::OutCell<T>) -> Rc<dyn Body>,
-    ) -> Job<T> {
-        let out = Rc::new(RefCell::new(None));
-        let body = make_body(out.clone());
-        let link = self.state.add_job(name, &inputs.links(), body, uses_pool);
+        body: B,
+    ) -> Job<T>
+    where
+        B: Body + Output<T> + 'static,
+    {
+        let body = Rc::new(body);
+        let out: OutCell<T> = body.clone();
+        let link = (self.state).add_job(name, |out| inputs.links(out), body, uses_pool);
         Job {
             state: self.state.clone(),
             link,
@@ -335,14 +351,10 @@ impl fmt::Debug for Flow {
     }
 }
 
-fn bound<I: Inputs, T, F>(
-    inputs: &I,
-    out: super::inputs::OutCell<T>,
-    f: F,
-) -> Bound<I::Cells, T, F> {
+fn bound<I: Inputs, T, F>(inputs: &I, f: F) -> Bound<I::Cells, T, F> {
     Bound {
         inputs: inputs.cells(),
-        out,
-        f: Arc::new(f),
+        out: RefCell::new(None),
+        f,
     }
 }

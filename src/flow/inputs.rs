@@ -9,14 +9,15 @@
 //! so no type outside this file can implement it, and none of its helper types are part
 //! of the public API.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
 use super::job::Job;
 
-/// Where a job's result is kept once it is done.
-pub(crate) type OutCell<T> = Rc<RefCell<Option<Arc<T>>>>;
+/// Where a job's result is kept once it is done: a cell inside the job's body, which
+/// the [`Job`] handle and the bodies of its dependents share (one allocation holds the
+/// body and its result).
+pub(crate) type OutCell<T> = Rc<dyn Output<T>>;
 
 /// The inputs of a job: `()`, `&Job<A>`, a tuple of up to eight `&Job<_>`, or a slice
 /// or `&Vec` of `Job<A>` (see [`Flow::job_after`](super::Flow::job_after)).
@@ -54,8 +55,14 @@ pub(crate) mod sealed {
         type Cells: InputCells<Values = V>;
         /// Clones the input jobs' result cells.
         fn cells(&self) -> Self::Cells;
-        /// The input jobs.
-        fn links(&self) -> Vec<InputLink>;
+        /// Appends the input jobs to `out`.
+        fn links(&self, out: &mut Vec<InputLink>);
+    }
+
+    /// What holds a job's result cell (its body).
+    pub trait Output<T> {
+        /// The cell the body stores its result in.
+        fn cell(&self) -> &std::cell::RefCell<Option<std::sync::Arc<T>>>;
     }
 
     /// The owned half of the inputs: the input jobs' result cells, kept by the body.
@@ -67,11 +74,12 @@ pub(crate) mod sealed {
     }
 }
 
-pub(crate) use sealed::{InputCells, InputLink, Wiring};
+pub(crate) use sealed::{InputCells, InputLink, Output, Wiring};
 
 /// The result in `cell`, which the scheduler guarantees is there.
 fn value<T>(cell: &OutCell<T>) -> Arc<T> {
-    cell.borrow()
+    cell.cell()
+        .borrow()
         .clone()
         .expect("the scheduler starts a job only after all its inputs are done")
 }
@@ -83,9 +91,7 @@ impl Inputs for () {
 impl Wiring<()> for () {
     type Cells = ();
     fn cells(&self) {}
-    fn links(&self) -> Vec<InputLink> {
-        Vec::new()
-    }
+    fn links(&self, _: &mut Vec<InputLink>) {}
 }
 
 impl InputCells for () {
@@ -102,8 +108,8 @@ impl<A: 'static> Wiring<Arc<A>> for &Job<A> {
     fn cells(&self) -> OutCell<A> {
         self.out.clone()
     }
-    fn links(&self) -> Vec<InputLink> {
-        vec![self.link]
+    fn links(&self, out: &mut Vec<InputLink>) {
+        out.push(self.link);
     }
 }
 
@@ -123,8 +129,8 @@ impl<A: 'static> Wiring<Vec<Arc<A>>> for &[Job<A>] {
     fn cells(&self) -> Vec<OutCell<A>> {
         self.iter().map(|j| j.out.clone()).collect()
     }
-    fn links(&self) -> Vec<InputLink> {
-        self.iter().map(|j| j.link).collect()
+    fn links(&self, out: &mut Vec<InputLink>) {
+        out.extend(self.iter().map(|j| j.link));
     }
 }
 
@@ -144,8 +150,8 @@ impl<A: 'static> Wiring<Vec<Arc<A>>> for &Vec<Job<A>> {
     fn cells(&self) -> Vec<OutCell<A>> {
         self.as_slice().cells()
     }
-    fn links(&self) -> Vec<InputLink> {
-        self.as_slice().links()
+    fn links(&self, out: &mut Vec<InputLink>) {
+        self.as_slice().links(out)
     }
 }
 
@@ -160,8 +166,8 @@ macro_rules! tuple_inputs {
             fn cells(&self) -> Self::Cells {
                 ($(self.$i.out.clone(),)+)
             }
-            fn links(&self) -> Vec<InputLink> {
-                vec![$(self.$i.link),+]
+            fn links(&self, out: &mut Vec<InputLink>) {
+                out.extend([$(self.$i.link),+]);
             }
         }
 

@@ -117,7 +117,7 @@ impl<T> Job<T> {
     /// assert!(skipped.to_string().contains("load"));
     /// ```
     pub fn result(&self) -> Result<Arc<T>, JobError> {
-        if let Some(v) = self.out.borrow().clone() {
+        if let Some(v) = self.out.cell().borrow().clone() {
             return Ok(v);
         }
         Err(self.state.node(self.link.index, |n| {

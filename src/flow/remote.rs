@@ -132,15 +132,25 @@ thread_local! {
     static CURRENT_JOB: RefCell<Option<Progress>> = const { RefCell::new(None) };
 }
 
+/// The job of a [`Progress`] that names none: installed by the scheduler around its
+/// launches (see [`Progress::idle_scope`]), never seen by [`Progress::current`].
+const NO_JOB: usize = usize::MAX;
+
 impl Progress {
     pub(crate) fn new(remote: Arc<Remote>, job: usize) -> Progress {
         Progress { remote, job }
     }
 
+    /// Points this handle at job `job` (the scheduler reuses one handle for the local
+    /// bodies it runs inline).
+    pub(crate) fn set_job(&mut self, job: usize) {
+        self.job = job;
+    }
+
     /// The progress handle of the job body running on this thread: inside a blocking
     /// body (on its worker thread), a local body, or while an async body is being polled.
     pub fn current() -> Option<Progress> {
-        CURRENT_JOB.with(|c| c.borrow().clone())
+        CURRENT_JOB.with(|c| c.borrow().clone().filter(|p| p.job != NO_JOB))
     }
 
     /// Reports `fraction` (clamped to `0.0..=1.0`) done, with a message.
@@ -168,11 +178,35 @@ impl Progress {
     }
 
     /// Runs `f` with this job as the thread's current job.
+    ///
+    /// If this flow's handle is installed already (the scheduler's idle one), only the
+    /// job it names changes: no reference count moves, which matters for the many small
+    /// local bodies a run may call inline.
     pub(crate) fn scope<R>(&self, f: impl FnOnce() -> R) -> R {
-        let previous = CURRENT_JOB.with(|c| c.replace(Some(self.clone())));
-        let _restore = Restore(previous);
+        let previous = CURRENT_JOB.with(|c| match &mut *c.borrow_mut() {
+            Some(current) if Arc::ptr_eq(&current.remote, &self.remote) => {
+                Previous::Job(std::mem::replace(&mut current.job, self.job))
+            }
+            slot => Previous::Handle(slot.replace(self.clone())),
+        });
+        let _restore = Restore(Some(previous));
         f()
     }
+
+    /// Runs `f` with a handle of this flow installed that names no job (so
+    /// [`current`](Progress::current) still says `None`), making the
+    /// [`scope`](Progress::scope)s of this flow's jobs inside `f` cheap.
+    pub(crate) fn idle_scope<R>(remote: &Arc<Remote>, f: impl FnOnce() -> R) -> R {
+        Progress::new(remote.clone(), NO_JOB).scope(f)
+    }
+}
+
+/// What a [`Progress::scope`] replaced, to put back when it ends.
+enum Previous {
+    /// The job of the handle that stays installed.
+    Job(usize),
+    /// The whole handle (or none).
+    Handle(Option<Progress>),
 }
 
 /// Keeps a flow's run open while it lives (see [`Progress::hold_run`]); dropping it
@@ -189,12 +223,19 @@ impl Drop for RunHold {
     }
 }
 
-struct Restore(Option<Progress>);
+struct Restore(Option<Previous>);
 
 impl Drop for Restore {
     fn drop(&mut self) {
-        let previous = self.0.take();
-        let _ = CURRENT_JOB.try_with(|c| c.replace(previous));
+        let _ = CURRENT_JOB.try_with(|c| match self.0.take() {
+            Some(Previous::Job(job)) => {
+                if let Some(current) = &mut *c.borrow_mut() {
+                    current.job = job;
+                }
+            }
+            Some(Previous::Handle(previous)) => drop(c.replace(previous)),
+            None => {}
+        });
     }
 }
 

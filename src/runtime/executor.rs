@@ -12,22 +12,21 @@
 //! 4. **Collect**: clear the notification flag, then drain remote wakes and blocking
 //!    completions onto the ready queue, then fire expired timers.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use slab::Slab;
-
 use super::blocking::BlockingPool;
-use super::join::{run_task, JoinHandle, JoinInner};
+use super::join::{JoinError, JoinHandle};
 use super::reactor::Reactor;
 use super::shared::Shared;
-use super::task::{BoxFuture, Header, Slot, TaskId};
+use super::task::{drop_quietly, BoxFuture, Output, Taken, TaskId, Tasks};
 use super::timer::Timers;
 
 /// How many task polls the loop makes before it checks I/O and timers again.
@@ -38,9 +37,9 @@ const BUDGET: usize = 256;
 #[derive(Debug)]
 pub(crate) struct Core {
     shared: Arc<Shared>,
-    tasks: RefCell<Slab<Slot>>,
+    /// Shared with the join handles, which may outlive the core.
+    tasks: Rc<Tasks>,
     ready: RefCell<VecDeque<TaskId>>,
-    next_generation: Cell<u64>,
     pub(crate) timers: Timers,
     pub(crate) reactor: Reactor,
     pub(crate) blocking: BlockingPool,
@@ -53,9 +52,8 @@ impl Core {
         Ok(Core {
             blocking: BlockingPool::new(blocking_threads, shared.clone())?,
             shared,
-            tasks: RefCell::new(Slab::new()),
+            tasks: Rc::new(Tasks::new()),
             ready: RefCell::new(VecDeque::new()),
-            next_generation: Cell::new(0),
             timers: Timers::default(),
             reactor,
         })
@@ -74,41 +72,21 @@ impl Core {
         self.ready.borrow_mut().push_back(id);
     }
 
-    /// Spawns `fut` as a new task, queued to run.
+    /// Spawns `fut` as a new task, queued to run. One allocation: the boxed future (the
+    /// join state lives in the task's slot, the header usually comes from the pool).
     pub(crate) fn spawn<F>(&self, fut: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
     {
-        let join = JoinInner::new();
-        let waker = self.insert(Box::pin(run_task(fut, join.clone())));
-        JoinHandle::new(join, waker)
-    }
-
-    /// Stores a task in the slab, queues it, and returns its waker.
-    fn insert(&self, future: BoxFuture) -> Waker {
-        let generation = self.next_generation.get();
-        self.next_generation.set(generation + 1);
-        let mut tasks = self.tasks.borrow_mut();
-        let entry = tasks.vacant_entry();
-        let id = TaskId {
-            index: entry.key(),
-            generation,
-        };
-        let header = Arc::new(Header::new_scheduled(id, self.shared.clone()));
-        let waker = Waker::from(header.clone());
-        entry.insert(Slot {
-            generation,
-            waker: waker.clone(),
-            header,
-            future: Some(future),
-        });
+        let future: BoxFuture = Box::pin(async move { Box::new(fut.await) as Output });
+        let id = self.tasks.insert(future, &self.shared);
         self.schedule(id);
-        waker
+        JoinHandle::new(self.tasks.clone(), id)
     }
 
     /// Number of live tasks.
     pub(crate) fn task_count(&self) -> usize {
-        self.tasks.borrow().len()
+        self.tasks.live()
     }
 
     /// Polls the `block_on` future if it was woken.
@@ -203,61 +181,35 @@ impl Core {
     }
 
     fn poll_task(&self, id: TaskId) {
-        let Some((mut future, waker)) = self.take_for_poll(id) else {
-            return; // stale id: the task finished, or the slot belongs to a newer task
+        let (mut future, waker) = match self.tasks.take_for_poll(id) {
+            Some(Taken::Poll(future, waker)) => (future, waker),
+            Some(Taken::Aborted(future)) => return drop_quietly(future),
+            None => return, // stale id: the task finished, or the slot belongs to a newer task
         };
         let mut cx = Context::from_waker(&waker);
-        // `run_task` already catches panics of the user's future; this guards the rest.
         let poll = || super::coop::with_budget(|| future.as_mut().poll(&mut cx));
         let result = catch_unwind(AssertUnwindSafe(poll));
+        drop(waker); // before `finish`, so that an unreferenced header can be reused
         match result {
-            Ok(Poll::Pending) => self.tasks.borrow_mut()[id.index].future = Some(future),
-            Ok(Poll::Ready(())) | Err(_) => {
-                let slot = self.tasks.borrow_mut().remove(id.index);
-                slot.header.close();
-                drop(slot);
+            Ok(Poll::Pending) => self.tasks.put_back(id, future),
+            Ok(Poll::Ready(output)) => {
+                self.tasks.finish(id, Ok(output));
+                drop_quietly(future);
+            }
+            Err(payload) => {
+                self.tasks.finish(id, Err(JoinError::panic(payload)));
                 drop_quietly(future);
             }
         }
     }
 
-    /// Takes the task's future out of its slot for a poll, and clears its `scheduled`
-    /// flag (wakes from now on queue it again). Only the waker is cloned: the header is
-    /// reached through the slot, which stays in the slab while the task runs.
-    fn take_for_poll(&self, id: TaskId) -> Option<(BoxFuture, Waker)> {
-        let mut tasks = self.tasks.borrow_mut();
-        let slot = tasks.get_mut(id.index)?;
-        if slot.generation != id.generation {
-            return None;
-        }
-        let future = slot.future.take()?;
-        slot.header.start_poll();
-        Some((future, slot.waker.clone()))
-    }
-
     /// Drops every task (their join handles resolve as cancelled). Dropping a future may
-    /// spawn more, so repeat until the slab stays empty.
+    /// spawn more, so repeat until none is left.
     pub(crate) fn drop_all_tasks(&self) {
         drop(self.shared.close_injection()); // handles fail from now on
-        loop {
-            let slots: Vec<Slot> = self.tasks.borrow_mut().drain().collect();
-            if slots.is_empty() {
-                break;
-            }
-            for slot in slots {
-                slot.header.close();
-                if let Some(future) = slot.future {
-                    drop_quietly(future);
-                }
-            }
-        }
+        while self.tasks.cancel_all() {}
         self.ready.borrow_mut().clear();
     }
-}
-
-/// Drops a task's future; a panic in its destructor is contained like a panic in `poll`.
-fn drop_quietly(future: BoxFuture) {
-    let _ = catch_unwind(AssertUnwindSafe(move || drop(future)));
 }
 
 /// The waker of the `block_on` future.

@@ -2,13 +2,13 @@
 //! to whoever awaits it.
 
 use std::any::Any;
-use std::cell::{Cell, RefCell};
 use std::fmt;
-use std::future::{poll_fn, Future};
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::{pin, Pin};
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
+
+use super::task::{Output, TaskId, Tasks};
 
 /// Why a task produced no output.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,94 +77,6 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-/// What the task and its handle share.
-pub(crate) struct JoinInner<T> {
-    state: RefCell<JoinState<T>>,
-    abort_requested: Cell<bool>,
-}
-
-enum JoinState<T> {
-    /// Not finished; the waker of whoever awaits the handle.
-    Running(Option<Waker>),
-    Finished(Result<T, JoinError>),
-    /// The output was taken by the handle.
-    Consumed,
-}
-
-impl<T> JoinInner<T> {
-    pub(crate) fn new() -> Rc<JoinInner<T>> {
-        Rc::new(JoinInner {
-            state: RefCell::new(JoinState::Running(None)),
-            abort_requested: Cell::new(false),
-        })
-    }
-
-    /// Stores the outcome (the first one wins) and wakes the awaiting task.
-    fn complete(&self, result: Result<T, JoinError>) {
-        let waiter = {
-            let mut state = self.state.borrow_mut();
-            match &mut *state {
-                JoinState::Running(waiter) => {
-                    let waiter = waiter.take();
-                    *state = JoinState::Finished(result);
-                    waiter
-                }
-                _ => None,
-            }
-        };
-        // Wake after the borrow is released: the waker may run arbitrary code.
-        if let Some(w) = waiter {
-            w.wake();
-        }
-    }
-
-    fn is_running(&self) -> bool {
-        matches!(*self.state.borrow(), JoinState::Running(_))
-    }
-}
-
-/// The future the executor actually runs for a spawned `fut`: polls it with panics
-/// caught, honours `abort`, and hands the outcome to the join handle.
-///
-/// If the executor drops it before it finishes (runtime dropped), the guard reports
-/// cancellation; `fut` is dropped before that report because it was pinned later. The
-/// guard is made at spawn, not at the first poll, so that a task dropped before it ever
-/// ran reports its cancellation too.
-pub(crate) fn run_task<F: Future>(
-    fut: F,
-    join: Rc<JoinInner<F::Output>>,
-) -> impl Future<Output = ()> {
-    let guard = CancelOnDrop(join);
-    async move {
-        let guard = guard; // a local declared before `fut`, so dropped after it
-        let join = &*guard.0;
-        let mut fut = pin!(fut);
-        let outcome = poll_fn(|cx| {
-            if join.abort_requested.get() {
-                return Poll::Ready(Err(JoinError::cancelled()));
-            }
-            match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
-                Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
-                Ok(Poll::Pending) => Poll::Pending,
-                Err(payload) => Poll::Ready(Err(JoinError::panic(payload))),
-            }
-        })
-        .await;
-        join.complete(outcome);
-        drop(guard);
-    }
-}
-
-struct CancelOnDrop<T>(Rc<JoinInner<T>>);
-
-impl<T> Drop for CancelOnDrop<T> {
-    fn drop(&mut self) {
-        if self.0.is_running() {
-            self.0.complete(Err(JoinError::cancelled()));
-        }
-    }
-}
-
 /// An owned permission to await a spawned task's output.
 ///
 /// Awaiting it gives `Ok(output)`, or a [`JoinError`] if the task panicked or was
@@ -181,50 +93,62 @@ impl<T> Drop for CancelOnDrop<T> {
 /// assert_eq!(answer, 42);
 /// ```
 pub struct JoinHandle<T> {
-    inner: Rc<JoinInner<T>>,
-    task: Waker,
+    tasks: Rc<Tasks>,
+    id: TaskId,
+    /// Turns the task's type-erased output back into a `T`.
+    output: fn(Output) -> T,
+    /// The handle already returned the outcome.
+    returned: bool,
+}
+
+impl<T: 'static> JoinHandle<T> {
+    pub(crate) fn new(tasks: Rc<Tasks>, id: TaskId) -> JoinHandle<T> {
+        JoinHandle {
+            tasks,
+            id,
+            output: |out| {
+                *out.downcast::<T>()
+                    .expect("a task's output has the type of its handle")
+            },
+            returned: false,
+        }
+    }
 }
 
 impl<T> JoinHandle<T> {
-    pub(crate) fn new(inner: Rc<JoinInner<T>>, task: Waker) -> JoinHandle<T> {
-        JoinHandle { inner, task }
-    }
-
     /// Asks the task to stop. The next time the loop reaches it, its future is dropped
     /// without being polled again and the handle resolves to a cancelled [`JoinError`].
     /// Aborting a finished task does nothing. A blocking job that already started keeps
     /// running on its worker, but its result is discarded.
     pub fn abort(&self) {
-        if self.inner.is_running() {
-            self.inner.abort_requested.set(true);
-            self.task.wake_by_ref();
-        }
+        self.tasks.abort(self.id);
     }
 
     /// Whether the task has finished (completed, panicked or been cancelled).
     pub fn is_finished(&self) -> bool {
-        !self.inner.is_running()
+        self.returned || self.tasks.is_finished(self.id)
     }
 }
 
 impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = self.inner.state.borrow_mut();
-        match &mut *state {
-            JoinState::Running(waiter) => {
-                match waiter {
-                    Some(w) if w.will_wake(cx.waker()) => {}
-                    _ => *waiter = Some(cx.waker().clone()),
-                }
-                Poll::Pending
-            }
-            JoinState::Finished(_) => match std::mem::replace(&mut *state, JoinState::Consumed) {
-                JoinState::Finished(result) => Poll::Ready(result),
-                _ => unreachable!("state was just matched as Finished"),
-            },
-            JoinState::Consumed => panic!("JoinHandle polled after it returned its output"),
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        assert!(
+            !self.returned,
+            "JoinHandle polled after it returned its output"
+        );
+        let outcome = std::task::ready!(self.tasks.poll_outcome(self.id, cx));
+        self.returned = true;
+        Poll::Ready(outcome.map(self.output))
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    /// Detaches the task (it runs on; its output is dropped).
+    fn drop(&mut self) {
+        if !self.returned {
+            self.tasks.detach(self.id);
         }
     }
 }

@@ -35,26 +35,34 @@ const BOOKKEEPING_RUNS: usize = 31;
 /// The implementations of section 1: each builds its runtime (on its own thread) and
 /// returns one run.
 const VARIANTS: &[(&str, MakeRun)] = &[
-    ("taskloop Flow, job_local, run_async", || {
+    ("taskloop Flow, job_local, run_async", FLOW_RUN_ASYNC),
+    ("taskloop Flow, job_local, Flow::run", |layers| {
+        Box::new(move || bookkeeping::flow_run(layers))
+    }),
+    ("taskloop spawn + Shared", |layers| {
         let rt = new_taskloop();
-        Box::new(move || bookkeeping::flow_run_async(&rt))
+        Box::new(move || bookkeeping::taskloop_tasks(&rt, layers))
     }),
-    ("taskloop Flow, job_local, Flow::run", || {
-        Box::new(bookkeeping::flow_run)
-    }),
-    ("taskloop spawn + Shared", || {
-        let rt = new_taskloop();
-        Box::new(move || bookkeeping::taskloop_tasks(&rt))
-    }),
-    ("tokio current_thread spawn + Shared", || {
-        let rt = new_tokio();
-        Box::new(move || bookkeeping::tokio(&rt))
-    }),
-    ("smol LocalExecutor spawn + Shared", || {
+    ("tokio current_thread spawn + Shared", TOKIO),
+    ("smol LocalExecutor spawn + Shared", |layers| {
         let ex = new_smol();
-        Box::new(move || bookkeeping::smol(&ex))
+        Box::new(move || bookkeeping::smol(&ex, layers))
     }),
 ];
+
+const FLOW_RUN_ASYNC: MakeRun = |layers| {
+    let rt = new_taskloop();
+    Box::new(move || bookkeeping::flow_run_async(&rt, layers))
+};
+
+const TOKIO: MakeRun = |layers| {
+    let rt = new_tokio();
+    Box::new(move || bookkeeping::tokio(&rt, layers))
+};
+
+/// The graph sizes of the scaling table (layers of 100 jobs) and the measured rounds at
+/// each: 10k, 100k and 1M jobs.
+const SCALING: &[(usize, usize)] = &[(100, 11), (1_000, 5), (10_000, 3)];
 
 fn section_bookkeeping() -> bool {
     let n = bookkeeping::JOBS;
@@ -75,7 +83,7 @@ fn section_bookkeeping() -> bool {
     );
     let names = VARIANTS.iter().map(|&(name, _)| name);
     let makers: Vec<MakeRun> = VARIANTS.iter().map(|&(_, make)| make).collect();
-    let runs = interleaved(&makers, WARMUP_RUNS, BOOKKEEPING_RUNS);
+    let runs = interleaved(&makers, bookkeeping::LAYERS, WARMUP_RUNS, BOOKKEEPING_RUNS);
     let results: Vec<(&str, Result<Measured, String>)> = names.zip(runs).collect();
     let tokio_total = results
         .iter()
@@ -135,7 +143,64 @@ fn section_bookkeeping() -> bool {
         ),
         Err(why) => println!("Report cost: FAILED: {why}\n"),
     }
-    report.is_ok() && results.iter().all(|(_, r)| r.is_ok())
+    let scaled = scaling();
+    report.is_ok() && results.iter().all(|(_, r)| r.is_ok()) && scaled
+}
+
+/// The scaling table: the same layered graph at 10k, 100k and 1M jobs, a flow against
+/// tokio, in interleaved rounds at each size.
+fn scaling() -> bool {
+    println!(
+        "### Scaling\n\nThe same graph with 100, 1,000 and 10,000 layers of {} jobs; a flow \
+         (`job_local`, `run_async`) and tokio (spawn + Shared) take turns, {WARMUP_RUNS} \
+         warm-up round, then the measured rounds shown; median total ns per job \
+         (declare + run + teardown).\n",
+        bookkeeping::WIDTH
+    );
+    let mut rows = Vec::new();
+    let mut ok = true;
+    let mut flow_at_10k = None;
+    for &(layers, rounds) in SCALING {
+        let jobs = layers * bookkeeping::WIDTH;
+        eprintln!("  bookkeeping: scaling, {jobs} jobs");
+        let results = interleaved(&[FLOW_RUN_ASYNC, TOKIO], layers, WARMUP_RUNS, rounds);
+        let [flow, tokio] = [&results[0], &results[1]].map(|r| {
+            r.as_ref()
+                .map(|m| ns_per(m.split.total(), jobs))
+                .map_err(Clone::clone)
+        });
+        match (flow, tokio) {
+            (Ok(flow), Ok(tokio)) => {
+                let base = *flow_at_10k.get_or_insert(flow);
+                rows.push(vec![
+                    jobs.to_string(),
+                    rounds.to_string(),
+                    format!("{flow:.0}"),
+                    format!("{tokio:.0}"),
+                    format!("{:.2}x", flow / tokio),
+                    format!("{:.2}x", flow / base),
+                ]);
+            }
+            (flow, tokio) => {
+                ok = false;
+                let why = flow.err().or(tokio.err()).unwrap_or_default();
+                rows.push(vec![jobs.to_string(), format!("FAILED: {why}")]);
+            }
+        }
+    }
+    print_table(
+        &[
+            "jobs",
+            "rounds",
+            "flow ns/job",
+            "tokio ns/job",
+            "flow vs tokio",
+            "flow vs its 10k figure",
+        ],
+        &rows,
+    );
+    println!();
+    ok
 }
 
 // ---------------------------------------------------------------------------------------------

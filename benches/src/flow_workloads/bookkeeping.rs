@@ -39,10 +39,11 @@ fn inputs_of(i: usize) -> (usize, usize) {
     (i, (i + SECOND_INPUT) % WIDTH)
 }
 
-/// The wrapping sum of the last layer's values, computed without any runtime.
-pub fn expected_checksum() -> u64 {
+/// The wrapping sum of the last layer's values of a graph of `layers` layers, computed
+/// without any runtime.
+pub fn expected_checksum(layers: usize) -> u64 {
     let mut prev: Vec<u64> = (0..WIDTH).map(seed).collect();
-    for _ in 1..LAYERS {
+    for _ in 1..layers {
         prev = (0..WIDTH)
             .map(|i| {
                 let (a, b) = inputs_of(i);
@@ -98,11 +99,11 @@ where
 
 /// Declares the graph as `job_local` jobs; returns the last layer's handles. Names are
 /// short and distinct (`n0` .. `n9999`): one small `String` per job, as real names cost.
-fn declare_flow(flow: &mut Flow) -> Vec<Job<u64>> {
+fn declare_flow(flow: &mut Flow, layers: usize) -> Vec<Job<u64>> {
     let mut prev: Vec<Job<u64>> = (0..WIDTH)
         .map(|i| flow.job_local(format!("n{i}"), (), move |()| seed(i)))
         .collect();
-    for layer in 1..LAYERS {
+    for layer in 1..layers {
         prev = (0..WIDTH)
             .map(|i| {
                 let (a, b) = inputs_of(i);
@@ -124,12 +125,13 @@ fn flow_checksum(report: &taskloop::flow::Report, last: &[Job<u64>]) -> u64 {
         .fold(0, u64::wrapping_add)
 }
 
-/// `Flow` + `run_async` on the given (already built) taskloop runtime.
-pub fn flow_run_async(rt: &taskloop::Runtime) -> Split {
+/// `Flow` + `run_async` on the given (already built) taskloop runtime, on a graph of
+/// `layers` layers.
+pub fn flow_run_async(rt: &taskloop::Runtime, layers: usize) -> Split {
     rt.block_on(phases(
         || {
             let mut flow = Flow::new();
-            let last = declare_flow(&mut flow);
+            let last = declare_flow(&mut flow, layers);
             (flow, last)
         },
         |(mut flow, last)| async move {
@@ -141,11 +143,11 @@ pub fn flow_run_async(rt: &taskloop::Runtime) -> Split {
 
 /// `Flow` + `Flow::run`: the run includes building the flow's own runtime, and the teardown
 /// includes shutting it down (joining its worker threads).
-pub fn flow_run() -> Split {
+pub fn flow_run(layers: usize) -> Split {
     futures::executor::block_on(phases(
         || {
             let mut flow = Flow::new();
-            let last = declare_flow(&mut flow);
+            let last = declare_flow(&mut flow, layers);
             (flow, last)
         },
         |(mut flow, last)| async move {
@@ -177,13 +179,13 @@ fn taskloop_node(h: taskloop::JoinHandle<u64>) -> TaskloopNode {
 }
 
 /// One `taskloop::spawn` per job; inputs awaited through `Shared` join handles.
-pub fn taskloop_tasks(rt: &taskloop::Runtime) -> Split {
+pub fn taskloop_tasks(rt: &taskloop::Runtime, layers: usize) -> Split {
     rt.block_on(phases(
         || {
             let mut prev: Vec<TaskloopNode> = (0..WIDTH)
                 .map(|i| taskloop_node(taskloop::spawn(async move { seed(i) })))
                 .collect();
-            for _ in 1..LAYERS {
+            for _ in 1..layers {
                 prev = (0..WIDTH)
                     .map(|i| {
                         let (a, b) = inputs_of(i);
@@ -208,13 +210,13 @@ fn tokio_node(h: tokio::task::JoinHandle<u64>) -> TokioNode {
 
 /// One `tokio::spawn` per job on the current_thread runtime; inputs awaited through `Shared`
 /// join handles.
-pub fn tokio(rt: &tokio::runtime::Runtime) -> Split {
+pub fn tokio(rt: &tokio::runtime::Runtime, layers: usize) -> Split {
     rt.block_on(phases(
         || {
             let mut prev: Vec<TokioNode> = (0..WIDTH)
                 .map(|i| tokio_node(tokio::spawn(async move { seed(i) })))
                 .collect();
-            for _ in 1..LAYERS {
+            for _ in 1..layers {
                 prev = (0..WIDTH)
                     .map(|i| {
                         let (a, b) = inputs_of(i);
@@ -231,13 +233,13 @@ pub fn tokio(rt: &tokio::runtime::Runtime) -> Split {
 
 /// One `LocalExecutor::spawn` per job; inputs awaited through `Shared` tasks (a smol `Task`
 /// is itself the join handle and yields the value directly).
-pub fn smol(ex: &smol::LocalExecutor<'_>) -> Split {
+pub fn smol(ex: &smol::LocalExecutor<'_>, layers: usize) -> Split {
     smol::block_on(ex.run(phases(
         || {
             let mut prev: Vec<Shared<smol::Task<u64>>> = (0..WIDTH)
                 .map(|i| ex.spawn(async move { seed(i) }).shared())
                 .collect();
-            for _ in 1..LAYERS {
+            for _ in 1..layers {
                 prev = (0..WIDTH)
                     .map(|i| {
                         let (a, b) = inputs_of(i);
@@ -256,9 +258,9 @@ pub fn smol(ex: &smol::LocalExecutor<'_>) -> Split {
 /// `Flow::report`): a part of the flows' run time that the task baselines do not have.
 pub fn flow_report_cost(rt: &taskloop::Runtime, runs: usize) -> Duration {
     let mut flow = Flow::new();
-    let last = declare_flow(&mut flow);
+    let last = declare_flow(&mut flow, LAYERS);
     let report = rt.block_on(flow.run_async());
-    assert_eq!(flow_checksum(&report, &last), expected_checksum());
+    assert_eq!(flow_checksum(&report, &last), expected_checksum(LAYERS));
     super::median_of((0..runs).map(|_| {
         let t = Instant::now();
         let report = flow.report();
@@ -272,11 +274,12 @@ pub fn flow_report_cost(rt: &taskloop::Runtime, runs: usize) -> Duration {
 mod tests {
     #[test]
     fn every_implementation_computes_the_expected_checksum() {
-        let expected = super::expected_checksum();
+        let layers = super::LAYERS;
+        let expected = super::expected_checksum(layers);
         let rt = crate::new_taskloop();
-        assert_eq!(super::flow_run_async(&rt).checksum, expected);
-        assert_eq!(super::taskloop_tasks(&rt).checksum, expected);
-        assert_eq!(super::tokio(&crate::new_tokio()).checksum, expected);
-        assert_eq!(super::smol(&crate::new_smol()).checksum, expected);
+        assert_eq!(super::flow_run_async(&rt, layers).checksum, expected);
+        assert_eq!(super::taskloop_tasks(&rt, layers).checksum, expected);
+        assert_eq!(super::tokio(&crate::new_tokio(), layers).checksum, expected);
+        assert_eq!(super::smol(&crate::new_smol(), layers).checksum, expected);
     }
 }

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use super::{bookkeeping, median_of, memory};
 
-/// Builds an implementation's runtime (on its own thread) and returns one run of it.
-pub type MakeRun = fn() -> Box<dyn FnMut() -> bookkeeping::Split>;
+/// Builds an implementation's runtime (on its own thread) and returns one run of it on a
+/// graph of the given number of layers.
+pub type MakeRun = fn(usize) -> Box<dyn FnMut() -> bookkeeping::Split>;
 
 /// One implementation's result: the median phases, and allocation calls per job.
 pub struct Measured {
@@ -25,11 +26,11 @@ struct Worker {
 }
 
 impl Worker {
-    fn start(make: MakeRun) -> Worker {
+    fn start(make: MakeRun, layers: usize) -> Worker {
         let (request, requests) = mpsc::channel::<()>();
         let (replies, reply) = mpsc::channel();
         let thread = std::thread::spawn(move || {
-            let mut run = make();
+            let mut run = make(layers);
             while requests.recv().is_ok() {
                 let calls = memory::alloc_calls();
                 let split = run();
@@ -61,16 +62,19 @@ impl Worker {
     }
 }
 
-/// Runs the implementations in interleaved rounds (`warmup` unmeasured rounds, then
-/// `measured`), so a change in the machine's load hits all of them alike; checks every
-/// run's checksum. One result per implementation, in order.
+/// Runs the implementations on a graph of `layers` layers in interleaved rounds (`warmup`
+/// unmeasured rounds, then `measured`), so a change in the machine's load hits all of
+/// them alike; checks every run's checksum. One result per implementation, in order.
 pub fn interleaved(
     makers: &[MakeRun],
+    layers: usize,
     warmup: usize,
     measured: usize,
 ) -> Vec<Result<Measured, String>> {
-    let expected = bookkeeping::expected_checksum();
-    let workers: Vec<Worker> = makers.iter().map(|&make| Worker::start(make)).collect();
+    let expected = bookkeeping::expected_checksum(layers);
+    let workers: Vec<Worker> = (makers.iter())
+        .map(|&make| Worker::start(make, layers))
+        .collect();
     let mut runs: Vec<Result<Vec<(bookkeeping::Split, usize)>, String>> =
         workers.iter().map(|_| Ok(Vec::new())).collect();
     for round in 0..warmup + measured {
@@ -94,13 +98,13 @@ pub fn interleaved(
         .zip(stopped)
         .map(|(runs, stopped)| {
             stopped?;
-            Ok(summarize(runs?))
+            Ok(summarize(runs?, layers * bookkeeping::WIDTH))
         })
         .collect()
 }
 
 /// The median of each phase and of the total, and the median allocation calls per job.
-fn summarize(runs: Vec<(bookkeeping::Split, usize)>) -> Measured {
+fn summarize(runs: Vec<(bookkeeping::Split, usize)>, jobs: usize) -> Measured {
     let mut calls: Vec<usize> = runs.iter().map(|m| m.1).collect();
     calls.sort_unstable();
     let med = |f: fn(&bookkeeping::Split) -> Duration| median_of(runs.iter().map(|r| f(&r.0)));
@@ -115,7 +119,7 @@ fn summarize(runs: Vec<(bookkeeping::Split, usize)>) -> Measured {
             teardown: teardown.mul_f64(scale),
             checksum: runs[0].0.checksum,
         },
-        allocs_per_job: calls[(calls.len() - 1) / 2] as f64 / bookkeeping::JOBS as f64,
+        allocs_per_job: calls[(calls.len() - 1) / 2] as f64 / jobs as f64,
     }
 }
 

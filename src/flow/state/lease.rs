@@ -17,7 +17,7 @@ pub(crate) struct WorkerLease {
 impl WorkerLease {
     /// A lease for an attempt of job `index`, taken as the attempt goes to the pool.
     pub(crate) fn new(state: &Rc<FlowState>, index: usize) -> WorkerLease {
-        state.nodes.borrow_mut()[index].worker_taken();
+        state.graph.borrow_mut()[index].worker_taken();
         WorkerLease {
             state: state.clone(),
             index,
@@ -27,7 +27,7 @@ impl WorkerLease {
 
 impl Drop for WorkerLease {
     fn drop(&mut self) {
-        let owed = self.state.nodes.borrow_mut()[self.index].worker_freed();
+        let owed = self.state.graph.borrow_mut()[self.index].worker_freed();
         if owed {
             let freed = &self.state.pool_freed;
             freed.set(freed.get() + 1);

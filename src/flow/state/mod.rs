@@ -8,16 +8,20 @@
 //! - **declaring**: [`add_job`](FlowState::add_job), [`configure`](FlowState::configure),
 //!   [`define_limit`](FlowState::define_limit), [`add_observer`](FlowState::add_observer);
 //! - **reading**: [`node`](FlowState::node) (a [`Node`] has accessors, no public fields),
+//!   [`graph`](FlowState::graph) (the nodes with their edges, `graph.rs`),
 //!   [`report`](FlowState::report) and a few more;
 //! - **a run's frame**: [`begin_run`](FlowState::begin_run) and
 //!   [`end_run`](FlowState::end_run), for the scheduler;
-//! - **transitions of a job**: [`start`](FlowState::start) (`Pending` to `Running`),
-//!   [`settle`](FlowState::settle) (the one way to a terminal status, `settle.rs`), and
+//! - **transitions of a job**: [`start_at`](FlowState::start_at) (`Pending` to
+//!   `Running`), [`settle`](FlowState::settle) and
+//!   [`settle_into`](FlowState::settle_into) (the one way to a terminal status,
+//!   `settle.rs`), and
 //!   records that change no status: attempts, progress, a pool slot still owed.
 //!
 //! Every event observers receive is sent from this module, so each job's one
 //! `Finished` event comes from `settle`.
 
+mod graph;
 mod lease;
 mod node;
 mod settle;
@@ -27,6 +31,7 @@ pub(crate) mod testing;
 mod tests;
 
 use std::cell::{Cell, OnceCell, RefCell};
+use std::ops::Deref;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -37,20 +42,23 @@ use super::body::Body;
 use super::error::JobError;
 use super::inputs::InputLink;
 use super::limits::{LimitKey, Limits};
-use super::observe::{Event, Observer};
+use super::observe::{Event, JobInfo, Observer};
 use super::remote::Remote;
 use super::report::{JobReport, Report};
 use super::status::{JobId, JobStatus};
 use crate::Runtime;
 
+pub(crate) use graph::Graph;
 pub(crate) use lease::WorkerLease;
-pub(crate) use node::{Node, OwnedInfo, Spec};
+pub(crate) use node::{LimitKeys, Node, Spec};
 pub(crate) use settle::Outcome;
 
 /// Everything a flow's handles share.
 pub(crate) struct FlowState {
     id: u64,
-    nodes: RefCell<Vec<Node>>,
+    graph: RefCell<Graph>,
+    /// Spare room for a declaration's input links (kept between declarations).
+    links: Cell<Vec<InputLink>>,
     limits: RefCell<Limits>,
     max_running: usize,
     blocking_threads: usize,
@@ -82,9 +90,11 @@ pub(crate) struct RunPlan {
 impl FlowState {
     /// An empty flow: `blocking_threads` pool workers, at most `max_running` jobs at once.
     pub(crate) fn new(id: u64, blocking_threads: usize, max_running: usize) -> FlowState {
+        node::epoch(); // job times are kept relative to it: fix it before any run
         FlowState {
             id,
-            nodes: RefCell::new(Vec::new()),
+            graph: RefCell::new(Graph::default()),
+            links: Cell::new(Vec::new()),
             limits: RefCell::new(Limits::new(blocking_threads)),
             max_running,
             blocking_threads,
@@ -99,27 +109,24 @@ impl FlowState {
         }
     }
 
-    /// Adds a pending job with inputs `links`; returns its link. A job with an input
-    /// from another flow keeps only its own flow's inputs and fails when run.
+    /// Adds a pending job whose inputs `wire` lists; returns its link. A job with an
+    /// input from another flow keeps only its own flow's inputs and fails when run.
     pub(crate) fn add_job(
         &self,
         name: String,
-        links: &[InputLink],
+        wire: impl FnOnce(&mut Vec<InputLink>),
         body: Rc<dyn Body>,
         uses_pool: bool,
     ) -> InputLink {
+        let mut links = self.links.take();
+        links.clear();
+        wire(&mut links);
         let foreign = links.iter().any(|l| l.flow != self.id);
-        let mut nodes = self.nodes.borrow_mut();
-        let index = nodes.len();
-        let inputs: Rc<[JobId]> = links
-            .iter()
+        let own = (links.iter())
             .filter(|l| l.flow == self.id)
-            .map(|l| JobId(l.index))
-            .collect();
-        for input in inputs.iter() {
-            nodes[input.0].add_dependent(index);
-        }
-        nodes.push(Node::new(name, inputs, body, foreign, uses_pool));
+            .map(|l| JobId(l.index));
+        let index = (self.graph.borrow_mut()).add(name, own, body, foreign, uses_pool);
+        self.links.set(links);
         InputLink {
             flow: self.id,
             index,
@@ -128,7 +135,7 @@ impl FlowState {
 
     /// Changes a pending job's settings; finished or running jobs keep theirs.
     pub(crate) fn configure(&self, index: usize, f: impl FnOnce(&mut Spec)) {
-        self.nodes.borrow_mut()[index].configure(f);
+        self.graph.borrow_mut()[index].configure(f);
     }
 
     /// Defines (or redefines) the named limit `name`.
@@ -146,17 +153,32 @@ impl FlowState {
 impl FlowState {
     /// The number of jobs declared.
     pub(crate) fn len(&self) -> usize {
-        self.nodes.borrow().len()
+        self.graph.borrow().len()
     }
 
     /// Reads one node.
     pub(crate) fn node<R>(&self, index: usize, f: impl FnOnce(&Node) -> R) -> R {
-        f(&self.nodes.borrow()[index])
+        f(&self.graph.borrow()[index])
+    }
+
+    /// Reads the whole graph (nodes and edges) at once.
+    pub(crate) fn graph(&self) -> impl Deref<Target = Graph> + '_ {
+        self.graph.borrow()
+    }
+
+    /// Job `index`'s name.
+    pub(crate) fn name(&self, index: usize) -> String {
+        self.node(index, |n| n.name().to_owned())
     }
 
     /// Job `index`'s name and inputs, for an event.
-    pub(crate) fn info(&self, index: usize) -> OwnedInfo {
-        self.node(index, |n| n.info(index))
+    fn info(&self, index: usize) -> OwnedInfo {
+        let graph = self.graph.borrow();
+        OwnedInfo {
+            id: JobId(index),
+            name: Rc::from(graph[index].name()),
+            inputs: Rc::from(graph.inputs(index)),
+        }
     }
 
     /// The flow's mailbox for other threads.
@@ -181,9 +203,9 @@ impl FlowState {
 
     /// A snapshot of every job, as a report of a run that started at `started`.
     pub(crate) fn report(&self, started: Instant) -> Report {
-        let jobs: Vec<JobReport> = (self.nodes.borrow().iter().enumerate())
-            .map(|(i, n)| n.report(i))
-            .collect();
+        let graph = self.graph.borrow();
+        let jobs: Vec<JobReport> = (0..graph.len()).map(|i| graph.report(i)).collect();
+        drop(graph);
         Report {
             critical_path: Report::compute_critical_path(&jobs),
             jobs,
@@ -230,30 +252,37 @@ impl FlowState {
             at,
             pending: plan.jobs.len(),
         });
-        for &i in &plan.jobs {
-            let info = self.info(i);
-            self.emit(&Event::Queued {
-                at,
-                job: info.as_info(),
-            });
+        if self.observed() {
+            for &i in &plan.jobs {
+                let info = self.info(i);
+                self.emit(&Event::Queued {
+                    at,
+                    job: info.as_info(),
+                });
+            }
         }
         plan
     }
 
     /// Marks the run's jobs: pending ones, all or those `target` needs.
     fn mark_run(&self, target: Option<usize>) -> RunPlan {
-        let mut nodes = self.nodes.borrow_mut();
-        let mut wanted = vec![target.is_none(); nodes.len()];
+        let mut graph = self.graph.borrow_mut();
+        let mut wanted = vec![target.is_none(); graph.len()];
         let mut stack: Vec<usize> = target.into_iter().collect();
         while let Some(i) = stack.pop() {
             if !std::mem::replace(&mut wanted[i], true) {
-                stack.extend(nodes[i].inputs().iter().map(|id| id.0));
+                stack.extend(graph.inputs(i).iter().map(|id| id.0));
             }
         }
-        let jobs = (nodes.iter_mut().enumerate())
-            .filter_map(|(i, node)| node.join_run(wanted[i]).then_some(i))
-            .collect();
-        let pool_slots_owed = nodes.iter().filter(|n| n.pool_owed()).count();
+        // One pass over the nodes: a flow may hold a million.
+        let mut jobs = Vec::new();
+        let mut pool_slots_owed = 0;
+        for (i, node) in graph.nodes_mut().iter_mut().enumerate() {
+            if node.join_run(wanted[i]) {
+                jobs.push(i);
+            }
+            pool_slots_owed += usize::from(node.pool_owed());
+        }
         RunPlan {
             jobs,
             pool_slots_owed,
@@ -311,38 +340,65 @@ impl FlowState {
 
 /// Transitions and records of one job (ending one is [`settle`](FlowState::settle)).
 impl FlowState {
-    /// Job `index` goes from `Pending` to `Running`; returns its body and settings.
+    /// [`start_at`](FlowState::start_at) now; returns the body and the job's settings.
+    #[cfg(test)]
+    pub(crate) fn start(&self, index: usize) -> (Rc<dyn Body>, Spec) {
+        let body = self.start_at(index, Instant::now()).0;
+        (body, self.node(index, |n| n.spec()))
+    }
+
+    /// Job `index` goes from `Pending` to `Running`, started at `now`; returns its body,
+    /// and whether it runs inline (a local body with no timeout and no retry: cheap glue
+    /// the scheduler calls itself, whose one attempt is then recorded and announced here).
     ///
     /// # Panics
     /// If the job is not pending.
-    pub(crate) fn start(&self, index: usize) -> (Rc<dyn Body>, Spec) {
-        self.nodes.borrow_mut()[index].start(Instant::now())
+    pub(crate) fn start_at(&self, index: usize, now: Instant) -> (Rc<dyn Body>, bool) {
+        let (body, inline) = {
+            let mut graph = self.graph.borrow_mut();
+            let node = &mut graph[index];
+            let body = node.start(now);
+            let inline = node.is_one_shot() && body.runs_inline();
+            if inline {
+                node.attempt_started(1);
+            }
+            (body, inline)
+        };
+        if inline {
+            self.announce_attempt(index, 1);
+        }
+        (body, inline)
     }
 
     /// Records and announces the start of attempt `attempt` of job `index` (unless the
     /// job has ended meanwhile).
     pub(crate) fn attempt_started(&self, index: usize, attempt: u32) {
-        if !self.nodes.borrow_mut()[index].attempt_started(attempt) {
-            return;
+        if self.graph.borrow_mut()[index].attempt_started(attempt) {
+            self.announce_attempt(index, attempt);
         }
-        let info = self.info(index);
-        self.emit(&Event::Started {
-            at: Instant::now(),
-            job: info.as_info(),
-            attempt,
-        });
+    }
+
+    fn announce_attempt(&self, index: usize, attempt: u32) {
+        if let Some(info) = self.observed_info(index) {
+            self.emit(&Event::Started {
+                at: Instant::now(),
+                job: info.as_info(),
+                attempt,
+            });
+        }
     }
 
     /// Announces that attempt `attempt` of job `index` failed and will be retried.
     pub(crate) fn retrying(&self, index: usize, attempt: u32, error: &JobError, delay: Duration) {
-        let info = self.info(index);
-        self.emit(&Event::Retrying {
-            at: Instant::now(),
-            job: info.as_info(),
-            attempt,
-            error,
-            delay,
-        });
+        if let Some(info) = self.observed_info(index) {
+            self.emit(&Event::Retrying {
+                at: Instant::now(),
+                job: info.as_info(),
+                attempt,
+                error,
+                delay,
+            });
+        }
     }
 
     /// Announces and records a running job's progress; a late report (from an attempt
@@ -351,21 +407,22 @@ impl FlowState {
         if self.node(index, |n| n.status() != JobStatus::Running) {
             return;
         }
-        let info = self.info(index);
-        self.emit(&Event::Progress {
-            at: Instant::now(),
-            job: info.as_info(),
-            fraction,
-            message: &message,
-        });
-        self.nodes.borrow_mut()[index].set_progress(fraction, message);
+        if let Some(info) = self.observed_info(index) {
+            self.emit(&Event::Progress {
+                at: Instant::now(),
+                job: info.as_info(),
+                fraction,
+                message: &message,
+            });
+        }
+        self.graph.borrow_mut()[index].set_progress(fraction, message);
     }
 
     /// Marks job `index`'s pool slot as owed if a worker is still busy with it (then
     /// [`take_freed_pool_slots`](FlowState::take_freed_pool_slots) counts it once the
     /// worker is done); returns whether.
     pub(crate) fn owe_pool_slot(&self, index: usize) -> bool {
-        self.nodes.borrow_mut()[index].owe_pool_slot()
+        self.graph.borrow_mut()[index].owe_pool_slot()
     }
 }
 
@@ -392,8 +449,40 @@ impl FlowState {
         );
     }
 
+    /// Job `index`'s name and inputs for an event, if an observer would hear it: an
+    /// event about a job is made (with an owned copy of them) only then.
+    fn observed_info(&self, index: usize) -> Option<OwnedInfo> {
+        self.observed().then(|| self.info(index))
+    }
+
+    /// Whether an observer would hear an event now: there is one, and none is being
+    /// called (an event raised from inside an observer is not delivered).
+    fn observed(&self) -> bool {
+        self.observers.try_borrow().is_ok_and(|o| !o.is_empty())
+    }
+
     /// Whether observers are being called right now.
     fn observing(&self) -> bool {
         self.observers.try_borrow_mut().is_err()
+    }
+}
+
+/// A job's name and inputs, held without borrowing the graph, so observers called with
+/// it may use the flow's handles freely.
+#[derive(Debug, Clone)]
+struct OwnedInfo {
+    id: JobId,
+    name: Rc<str>,
+    inputs: Rc<[JobId]>,
+}
+
+impl OwnedInfo {
+    /// The job info an event carries.
+    fn as_info(&self) -> JobInfo<'_> {
+        JobInfo {
+            id: self.id,
+            name: &self.name,
+            inputs: &self.inputs,
+        }
     }
 }

@@ -16,7 +16,7 @@ use std::time::Instant;
 use super::super::error::JobError;
 use super::super::observe::Event;
 use super::super::status::JobStatus;
-use super::{FlowState, Node};
+use super::{FlowState, Graph};
 
 /// How a job ended, as the scheduler (or a cancel) reports it.
 #[derive(Debug, Clone)]
@@ -68,40 +68,58 @@ impl FlowState {
     /// Brings job `index` to its terminal status (the first outcome wins) and, if the
     /// outcome says so, skips its pending dependents, transitively.
     pub(crate) fn settle(&self, index: usize, outcome: Outcome) -> Settled {
-        let now = Instant::now();
-        // Skipped dependents; left unallocated when there are none, the common case.
-        let mut skipped = Vec::new();
-        let (in_run, inputs_done_for) = {
-            let mut nodes = self.nodes.borrow_mut();
-            let node = &mut nodes[index];
-            if node.status().is_terminal() {
-                return Settled::default();
-            }
-            let (status, error, skip) = outcome.resolve(node.name());
-            let done_for = match status {
-                JobStatus::Done => node.dependents().to_vec(),
-                _ => Vec::new(),
-            };
-            let in_run = node.finish(status, error.clone(), now);
-            if let (Some(root), true) = (error, skip) {
-                skip_downstream(&mut nodes, index, &root, now, &mut skipped);
-            }
-            (in_run, done_for)
-        };
-        self.announce_end(index, now);
-        for &(i, _) in &skipped {
-            self.announce_end(i, now);
-        }
-        let skipped_in_run = skipped.iter().filter(|(_, in_run)| *in_run).count();
+        let mut inputs_done_for = Vec::new();
+        let ended_in_run = self.settle_into(index, outcome, Instant::now(), &mut inputs_done_for);
         Settled {
-            ended_in_run: usize::from(in_run) + skipped_in_run,
+            ended_in_run,
             inputs_done_for,
         }
     }
 
+    /// [`settle`](FlowState::settle), for the scheduler: the job ends at `now`, the
+    /// dependents of a job that just became `Done` are appended to `inputs_done_for` (a
+    /// buffer it reuses), and the number of jobs of the run that ended is returned.
+    pub(crate) fn settle_into(
+        &self,
+        index: usize,
+        outcome: Outcome,
+        now: Instant,
+        inputs_done_for: &mut Vec<usize>,
+    ) -> usize {
+        // Skipped dependents; left unallocated when there are none, the common case.
+        let mut skipped = Vec::new();
+        let in_run = {
+            let mut graph = self.graph.borrow_mut();
+            let node = &mut graph[index];
+            if node.status().is_terminal() {
+                return 0;
+            }
+            let (status, error, skip) = outcome.resolve(node.name());
+            let root = if skip { error.clone() } else { None };
+            let in_run = node.finish(status, error, now);
+            if status == JobStatus::Done {
+                inputs_done_for.extend(graph.dependents(index));
+            }
+            if let Some(root) = root {
+                skip_downstream(&mut graph, index, &root, now, &mut skipped);
+            }
+            in_run
+        };
+        if self.observed() {
+            self.announce_end(index, now);
+            for &(i, _) in &skipped {
+                self.announce_end(i, now);
+            }
+        }
+        let skipped_in_run = skipped.iter().filter(|(_, in_run)| *in_run).count();
+        usize::from(in_run) + skipped_in_run
+    }
+
     /// Tells the observers that job `index` ended.
     fn announce_end(&self, index: usize, at: Instant) {
-        let info = self.info(index);
+        let Some(info) = self.observed_info(index) else {
+            return;
+        };
         let (status, error, attempts) =
             self.node(index, |n| (n.status(), n.error().cloned(), n.attempts()));
         self.emit(&Event::Finished {
@@ -129,21 +147,21 @@ impl FlowState {
 /// error of job `index`) as their root; records each in `skipped` with whether it was
 /// part of the run.
 fn skip_downstream(
-    nodes: &mut [Node],
+    graph: &mut Graph,
     index: usize,
     root: &JobError,
     now: Instant,
     skipped: &mut Vec<(usize, bool)>,
 ) {
-    let mut stack: Vec<usize> = nodes[index].dependents().to_vec();
+    let mut stack: Vec<usize> = graph.dependents(index).collect();
     while let Some(d) = stack.pop() {
-        let node = &mut nodes[d];
+        let node = &mut graph[d];
         if node.status() != JobStatus::Pending {
             continue;
         }
         let error = root.upstream_of(node.name());
         let was_in_run = node.finish(JobStatus::UpstreamFailed, Some(error), now);
         skipped.push((d, was_in_run));
-        stack.extend(node.dependents().iter().copied());
+        stack.extend(graph.dependents(d));
     }
 }

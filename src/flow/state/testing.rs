@@ -16,7 +16,7 @@ use super::{FlowState, WorkerLease};
 struct Idle;
 
 impl Body for Idle {
-    fn attempt(&self, _: Progress, _: Option<WorkerLease>) -> AttemptFuture {
+    fn attempt(self: Rc<Self>, _: Progress, _: Option<WorkerLease>) -> AttemptFuture {
         Box::pin(std::future::pending())
     }
 }
@@ -32,7 +32,12 @@ pub(crate) fn add(state: &FlowState, name: &str, inputs: &[usize], blocking: boo
         })
         .collect();
     state
-        .add_job(name.to_string(), &links, Rc::new(Idle), blocking)
+        .add_job(
+            name.to_string(),
+            |out| out.extend_from_slice(&links),
+            Rc::new(Idle),
+            blocking,
+        )
         .index
 }
 
