@@ -220,9 +220,7 @@ impl Tasks {
     #[inline]
     pub(crate) fn take_for_poll(&self, id: TaskId) -> Option<Taken> {
         let mut slab = self.slab.borrow_mut();
-        let slot = slab
-            .get_mut(id.index)
-            .filter(|s| s.generation == id.generation)?;
+        let slot = slot_mut(&mut slab, id)?;
         let Stage::Live { header, future } = &mut slot.stage else {
             return None;
         };
@@ -255,10 +253,7 @@ impl Tasks {
     pub(crate) fn finish(&self, id: TaskId, outcome: Outcome) {
         let (waiter, unclaimed) = {
             let mut slab = self.slab.borrow_mut();
-            let Some(slot) = slab
-                .get_mut(id.index)
-                .filter(|s| s.generation == id.generation)
-            else {
+            let Some(slot) = slot_mut(&mut slab, id) else {
                 return;
             };
             let Stage::Live { header, .. } = std::mem::replace(&mut slot.stage, Stage::Taken)
@@ -317,10 +312,7 @@ impl Tasks {
     #[inline]
     pub(crate) fn poll_outcome(&self, id: TaskId, cx: &mut Context<'_>) -> Poll<Outcome> {
         let mut slab = self.slab.borrow_mut();
-        let Some(slot) = slab
-            .get_mut(id.index)
-            .filter(|s| s.generation == id.generation)
-        else {
+        let Some(slot) = slot_mut(&mut slab, id) else {
             return Poll::Ready(Err(JoinError::cancelled()));
         };
         if let Stage::Live { .. } = slot.stage {
@@ -341,10 +333,7 @@ impl Tasks {
     pub(crate) fn detach(&self, id: TaskId) {
         let dropped = {
             let mut slab = self.slab.borrow_mut();
-            let Some(slot) = slab
-                .get_mut(id.index)
-                .filter(|s| s.generation == id.generation)
-            else {
+            let Some(slot) = slot_mut(&mut slab, id) else {
                 return;
             };
             slot.joined = false;
@@ -361,10 +350,7 @@ impl Tasks {
     pub(crate) fn abort(&self, id: TaskId) {
         let header = {
             let mut slab = self.slab.borrow_mut();
-            let Some(slot) = slab
-                .get_mut(id.index)
-                .filter(|s| s.generation == id.generation)
-            else {
+            let Some(slot) = slot_mut(&mut slab, id) else {
                 return;
             };
             let Stage::Live { header, .. } = &slot.stage else {
@@ -433,4 +419,11 @@ impl Tasks {
 /// Drops a task's future; a panic in its destructor is contained like a panic in `poll`.
 pub(crate) fn drop_quietly(future: BoxFuture) {
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(future)));
+}
+
+/// The slot of task `id`, if it still holds that task (not a newer one in a reused key).
+#[inline]
+fn slot_mut(slab: &mut Slab<Slot>, id: TaskId) -> Option<&mut Slot> {
+    slab.get_mut(id.index)
+        .filter(|s| s.generation == id.generation)
 }
