@@ -8,6 +8,7 @@
 //! markdown table.
 
 pub mod flow_workloads;
+pub mod rentals_pipeline;
 pub mod workloads;
 
 use std::sync::mpsc;

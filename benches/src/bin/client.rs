@@ -13,7 +13,7 @@
 //! server: per pipeline, upload a 300-row training CSV and a 100-row forecast CSV →
 //! train GLM with 3 folds → predict the forecast with the best model → read the
 //! predictions CSV, every task polled every 0.2 s. Each child measures its own CPU (user
-//! + system, every thread of the process, `getrusage(RUSAGE_SELF)`) and wall time from
+//! and system, every thread of the process, `getrusage(RUSAGE_SELF)`) and wall time from
 //! after reading its inputs to the end of the work, and the parent counts the
 //! requests the server received meanwhile.
 
@@ -23,10 +23,9 @@ use std::time::{Duration, Instant};
 #[path = "../../../examples/common/rentals.rs"]
 mod rentals;
 
-use taskloop::automl::{
-    serve, Context, CsvSource, PollInterval, PredictInput, ServerConfig, TrainInput,
-};
+use taskloop::automl::{serve, Context, CsvSource, PollInterval, ServerConfig};
 use taskloop::flow::Flow;
+use taskloop_benches::rentals_pipeline;
 
 const USER: &str = "bench";
 const PASSWORD: &str = "bench-password";
@@ -35,7 +34,6 @@ const FORECAST_ROWS: usize = 100;
 const NFOLD: u32 = 3;
 const POLL: Duration = Duration::from_millis(200);
 const RUNS: usize = 3;
-const FEATURES: [&str; 5] = ["hour", "temp", "humidity", "workingday", "season"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -203,27 +201,7 @@ fn taskloop_client(args: &[String]) -> Result<(), BoxError> {
     let mut flow = Flow::new();
     let mut reads = Vec::with_capacity(n);
     for i in 0..n {
-        let a = ctx.upload(
-            &mut flow,
-            format!("A{i}"),
-            train.clone().named(format!("train-{i}")),
-        );
-        let b = ctx.upload(
-            &mut flow,
-            format!("B{i}"),
-            forecast.clone().named(format!("forecast-{i}")),
-        );
-        let spec = TrainInput::new(&a, "rentals")
-            .algos(["GLM"])
-            .nfold(NFOLD)
-            .seed(i as u64)
-            .features(FEATURES);
-        let c = ctx.train(&mut flow, format!("C{i}"), spec);
-        let d = ctx.predict(
-            &mut flow,
-            format!("D{i}"),
-            PredictInput::new(&b, &c).keep_columns(["id"]),
-        );
+        let d = rentals_pipeline::declare(&ctx, &mut flow, i, &train, &forecast, NFOLD);
         reads.push(flow.try_job_after(format!("E{i}"), &d, |p| Ok(p.frame()?.rows())));
     }
     let report = flow.run();

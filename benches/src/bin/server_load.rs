@@ -47,7 +47,11 @@ fn main() {
     // The default limit, with twice as many connections: the excess is shed (`503` and
     // close, or the connection idle longest closed), and the rest are served.
     let server = serve(ServerConfig::new(USER, PASSWORD)).expect("serve");
-    row("taskloop (bundled, default limit 1,000)", &server.url(), 2000);
+    row(
+        "taskloop (bundled, default limit 1,000)",
+        &server.url(),
+        2000,
+    );
     server.shutdown();
     let url = tokio_peer();
     for conns in CONNECTIONS {
