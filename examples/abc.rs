@@ -107,16 +107,8 @@ const CLI: Cli = Cli {
             value: Some("N"),
             help: "rows of training data (default 400000; B gets half)",
         },
-        Opt {
-            flag: "--trace",
-            value: Some("PATH"),
-            help: "write a Chrome trace (open at ui.perfetto.dev)",
-        },
-        Opt {
-            flag: "--svg",
-            value: Some("PATH"),
-            help: "write a Gantt chart",
-        },
+        cli::TRACE,
+        cli::SVG,
     ],
 };
 

@@ -71,16 +71,8 @@ const CLI: Cli = Cli {
             value: Some("N"),
             help: "run N pipelines at once (default 1)",
         },
-        Opt {
-            flag: "--trace",
-            value: Some("PATH"),
-            help: "write a Chrome trace (open at ui.perfetto.dev)",
-        },
-        Opt {
-            flag: "--svg",
-            value: Some("PATH"),
-            help: "write a Gantt chart",
-        },
+        cli::TRACE,
+        cli::SVG,
         Opt {
             flag: "--fault-drop-rate",
             value: Some("F"),

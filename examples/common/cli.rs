@@ -14,6 +14,22 @@ pub struct Opt {
     pub help: &'static str,
 }
 
+/// `--trace PATH`, read with [`Cli::trace_file`].
+#[allow(dead_code)] // not every example writes traces
+pub const TRACE: Opt = Opt {
+    flag: "--trace",
+    value: Some("PATH"),
+    help: "write a Chrome trace (open at ui.perfetto.dev)",
+};
+
+/// `--svg PATH`, read with [`Cli::gantt_file`].
+#[allow(dead_code)] // not every example draws charts
+pub const SVG: Opt = Opt {
+    flag: "--svg",
+    value: Some("PATH"),
+    help: "write a Gantt chart",
+};
+
 /// A program's command line.
 pub struct Cli {
     pub name: &'static str,
