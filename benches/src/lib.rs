@@ -7,6 +7,7 @@
 //! one (workload, runtime) cell on its own thread with a time limit, statistics and the
 //! markdown table.
 
+pub mod client_floor;
 pub mod flow_workloads;
 pub mod rentals_pipeline;
 pub mod workloads;

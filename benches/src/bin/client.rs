@@ -25,6 +25,7 @@ mod rentals;
 
 use taskloop::automl::{serve, Context, CsvSource, PollInterval, ServerConfig};
 use taskloop::flow::Flow;
+use taskloop_benches::client_floor::{self, process_cpu};
 use taskloop_benches::rentals_pipeline;
 
 const USER: &str = "bench";
@@ -37,6 +38,15 @@ const RUNS: usize = 3;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--floor") {
+        return match floor_child(&args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("floor: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if args.first().map(String::as_str) == Some("--taskloop") {
         return match taskloop_client(&args[1..]) {
             Ok(()) => ExitCode::SUCCESS,
@@ -100,6 +110,7 @@ fn parent(sizes: &[usize]) -> Result<(), BoxError> {
         "| N | client | CPU (s) | wall (s) | requests | CPU per request (µs) | CPU vs asyncio |"
     );
     println!("| --- | --- | --- | --- | --- | --- | --- |");
+    let mut asyncio_per_request = None;
     for &n in sizes {
         let (mut ours, mut theirs) = (Vec::new(), Vec::new());
         for run in 0..RUNS {
@@ -115,6 +126,7 @@ fn parent(sizes: &[usize]) -> Result<(), BoxError> {
             theirs.push(run);
         }
         let (ours, theirs) = (median(ours), median(theirs));
+        asyncio_per_request = Some(theirs.cpu_s / theirs.requests * 1e6);
         for (name, r) in [("taskloop", ours), ("asyncio", theirs)] {
             println!(
                 "| {n} | {name} | {:.3} | {:.2} | {:.0} | {:.0} | {:.3}x |",
@@ -126,8 +138,62 @@ fn parent(sizes: &[usize]) -> Result<(), BoxError> {
             );
         }
     }
+    floor(&exe, &server.url(), &train, asyncio_per_request)?;
     server.shutdown();
     let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// Requests in each floor measurement.
+const FLOOR_REQUESTS: usize = 10_000;
+
+/// Runs the floor child (`--floor`) and prints its table: the CPU one poll costs the
+/// process with no runtime at all, against the asyncio peer's CPU per request.
+fn floor(
+    exe: &std::path::Path,
+    url: &str,
+    train: &std::path::Path,
+    asyncio_per_request: Option<f64>,
+) -> Result<(), BoxError> {
+    eprintln!("floor: {FLOOR_REQUESTS} polls each way");
+    let out = Command::new(exe)
+        .arg("--floor")
+        .args([url, USER, PASSWORD])
+        .arg(train)
+        .arg(FLOOR_REQUESTS.to_string())
+        .output()?;
+    if !out.status.success() {
+        return Err(format!(
+            "the floor child failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    println!();
+    println!("| floor: {FLOOR_REQUESTS} polls back to back, no runtime | CPU per request (µs) | vs asyncio's CPU per request |");
+    println!("| --- | --- | --- |");
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Some((name, us)) = line.strip_prefix("FLOOR ").and_then(|l| l.rsplit_once('=')) else {
+            continue;
+        };
+        let us: f64 = us.parse()?;
+        let ratio = asyncio_per_request.map_or("-".into(), |a| format!("{:.3}x", us / a));
+        println!("| {name} | {us:.1} | {ratio} |");
+    }
+    Ok(())
+}
+
+/// The floor child: `URL USER PASSWORD TRAIN.csv COUNT`.
+fn floor_child(args: &[String]) -> Result<(), BoxError> {
+    let [url, user, password, train, count] = args else {
+        return Err("expected URL USER PASSWORD TRAIN.csv COUNT".into());
+    };
+    let csv = std::fs::read_to_string(train)?;
+    let rows = client_floor::measure(url, user, password, &csv, count.parse()?)
+        .map_err(|e| e.to_string())?;
+    for (name, us) in rows {
+        println!("FLOOR {name}={us:.2}");
+    }
     Ok(())
 }
 
@@ -162,23 +228,6 @@ fn child(cmd: &mut Command) -> Result<Run, BoxError> {
         }
     }
     Ok(run)
-}
-
-/// CPU time of the whole process (every thread, live or exited), in seconds.
-fn process_cpu() -> f64 {
-    let usage = rusage();
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    secs(usage.ru_utime) + secs(usage.ru_stime)
-}
-
-#[allow(unsafe_code)]
-fn rusage() -> libc::rusage {
-    // SAFETY: getrusage fills the struct it is given; an all-zero rusage is valid.
-    unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
-        usage
-    }
 }
 
 /// The taskloop client: `URL USER PASSWORD TRAIN.csv FORECAST.csv N`.
