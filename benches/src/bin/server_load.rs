@@ -1,6 +1,6 @@
 //! Server throughput (issue 10, goal 5): the bundled server's `GET /v2/worker/status`
-//! under `wrk` with 64, 512 and 2,000 keep-alive connections, against a minimal tokio HTTP
-//! server doing the same work, in one run.
+//! under `wrk` with 64, 512 and 2,000 keep-alive connections, against a minimal HTTP server
+//! doing the same work, once on taskloop and once on tokio, in one run.
 //!
 //! ```sh
 //! sudo apt-get install -y wrk      # the load generator (Debian/Ubuntu)
@@ -8,7 +8,7 @@
 //! cargo run --release --bin server_load
 //! ```
 //!
-//! Both servers run in this process, one after the other, on their own thread, and `wrk`
+//! The servers run in this process, one after the other, on their own thread, and `wrk`
 //! (2 threads, 10 s per cell, `--latency`) runs as a child process on the same machine,
 //! so the servers and the load generator share its cores. The bundled server is
 //! `serve(ServerConfig::new(..))` (its loop thread answers status requests; the workers
@@ -53,6 +53,14 @@ fn main() {
         2000,
     );
     server.shutdown();
+    let url = taskloop_peer();
+    for conns in CONNECTIONS {
+        row(
+            "taskloop minimal (the peer's code on taskloop)",
+            &url,
+            conns,
+        );
+    }
     let url = tokio_peer();
     for conns in CONNECTIONS {
         row("tokio current_thread (peer)", &url, conns);
@@ -98,6 +106,72 @@ fn row(name: &str, url: &str, conns: u32) {
     );
 }
 
+/// The tokio peer's code on taskloop's runtime (`taskloop::net`), on its own thread;
+/// returns its URL. Against the tokio peer it compares the runtimes alone; against the
+/// bundled server, what the server does beyond the minimum (parsing with `httparse`,
+/// deadlines on every read and write, connection limits, a JSON encoder).
+fn taskloop_peer() -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = taskloop::Runtime::new().expect("taskloop runtime");
+        rt.block_on(async move {
+            let listener = taskloop::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            let counts = std::rc::Rc::new(std::cell::Cell::new((0_usize, 0_usize)));
+            let _ = tx.send(format!("http://{}", listener.local_addr().expect("addr")));
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                taskloop::spawn(taskloop_connection(stream, counts.clone()));
+            }
+        });
+    });
+    rx.recv().expect("the taskloop peer starts")
+}
+
+/// [`connection`] on taskloop.
+async fn taskloop_connection(
+    mut stream: taskloop::net::TcpStream,
+    counts: std::rc::Rc<std::cell::Cell<(usize, usize)>>,
+) {
+    let _ = stream.set_nodelay(true);
+    let mut buf = Vec::with_capacity(4096);
+    loop {
+        let end = loop {
+            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+            let mut chunk = [0u8; 4096];
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        };
+        let answer = answer(&buf[..end], counts.get());
+        buf.drain(..end);
+        if stream.write_all(answer.as_bytes()).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// The answer to a request head: the status counts, or `401`.
+fn answer(head: &[u8], (running, pending): (usize, usize)) -> String {
+    let head = String::from_utf8_lossy(head);
+    let authorized = head.lines().any(|l| l.eq_ignore_ascii_case(AUTH));
+    if head.starts_with("GET /v2/worker/status ") && authorized {
+        let body = format!(
+            "{{\"pending\":{pending},\"running\":{running},\"status\":\"ok\",\"workers\":2}}"
+        );
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    } else {
+        "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n".to_string()
+    }
+}
+
 /// Starts the tokio peer on its own thread; returns its URL.
 fn tokio_peer() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -137,22 +211,8 @@ async fn connection(mut stream: tokio::net::TcpStream, counts: Arc<Mutex<(usize,
                 Ok(n) => buf.extend_from_slice(&chunk[..n]),
             }
         };
-        let head = String::from_utf8_lossy(&buf[..end]);
-        let authorized = head.lines().any(|l| l.eq_ignore_ascii_case(AUTH));
-        let ok = head.starts_with("GET /v2/worker/status ") && authorized;
+        let answer = answer(&buf[..end], *counts.lock().expect("counts"));
         buf.drain(..end);
-        let answer = if ok {
-            let (running, pending) = *counts.lock().expect("counts");
-            let body = format!(
-                "{{\"pending\":{pending},\"running\":{running},\"status\":\"ok\",\"workers\":2}}"
-            );
-            format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                body.len()
-            )
-        } else {
-            "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n".to_string()
-        };
         if stream.write_all(answer.as_bytes()).await.is_err() {
             return;
         }
