@@ -16,6 +16,12 @@
 //! and system, every thread of the process, `getrusage(RUSAGE_SELF)`) and wall time from
 //! after reading its inputs to the end of the work, and the parent counts the
 //! requests the server received meanwhile.
+//!
+//! Then a third child (`--floor ...`, `src/client_floor.rs`) sends the clients' poll
+//! 10,000 times back to back with no runtime at all, three ways (a hand-written exchange
+//! on a blocking socket, ureq on one thread, ureq behind a channel hand-off to a second
+//! thread), and the parent prints its CPU per request against the asyncio peer's: the
+//! floor under the clients' figures.
 
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
