@@ -138,8 +138,8 @@ async fn taskloop_connection(
     let mut buf = Vec::with_capacity(4096);
     loop {
         let end = loop {
-            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
+            if let Some(end) = head_end(&buf) {
+                break end;
             }
             let mut chunk = [0u8; 4096];
             match stream.read(&mut chunk).await {
@@ -153,6 +153,11 @@ async fn taskloop_connection(
             return;
         }
     }
+}
+
+/// Where the first request head in `buf` ends (after its blank line), once it is all in.
+fn head_end(buf: &[u8]) -> Option<usize> {
+    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)
 }
 
 /// The answer to a request head: the status counts, or `401`.
@@ -202,8 +207,8 @@ async fn connection(mut stream: tokio::net::TcpStream, counts: Arc<Mutex<(usize,
     let mut buf = Vec::with_capacity(4096);
     loop {
         let end = loop {
-            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
+            if let Some(end) = head_end(&buf) {
+                break end;
             }
             let mut chunk = [0u8; 4096];
             match stream.read(&mut chunk).await {
