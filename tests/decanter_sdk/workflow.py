@@ -56,64 +56,7 @@ MULTINOMIAL_METRICS = ["logloss", "misclassification", "mean_per_class_error", "
 LARGER_IS_BETTER = {"r2", "auc", "lift_top_group"}
 
 
-# ---------------------------------------------------------------------------- checks
-
-
-class CheckFailed(Exception):
-    pass
-
-
-class Checks:
-    def __init__(self, keep_going):
-        self.keep_going = keep_going
-        self.passed = 0
-        self.failed = []
-
-    def __call__(self, cond, what, detail=None):
-        if not cond:
-            message = what if detail is None else "%s: %s" % (what, detail)
-            print("FAIL: %s" % message, flush=True)
-            raise CheckFailed(message)
-        self.passed += 1
-        print("ok %3d  %s" % (self.passed, what), flush=True)
-
-    def scenario(self, title, body):
-        """Runs one scenario; a failed check ends it (and, unless keep_going, the run)."""
-        print("== %s" % title, flush=True)
-        try:
-            body()
-        except CheckFailed as err:
-            self.failed.append("%s: %s" % (title, err))
-            if not self.keep_going:
-                finish(self)
-        except Exception as err:  # an SDK call blew up: report it as a failure
-            traceback.print_exc()
-            message = "%s: unexpected %s: %s" % (title, type(err).__name__, err)
-            print("FAIL: %s" % message, flush=True)
-            self.failed.append(message)
-            if not self.keep_going:
-                finish(self)
-
-
-def finish(checks):
-    if checks.failed:
-        print(
-            "sdk workflow: %d checks passed, %d failed:" % (checks.passed, len(checks.failed)),
-            flush=True,
-        )
-        for failure in checks.failed:
-            print("  - %s" % failure, flush=True)
-        sys.exit(1)
-    print("sdk workflow: %d checks passed" % checks.passed, flush=True)
-    sys.exit(0)
-
-
-def is_number(value):
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-    )
+from sdkcheck import Checks, Server, finish, is_number  # noqa: E402
 
 
 # ------------------------------------------------------------------------------ data
@@ -196,19 +139,6 @@ def best_by(exp, metric):
 
 def best_value(exp, metric):
     return exp.attributes[best_by(exp, metric)]["cv_averages"][metric]
-
-
-class Server:
-    """Observes the server directly (never drives the workflow)."""
-
-    def __init__(self, host, user, password):
-        self.host = host
-        self.auth = (user, password)
-
-    def get(self, path):
-        resp = requests.get(self.host + path, auth=self.auth, timeout=20)
-        resp.raise_for_status()
-        return resp.json()
 
 
 # ------------------------------------------------------------------------- scenarios
