@@ -15,6 +15,7 @@ use super::multipart;
 use super::response::Response;
 use super::router::Route;
 use super::state::Shared;
+use super::store::ServedModel;
 use super::tasks::TaskKind;
 use super::worker::{self, Job};
 use crate::automl::ml::{Algo, ModelType, TrainSpec};
@@ -256,7 +257,7 @@ fn predict(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, Ap
         (data, state.store.model(model_id))
     };
     let data = data.ok_or_else(|| not_found("data", data_id))?;
-    let model = model.ok_or_else(|| not_found("model", model_id))?;
+    let ServedModel::Supervised(model) = model.ok_or_else(|| not_found("model", model_id))?;
     let options = PredictOptions {
         model_id: model_id.to_owned(),
         keep_columns,

@@ -39,10 +39,18 @@ pub(crate) struct NewExperiment {
     pub(crate) train_data_id: String,
 }
 
-/// A stored model: the engine's model and its document.
+/// A model the server can score data with, by the kind of experiment that made it.
+/// Each kind of experiment adds a variant; `POST /v2/tasks/predict` matches on it.
+#[derive(Debug, Clone)]
+pub(crate) enum ServedModel {
+    /// A supervised model of a train experiment (GLM, DRF, GBM).
+    Supervised(Arc<TrainedModel>),
+}
+
+/// A stored model: what scores with it, and its document.
 #[derive(Debug)]
 struct StoredModel {
-    model: Arc<TrainedModel>,
+    model: ServedModel,
     doc: Value,
 }
 
@@ -184,17 +192,34 @@ impl Store {
     /// Adds an experiment and its models; returns the experiment's document (the
     /// result of the train task).
     pub(crate) fn add_experiment(&mut self, trained: NewExperiment) -> Value {
+        let count = trained.experiment.models.len();
+        self.add_experiment_with(count, |id, model_ids| {
+            let doc = experiment_json(id, &trained, model_ids);
+            let models = model_ids
+                .iter()
+                .zip(trained.experiment.models)
+                .map(|(model_id, model)| {
+                    let doc = model_json(model_id, id, &model);
+                    (ServedModel::Supervised(Arc::new(model)), doc)
+                })
+                .collect();
+            (doc, models)
+        })
+    }
+
+    /// Adds an experiment of `count` models, of any kind: `build` gets the experiment's
+    /// new id and its models' new ids and returns the experiment's document and each
+    /// model with its document, in the order of the ids. Returns the experiment's
+    /// document (the result of the task that trained it).
+    pub(crate) fn add_experiment_with(
+        &mut self,
+        count: usize,
+        build: impl FnOnce(&str, &[String]) -> (Value, Vec<(ServedModel, Value)>),
+    ) -> Value {
         let id = self.ids.next_id();
-        let model_ids: Vec<String> = trained
-            .experiment
-            .models
-            .iter()
-            .map(|_| self.ids.next_id())
-            .collect();
-        let doc = experiment_json(&id, &trained, &model_ids);
-        for (model_id, model) in model_ids.into_iter().zip(trained.experiment.models) {
-            let doc = model_json(&model_id, &id, &model);
-            let model = Arc::new(model);
+        let model_ids: Vec<String> = (0..count).map(|_| self.ids.next_id()).collect();
+        let (doc, models) = build(&id, &model_ids);
+        for (model_id, (model, doc)) in model_ids.into_iter().zip(models) {
             self.models.insert(model_id, StoredModel { model, doc });
         }
         self.experiments.insert(id.clone(), doc.clone());
@@ -219,7 +244,7 @@ impl Store {
     }
 
     /// A trained model by id.
-    pub(crate) fn model(&self, id: &str) -> Option<Arc<TrainedModel>> {
+    pub(crate) fn model(&self, id: &str) -> Option<ServedModel> {
         self.models.get(id).map(|m| m.model.clone())
     }
 

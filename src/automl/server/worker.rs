@@ -14,23 +14,39 @@ use std::sync::Arc;
 
 use super::error::ApiError;
 use super::state::Shared;
-use super::store::{DataSet, NewExperiment};
+use serde_json::Value;
+
+use super::store::{DataSet, NewExperiment, Store};
 use super::tasks::{Outcome, TaskKind};
 
 /// Most tasks that may wait in the queue; more are refused with `503`.
 const MAX_PENDING: usize = 1000;
 
 /// What a job returns.
-#[derive(Debug)]
 pub(crate) enum JobOutput {
     /// A new data set (upload, predictions); the result is its summary.
     Data(DataSet),
     /// A trained experiment; the result is its document.
     Experiment(NewExperiment),
+    /// Anything else the job made: it stores itself and returns the task's result
+    /// (another kind of experiment, through [`Store::add_experiment_with`]).
+    Stored(Box<dyn FnOnce(&mut Store) -> Value + Send>),
     /// The job failed.
     Fail(String),
     /// The request does not fit the data.
     Invalid(String),
+}
+
+impl fmt::Debug for JobOutput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JobOutput::Data(set) => f.debug_tuple("Data").field(set).finish(),
+            JobOutput::Experiment(e) => f.debug_tuple("Experiment").field(e).finish(),
+            JobOutput::Stored(_) => f.write_str("Stored(..)"),
+            JobOutput::Fail(m) => f.debug_tuple("Fail").field(m).finish(),
+            JobOutput::Invalid(m) => f.debug_tuple("Invalid").field(m).finish(),
+        }
+    }
 }
 
 /// The work of one task, run on a worker thread.
@@ -128,6 +144,7 @@ fn run(shared: &Arc<Shared>, id: &str, job: Job) {
     let outcome = match output {
         JobOutput::Data(set) => Outcome::Done(state.store.add_data(set)),
         JobOutput::Experiment(e) => Outcome::Done(state.store.add_experiment(e)),
+        JobOutput::Stored(store) => Outcome::Done(store(&mut state.store)),
         JobOutput::Fail(m) => Outcome::Fail(m),
         JobOutput::Invalid(m) => Outcome::Invalid(m),
     };
