@@ -16,6 +16,8 @@ pub enum TrainError {
     Invalid(String),
     /// The cancel flag was raised.
     Cancelled,
+    /// `max_run_time` ran out before any model finished.
+    OutOfTime(String),
     /// A numerical failure no data should cause; please report it.
     Failed(String),
 }
@@ -26,6 +28,7 @@ impl fmt::Display for TrainError {
             TrainError::BadSpec(m) => write!(f, "bad train request: {m}"),
             TrainError::Invalid(m) => write!(f, "cannot train on this data: {m}"),
             TrainError::Cancelled => f.write_str("training was stopped"),
+            TrainError::OutOfTime(m) => write!(f, "training ran out of time: {m}"),
             TrainError::Failed(m) => write!(f, "training failed: {m}"),
         }
     }

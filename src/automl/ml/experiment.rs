@@ -18,12 +18,14 @@ pub struct TrainedExperiment {
     pub evaluator: Evaluator,
     /// The feature columns used, in frame order.
     pub features: Vec<String>,
-    /// The number of cross-validation folds, as requested.
+    /// The number of cross-validation folds (as requested, or the time split's).
     pub nfold: usize,
     /// The seed of every random choice, as requested.
     pub seed: u64,
     /// One model per trained algorithm, in request order.
     pub models: Vec<TrainedModel>,
+    /// Why fewer models than requested were trained (`max_run_time` ran out), if so.
+    pub stopped_early: Option<String>,
 }
 
 impl TrainedExperiment {

@@ -35,6 +35,8 @@ pub(crate) const MAX_DEPTH: usize = 5;
 pub(crate) const MIN_ROWS: usize = 10;
 /// Share of the rows each round's trees are grown on.
 pub(crate) const SAMPLE_RATE: f64 = 0.8;
+/// With a tolerance, the rounds over which the training deviance must improve.
+pub(crate) const STOPPING_ROUNDS: usize = 3;
 
 /// The loss a model minimises, which decides its outputs.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -89,6 +91,25 @@ impl Gbm {
         seed: u64,
         cancel: &AtomicBool,
     ) -> Result<Gbm, TrainError> {
+        Gbm::fit_with(x, labels, seed, None, cancel)
+    }
+
+    /// [`Gbm::fit`], stopping early with a `tolerance`: after round `r` (from the
+    /// [`STOPPING_ROUNDS`]th on), boosting stops when the training deviance fell by less
+    /// than `tolerance` times its value [`STOPPING_ROUNDS`] rounds before. H2O stops on
+    /// the training metric the same way when no validation frame is given (its
+    /// `stopping_tolerance`, here over a window of single rounds rather than moving
+    /// averages).
+    ///
+    /// # Errors
+    /// [`TrainError::Cancelled`] once `cancel` is set.
+    pub(crate) fn fit_with(
+        x: &Matrix,
+        labels: Labels<'_>,
+        seed: u64,
+        tolerance: Option<f64>,
+        cancel: &AtomicBool,
+    ) -> Result<Gbm, TrainError> {
         let targets = Targets::new(labels, x.rows());
         let loss = targets.loss;
         let init = targets.initial_scores();
@@ -96,6 +117,7 @@ impl Gbm {
         (0..x.rows()).for_each(|i| scores.row_mut(i).copy_from_slice(&init));
         let data = Binned::new(x);
         let mut trees = Vec::with_capacity(NTREES);
+        let mut deviances = vec![targets.deviance(&scores)];
         for round in 0..NTREES {
             if cancel.load(Ordering::Relaxed) {
                 return Err(TrainError::Cancelled);
@@ -105,6 +127,16 @@ impl Gbm {
             let grown = grow_round(&data, &targets, &scores, &sample, &mut rng);
             add_trees(&mut scores, x, &grown);
             trees.push(grown);
+            if let Some(tolerance) = tolerance {
+                deviances.push(targets.deviance(&scores));
+                let r = deviances.len() - 1;
+                if r >= STOPPING_ROUNDS {
+                    let before = deviances[r - STOPPING_ROUNDS];
+                    if before - deviances[r] < tolerance * before.abs() {
+                        break;
+                    }
+                }
+            }
         }
         Ok(Gbm { loss, init, trees })
     }
@@ -189,6 +221,34 @@ impl<'a> Targets<'a> {
                 .map(|k| ((total(k) + 0.5) / (n + 0.5 * width as f64)).ln())
                 .collect(),
         }
+    }
+
+    /// The mean training deviance at `scores`: the squared error for regression, twice
+    /// the log loss of the true class otherwise.
+    fn deviance(&self, scores: &Matrix) -> f64 {
+        let width = self.loss.width();
+        let mut p = vec![0.0; width];
+        let mut total = 0.0;
+        for i in 0..self.rows {
+            p.copy_from_slice(scores.row(i));
+            self.loss.link(&mut p);
+            total += match self.loss {
+                Loss::Squared => (self.target(i, 0) - p[0]).powi(2),
+                Loss::Logistic => {
+                    let q = if self.target(i, 0) > 0.5 {
+                        p[0]
+                    } else {
+                        1.0 - p[0]
+                    };
+                    -2.0 * q.max(1e-15).ln()
+                }
+                Loss::Softmax(k) => {
+                    let class = (0..k).find(|&c| self.target(i, c) > 0.5).unwrap_or(0);
+                    -2.0 * p[class].max(1e-15).ln()
+                }
+            };
+        }
+        total / self.rows.max(1) as f64
     }
 
     /// Per output, the residuals `target − prediction` at `scores` and the loss's

@@ -45,6 +45,7 @@ mod importance;
 mod linalg;
 mod metrics;
 mod model;
+mod options;
 mod rng;
 mod spec;
 #[cfg(test)]
@@ -57,5 +58,6 @@ pub use error::TrainError;
 pub use experiment::TrainedExperiment;
 pub use frame::{Column, ColumnData, DataType, Frame, FrameError};
 pub use model::TrainedModel;
+pub use options::{Balance, SplitBound, SplitFold, SplitRange, TimeSplit};
 pub use spec::{Algo, ModelType, ParseSpecError, TrainSpec};
-pub use train::train;
+pub use train::{train, train_tested};

@@ -106,6 +106,9 @@ pub struct TrainedModel {
     /// The metrics of the final model on the held-out validation rows that are defined
     /// there (empty without validation rows).
     pub validation_scores: BTreeMap<String, f64>,
+    /// The metrics of the final model on the test rows: another data set (the SDK's
+    /// `test_data_id`) or a time split's test range; empty without either.
+    pub test_scores: BTreeMap<String, f64>,
     pub(crate) target: String,
     /// The experiment's seed, from which the model's random streams derive.
     pub(crate) seed: u64,

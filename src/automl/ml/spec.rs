@@ -3,6 +3,10 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::time::Duration;
+
+use super::frame::DataType;
+use super::options::{Balance, TimeSplit};
 
 pub use crate::automl::evaluator::{Evaluator, ModelType, ParseSpecError};
 
@@ -114,6 +118,22 @@ pub struct TrainSpec {
     pub validation_percentage: Option<f64>,
     /// Feature columns; `None` means every column except the target.
     pub features: Option<Vec<String>>,
+    /// Columns retyped for this training only (the SDK's `feature_types`): a numeric
+    /// code read as categorical, say. The data set itself is unchanged; predictions
+    /// read such a column by the type it was trained with.
+    pub feature_types: Vec<(String, DataType)>,
+    /// Resample the classes of every fit (classifiers only); see [`Balance`].
+    pub balance: Option<Balance>,
+    /// Time-ordered folds instead of `nfold` random ones; see [`TimeSplit`].
+    pub time_split: Option<TimeSplit>,
+    /// A budget for the whole training (the SDK's `max_run_time`). When it runs out,
+    /// the algorithm in progress is abandoned between two trees or folds and the
+    /// experiment keeps the models that finished; if none did, training fails.
+    pub max_run_time: Option<Duration>,
+    /// GBM's early-stopping tolerance (the SDK's `tolerance`): boosting stops once the
+    /// training deviance improved by less than this fraction over the last 3 rounds.
+    /// `None`: every round is grown.
+    pub tolerance: Option<f64>,
 }
 
 impl TrainSpec {
@@ -128,6 +148,11 @@ impl TrainSpec {
             max_model: None,
             validation_percentage: None,
             features: None,
+            feature_types: Vec::new(),
+            balance: None,
+            time_split: None,
+            max_run_time: None,
+            tolerance: None,
         }
     }
 

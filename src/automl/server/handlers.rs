@@ -17,8 +17,9 @@ use super::router::Route;
 use super::state::Shared;
 use super::store::ServedModel;
 use super::tasks::TaskKind;
-use super::worker::{self, Job};
-use crate::automl::ml::{Algo, ModelType, TrainSpec};
+use super::train_request;
+use super::worker::{self, Job, JobOutput};
+use crate::automl::ml::{Algo, ModelType};
 
 /// Longest upload name accepted, in bytes.
 const MAX_NAME_BYTES: usize = 256;
@@ -36,9 +37,18 @@ pub(crate) fn handle(
         Route::WorkerStatus => Ok(worker_status(shared)),
         Route::Info => Ok(info()),
         Route::Upload => upload(shared, request),
-        Route::Setup => setup(shared, body_object(request)?),
-        Route::Train => train(shared, body_object(request)?),
-        Route::Predict => predict(shared, body_object(request)?),
+        Route::Setup => {
+            let map = body_object(request)?;
+            or_invalid_task(shared, TaskKind::Setup, setup(shared, map))
+        }
+        Route::Train => {
+            let map = body_object(request)?;
+            or_invalid_task(shared, TaskKind::Train, train(shared, map))
+        }
+        Route::Predict => {
+            let map = body_object(request)?;
+            or_invalid_task(shared, TaskKind::Predict, predict(shared, map))
+        }
         Route::Task(id) => task(shared, id),
         Route::StopTask(id) => stop(shared, id),
         Route::Experiment(id) => experiment(shared, id),
@@ -51,6 +61,24 @@ pub(crate) fn handle(
             let found = shared.lock().store.delete_experiment(id);
             deleted(id, found, "experiment")
         }
+    }
+}
+
+/// A task submit's answer: a request whose JSON is fine but whose fields are refused
+/// (`400`) or name a data set or model that is not there (`404`) still gets a task,
+/// which ends `invalid` with the message at once. The SDK polls the id a submit
+/// answers with; given none, it polls `/v2/tasks/None` and abandons every other job of
+/// its run, so a bad job must fail alone, as its task.
+fn or_invalid_task(
+    shared: &Arc<Shared>,
+    kind: TaskKind,
+    answer: Result<Response, ApiError>,
+) -> Result<Response, ApiError> {
+    match answer {
+        Err(ApiError::BadRequest(message) | ApiError::NotFound(message)) => {
+            submit(shared, kind, Box::new(move |_| JobOutput::Invalid(message)))
+        }
+        other => other,
     }
 }
 
@@ -185,60 +213,30 @@ fn column_types(fields: Fields<'_>) -> Result<Vec<(String, String)>, ApiError> {
 
 /// `POST /v2/tasks/train`.
 fn train(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, ApiError> {
-    let fields = Fields(&map);
-    let data_id = fields.string("train_data_id")?;
-    let spec = train_spec(fields)?;
-    let frame = shared.lock().store.data(data_id).map(|d| d.frame.clone());
+    let data_id = Fields(&map).string("train_data_id")?;
+    let (spec, test_id) = train_request::train_spec(&map)?;
+    let (frame, test) = {
+        let state = shared.lock();
+        let frame = |id: &str| state.store.data(id).map(|d| d.frame.clone());
+        (frame(data_id), test_id.as_deref().map(frame))
+    };
     let frame = frame.ok_or_else(|| not_found("data", data_id))?;
-    let job = jobs::train_experiment(frame, data_id.to_owned(), spec);
+    let test = match (test_id, test) {
+        (Some(id), Some(Some(test))) => Some((id, test)),
+        (Some(id), _) => return Err(not_found("test data", &id)),
+        (None, _) => None,
+    };
+    let options = train_request::OPTIONS
+        .iter()
+        .filter_map(|&key| {
+            Some((
+                key.to_owned(),
+                map.get(key).filter(|v| !v.is_null())?.clone(),
+            ))
+        })
+        .collect();
+    let job = jobs::train_experiment(frame, data_id.to_owned(), test, spec, options);
     submit(shared, TaskKind::Train, job)
-}
-
-/// The train request's spec, with the checks that do not need the data.
-fn train_spec(fields: Fields<'_>) -> Result<TrainSpec, ApiError> {
-    let mut spec = TrainSpec::new(fields.string("target")?);
-    if let Some(names) = fields.opt_strings("algos")? {
-        spec.algos = TrainSpec::parse_algos(&names)?;
-        if spec.algos.is_empty() {
-            return Err(ApiError::bad("algos must name at least one algorithm"));
-        }
-    }
-    if let Some(evaluator) = fields.opt_string("evaluator")? {
-        spec.evaluator = evaluator.parse()?;
-    }
-    numeric_options(fields, &mut spec)?;
-    spec.features = fields.opt_strings("features")?;
-    Ok(spec)
-}
-
-/// `nfold`, `seed`, `max_model` and `validation_percentage`, range-checked.
-fn numeric_options(fields: Fields<'_>, spec: &mut TrainSpec) -> Result<(), ApiError> {
-    if let Some(nfold) = fields.opt_u64("nfold")? {
-        if !(2..=10).contains(&nfold) {
-            return Err(ApiError::bad(format!(
-                "nfold must be between 2 and 10, not {nfold}"
-            )));
-        }
-        spec.nfold = nfold as usize;
-    }
-    spec.seed = fields.opt_u64("seed")?.unwrap_or(spec.seed);
-    if let Some(max_model) = fields.opt_u64("max_model")? {
-        if max_model == 0 {
-            return Err(ApiError::bad("max_model must be at least 1"));
-        }
-        spec.max_model = Some(usize::try_from(max_model).unwrap_or(usize::MAX));
-    }
-    // The SDK's holdout_percentage holds rows out just the same; validation wins.
-    let validation = fields.opt_f64("validation_percentage")?;
-    if let Some(pct) = validation.or(fields.opt_f64("holdout_percentage")?) {
-        if !(0.0..=90.0).contains(&pct) {
-            return Err(ApiError::bad(
-                "validation_percentage must be between 0 and 90",
-            ));
-        }
-        spec.validation_percentage = Some(pct);
-    }
-    Ok(())
 }
 
 /// `POST /v2/tasks/predict`.

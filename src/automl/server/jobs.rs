@@ -5,11 +5,13 @@
 use std::ops::Range;
 use std::sync::Arc;
 
+use serde_json::{Map, Value};
+
 use super::budget::Reservation;
 use super::store::{DataSet, NewExperiment};
 use super::worker::{Job, JobOutput};
 use crate::automl::ml::{
-    parse_csv, train, CsvLimits, DataType, Frame, TrainError, TrainSpec, TrainedModel,
+    parse_csv, train_tested, CsvLimits, DataType, Frame, TrainError, TrainSpec, TrainedModel,
 };
 
 /// Parses `body[content]` as CSV into a data set named `name`. `hold` keeps the body's
@@ -59,23 +61,42 @@ pub(crate) fn setup(data: DataSet, changes: Vec<(String, String)>) -> Job {
     })
 }
 
-fn parse_data_type(name: &str) -> Option<DataType> {
+/// The data type a setup or `feature_types` names.
+pub(crate) fn parse_data_type(name: &str) -> Option<DataType> {
     [DataType::Numerical, DataType::Categorical]
         .into_iter()
         .find(|t| t.as_str() == name)
 }
 
-/// Trains the models `spec` asks for on `frame` (data set `data_id`), reporting fold
-/// by fold.
-pub(crate) fn train_experiment(frame: Arc<Frame>, data_id: String, spec: TrainSpec) -> Job {
+/// Trains the models `spec` asks for on `frame` (data set `data_id`), scoring them on
+/// the data set `test` if given, reporting fold by fold. `options` are the request's
+/// options the experiment echoes.
+pub(crate) fn train_experiment(
+    frame: Arc<Frame>,
+    data_id: String,
+    test: Option<(String, Arc<Frame>)>,
+    spec: TrainSpec,
+    options: Map<String, Value>,
+) -> Job {
     Box::new(move |progress| {
         let mut report = |fraction: f64, message: &str| progress.report(fraction, message);
-        match train(&frame, &spec, &mut report, progress.cancel_flag()) {
+        let test_frame = test.as_ref().map(|(_, f)| &**f);
+        match train_tested(
+            &frame,
+            test_frame,
+            &spec,
+            &mut report,
+            progress.cancel_flag(),
+        ) {
             Ok(experiment) => JobOutput::Experiment(NewExperiment {
                 experiment,
                 train_data_id: data_id,
+                test_data_id: test.map(|(id, _)| id),
+                options,
             }),
-            Err(TrainError::Invalid(message)) => JobOutput::Invalid(message),
+            Err(TrainError::Invalid(message) | TrainError::BadSpec(message)) => {
+                JobOutput::Invalid(message)
+            }
             Err(TrainError::Cancelled) => JobOutput::Fail("stopped".into()),
             Err(e) => JobOutput::Fail(e.to_string()),
         }

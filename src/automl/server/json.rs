@@ -75,6 +75,21 @@ impl<'a> Fields<'a> {
             .transpose()
     }
 
+    /// An optional field of any type (`null` counts as absent).
+    pub(crate) fn value(&self, name: &str) -> Option<&'a Value> {
+        self.get(name)
+    }
+
+    /// An optional boolean field.
+    pub(crate) fn opt_bool(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        self.get(name)
+            .map(|v| {
+                v.as_bool()
+                    .ok_or_else(|| Self::wrong_type(name, "true or false"))
+            })
+            .transpose()
+    }
+
     /// An optional list.
     pub(crate) fn array(&self, name: &str) -> Result<Option<&'a Vec<Value>>, ApiError> {
         self.get(name)

@@ -62,6 +62,7 @@ mod router;
 mod state;
 mod store;
 mod tasks;
+mod train_request;
 mod worker;
 
 use std::collections::BTreeMap;

@@ -37,6 +37,10 @@ pub(crate) struct NewExperiment {
     pub(crate) experiment: TrainedExperiment,
     /// The data it was trained on.
     pub(crate) train_data_id: String,
+    /// The data set its final models were scored on (`test_scores`), if any.
+    pub(crate) test_data_id: Option<String>,
+    /// The request's options beyond the basics, echoed in the document's `options`.
+    pub(crate) options: Map<String, Value>,
 }
 
 /// A model the server can score data with, by the kind of experiment that made it.
@@ -285,6 +289,7 @@ fn experiment_json(id: &str, trained: &NewExperiment, model_ids: &[String]) -> V
                 "algo": model.algo.as_str(),
                 "cv_averages": json::metrics(&model.cv_averages),
                 "validation_scores": json::metrics(&model.validation_scores),
+                "test_scores": json::metrics(&model.test_scores),
             });
             (model_id.clone(), doc)
         })
@@ -299,10 +304,16 @@ fn experiment_json(id: &str, trained: &NewExperiment, model_ids: &[String]) -> V
         .collect();
     let algos: Vec<&str> = experiment.models.iter().map(|m| m.algo.as_str()).collect();
     let time = json::number(now());
+    let mut options = trained.options.clone();
+    if let Some(note) = &experiment.stopped_early {
+        options.insert("stopped_early".into(), json!(note));
+    }
     json!({
         "_id": id,
         "target": experiment.target,
         "train_data_id": trained.train_data_id,
+        "test_base_id": trained.test_data_id,
+        "options": options,
         "features": experiment.features,
         "models": model_ids,
         "hyperparameters": {
@@ -331,6 +342,7 @@ fn model_json(id: &str, exp_id: &str, model: &TrainedModel) -> Value {
         "attributes": {
             "cv_averages": json::metrics(&model.cv_averages),
             "validation_scores": json::metrics(&model.validation_scores),
+            "test_scores": json::metrics(&model.test_scores),
         },
         "hyperparameters": hyperparameters,
         "importances": importances,

@@ -6,12 +6,18 @@
 //! them into `validation_scores`. The feature encoding is learned anew for every fit,
 //! from that fit's rows only, so no information leaks from a scored fold.
 
+mod balance;
+mod budget;
 #[cfg(test)]
 mod model_tests;
+#[cfg(test)]
+mod option_tests;
+mod split;
 mod task;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -19,7 +25,7 @@ use super::encode::Encoder;
 use super::error::TrainError;
 use super::experiment::TrainedExperiment;
 use super::forest::Forest;
-use super::frame::Frame;
+use super::frame::{Frame, FrameError};
 use super::gbm::Gbm;
 use super::glm::Glm;
 use super::linalg::Matrix;
@@ -42,37 +48,153 @@ use task::{Target, Task};
 /// count outside 2..=10, no algorithms, `max_model` 0, validation percentage outside
 /// 0..=90); [`TrainError::Invalid`] when the request does not fit the data (unknown
 /// target or feature, a single class, an evaluator that does not apply, too few rows);
-/// [`TrainError::Cancelled`]; [`TrainError::Failed`] for a numerical breakdown.
+/// [`TrainError::Cancelled`]; [`TrainError::OutOfTime`] when `max_run_time` ran out
+/// before any model finished; [`TrainError::Failed`] for a numerical breakdown.
 pub fn train(
     frame: &Frame,
     spec: &TrainSpec,
     progress: &mut dyn FnMut(f64, &str),
     cancel: &AtomicBool,
 ) -> Result<TrainedExperiment, TrainError> {
+    train_tested(frame, None, spec, progress, cancel)
+}
+
+/// [`train()`], and each final model also scored on the data set `test` (the SDK's
+/// `test_data_id`) into [`TrainedModel::test_scores`]. `test` must hold the target;
+/// `spec.feature_types` retype its columns as they retype `frame`'s.
+///
+/// # Errors
+/// Those of [`train()`], and [`TrainError::Invalid`] when `test` lacks the target or
+/// has a class the training data does not.
+pub fn train_tested(
+    frame: &Frame,
+    test: Option<&Frame>,
+    spec: &TrainSpec,
+    progress: &mut dyn FnMut(f64, &str),
+    cancel: &AtomicBool,
+) -> Result<TrainedExperiment, TrainError> {
     let algos = check_spec(spec)?;
-    let task = Task::prepare(frame, spec)?;
-    let total = (algos.len() * (spec.nfold + 1)) as f64;
+    let frame = retyped(frame, spec, "")?;
+    let task = Task::prepare(&frame, spec)?;
+    let test = match test {
+        None => None,
+        Some(test) => {
+            if !task.test_rows.is_empty() {
+                return Err(TrainError::BadSpec(
+                    "test_data_id and time_series_split.test both name test rows: give one".into(),
+                ));
+            }
+            let test = retyped(test, spec, "the test data: ")?;
+            let (target, rows) = task.test_target(&test)?;
+            Some((test, target, rows))
+        }
+    };
+    let test = match &test {
+        Some((frame, target, rows)) => Scored {
+            frame,
+            target,
+            rows,
+        },
+        None => Scored {
+            frame: &frame,
+            target: &task.target,
+            rows: &task.test_rows,
+        },
+    };
+    let total = (algos.len() * (task.cv.len() + 1)) as f64;
     let mut done = 0.0;
     progress(0.0, "data prepared");
     let mut report = |message: &str| {
         done += 1.0;
         progress((done / total).min(1.0), message);
     };
-    let mut models = Vec::with_capacity(algos.len());
-    for (index, &algo) in algos.iter().enumerate() {
-        let seed = Rng::derive(spec.seed, index as u64 + 1).next_u64();
-        models.push(train_algo(frame, &task, algo, seed, &mut report, cancel)?);
-    }
+    let (models, stopped_early) =
+        budget::within(spec.max_run_time, cancel, |stop, out_of_time| {
+            let mut models = Vec::with_capacity(algos.len());
+            for (index, &algo) in algos.iter().enumerate() {
+                let seed = Rng::derive(spec.seed, index as u64 + 1).next_u64();
+                match train_algo(&frame, &task, &test, algo, seed, &mut report, stop) {
+                    Ok(model) => models.push(model),
+                    Err(TrainError::Cancelled) if out_of_time() => {
+                        return Ok((models, Some(algo)));
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok((models, None))
+        })?;
+    let stopped_early = match stopped_early {
+        None => None,
+        Some(algo) => Some(out_of_time_note(spec, algo, &models, algos.len())?),
+    };
+    let mut models = models;
     keep_common_metrics(&mut models);
     Ok(TrainedExperiment {
         target: spec.target.clone(),
         model_type: task.model_type,
         evaluator: task.evaluator,
         features: task.features,
-        nfold: spec.nfold,
+        nfold: task.cv.len(),
         seed: spec.seed,
         models,
+        stopped_early,
     })
+}
+
+/// What an experiment that ran out of `max_run_time` during `algo` says, or the error
+/// if no model finished.
+fn out_of_time_note(
+    spec: &TrainSpec,
+    algo: Algo,
+    models: &[TrainedModel],
+    wanted: usize,
+) -> Result<String, TrainError> {
+    let seconds = spec.max_run_time.unwrap_or_default().as_secs_f64();
+    if models.is_empty() {
+        return Err(TrainError::OutOfTime(format!(
+            "max_run_time of {seconds} s ran out while {algo}, the first model, was training; \
+             no model finished"
+        )));
+    }
+    Ok(format!(
+        "max_run_time of {seconds} s ran out while {algo} was training: {} of {wanted} \
+         models finished and are kept",
+        models.len()
+    ))
+}
+
+/// `frame` with `spec.feature_types` applied (columns `frame` lacks are skipped for a
+/// test set, named `what`).
+fn retyped<'a>(
+    frame: &'a Frame,
+    spec: &TrainSpec,
+    what: &str,
+) -> Result<Cow<'a, Frame>, TrainError> {
+    if spec.feature_types.is_empty() {
+        return Ok(Cow::Borrowed(frame));
+    }
+    let changes: Vec<_> = spec
+        .feature_types
+        .iter()
+        .filter(|(name, _)| what.is_empty() || frame.column(name).is_some())
+        .cloned()
+        .collect();
+    frame.retype(&changes).map(Cow::Owned).map_err(|e| {
+        let e = match e {
+            FrameError::UnknownColumn(name) => {
+                format!("the column '{name}' does not exist")
+            }
+            other => other.to_string(),
+        };
+        TrainError::Invalid(format!("feature_types: {what}{e}"))
+    })
+}
+
+/// Rows scored by the final models into `test_scores`, with their frame and target.
+struct Scored<'a> {
+    frame: &'a Frame,
+    target: &'a Target,
+    rows: &'a [usize],
 }
 
 /// Keeps only the metrics that every model reports. A client ranks models by one
@@ -86,6 +208,7 @@ fn keep_common_metrics(models: &mut [TrainedModel]) {
             .map(|m| &mut m.validation_scores)
             .collect(),
     );
+    keep_common_keys(models.iter_mut().map(|m| &mut m.test_scores).collect());
 }
 
 /// Removes from every map the keys that some map lacks.
@@ -101,6 +224,41 @@ fn keep_common_keys(mut maps: Vec<&mut Scores>) {
     for map in &mut maps {
         map.retain(|name, _| common.contains(name));
     }
+}
+
+/// Checks the options beyond the basics: class balancing, the time split, the
+/// tolerance and the time budget.
+fn check_options(spec: &TrainSpec) -> Result<(), TrainError> {
+    let bad = |m: String| Err(TrainError::BadSpec(m));
+    if spec.time_split.is_some() && spec.validation_percentage.is_some() {
+        return bad(
+            "validation_percentage (or holdout_percentage) cannot be combined with \
+             time_series_split: a random hold-out would leak later rows into training; \
+             give time_series_split a test range instead"
+                .into(),
+        );
+    }
+    if let Some(t) = spec.tolerance.filter(|t| !(0.0..1.0).contains(t)) {
+        return bad(format!("tolerance must be at least 0 and below 1, not {t}"));
+    }
+    if spec.max_run_time.is_some_and(|t| t.is_zero()) {
+        return bad("max_run_time must be more than 0 seconds".into());
+    }
+    if let Some(balance) = &spec.balance {
+        let m = balance.max_after_balance;
+        if !(m.is_finite() && m > 0.0) {
+            return bad(format!(
+                "max_after_balance must be a number above 0, not {m}"
+            ));
+        }
+        let factors = balance.sampling_factors.iter().flatten();
+        if let Some(f) = factors.copied().find(|f| !(f.is_finite() && *f >= 0.0)) {
+            return bad(format!(
+                "sampling_factors must be numbers of at least 0, not {f}"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The distinct algorithms to train, after checking the data-independent parts of
@@ -122,6 +280,7 @@ fn check_spec(spec: &TrainSpec) -> Result<Vec<Algo>, TrainError> {
     if spec.max_model == Some(0) {
         return Err(TrainError::BadSpec("max_model must be at least 1".into()));
     }
+    check_options(spec)?;
     let mut algos: Vec<Algo> = Vec::new();
     for &algo in &spec.algos {
         if !algos.contains(&algo) {
@@ -142,36 +301,36 @@ fn check_spec(spec: &TrainSpec) -> Result<Vec<Algo>, TrainError> {
 fn train_algo(
     frame: &Frame,
     task: &Task,
+    test: &Scored<'_>,
     algo: Algo,
     seed: u64,
     report: &mut dyn FnMut(&str),
     cancel: &AtomicBool,
 ) -> Result<TrainedModel, TrainError> {
-    let k = task.folds.len();
+    let k = task.cv.len();
     let mut fold_scores = Vec::with_capacity(k);
     for fold in 0..k {
         check_cancel(cancel)?;
-        let training: Vec<usize> = (0..k)
-            .filter(|&f| f != fold)
-            .flat_map(|f| task.folds[f].iter().copied())
-            .collect();
+        let (training, scored) = task.cv.fold(fold);
         let fold_seed = Rng::derive(seed, fold as u64).next_u64();
         let fitted = fit(frame, task, algo, &training, fold_seed, cancel)?;
-        fold_scores.push(score(frame, task, &fitted, &task.folds[fold])?);
+        fold_scores.push(score(frame, task, &task.target, &fitted, scored)?);
         report(&format!("{algo} fold {}/{k}", fold + 1));
     }
     check_cancel(cancel)?;
-    let fitted = fit(frame, task, algo, &task.training_rows(), seed, cancel)?;
-    let validation_scores = if task.validation_rows.is_empty() {
-        BTreeMap::new()
-    } else {
-        score(frame, task, &fitted, &task.validation_rows)?
+    let fitted = fit(frame, task, algo, &task.final_rows, seed, cancel)?;
+    let scores_on = |frame: &Frame, target: &Target, rows: &[usize]| match rows {
+        [] => Ok(BTreeMap::new()),
+        rows => score(frame, task, target, &fitted, rows),
     };
+    let validation_scores = scores_on(frame, &task.target, &task.validation_rows)?;
+    let test_scores = scores_on(test.frame, test.target, test.rows)?;
     report(&format!("{algo} final model"));
     Ok(TrainedModel {
         algo,
         cv_averages: average(&fold_scores),
         validation_scores,
+        test_scores,
         target: task.target_name.clone(),
         seed: task.seed,
         model_type: task.model_type,
@@ -198,17 +357,28 @@ fn fit(
     cancel: &AtomicBool,
 ) -> Result<Fitted, TrainError> {
     let internal = |e: super::error::PredictError| TrainError::Failed(e.to_string());
+    let rows = match &task.target {
+        Target::Classes(labels) => balance::balanced(
+            rows,
+            labels,
+            task.classes.len(),
+            task.balance.as_ref(),
+            seed,
+        ),
+        Target::Values(_) => Cow::Borrowed(rows),
+    };
+    let rows: &[usize] = &rows;
     let encoder = Encoder::fit(frame, &task.features, rows).map_err(internal)?;
     let x = encoder.transform(frame, rows).map_err(internal)?;
     let engine = match &task.target {
         Target::Values(y) => {
             let y: Vec<f64> = rows.iter().map(|&r| y[r]).collect();
-            fit_engine(algo, &x, Labels::Values(&y), seed, cancel)?
+            fit_engine(algo, &x, Labels::Values(&y), seed, task.tolerance, cancel)?
         }
         Target::Classes(c) => {
             let labels: Vec<usize> = rows.iter().map(|&r| c[r]).collect();
             let labels = Labels::Classes(&labels, task.classes.len());
-            fit_engine(algo, &x, labels, seed, cancel)?
+            fit_engine(algo, &x, labels, seed, task.tolerance, cancel)?
         }
     };
     Ok(Fitted::new(encoder, engine, &x))
@@ -220,6 +390,7 @@ fn fit_engine(
     x: &Matrix,
     labels: Labels<'_>,
     seed: u64,
+    tolerance: Option<f64>,
     cancel: &AtomicBool,
 ) -> Result<Engine, TrainError> {
     Ok(match (algo, labels) {
@@ -236,7 +407,7 @@ fn fit_engine(
             return Err(TrainError::Failed("GLM: no residual targets".into()))
         }
         (Algo::Drf, labels) => Engine::Drf(Forest::fit(x, labels, seed, cancel)?),
-        (Algo::Gbm, labels) => Engine::Gbm(Gbm::fit(x, labels, seed, cancel)?),
+        (Algo::Gbm, labels) => Engine::Gbm(Gbm::fit_with(x, labels, seed, tolerance, cancel)?),
     })
 }
 
@@ -244,17 +415,18 @@ fn glm_failed() -> TrainError {
     TrainError::Failed("GLM: the normal equations hold non-finite values".into())
 }
 
-/// The metrics of `fitted` on rows `rows`.
+/// The metrics of `fitted` on rows `rows` of `frame`, whose targets are `target`.
 fn score(
     frame: &Frame,
     task: &Task,
+    target: &Target,
     fitted: &Fitted,
     rows: &[usize],
 ) -> Result<Scores, TrainError> {
     let output = fitted
         .predict(frame, rows)
-        .map_err(|e| TrainError::Failed(e.to_string()))?;
-    Ok(match (output, &task.target) {
+        .map_err(|e| TrainError::Invalid(e.to_string()))?;
+    Ok(match (output, target) {
         (Output::Values(pred), Target::Values(y)) => {
             let y: Vec<f64> = rows.iter().map(|&r| y[r]).collect();
             regression_scores(&y, &pred)

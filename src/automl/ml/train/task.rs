@@ -2,12 +2,15 @@
 //! model type, the feature columns, and the split of rows into validation rows and
 //! cross-validation folds.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use super::super::error::TrainError;
 use super::super::frame::{ColumnData, Frame};
+use super::super::options::Balance;
 use super::super::rng::Rng;
 use super::super::spec::{Evaluator, ModelType, TrainSpec};
+use super::split;
 
 /// Most classes a categorical target may have.
 pub(crate) const MAX_CLASSES: usize = 100;
@@ -34,10 +37,52 @@ pub(crate) struct Task {
     pub(crate) target: Target,
     /// Rows held out and scored by the final models.
     pub(crate) validation_rows: Vec<usize>,
-    /// Cross-validation folds; together they are the training rows.
-    pub(crate) folds: Vec<Vec<usize>>,
+    /// The cross-validation folds.
+    pub(crate) cv: Cv,
+    /// The rows the final models are fitted on.
+    pub(crate) final_rows: Vec<usize>,
+    /// Rows of the frame scored by the final models into `test_scores` (a time
+    /// split's `test` range).
+    pub(crate) test_rows: Vec<usize>,
     /// The request's seed.
     pub(crate) seed: u64,
+    /// Class balancing of every fit's rows (classifiers only).
+    pub(crate) balance: Option<Balance>,
+    /// GBM's early-stopping tolerance.
+    pub(crate) tolerance: Option<f64>,
+}
+
+/// How the models are cross-validated.
+#[derive(Debug, Clone)]
+pub(crate) enum Cv {
+    /// Random folds: each is scored by a model fitted on all the others.
+    Folds(Vec<Vec<usize>>),
+    /// Given folds, `(fit rows, scored rows)`: a time-ordered split.
+    Given(Vec<(Vec<usize>, Vec<usize>)>),
+}
+
+impl Cv {
+    /// The number of folds.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Cv::Folds(folds) => folds.len(),
+            Cv::Given(pairs) => pairs.len(),
+        }
+    }
+
+    /// Fold `i`'s rows to fit on and rows to score.
+    pub(crate) fn fold(&self, i: usize) -> (Cow<'_, [usize]>, &[usize]) {
+        match self {
+            Cv::Folds(folds) => {
+                let fit = (0..folds.len())
+                    .filter(|&f| f != i)
+                    .flat_map(|f| folds[f].iter().copied())
+                    .collect();
+                (Cow::Owned(fit), &folds[i])
+            }
+            Cv::Given(pairs) => (Cow::Borrowed(&pairs[i].0), &pairs[i].1),
+        }
+    }
 }
 
 impl Task {
@@ -46,8 +91,19 @@ impl Task {
         let (model_type, classes, target, labelled) = read_target(frame, &spec.target)?;
         let evaluator = check_evaluator(spec.evaluator, model_type)?;
         let features = select_features(frame, spec)?;
-        let (validation_rows, training) = hold_out(labelled, spec)?;
-        let folds = make_folds(training, &target, spec);
+        let balance = check_balance(spec, model_type, classes.len())?;
+        let (validation_rows, cv, final_rows, test_rows) = match &spec.time_split {
+            Some(split) => {
+                let split = split::rows(frame, split, &spec.target, &labelled)?;
+                (Vec::new(), Cv::Given(split.folds), split.train, split.test)
+            }
+            None => {
+                let (validation_rows, training) = hold_out(labelled, spec)?;
+                let folds = make_folds(training, &target, spec);
+                let final_rows = folds.concat();
+                (validation_rows, Cv::Folds(folds), final_rows, Vec::new())
+            }
+        };
         let target_name = spec.target.clone();
         Ok(Task {
             target_name,
@@ -57,15 +113,94 @@ impl Task {
             features,
             target,
             validation_rows,
-            folds,
+            cv,
+            final_rows,
+            test_rows,
             seed: spec.seed,
+            balance,
+            tolerance: spec.tolerance,
         })
     }
 
-    /// All training rows (the union of the folds).
-    pub(crate) fn training_rows(&self) -> Vec<usize> {
-        self.folds.concat()
+    /// The target of every row of `test` (another data set, scored by the final
+    /// models), and the rows that have one. Class labels are matched by their text.
+    ///
+    /// # Errors
+    /// [`TrainError::Invalid`] when `test` lacks the target, holds no target value, or
+    /// has a class the training data does not.
+    pub(crate) fn test_target(&self, test: &Frame) -> Result<(Target, Vec<usize>), TrainError> {
+        let name = &self.target_name;
+        let column = test.column(name).ok_or_else(|| {
+            TrainError::Invalid(format!("the test data has no target column '{name}'"))
+        })?;
+        let (target, rows) = match self.model_type {
+            ModelType::Regression => {
+                let ColumnData::Numerical(values) = &column.data else {
+                    return Err(TrainError::Invalid(format!(
+                        "the test data's target column '{name}' is not numerical"
+                    )));
+                };
+                let rows = (0..values.len()).filter(|&r| values[r].is_finite());
+                (Target::Values(values.clone()), rows.collect())
+            }
+            _ => {
+                let mut labels = vec![usize::MAX; test.rows()];
+                for (row, label) in labels.iter_mut().enumerate() {
+                    let Some(text) = column.text(row) else {
+                        continue;
+                    };
+                    *label = self
+                        .classes
+                        .iter()
+                        .position(|c| *c == text)
+                        .ok_or_else(|| {
+                            TrainError::Invalid(format!(
+                                "the test data's target column '{name}' has the class '{text}', \
+                             which the training data does not have"
+                            ))
+                        })?;
+                }
+                let rows = (0..labels.len()).filter(|&r| labels[r] != usize::MAX);
+                let rows: Vec<usize> = rows.collect();
+                (Target::Classes(labels), rows)
+            }
+        };
+        if rows.is_empty() {
+            return Err(TrainError::Invalid(format!(
+                "the test data's target column '{name}' has no values"
+            )));
+        }
+        Ok((target, rows))
     }
+}
+
+/// The balancing of `spec`, checked against the model type and class count.
+fn check_balance(
+    spec: &TrainSpec,
+    model_type: ModelType,
+    classes: usize,
+) -> Result<Option<Balance>, TrainError> {
+    let Some(balance) = &spec.balance else {
+        return Ok(None);
+    };
+    if model_type == ModelType::Regression {
+        return Err(TrainError::Invalid(format!(
+            "balance_class applies to classification only; the target '{}' is numerical \
+             (regression)",
+            spec.target
+        )));
+    }
+    if let Some(factors) = &balance.sampling_factors {
+        if factors.len() != classes {
+            return Err(TrainError::Invalid(format!(
+                "sampling_factors has {} rates, but the target '{}' has {classes} classes \
+                 (one rate per class, in the sorted order of the class labels)",
+                factors.len(),
+                spec.target
+            )));
+        }
+    }
+    Ok(Some(balance.clone()))
 }
 
 type TargetInfo = (ModelType, Vec<String>, Target, Vec<usize>);
@@ -244,11 +379,12 @@ mod tests {
         let task = Task::prepare(&frame(), &TrainSpec::new("y")).unwrap();
         assert_eq!(task.model_type, ModelType::Binary);
         assert_eq!(task.classes, ["a", "b"]);
-        assert_eq!(task.training_rows().len(), 30);
+        assert_eq!(task.final_rows.len(), 30);
         let Target::Classes(c) = &task.target else {
             panic!()
         };
-        for fold in &task.folds {
+        let Cv::Folds(folds) = &task.cv else { panic!() };
+        for fold in folds {
             assert_eq!(fold.iter().filter(|&&r| c[r] == 0).count(), 2);
         }
     }
@@ -262,7 +398,7 @@ mod tests {
         let task = Task::prepare(&frame(), &spec).unwrap();
         assert_eq!(task.model_type, ModelType::Regression);
         assert_eq!(task.validation_rows.len(), 8);
-        assert_eq!(task.training_rows().len(), 32);
+        assert_eq!(task.final_rows.len(), 32);
         let again = Task::prepare(&frame(), &spec).unwrap();
         assert_eq!(task.validation_rows, again.validation_rows);
     }
