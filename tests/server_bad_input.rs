@@ -97,32 +97,89 @@ fn an_unauthenticated_body_is_refused_before_it_is_read() {
 }
 
 #[test]
-fn bad_json_missing_fields_and_wrong_types_get_400() {
+fn bad_json_gets_400_and_refused_fields_end_their_task_invalid() {
     let server = start();
     let addr = server.addr();
     let data_id = upload(addr, &regression_csv(30, 1));
-    let bodies = [
-        "{",
-        "[1, 2]",
-        "",
-        r#"{"target": "y"}"#,
-        r#"{"train_data_id": 5, "target": "y"}"#,
-        &json!({"train_data_id": data_id}).to_string(),
-        &json!({"train_data_id": data_id, "target": "y", "algos": ["XGB"]}).to_string(),
-        &json!({"train_data_id": data_id, "target": "y", "algos": []}).to_string(),
-        &json!({"train_data_id": data_id, "target": "y", "algos": "GLM"}).to_string(),
-        &json!({"train_data_id": data_id, "target": "y", "evaluator": "accuracy"}).to_string(),
-        &json!({"train_data_id": data_id, "target": "y", "nfold": 11}).to_string(),
-        &json!({"train_data_id": data_id, "target": "y", "nfold": 1}).to_string(),
-        &json!({"train_data_id": data_id, "target": "y", "nfold": "5"}).to_string(),
-        &json!({"train_data_id": data_id, "target": "y", "seed": -1}).to_string(),
-        &json!({"train_data_id": data_id, "target": "y", "max_model": 0}).to_string(),
-        &json!({"train_data_id": data_id, "target": "y", "validation_percentage": 95}).to_string(),
-        &json!({"train_data_id": data_id, "target": "y", "features": [1]}).to_string(),
-    ];
-    for body in bodies {
+    // Not a JSON object: no task can be made of it.
+    for body in ["{", "[1, 2]", ""] {
         let answer = call(addr, "POST", "/v2/tasks/train", body.as_bytes());
         expect(addr, &answer, 400);
+    }
+    // A JSON object whose fields are refused still gets a task (the SDK polls the id
+    // it is given; without one it gives up on every job of its run), which ends
+    // `invalid` with a message naming the field.
+    let train = |extra: serde_json::Value| {
+        let mut body = json!({"train_data_id": data_id, "target": "y"});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let cases = [
+        (json!({"target": "y"}), "train_data_id"),
+        (json!({"train_data_id": 5, "target": "y"}), "train_data_id"),
+        (json!({"train_data_id": data_id}), "target"),
+        (train(json!({"algos": ["XGB"]})), "XGB"),
+        (
+            train(json!({"algos": ["XGBoost"]})),
+            "not trained by this server",
+        ),
+        (train(json!({"algos": []})), "algos"),
+        (train(json!({"algos": "GLM"})), "algos"),
+        (train(json!({"evaluator": "accuracy"})), "accuracy"),
+        (train(json!({"nfold": 11})), "nfold"),
+        (train(json!({"nfold": 1})), "nfold"),
+        (train(json!({"nfold": "5"})), "nfold"),
+        (train(json!({"seed": -1})), "seed"),
+        (train(json!({"max_model": 0})), "max_model"),
+        (
+            train(json!({"validation_percentage": 95})),
+            "validation_percentage",
+        ),
+        (train(json!({"features": [1]})), "features"),
+        (
+            train(json!({"callback": "http://example.invalid/done"})),
+            "callback",
+        ),
+        (train(json!({"preprocessing": {"x": 1}})), "preprocessing"),
+        (train(json!({"apu": 1})), "apu"),
+        (train(json!({"version": "v1"})), "version"),
+        (train(json!({"tolerance": 2})), "tolerance"),
+        (train(json!({"max_run_time": 0})), "max_run_time"),
+        (train(json!({"max_after_balance": 2})), "balance_class"),
+        (
+            train(json!({"balance_class": true, "sampling_factors": [-1]})),
+            "sampling_factors",
+        ),
+        (
+            train(json!({"feature_types": [{"id": "x1", "data_type": "blob"}]})),
+            "feature_types",
+        ),
+        (train(json!({"time_series_split": {"cv": []}})), "split_by"),
+        (
+            train(json!({"test_data_id": "a", "test_base_id": "b"})),
+            "test_base_id",
+        ),
+        (train(json!({"test_data_id": "nope"})), "nope"),
+        (
+            train(
+                json!({"nfold": 3, "time_series_split": {"split_by": "x1", "cv": [], "train": {"start": 0, "end": 1}}}),
+            ),
+            "exclude each other",
+        ),
+    ];
+    for (body, named) in cases {
+        let answer = post_json(addr, "/v2/tasks/train", &body);
+        assert_eq!(answer.status, 200, "{body}: {}", answer.text());
+        let id = answer.json()["_id"].as_str().unwrap().to_owned();
+        let task = wait_task(addr, &id);
+        assert_eq!(task["status"], "invalid", "{body}: {task}");
+        let message = task["progress_message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(named),
+            "{body}: '{message}' should name {named}"
+        );
     }
     for body in [
         json!({"model_id": "m"}),
@@ -130,9 +187,13 @@ fn bad_json_missing_fields_and_wrong_types_get_400() {
         json!({"data_id": data_id, "model_id": "m", "threshold": 2}),
         json!({"data_id": data_id, "model_id": "m", "keep_columns": "y"}),
     ] {
-        expect(addr, &post_json(addr, "/v2/tasks/predict", &body), 400);
+        let id = post_json(addr, "/v2/tasks/predict", &body).json()["_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(wait_task(addr, &id)["status"], "invalid", "{body}");
     }
-    assert_eq!(server.stats().tasks_submitted.get("train"), None);
+    assert_alive(addr);
 }
 
 #[test]
@@ -154,12 +215,30 @@ fn unknown_ids_and_paths_get_404_and_wrong_methods_405() {
         &call(addr, "PUT", "/v2/tasks/task-nope/stop", b""),
         404,
     );
+    // A submit naming a data set or model that is not there gets a task that ends
+    // invalid, naming the id (see bad_json_gets_400_and_refused_fields_end_their_task_invalid).
     let train = json!({"train_data_id": "data-nope", "target": "y"});
-    let message = expect(addr, &post_json(addr, "/v2/tasks/train", &train), 404);
-    assert!(message.contains("data-nope"), "{message}");
+    let id = post_json(addr, "/v2/tasks/train", &train).json()["_id"].clone();
+    let task = wait_task(addr, id.as_str().unwrap());
+    assert_eq!(task["status"], "invalid");
+    assert!(
+        task["progress_message"]
+            .as_str()
+            .unwrap()
+            .contains("no data with id 'data-nope'"),
+        "{task}"
+    );
     let data_id = upload(addr, &regression_csv(30, 2));
     let predict = json!({"data_id": data_id, "model_id": "model-nope"});
-    expect(addr, &post_json(addr, "/v2/tasks/predict", &predict), 404);
+    let id = post_json(addr, "/v2/tasks/predict", &predict).json()["_id"].clone();
+    let task = wait_task(addr, id.as_str().unwrap());
+    assert!(
+        task["progress_message"]
+            .as_str()
+            .unwrap()
+            .contains("model-nope"),
+        "{task}"
+    );
     for (method, path, allowed) in [
         ("GET", "/v2/upload", "POST"),
         ("POST", "/v2/worker/status", "GET"),
