@@ -401,3 +401,8 @@ fn run_script(script: &str) {
     let _ = std::io::stdout().flush();
     let _ = fs::remove_dir_all(&work);
 }
+
+#[test]
+fn every_train_input_option_is_honoured_or_refused_in_words() {
+    run_script("train_options.py");
+}
