@@ -53,7 +53,7 @@ mod testdata;
 mod train;
 mod tree;
 
-pub use cluster::{train_cluster, Center, ClusterModel, ClusterSpec, CLUSTER_COLUMN};
+pub use cluster::{train_cluster, Center, ClusterModel, ClusterSpec};
 pub use csv::{parse_csv, CsvLimits};
 pub use error::TrainError;
 pub use experiment::TrainedExperiment;

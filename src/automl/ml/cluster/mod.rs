@@ -34,7 +34,7 @@ use std::sync::atomic::AtomicBool;
 use super::encode::Encoder;
 use super::error::TrainError;
 use super::frame::{Column, ColumnData, DataType, Frame};
-pub use model::{Center, ClusterModel, CLUSTER_COLUMN};
+pub use model::{Center, ClusterModel};
 
 /// Clusters when the request gives no `k`.
 pub const DEFAULT_K: usize = 8;
