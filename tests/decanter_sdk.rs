@@ -401,3 +401,8 @@ fn run_script(script: &str) {
     let _ = std::io::stdout().flush();
     let _ = fs::remove_dir_all(&work);
 }
+
+#[test]
+fn the_real_decanter_sdk_clusters_blobs_and_assigns_fresh_points() {
+    run_script("cluster.py");
+}
