@@ -48,7 +48,10 @@ fn request(
         features: fields.opt_strings("features").map_err(text)?,
         feature_types: feature_types(map.get("feature_types"))?,
         k: k(map.get("k"))?,
-        seed: fields.opt_u64("seed").map_err(text)?.unwrap_or(ClusterSpec::new().seed),
+        seed: fields
+            .opt_u64("seed")
+            .map_err(text)?
+            .unwrap_or(ClusterSpec::new().seed),
     };
     let frame = shared.lock().store.data(data_id).map(|d| d.frame.clone());
     let shown: String = data_id.chars().take(64).collect();
@@ -260,7 +263,10 @@ mod tests {
         assert_eq!(k(Some(&json!(null))), Ok(None));
         assert_eq!(k(Some(&json!(3))), Ok(Some(3)));
         assert_eq!(k(Some(&json!(0))), Ok(Some(0))); // refused by the engine
-        assert_eq!(k(Some(&json!(-2))), Err("k must be at least 1, not -2".into()));
+        assert_eq!(
+            k(Some(&json!(-2))),
+            Err("k must be at least 1, not -2".into())
+        );
         let err = k(Some(&json!("3"))).unwrap_err();
         assert_eq!(err, "k must be a whole number of clusters, not \"3\"");
         assert!(k(Some(&json!(2.5))).is_err());
@@ -282,7 +288,9 @@ mod tests {
 
     #[test]
     fn an_experiment_stores_its_model_and_documents() {
-        let x: Vec<f64> = (0..20).map(|i| if i < 10 { i as f64 * 0.01 } else { 5.0 }).collect();
+        let x: Vec<f64> = (0..20)
+            .map(|i| if i < 10 { i as f64 * 0.01 } else { 5.0 })
+            .collect();
         let frame = Frame::new(vec![Column::numerical("x", x)]).unwrap();
         let spec = ClusterSpec {
             k: Some(2),
@@ -297,7 +305,10 @@ mod tests {
         assert_eq!(exp["hyperparameters"]["model_type"], "clustering");
         assert_eq!(exp["attributes"][model_id]["model_id"], model_id);
         assert!(exp["attributes"][model_id]["cv_averages"]["tot_withinss"].is_f64());
-        assert!(matches!(store.model(model_id), Some(ServedModel::Cluster(_))));
+        assert!(matches!(
+            store.model(model_id),
+            Some(ServedModel::Cluster(_))
+        ));
         let doc = store.model_doc(exp_id, model_id).unwrap();
         let mut sizes: Vec<u64> = doc["attributes"]["size"]
             .as_array()
@@ -309,7 +320,10 @@ mod tests {
         assert_eq!(sizes, [10, 10]);
         let centers = doc["attributes"]["centers"].as_array().unwrap();
         let xs: Vec<f64> = centers.iter().map(|c| c["x"].as_f64().unwrap()).collect();
-        assert!(xs.contains(&5.0) && xs.iter().any(|x| (x - 0.045).abs() < 1e-9), "{xs:?}");
+        assert!(
+            xs.contains(&5.0) && xs.iter().any(|x| (x - 0.045).abs() < 1e-9),
+            "{xs:?}"
+        );
         assert_eq!(doc["hyperparameters"]["k"], 2.0);
     }
 }

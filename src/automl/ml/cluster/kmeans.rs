@@ -76,7 +76,7 @@ pub(crate) fn fit(
         let mut fit = lloyd(x, seeds, settings.max_iterations, cancel)?;
         fit.restart = restart;
         progress(restart + 1, fit.inertia);
-        if best.as_ref().map_or(true, |b| fit.inertia < b.inertia) {
+        if best.as_ref().is_none_or(|b| fit.inertia < b.inertia) {
             best = Some(fit);
         }
     }
@@ -185,13 +185,20 @@ fn update(x: &Matrix, assignment: &[usize], distances: &mut [f64], centroids: &m
     let mut sizes = vec![0usize; k];
     for (row, &c) in x.iter_rows().zip(assignment) {
         sizes[c] += 1;
-        sums.row_mut(c).iter_mut().zip(row).for_each(|(s, v)| *s += v);
+        sums.row_mut(c)
+            .iter_mut()
+            .zip(row)
+            .for_each(|(s, v)| *s += v);
     }
     for c in 0..k {
         if sizes[c] > 0 {
             let size = sizes[c] as f64;
             let mean = sums.row(c).iter().map(|s| s / size);
-            centroids.row_mut(c).iter_mut().zip(mean).for_each(|(m, v)| *m = v);
+            centroids
+                .row_mut(c)
+                .iter_mut()
+                .zip(mean)
+                .for_each(|(m, v)| *m = v);
         } else if let Some(far) = farthest(assignment, distances, &sizes) {
             centroids.row_mut(c).copy_from_slice(x.row(far));
             sizes[assignment[far]] -= 1;
@@ -204,7 +211,8 @@ fn update(x: &Matrix, assignment: &[usize], distances: &mut [f64], centroids: &m
 /// The row farthest from its centroid whose cluster keeps a row without it, if any
 /// row is off its centroid.
 fn farthest(assignment: &[usize], distances: &[f64], sizes: &[usize]) -> Option<usize> {
-    let candidates = (0..distances.len()).filter(|&i| sizes[assignment[i]] > 1 && distances[i] > 0.0);
+    let candidates =
+        (0..distances.len()).filter(|&i| sizes[assignment[i]] > 1 && distances[i] > 0.0);
     candidates.fold(None, |best: Option<usize>, i| match best {
         Some(b) if distances[b] >= distances[i] => Some(b),
         _ => Some(i),

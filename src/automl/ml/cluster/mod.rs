@@ -172,7 +172,12 @@ fn keep_columns_with_values(data: Frame, named: bool) -> Result<Frame, TrainErro
             )));
         }
     }
-    let kept: Vec<Column> = data.columns().iter().filter(|c| has_value(c)).cloned().collect();
+    let kept: Vec<Column> = data
+        .columns()
+        .iter()
+        .filter(|c| has_value(c))
+        .cloned()
+        .collect();
     if kept.is_empty() {
         return Err(invalid(
             "features: no usable feature column (every column is empty)".into(),

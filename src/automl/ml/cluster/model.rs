@@ -83,7 +83,10 @@ impl ClusterModel {
                     .filter(|(_, &a)| a == c)
                     .map(|(&r, _)| r)
                     .collect();
-                data.columns().iter().map(|col| center(col, &members)).collect()
+                data.columns()
+                    .iter()
+                    .map(|col| center(col, &members))
+                    .collect()
             })
             .collect();
         ClusterModel {
@@ -202,12 +205,13 @@ fn center(column: &Column, members: &[usize]) -> Center {
                 .filter_map(|&r| codes[r])
                 .for_each(|c| counts[c as usize] += 1);
             // most frequent; ties in level order
-            let best = (0..levels.len())
-                .filter(|&l| counts[l] > 0)
-                .fold(None, |best: Option<usize>, l| match best {
+            let best = (0..levels.len()).filter(|&l| counts[l] > 0).fold(
+                None,
+                |best: Option<usize>, l| match best {
                     Some(b) if counts[b] >= counts[l] => Some(b),
                     _ => Some(l),
-                });
+                },
+            );
             Center::Level(best.map(|l| levels[l].clone()))
         }
     }

@@ -95,7 +95,9 @@ fn predictions_keep_columns_and_add_the_cluster() {
         Column::numerical("x2", vec![0.0]),
         Column::numerical("cluster", vec![1.0]),
     ]);
-    let err = model.predict(&renamed.unwrap(), &["cluster".into()]).unwrap_err();
+    let err = model
+        .predict(&renamed.unwrap(), &["cluster".into()])
+        .unwrap_err();
     assert_eq!(err, PredictError::OutputClash("cluster".into()));
     let lacking = Frame::new(vec![Column::numerical("x1", vec![0.0])]).unwrap();
     assert_eq!(
@@ -176,7 +178,10 @@ fn bad_requests_are_refused_naming_the_field() {
     let m = message(&spec(&["x1"], Some(MAX_K as u64 + 1), 1));
     assert!(m.starts_with("k is 1001, but at most 1000"), "{m}");
     let m = message(&spec(&["x1", "ghost"], Some(2), 1));
-    assert_eq!(m, "features names column 'ghost', which the data does not have");
+    assert_eq!(
+        m,
+        "features names column 'ghost', which the data does not have"
+    );
     let m = message(&spec(&[], Some(2), 1));
     assert!(m.starts_with("features is an empty list"), "{m}");
     let mut typed = spec(&["x1"], Some(2), 1);
@@ -195,12 +200,18 @@ fn bad_requests_are_refused_naming_the_field() {
         Err(TrainError::Invalid(m)) => m,
         other => panic!("{other:?}"),
     };
-    assert_eq!(m, "feature_types: column 'w' cannot be numerical: 'a' is not a number");
+    assert_eq!(
+        m,
+        "feature_types: column 'w' cannot be numerical: 'a' is not a number"
+    );
     let m = match fit(&words, &spec(&["empty"], Some(1), 1)) {
         Err(TrainError::Invalid(m)) => m,
         other => panic!("{other:?}"),
     };
-    assert_eq!(m, "features names column 'empty', which has no values to cluster on");
+    assert_eq!(
+        m,
+        "features names column 'empty', which has no values to cluster on"
+    );
     let only_empty = Frame::new(vec![Column::numerical("e", vec![f64::NAN])]).unwrap();
     let m = match fit(&only_empty, &ClusterSpec::new()) {
         Err(TrainError::Invalid(m)) => m,
@@ -233,7 +244,10 @@ fn defaults_missing_values_and_retyping() {
     let mut typed = ClusterSpec::new();
     typed.feature_types = vec![("a".into(), DataType::Categorical)];
     let model = fit(&tiny, &typed).unwrap();
-    assert_eq!(model.feature_types, [DataType::Categorical, DataType::Categorical]);
+    assert_eq!(
+        model.feature_types,
+        [DataType::Categorical, DataType::Categorical]
+    );
     assert!(model.encoded_columns().contains(&"a.3".to_owned()));
 }
 
@@ -254,7 +268,12 @@ fn categorical_groups_are_found() {
 #[test]
 fn a_raised_cancel_flag_stops_training() {
     let (train, _) = blobs(&CENTERS, 10, 0.6, 8);
-    let result = train_cluster(&train, &ClusterSpec::new(), &mut |_, _| {}, &AtomicBool::new(true));
+    let result = train_cluster(
+        &train,
+        &ClusterSpec::new(),
+        &mut |_, _| {},
+        &AtomicBool::new(true),
+    );
     assert_eq!(result.unwrap_err(), TrainError::Cancelled);
 }
 
