@@ -406,3 +406,8 @@ fn run_script(script: &str) {
 fn every_train_input_option_is_honoured_or_refused_in_words() {
     run_script("train_options.py");
 }
+
+#[test]
+fn the_real_decanter_sdk_clusters_blobs_and_assigns_fresh_points() {
+    run_script("cluster.py");
+}

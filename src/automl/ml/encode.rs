@@ -105,6 +105,34 @@ impl Encoder {
         self.features.iter().map(|f| (f.name(), f.width()))
     }
 
+    /// The name of every encoded column, in order: `x` for a numerical feature `x`
+    /// (then `x.missing` for its indicator), `c.<level>` for each one-hot level of a
+    /// categorical feature `c` (then `c.missing` for its missing slot).
+    pub(crate) fn column_names(&self) -> Vec<String> {
+        let mut names = Vec::with_capacity(self.width());
+        for feature in &self.features {
+            let name = feature.name();
+            let missing = match feature {
+                Feature::Numeric { indicator, .. } => {
+                    names.push(name.to_owned());
+                    *indicator
+                }
+                Feature::OneHot {
+                    levels,
+                    missing_slot,
+                    ..
+                } => {
+                    names.extend(levels.iter().map(|l| format!("{name}.{l}")));
+                    *missing_slot
+                }
+            };
+            if missing {
+                names.push(format!("{name}.missing"));
+            }
+        }
+        names
+    }
+
     /// Encodes rows `rows` of `frame` into a `rows.len() × width()` matrix.
     pub(crate) fn transform(&self, frame: &Frame, rows: &[usize]) -> Result<Matrix, PredictError> {
         let mut out = Matrix::zeros(rows.len(), self.width());
@@ -296,6 +324,10 @@ mod tests {
         assert_eq!(enc.width(), 2 + 3);
         let widths: Vec<(&str, usize)> = enc.feature_widths().collect();
         assert_eq!(widths, [("x", 2), ("c", 3)]);
+        assert_eq!(
+            enc.column_names(),
+            ["x", "x.missing", "c.a", "c.b", "c.missing"]
+        );
         let m = enc.transform(&f, &[0, 2]).unwrap();
         let sd = (8.0f64 / 3.0).sqrt();
         assert!((m.row(0)[0] + 2.0 / sd).abs() < 1e-12);

@@ -33,6 +33,7 @@
 //! tune hyper-parameters, and train folds in parallel; this one favours code that can
 //! be read end to end and runs fast even in a debug build.
 
+mod cluster;
 mod csv;
 mod encode;
 mod error;
@@ -53,6 +54,7 @@ mod testdata;
 mod train;
 mod tree;
 
+pub use cluster::{train_cluster, Center, ClusterModel, ClusterSpec};
 pub use csv::{parse_csv, CsvLimits};
 pub use error::TrainError;
 pub use experiment::TrainedExperiment;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
+use super::cluster;
 use super::error::ApiError;
 use super::http::{query_param, Request};
 use super::jobs::{self, PredictOptions};
@@ -48,6 +49,11 @@ pub(crate) fn handle(
         Route::Predict => {
             let map = body_object(request)?;
             or_invalid_task(shared, TaskKind::Predict, predict(shared, map))
+        }
+        Route::ClusterTrain => {
+            let map = body_object(request)?;
+            let answer = cluster::train(shared, map);
+            or_invalid_task(shared, TaskKind::ClusterTrain, answer)
         }
         Route::Task(id) => task(shared, id),
         Route::StopTask(id) => stop(shared, id),
@@ -255,17 +261,17 @@ fn predict(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, Ap
         (data, state.store.model(model_id))
     };
     let data = data.ok_or_else(|| not_found("data", data_id))?;
-    let ServedModel::Supervised(model) = model.ok_or_else(|| not_found("model", model_id))?;
+    let model = model.ok_or_else(|| not_found("model", model_id))?;
     let options = PredictOptions {
         model_id: model_id.to_owned(),
         keep_columns,
         threshold,
     };
-    submit(
-        shared,
-        TaskKind::Predict,
-        jobs::predict(model, data, options),
-    )
+    let job = match model {
+        ServedModel::Supervised(model) => jobs::predict(model, data, options),
+        ServedModel::Cluster(model) => cluster::predict(model, data, options),
+    };
+    submit(shared, TaskKind::Predict, job)
 }
 
 /// `GET /v2/tasks/{id}`.

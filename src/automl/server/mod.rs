@@ -44,6 +44,7 @@ mod app;
 mod auth;
 mod body;
 mod budget;
+mod cluster;
 mod config;
 mod conn;
 mod conns;

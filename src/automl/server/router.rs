@@ -17,6 +17,8 @@ pub(crate) enum Route<'a> {
     Train,
     /// `POST /v2/tasks/predict`.
     Predict,
+    /// `POST /v2/tasks/cluster_train`.
+    ClusterTrain,
     /// `GET /v2/tasks/{id}`.
     Task(&'a str),
     /// `PUT /v2/tasks/{id}/stop`.
@@ -70,6 +72,7 @@ fn v2_route<'a>(method: &str, segments: &[&'a str]) -> Option<(Route<'a>, &'stat
         ["tasks", "setup"] => (Route::Setup, "POST"),
         ["tasks", "train"] => (Route::Train, "POST"),
         ["tasks", "predict"] => (Route::Predict, "POST"),
+        ["tasks", "cluster_train"] => (Route::ClusterTrain, "POST"),
         ["tasks", id] if nonempty(&id) => (Route::Task(id), "GET"),
         ["tasks", id, "stop"] if nonempty(&id) => (Route::StopTask(id), "PUT"),
         ["experiments", id] if nonempty(&id) && method == "DELETE" => {
@@ -97,6 +100,10 @@ mod tests {
         assert_eq!(route("POST", "/v2/upload"), Ok(Route::Upload));
         assert_eq!(route("POST", "/v2/tasks/train"), Ok(Route::Train));
         assert_eq!(route("POST", "/v2/tasks/predict"), Ok(Route::Predict));
+        assert_eq!(
+            route("POST", "/v2/tasks/cluster_train"),
+            Ok(Route::ClusterTrain)
+        );
         assert_eq!(route("GET", "/v2/tasks/t1"), Ok(Route::Task("t1")));
         assert_eq!(route("PUT", "/v2/tasks/t1/stop"), Ok(Route::StopTask("t1")));
         assert_eq!(

@@ -47,6 +47,8 @@ pub(crate) enum TaskKind {
     Train,
     /// `POST /v2/tasks/predict`.
     Predict,
+    /// `POST /v2/tasks/cluster_train`.
+    ClusterTrain,
 }
 
 impl TaskKind {
@@ -57,6 +59,7 @@ impl TaskKind {
             TaskKind::Setup => "setup",
             TaskKind::Train => "train",
             TaskKind::Predict => "predict",
+            TaskKind::ClusterTrain => "cluster_train",
         }
     }
 }

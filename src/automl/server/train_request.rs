@@ -46,6 +46,31 @@ const REFUSED: [(&str, &str); 3] = [
     ),
 ];
 
+/// Refuses those of `names` that are set and this server does not support: any
+/// `callback`, `preprocessing` or `apu`, and a `version` other than `"v2"`.
+///
+/// # Errors
+/// `400` naming the field and why.
+pub(crate) fn refuse_unsupported(fields: Fields<'_>, names: &[&str]) -> Result<(), ApiError> {
+    for &name in names {
+        if name == "version" {
+            match fields.opt_string("version")? {
+                Some(version) if version != "v2" => {
+                    return Err(ApiError::bad(format!(
+                        "version '{version}' is not supported: this server speaks v2 only"
+                    )))
+                }
+                _ => continue,
+            }
+        }
+        let refused = REFUSED.iter().find(|(n, _)| *n == name);
+        if let (Some((_, why)), Some(_)) = (refused, fields.value(name)) {
+            return Err(ApiError::bad(format!("{name} is not supported: {why}")));
+        }
+    }
+    Ok(())
+}
+
 /// The spec of a train request, with every check that does not need the data, and the
 /// id of the test data set, if one is named.
 ///
@@ -57,18 +82,7 @@ pub(crate) fn train_spec(
 ) -> Result<(TrainSpec, Option<String>), ApiError> {
     let fields = Fields(map);
     let mut spec = TrainSpec::new(fields.string("target")?);
-    for (name, why) in REFUSED {
-        if fields.value(name).is_some() {
-            return Err(ApiError::bad(format!("{name} is not supported: {why}")));
-        }
-    }
-    if let Some(version) = fields.opt_string("version")? {
-        if version != "v2" {
-            return Err(ApiError::bad(format!(
-                "version '{version}' is not supported: this server speaks v2 only"
-            )));
-        }
-    }
+    refuse_unsupported(fields, &["callback", "preprocessing", "apu", "version"])?;
     if let Some(names) = fields.opt_strings("algos")? {
         spec.algos = TrainSpec::parse_algos(&names)?;
         if spec.algos.is_empty() {
@@ -145,7 +159,10 @@ fn numeric_options(fields: Fields<'_>, spec: &mut TrainSpec) -> Result<(), ApiEr
 
 /// `feature_types`: a list of `{"id", "data_type"}` objects (as setup's `data_columns`)
 /// or an object from column name to type name.
-fn feature_types(fields: Fields<'_>) -> Result<Vec<(String, DataType)>, ApiError> {
+///
+/// # Errors
+/// `400` naming the field: another shape, or an unknown type name.
+pub(crate) fn feature_types(fields: Fields<'_>) -> Result<Vec<(String, DataType)>, ApiError> {
     let wrong = || {
         ApiError::bad(
             "feature_types must be a list of {\"id\", \"data_type\"} objects or an object \
