@@ -45,6 +45,7 @@ mod importance;
 mod linalg;
 mod metrics;
 mod model;
+mod portable;
 mod rng;
 mod spec;
 #[cfg(test)]
@@ -53,9 +54,10 @@ mod train;
 mod tree;
 
 pub use csv::{parse_csv, CsvLimits};
-pub use error::TrainError;
+pub use error::{PredictError, TrainError};
 pub use experiment::TrainedExperiment;
 pub use frame::{Column, ColumnData, DataType, Frame, FrameError};
 pub use model::TrainedModel;
+pub use portable::{ModelFormatError, FORMAT as MODEL_FORMAT, VERSION as MODEL_FORMAT_VERSION};
 pub use spec::{Algo, ModelType, ParseSpecError, TrainSpec};
 pub use train::train;

@@ -70,7 +70,7 @@ pub(crate) struct Fitted {
     pub(crate) encoder: Encoder,
     pub(crate) engine: Engine,
     /// The engine's weight of each encoded column, from the training matrix.
-    column_weights: Vec<f64>,
+    pub(crate) column_weights: Vec<f64>,
 }
 
 impl Fitted {
