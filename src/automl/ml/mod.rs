@@ -17,7 +17,8 @@
 //!    [`importances`](TrainedModel::importances) and
 //!    [`hyperparameters`](TrainedModel::hyperparameters).
 //! 3. [`TrainedModel::predict`] scores a frame into a predictions frame: kept columns,
-//!    `prediction`, and `prob_<class>` columns for classifiers. [`Frame::write_csv`]
+//!    the target (when the data has it), `prediction`, and for classifiers one
+//!    probability column per class, named by the class label. [`Frame::write_csv`]
 //!    turns it into the CSV the server serves.
 //!
 //! Models are plain data (`Send + Sync`), deterministic for a given seed, and

@@ -161,10 +161,13 @@ impl TrainedModel {
     /// Predicts every row of `frame`.
     ///
     /// The result holds the `keep_columns` (in the given order, duplicates once), then
-    /// `prediction` (a number for regression, a class label for classifiers), then for
-    /// classifiers one column `prob_<class>` per class. A binary model predicts the
-    /// positive (second) class when its probability reaches `threshold` (default 0.5);
-    /// other model types ignore `threshold`. The target column need not be present.
+    /// the target column as the data has it (when it has it and it is not kept
+    /// already), then `prediction` (a number for regression, a class label for
+    /// classifiers), then for classifiers one probability column per class, named by
+    /// the class label itself, as the real service names them. A binary model predicts
+    /// the positive (second) class when its probability reaches `threshold` (default
+    /// 0.5); other model types ignore `threshold`. The target column need not be
+    /// present.
     ///
     /// # Errors
     /// [`PredictError`] when a feature or kept column is missing, a numerical feature
@@ -180,6 +183,11 @@ impl TrainedModel {
             return Err(PredictError::BadThreshold(t));
         }
         let mut columns = kept_columns(frame, keep_columns)?;
+        if let Some(target) = frame.column(&self.target) {
+            if !keep_columns.contains(&self.target) {
+                columns.push(target.clone());
+            }
+        }
         let rows: Vec<usize> = (0..frame.rows()).collect();
         match self.fitted.predict(frame, &rows)? {
             Output::Values(values) => columns.push(Column::numerical("prediction", values)),
@@ -203,7 +211,7 @@ impl TrainedModel {
         };
         let prob = |(k, class): (usize, &String)| {
             Column::numerical(
-                format!("prob_{class}"),
+                class.clone(),
                 probs.iter_rows().map(|r| r[k]).collect(),
             )
         };

@@ -254,7 +254,7 @@ fn a_retyped_zero_one_target_trains_a_classifier_predicting_0_and_1() {
     let mut csv = Vec::new();
     out.write_csv(&mut csv).unwrap();
     let csv = String::from_utf8(csv).unwrap();
-    assert!(csv.starts_with("y,prediction,prob_0,prob_1\n"), "{csv}");
+    assert!(csv.starts_with("y,prediction,0,1\n"), "{csv}");
     let agree = csv.lines().skip(1).filter(|l| l[..1] == l[2..3]).count();
     assert!(agree > 180, "{agree} of 200 rows predicted right:\n{csv}");
 }
@@ -288,7 +288,7 @@ fn csv_upload_to_prediction_csv() {
     out.write_csv(&mut bytes).unwrap();
     let text = String::from_utf8(bytes).unwrap();
     assert!(
-        text.starts_with("x,prediction,prob_no,prob_yes\n0,no,"),
+        text.starts_with("x,passed,prediction,no,yes\n0,no,no,"),
         "{text}"
     );
     assert_eq!(text.lines().count(), 62);
