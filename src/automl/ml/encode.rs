@@ -96,7 +96,6 @@ impl Encoder {
     }
 
     /// The names of the encoded frame columns, in order.
-    #[cfg(test)]
     pub(crate) fn feature_names(&self) -> impl Iterator<Item = &str> + '_ {
         self.features.iter().map(Feature::name)
     }

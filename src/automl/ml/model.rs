@@ -118,13 +118,21 @@ pub struct TrainedModel {
 impl TrainedModel {
     /// The class labels in probability-column order (empty for regression). For a
     /// binary model the second class is the positive one.
-    #[cfg(test)]
     pub fn classes(&self) -> &[String] {
         &self.classes
     }
 
+    /// The target column the model predicts.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// Regression, binary or multinomial.
+    pub fn model_type(&self) -> ModelType {
+        self.model_type
+    }
+
     /// The feature columns the model reads, in frame order.
-    #[cfg(test)]
     pub fn features(&self) -> Vec<String> {
         self.fitted
             .encoder

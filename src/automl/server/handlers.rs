@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde_json::{json, Map, Value};
 
 use super::error::ApiError;
+use super::{batch, download, listing};
 use super::http::{query_param, Request};
 use super::jobs::{self, PredictOptions};
 use super::json::{object, Fields};
@@ -51,6 +52,11 @@ pub(crate) fn handle(
             let found = shared.lock().store.delete_experiment(id);
             deleted(id, found, "experiment")
         }
+        Route::DataList => listing::data_list(shared, &request.head.query),
+        Route::TaskList => listing::task_list(shared, &request.head.query),
+        Route::WorkerCount => Ok(listing::worker_count(shared)),
+        Route::DownloadModel(id) => download::download(shared, id),
+        Route::BatchPredict(id) => batch::batch_predict(shared, id, request),
     }
 }
 

@@ -42,11 +42,13 @@
 
 mod app;
 mod auth;
+mod batch;
 mod body;
 mod budget;
 mod config;
 mod conn;
 mod conns;
+mod download;
 mod error;
 mod faults;
 mod handle;
@@ -56,6 +58,7 @@ mod idempotency;
 mod ids;
 mod jobs;
 mod json;
+mod listing;
 mod multipart;
 mod response;
 mod router;
