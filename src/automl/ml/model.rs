@@ -218,10 +218,7 @@ impl TrainedModel {
             data: ColumnData::Categorical { levels, codes },
         };
         let prob = |(k, class): (usize, &String)| {
-            Column::numerical(
-                class.clone(),
-                probs.iter_rows().map(|r| r[k]).collect(),
-            )
+            Column::numerical(class.clone(), probs.iter_rows().map(|r| r[k]).collect())
         };
         std::iter::once(prediction)
             .chain(self.classes.iter().enumerate().map(prob))

@@ -77,10 +77,12 @@ pub(crate) fn batch_predict(
     let answers: Vec<Value> = records
         .iter()
         .enumerate()
-        .map(|(index, record)| match score(&model, &features, record, threshold) {
-            Ok(scored) => scored_answer(index, scored),
-            Err(error) => json!({"index": index, "predict_status": "fail", "error": error}),
-        })
+        .map(
+            |(index, record)| match score(&model, &features, record, threshold) {
+                Ok(scored) => scored_answer(index, scored),
+                Err(error) => json!({"index": index, "predict_status": "fail", "error": error}),
+            },
+        )
         .collect();
     Ok(Response::json(200, &Value::Array(answers)))
 }
@@ -121,8 +123,10 @@ fn score(
     let (prediction, classes) = out.columns().split_first().ok_or("no prediction")?;
     let mut result = Map::new();
     let probabilities = (!classes.is_empty()).then(|| {
-        let probs: Map<String, Value> =
-            classes.iter().map(|c| (c.name.clone(), number(c))).collect();
+        let probs: Map<String, Value> = classes
+            .iter()
+            .map(|c| (c.name.clone(), number(c)))
+            .collect();
         result.extend(probs.clone());
         probs
     });
@@ -136,7 +140,9 @@ fn cell_column(name: &str, value: Option<&Value>) -> Result<Column, String> {
         None | Some(Value::Null) => Column::numerical(name, vec![f64::NAN]),
         Some(Value::Number(n)) => Column::numerical(name, vec![n.as_f64().unwrap_or(f64::NAN)]),
         Some(Value::String(s)) => Column::categorical(name, &[Some(s.as_str())]),
-        Some(Value::Bool(b)) => Column::categorical(name, &[Some(if *b { "true" } else { "false" })]),
+        Some(Value::Bool(b)) => {
+            Column::categorical(name, &[Some(if *b { "true" } else { "false" })])
+        }
         Some(_) => {
             return Err(format!(
                 "field '{name}' must be a number, a string, a boolean or null"

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use serde_json::{json, Map, Value};
 
 use super::error::ApiError;
-use super::{batch, download, listing};
 use super::http::{query_param, Request};
 use super::jobs::{self, PredictOptions};
 use super::json::{object, Fields};
@@ -19,6 +18,7 @@ use super::state::Shared;
 use super::store::ServedModel;
 use super::tasks::TaskKind;
 use super::worker::{self, Job};
+use super::{batch, download, listing};
 use crate::automl::ml::{Algo, ModelType, TrainSpec};
 
 /// Longest upload name accepted, in bytes.

@@ -65,7 +65,12 @@ impl Page {
 
     /// The answer for `all` (newest first), with `doc` making each item's document.
     fn answer<T>(self, all: &[T], doc: impl Fn(&T) -> Value) -> Response {
-        let items: Vec<Value> = all.iter().skip(self.offset).take(self.limit).map(doc).collect();
+        let items: Vec<Value> = all
+            .iter()
+            .skip(self.offset)
+            .take(self.limit)
+            .map(doc)
+            .collect();
         Response::json(
             200,
             &json!({
@@ -147,10 +152,35 @@ mod tests {
     #[test]
     fn pages_default_cap_and_refuse_bad_numbers() {
         let page = |q: &str| Page::from_query(q);
-        assert_eq!(page(""), Ok(Page { offset: 0, limit: DEFAULT_LIMIT }));
-        assert_eq!(page("offset=3&limit=2"), Ok(Page { offset: 3, limit: 2 }));
-        assert_eq!(page("limit=500"), Ok(Page { offset: 0, limit: 500 }));
-        for bad in ["limit=0", "limit=501", "limit=-1", "limit=x", "offset=-2", "offset=1.5"] {
+        assert_eq!(
+            page(""),
+            Ok(Page {
+                offset: 0,
+                limit: DEFAULT_LIMIT
+            })
+        );
+        assert_eq!(
+            page("offset=3&limit=2"),
+            Ok(Page {
+                offset: 3,
+                limit: 2
+            })
+        );
+        assert_eq!(
+            page("limit=500"),
+            Ok(Page {
+                offset: 0,
+                limit: 500
+            })
+        );
+        for bad in [
+            "limit=0",
+            "limit=501",
+            "limit=-1",
+            "limit=x",
+            "offset=-2",
+            "offset=1.5",
+        ] {
             let err = page(bad).unwrap_err();
             assert_eq!(err.status(), 400, "{bad}");
             let name = bad.split('=').next().unwrap();
@@ -163,8 +193,13 @@ mod tests {
         let page = Page::from_query("offset=1&limit=2").unwrap();
         let response = page.answer(&[1, 2, 3, 4], |n| json!(n));
         let doc: Value = serde_json::from_slice(response.body.as_slice()).unwrap();
-        assert_eq!(doc, json!({"total": 4, "offset": 1, "limit": 2, "items": [2, 3]}));
-        let beyond = Page::from_query("offset=9").unwrap().answer(&[1], |n| json!(n));
+        assert_eq!(
+            doc,
+            json!({"total": 4, "offset": 1, "limit": 2, "items": [2, 3]})
+        );
+        let beyond = Page::from_query("offset=9")
+            .unwrap()
+            .answer(&[1], |n| json!(n));
         let doc: Value = serde_json::from_slice(beyond.body.as_slice()).unwrap();
         assert_eq!(doc["items"], json!([]));
     }

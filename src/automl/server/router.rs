@@ -156,7 +156,12 @@ mod tests {
         );
         let wrong = route("GET", "/v2/models/m/batch_predict").unwrap_err();
         assert_eq!(wrong.status(), 405);
-        for path in ["/v2/models//download", "/v2/models/m", "/tasks/t1", "/v2/models"] {
+        for path in [
+            "/v2/models//download",
+            "/v2/models/m",
+            "/tasks/t1",
+            "/v2/models",
+        ] {
             assert_eq!(route("GET", path).unwrap_err().status(), 404, "{path}");
         }
     }

@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! { "format": "taskloop-model", "version": 1,
-//!   "algo": "GBM", "model_type": "binary", "target": "label", "classes": ["no", "yes"],
+//!   "algo": "GBM", "model_type": "binary classification", "target": "label", "classes": ["no", "yes"],
 //!   "seed": 42, "cv_averages": {...}, "validation_scores": {...},
 //!   "features": [ {"name", "type": "numerical", "mean", "scale", "missing_indicator"}
 //!               | {"name", "type": "categorical", "levels", "missing_slot"} ],
@@ -137,10 +137,12 @@ fn read_model(at: At<'_>) -> Result<TrainedModel, ModelFormatError> {
         .str("algo")?
         .parse()
         .map_err(|_| must("algo", "GLM, DRF or GBM"))?;
-    let model_type: ModelType = at
-        .str("model_type")?
-        .parse()
-        .map_err(|_| must("model_type", "regression, binary or multinomial"))?;
+    let model_type: ModelType = at.str("model_type")?.parse().map_err(|_| {
+        must(
+            "model_type",
+            "regression, binary classification or multinomial classification",
+        )
+    })?;
     let classes = read_classes(at, model_type)?;
     let encoder = engine::read_encoder(at)?;
     let width = encoder.width();
