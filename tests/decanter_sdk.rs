@@ -401,3 +401,8 @@ fn run_script(script: &str) {
     let _ = std::io::stdout().flush();
     let _ = fs::remove_dir_all(&work);
 }
+
+#[test]
+fn the_real_decanter_sdk_downloads_models_lists_and_batch_predicts() {
+    run_script("endpoints.py");
+}
