@@ -351,3 +351,32 @@ fn batch_predict_answers_numbers_for_regression_and_refuses_bad_requests() {
     assert_eq!(unknown.status, 404);
     assert_alive(addr);
 }
+
+#[cfg(feature = "client")]
+#[test]
+fn the_client_downloads_a_model_that_scores_like_the_server() {
+    use taskloop::automl::{AutomlError, Context};
+    let server = start();
+    let addr = server.addr();
+    let csv = binary_csv(100, 8);
+    let data_id = upload(addr, &csv);
+    let model_id = model_ids(&train_all(addr, &data_id, "label"))[1].clone();
+    let ctx = Context::connect(&server.url(), USER, PASSWORD).unwrap();
+    let model = ctx.download_model(&model_id).unwrap();
+    assert_eq!(model.classes(), ["no", "yes"]);
+    let frame = parse_csv(csv.as_bytes(), &CsvLimits::default()).unwrap();
+    let mut local = Vec::new();
+    let keep = ["a".to_owned()];
+    model.predict(&frame, &keep, None).unwrap().write_csv(&mut local).unwrap();
+    let body = json!({"data_id": data_id, "model_id": model_id, "keep_columns": ["a"]});
+    let task = submit(addr, "/v2/tasks/predict", body.to_string().as_bytes());
+    let done = wait_task(addr, &task);
+    let file = format!("/v2/data/{}/file", done["result"]["_id"].as_str().unwrap());
+    let served = call(addr, "GET", &file, b"").text();
+    assert!(served.starts_with("a,label,prediction,no,yes\n"), "{served:.60}");
+    assert_eq!(String::from_utf8(local).unwrap(), served);
+    let missing = ctx.download_model("5f0000000000000000000000").unwrap_err();
+    assert!(missing.to_string().contains("no model with id"), "{missing}");
+    let bad = ctx.download_model("../data").unwrap_err();
+    assert!(matches!(bad, AutomlError::Protocol { .. }), "{bad}");
+}
