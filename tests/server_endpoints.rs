@@ -367,16 +367,26 @@ fn the_client_downloads_a_model_that_scores_like_the_server() {
     let frame = parse_csv(csv.as_bytes(), &CsvLimits::default()).unwrap();
     let mut local = Vec::new();
     let keep = ["a".to_owned()];
-    model.predict(&frame, &keep, None).unwrap().write_csv(&mut local).unwrap();
+    model
+        .predict(&frame, &keep, None)
+        .unwrap()
+        .write_csv(&mut local)
+        .unwrap();
     let body = json!({"data_id": data_id, "model_id": model_id, "keep_columns": ["a"]});
     let task = submit(addr, "/v2/tasks/predict", body.to_string().as_bytes());
     let done = wait_task(addr, &task);
     let file = format!("/v2/data/{}/file", done["result"]["_id"].as_str().unwrap());
     let served = call(addr, "GET", &file, b"").text();
-    assert!(served.starts_with("a,label,prediction,no,yes\n"), "{served:.60}");
+    assert!(
+        served.starts_with("a,label,prediction,no,yes\n"),
+        "{served:.60}"
+    );
     assert_eq!(String::from_utf8(local).unwrap(), served);
     let missing = ctx.download_model("5f0000000000000000000000").unwrap_err();
-    assert!(missing.to_string().contains("no model with id"), "{missing}");
+    assert!(
+        missing.to_string().contains("no model with id"),
+        "{missing}"
+    );
     let bad = ctx.download_model("../data").unwrap_err();
     assert!(matches!(bad, AutomlError::Protocol { .. }), "{bad}");
 }

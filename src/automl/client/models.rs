@@ -44,8 +44,7 @@ impl Context {
         }
         let path = format!("/v2/models/{model_id}/download");
         let (_, bytes) = self.inner.transport.download(&path, || Ok(Vec::new()))?;
-        TrainedModel::from_portable(&bytes).map_err(|e| {
-            AutomlError::protocol(format!("the model {model_id} did not load: {e}"))
-        })
+        TrainedModel::from_portable(&bytes)
+            .map_err(|e| AutomlError::protocol(format!("the model {model_id} did not load: {e}")))
     }
 }

@@ -119,9 +119,12 @@ fn other_versions_and_formats_are_refused_naming_both_versions() {
     }
 }
 
+/// A change to a model document.
+type Edit = Box<dyn FnOnce(&mut Value)>;
+
 #[test]
 fn inconsistent_documents_are_refused_naming_the_field() {
-    let cases: Vec<(Box<dyn FnOnce(&mut Value)>, &str)> = vec![
+    let cases: Vec<(Edit, &str)> = vec![
         (Box::new(|d| d["classes"] = json!(["a", "b"])), "'classes'"),
         (Box::new(|d| d["classes"] = json!(["a", "a", "b"])), "twice"),
         (
