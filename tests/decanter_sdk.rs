@@ -402,6 +402,8 @@ fn run_script(script: &str) {
     let _ = fs::remove_dir_all(&work);
 }
 
+/// `endpoints.py`: model downloads (scored in plain Python), the worker count, the data
+/// and task lists, batch predict, `schema` and the prediction files' columns.
 #[test]
 fn the_real_decanter_sdk_downloads_models_lists_and_batch_predicts() {
     run_script("endpoints.py");

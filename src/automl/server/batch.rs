@@ -18,8 +18,8 @@
 //!
 //! `result` holds `prediction` and, for classifiers, each class's probability under its
 //! label (as the real service answers); `probabilities` repeats the class
-//! probabilities on their own, so that a class labelled `prediction` is not lost. A
-//! record that cannot be scored fails alone. Requests are bounded: at most
+//! probabilities on their own, for a client that wants just them. A record that cannot
+//! be scored fails alone. Requests are bounded: at most
 //! [`MAX_RECORDS`] records (`413` beyond) in a body of at most [`MAX_BODY_BYTES`]
 //! (`413`), scored on the loop thread.
 
@@ -70,6 +70,7 @@ pub(crate) fn batch_predict(
     if threshold.is_some_and(|t| !(0.0..=1.0).contains(&t)) {
         return Err(ApiError::bad("threshold must be between 0 and 1"));
     }
+    // Type-checked, otherwise ignored: no datetime features yet, one answer version.
     fields.opt_string("timestamp_format")?;
     fields.opt_string("version")?;
     let model = supervised_model(shared, id, "score records")?;

@@ -48,10 +48,12 @@ pub(crate) fn supervised_model(
 /// `GET /v2/models/{id}/download`.
 pub(crate) fn download(shared: &Arc<Shared>, id: &str) -> Result<Response, ApiError> {
     let model = supervised_model(shared, id, "be downloaded")?;
-    let mut response = Response::json(200, &serde_json::Value::Null);
-    response.body = Body::Owned(model.to_portable());
     // Ids of stored models are 24 hex digits: safe in a header.
     let name = format!("attachment; filename=\"{id}.json\"");
-    response.headers.push(("Content-Disposition", name));
-    Ok(response)
+    Ok(Response {
+        status: 200,
+        content_type: "application/json",
+        headers: vec![("Content-Disposition", name)],
+        body: Body::Owned(model.to_portable()),
+    })
 }

@@ -241,9 +241,13 @@ impl Store {
     /// Every data set's document, newest first (by creation time, then id).
     pub(crate) fn data_docs_newest_first(&self) -> Vec<&Value> {
         let mut docs: Vec<&Value> = self.data.values().map(|d| &d.doc).collect();
-        let time = |d: &Value| d["created_at"].as_f64().unwrap_or(0.0);
-        let id = |d: &&Value| d["_id"].as_str().unwrap_or("").to_owned();
-        docs.sort_by(|a, b| time(b).total_cmp(&time(a)).then_with(|| id(b).cmp(&id(a))));
+        fn time(d: &Value) -> f64 {
+            d["created_at"].as_f64().unwrap_or(0.0)
+        }
+        fn id(d: &Value) -> &str {
+            d["_id"].as_str().unwrap_or("")
+        }
+        docs.sort_by(|a, b| time(b).total_cmp(&time(a)).then_with(|| id(b).cmp(id(a))));
         docs
     }
 
