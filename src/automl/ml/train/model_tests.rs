@@ -295,3 +295,20 @@ fn csv_upload_to_prediction_csv() {
     let header_only = parse_csv("grade,x\n".as_bytes(), &CsvLimits::default()).unwrap();
     assert_eq!(best.predict(&header_only, &[], None).unwrap().rows(), 0);
 }
+
+#[test]
+fn a_kept_column_named_like_a_class_is_a_clash_not_a_second_column() {
+    use super::super::{Column, PredictError};
+    let data = binary(80, 12);
+    let experiment = run(&data, &TrainSpec::new("label")).unwrap();
+    let glm = &experiment.models[0];
+    let out = glm.predict(&data, &[], None).unwrap();
+    let names: Vec<&str> = out.column_names().collect();
+    assert_eq!(names, ["label", "prediction", "no", "yes"]);
+    let yes = Column::numerical("yes", vec![1.0; 80]);
+    let columns = data.columns().iter().cloned().chain([yes]).collect();
+    let clashing = Frame::new(columns).unwrap();
+    let err = glm.predict(&clashing, &["yes".into()], None).unwrap_err();
+    assert_eq!(err, PredictError::OutputClash("yes".into()));
+    assert!(err.to_string().contains("two columns named 'yes'"), "{err}");
+}
