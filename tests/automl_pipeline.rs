@@ -117,7 +117,7 @@ fn separable_classes_are_predicted_with_high_accuracy() {
         assert_eq!(exp.model_type, "binary classification");
         assert_eq!(exp.metric_for("auto"), "logloss");
         let frame = d.result().unwrap().frame().unwrap();
-        assert!(frame.column("prob_yes").is_some() && frame.column("prob_no").is_some());
+        assert!(frame.column("yes").is_some() && frame.column("no").is_some());
         let ids = numbers(&frame, "id");
         let predicted = labels(&frame, "prediction");
         let correct = ids

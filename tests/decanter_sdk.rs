@@ -411,3 +411,10 @@ fn every_train_input_option_is_honoured_or_refused_in_words() {
 fn the_real_decanter_sdk_clusters_blobs_and_assigns_fresh_points() {
     run_script("cluster.py");
 }
+
+/// `endpoints.py`: model downloads (scored in plain Python), the worker count, the data
+/// and task lists, batch predict, `schema` and the prediction files' columns.
+#[test]
+fn the_real_decanter_sdk_downloads_models_lists_and_batch_predicts() {
+    run_script("endpoints.py");
+}

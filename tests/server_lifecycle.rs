@@ -164,7 +164,7 @@ fn a_multipart_upload_trains_a_binary_classifier() {
         &json!({"data_id": data_id, "model_id": glm, "threshold": 0.5}),
     );
     assert!(
-        predictions.starts_with("prediction,prob_no,prob_yes\n"),
+        predictions.starts_with("label,prediction,no,yes\n"),
         "{predictions}"
     );
     assert_eq!(predictions.lines().count(), 201);

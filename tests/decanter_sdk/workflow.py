@@ -332,7 +332,9 @@ def check_best_model(check, exp, name, metric):
 
 def check_prediction(check, pred, name, test_features, classes, workdir):
     """The prediction job's data: `id` kept, then `prediction` (then one probability
-    column per class for classifiers); download_csv writes the same data."""
+    column per class for classifiers, named by the class label as the real service
+    names them); download_csv writes the same data. The held-out features carry no
+    target, so no target column comes back."""
     check(pred.status == "done", "%s: status done" % name, "status %r" % pred.status)
     check(pred.name == name, "%s: the job keeps its name" % name, "name is %r" % pred.name)
     df = pred.show_df()
@@ -360,6 +362,11 @@ def check_prediction(check, pred, name, test_features, classes, workdir):
             len(cols) - 2 == len(classes),
             "%s: one probability column per class" % name,
             repr(cols),
+        )
+        check(
+            sorted(str(c) for c in cols[2:]) == sorted(str(c) for c in classes),
+            "%s: probability columns named by the class labels" % name,
+            "%r for classes %r" % (cols[2:], sorted(classes)),
         )
         values = probs.to_numpy(dtype=float)
         check(

@@ -11,6 +11,7 @@ mod form;
 mod http;
 mod inputs;
 mod jobs;
+mod models;
 mod predictions;
 mod resolve;
 mod source;

@@ -42,7 +42,7 @@ impl Predictions {
     /// let bytes = pred.result()?.download(&path)?;
     /// let text = std::fs::read_to_string(&path)?;
     /// std::fs::remove_file(&path)?;
-    /// assert!(text.starts_with("id,prediction\n"));
+    /// assert!(text.starts_with("id,y,prediction\n"));
     /// assert!(bytes > 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -55,8 +55,9 @@ impl Predictions {
         Ok(n)
     }
 
-    /// Reads the predictions as a typed [`Frame`]: the kept columns, `prediction`, and
-    /// for classifiers one `prob_<class>` column per class.
+    /// Reads the predictions as a typed [`Frame`]: the kept columns, the target column
+    /// when the scored data has it, `prediction`, and for classifiers one probability
+    /// column per class, named by the class label (as the real service names them).
     ///
     /// # Errors
     /// If the server cannot be reached or refuses, or answers a malformed CSV.
@@ -77,7 +78,7 @@ impl Predictions {
     /// flow.run();
     /// let frame = pred.result()?.frame()?;
     /// let names: Vec<&str> = frame.column_names().collect();
-    /// assert_eq!(names, ["prediction", "prob_high", "prob_low"]);
+    /// assert_eq!(names, ["level", "prediction", "high", "low"]);
     /// assert_eq!(frame.column("prediction").unwrap().text(0).as_deref(), Some("low"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

@@ -27,11 +27,12 @@ pub(crate) const MAX_LEVELS: usize = 32;
 /// A learned encoding of the feature columns.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Encoder {
-    features: Vec<Feature>,
+    pub(crate) features: Vec<Feature>,
 }
 
+/// One feature column's encoding (see the module docs).
 #[derive(Debug, Clone, PartialEq)]
-enum Feature {
+pub(crate) enum Feature {
     Numeric {
         name: String,
         mean: f64,
@@ -95,7 +96,6 @@ impl Encoder {
     }
 
     /// The names of the encoded frame columns, in order.
-    #[cfg(test)]
     pub(crate) fn feature_names(&self) -> impl Iterator<Item = &str> + '_ {
         self.features.iter().map(Feature::name)
     }

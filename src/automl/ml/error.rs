@@ -59,7 +59,8 @@ pub enum PredictError {
     },
     /// The threshold is not a probability.
     BadThreshold(f64),
-    /// A kept column has the name of an output column (`prediction` or `prob_<class>`).
+    /// Two output columns would share a name: a kept column (or the target) named
+    /// `prediction` or like a class label, or a class labelled `prediction`.
     OutputClash(String),
 }
 
@@ -85,7 +86,8 @@ impl fmt::Display for PredictError {
             PredictError::OutputClash(c) => {
                 write!(
                     f,
-                    "kept column '{c}' has the same name as a prediction column"
+                    "the predictions would have two columns named '{c}' (a kept column \
+                     or the target named like 'prediction' or a class label)"
                 )
             }
         }

@@ -23,11 +23,11 @@ const MIN_LEAF_CLASSIFICATION: usize = 1;
 /// A fitted random forest.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Forest {
-    trees: Vec<Tree>,
+    pub(crate) trees: Vec<Tree>,
     /// `Some(k)` for a classifier over `k` classes.
-    classes: Option<usize>,
+    pub(crate) classes: Option<usize>,
     /// The limits every tree grew under.
-    params: TreeParams,
+    pub(crate) params: TreeParams,
 }
 
 impl Forest {

@@ -40,7 +40,7 @@ pub(crate) const STOPPING_ROUNDS: usize = 3;
 
 /// The loss a model minimises, which decides its outputs.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Loss {
+pub(crate) enum Loss {
     /// Squared error on one score.
     Squared,
     /// Logistic loss on the log-odds of the second class.
@@ -72,11 +72,11 @@ impl Loss {
 /// A fitted gradient boosting machine.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Gbm {
-    loss: Loss,
+    pub(crate) loss: Loss,
     /// The initial score of each output.
-    init: Vec<f64>,
+    pub(crate) init: Vec<f64>,
     /// `trees[round][output]`.
-    trees: Vec<Vec<Tree>>,
+    pub(crate) trees: Vec<Vec<Tree>>,
 }
 
 impl Gbm {

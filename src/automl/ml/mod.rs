@@ -17,7 +17,8 @@
 //!    [`importances`](TrainedModel::importances) and
 //!    [`hyperparameters`](TrainedModel::hyperparameters).
 //! 3. [`TrainedModel::predict`] scores a frame into a predictions frame: kept columns,
-//!    `prediction`, and `prob_<class>` columns for classifiers. [`Frame::write_csv`]
+//!    the target (when the data has it), `prediction`, and for classifiers one
+//!    probability column per class, named by the class label. [`Frame::write_csv`]
 //!    turns it into the CSV the server serves.
 //!
 //! Models are plain data (`Send + Sync`), deterministic for a given seed, and
@@ -47,6 +48,7 @@ mod linalg;
 mod metrics;
 mod model;
 mod options;
+mod portable;
 mod rng;
 mod spec;
 #[cfg(test)]
@@ -56,10 +58,11 @@ mod tree;
 
 pub use cluster::{train_cluster, Center, ClusterModel, ClusterSpec};
 pub use csv::{parse_csv, CsvLimits};
-pub use error::TrainError;
+pub use error::{PredictError, TrainError};
 pub use experiment::TrainedExperiment;
 pub use frame::{Column, ColumnData, DataType, Frame, FrameError};
 pub use model::TrainedModel;
 pub use options::{Balance, SplitBound, SplitFold, SplitRange, TimeSplit};
+pub use portable::{ModelFormatError, FORMAT as MODEL_FORMAT, VERSION as MODEL_FORMAT_VERSION};
 pub use spec::{Algo, ModelType, ParseSpecError, TrainSpec};
 pub use train::{train, train_tested};

@@ -70,7 +70,7 @@ pub(crate) struct Fitted {
     pub(crate) encoder: Encoder,
     pub(crate) engine: Engine,
     /// The engine's weight of each encoded column, from the training matrix.
-    column_weights: Vec<f64>,
+    pub(crate) column_weights: Vec<f64>,
 }
 
 impl Fitted {
@@ -121,13 +121,21 @@ pub struct TrainedModel {
 impl TrainedModel {
     /// The class labels in probability-column order (empty for regression). For a
     /// binary model the second class is the positive one.
-    #[cfg(test)]
     pub fn classes(&self) -> &[String] {
         &self.classes
     }
 
+    /// The target column the model predicts.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// Regression, binary or multinomial.
+    pub fn model_type(&self) -> ModelType {
+        self.model_type
+    }
+
     /// The feature columns the model reads, in frame order.
-    #[cfg(test)]
     pub fn features(&self) -> Vec<String> {
         self.fitted
             .encoder
@@ -164,10 +172,13 @@ impl TrainedModel {
     /// Predicts every row of `frame`.
     ///
     /// The result holds the `keep_columns` (in the given order, duplicates once), then
-    /// `prediction` (a number for regression, a class label for classifiers), then for
-    /// classifiers one column `prob_<class>` per class. A binary model predicts the
-    /// positive (second) class when its probability reaches `threshold` (default 0.5);
-    /// other model types ignore `threshold`. The target column need not be present.
+    /// the target column as the data has it (when it has it and it is not kept
+    /// already), then `prediction` (a number for regression, a class label for
+    /// classifiers), then for classifiers one probability column per class, named by
+    /// the class label itself, as the real service names them. A binary model predicts
+    /// the positive (second) class when its probability reaches `threshold` (default
+    /// 0.5); other model types ignore `threshold`. The target column need not be
+    /// present.
     ///
     /// # Errors
     /// [`PredictError`] when a feature or kept column is missing, a numerical feature
@@ -183,6 +194,11 @@ impl TrainedModel {
             return Err(PredictError::BadThreshold(t));
         }
         let mut columns = kept_columns(frame, keep_columns)?;
+        if let Some(target) = frame.column(&self.target) {
+            if !keep_columns.contains(&self.target) {
+                columns.push(target.clone());
+            }
+        }
         let rows: Vec<usize> = (0..frame.rows()).collect();
         match self.fitted.predict(frame, &rows)? {
             Output::Values(values) => columns.push(Column::numerical("prediction", values)),
@@ -205,10 +221,7 @@ impl TrainedModel {
             data: ColumnData::Categorical { levels, codes },
         };
         let prob = |(k, class): (usize, &String)| {
-            Column::numerical(
-                format!("prob_{class}"),
-                probs.iter_rows().map(|r| r[k]).collect(),
-            )
+            Column::numerical(class.clone(), probs.iter_rows().map(|r| r[k]).collect())
         };
         std::iter::once(prediction)
             .chain(self.classes.iter().enumerate().map(prob))

@@ -20,6 +20,7 @@ use super::store::ServedModel;
 use super::tasks::TaskKind;
 use super::train_request;
 use super::worker::{self, Job, JobOutput};
+use super::{batch, download, listing};
 use crate::automl::ml::{Algo, ModelType};
 
 /// Longest upload name accepted, in bytes.
@@ -67,6 +68,11 @@ pub(crate) fn handle(
             let found = shared.lock().store.delete_experiment(id);
             deleted(id, found, "experiment")
         }
+        Route::DataList => listing::data_list(shared, &request.head.query),
+        Route::TaskList => listing::task_list(shared, &request.head.query),
+        Route::WorkerCount => Ok(listing::worker_count(shared)),
+        Route::DownloadModel(id) => download::download(shared, id),
+        Route::BatchPredict(id) => batch::batch_predict(shared, id, request),
     }
 }
 

@@ -42,12 +42,14 @@
 
 mod app;
 mod auth;
+mod batch;
 mod body;
 mod budget;
 mod cluster;
 mod config;
 mod conn;
 mod conns;
+mod download;
 mod error;
 mod faults;
 mod handle;
@@ -57,6 +59,7 @@ mod idempotency;
 mod ids;
 mod jobs;
 mod json;
+mod listing;
 mod multipart;
 mod response;
 mod router;

@@ -38,6 +38,16 @@ pub(crate) enum Route<'a> {
     DeleteDataBatch,
     /// `DELETE /v2/experiments/{id}` (its models go with it).
     DeleteExperiment(&'a str),
+    /// `GET /v2/data` and `GET /data`: the data documents, paged.
+    DataList,
+    /// `GET /v2/tasks` and `GET /tasks`: the task documents, paged.
+    TaskList,
+    /// `GET /v2/worker/count`.
+    WorkerCount,
+    /// `GET /v2/models/{id}/download`: the model as a portable document.
+    DownloadModel(&'a str),
+    /// `POST /v2/models/{id}/batch_predict`: records scored in the answer.
+    BatchPredict(&'a str),
 }
 
 /// The endpoint for `method` and `path`.
@@ -53,6 +63,8 @@ pub(crate) fn route<'a>(method: &str, path: &'a str) -> Result<Route<'a>, ApiErr
     let segments: Vec<&str> = rest.split('/').collect();
     let (route, allowed) = match (v2, segments.as_slice()) {
         (false, ["data", id]) if !id.is_empty() => (Route::Data(id), "GET"),
+        (false, ["data"]) => (Route::DataList, "GET"),
+        (false, ["tasks"]) => (Route::TaskList, "GET"),
         (false, _) => return Err(not_found()),
         (true, segments) => v2_route(method, segments).ok_or_else(not_found)?,
     };
@@ -67,6 +79,11 @@ fn v2_route<'a>(method: &str, segments: &[&'a str]) -> Option<(Route<'a>, &'stat
     let nonempty = |s: &&str| !s.is_empty();
     Some(match *segments {
         ["worker", "status"] => (Route::WorkerStatus, "GET"),
+        ["worker", "count"] => (Route::WorkerCount, "GET"),
+        ["data"] => (Route::DataList, "GET"),
+        ["tasks"] => (Route::TaskList, "GET"),
+        ["models", id, "download"] if nonempty(&id) => (Route::DownloadModel(id), "GET"),
+        ["models", id, "batch_predict"] if nonempty(&id) => (Route::BatchPredict(id), "POST"),
         ["info"] => (Route::Info, "GET"),
         ["upload"] => (Route::Upload, "POST"),
         ["tasks", "setup"] => (Route::Setup, "POST"),
@@ -119,6 +136,41 @@ mod tests {
             route("GET", "/v2/experiments/e/models/m"),
             Ok(Route::Model("e", "m"))
         );
+    }
+
+    #[test]
+    fn lists_sit_beside_the_ids_under_them() {
+        for (path, list) in [
+            ("/v2/data", Route::DataList),
+            ("/data", Route::DataList),
+            ("/v2/tasks", Route::TaskList),
+            ("/tasks", Route::TaskList),
+        ] {
+            assert_eq!(route("GET", path), Ok(list), "{path}");
+            assert_eq!(route("POST", path).unwrap_err().status(), 405, "{path}");
+        }
+        assert_eq!(route("GET", "/v2/tasks/t1"), Ok(Route::Task("t1")));
+        assert_eq!(route("POST", "/v2/tasks/train"), Ok(Route::Train));
+        assert_eq!(route("GET", "/data/d"), Ok(Route::Data("d")));
+        assert_eq!(route("GET", "/v2/worker/count"), Ok(Route::WorkerCount));
+        assert_eq!(
+            route("GET", "/v2/models/m/download"),
+            Ok(Route::DownloadModel("m"))
+        );
+        assert_eq!(
+            route("POST", "/v2/models/m/batch_predict"),
+            Ok(Route::BatchPredict("m"))
+        );
+        let wrong = route("GET", "/v2/models/m/batch_predict").unwrap_err();
+        assert_eq!(wrong.status(), 405);
+        for path in [
+            "/v2/models//download",
+            "/v2/models/m",
+            "/tasks/t1",
+            "/v2/models",
+        ] {
+            assert_eq!(route("GET", path).unwrap_err().status(), 404, "{path}");
+        }
     }
 
     #[test]

@@ -244,6 +244,19 @@ impl Store {
         self.data.get(id).map(|d| &d.doc)
     }
 
+    /// Every data set's document, newest first (by creation time, then id).
+    pub(crate) fn data_docs_newest_first(&self) -> Vec<&Value> {
+        let mut docs: Vec<&Value> = self.data.values().map(|d| &d.doc).collect();
+        fn time(d: &Value) -> f64 {
+            d["created_at"].as_f64().unwrap_or(0.0)
+        }
+        fn id(d: &Value) -> &str {
+            d["_id"].as_str().unwrap_or("")
+        }
+        docs.sort_by(|a, b| time(b).total_cmp(&time(a)).then_with(|| id(b).cmp(id(a))));
+        docs
+    }
+
     /// An experiment's document by id.
     pub(crate) fn experiment(&self, id: &str) -> Option<&Value> {
         self.experiments.get(id)
@@ -274,6 +287,7 @@ fn data_json(id: &str, set: &DataSet) -> Value {
         "data_name": set.name,
         "rows": set.frame.rows(),
         "columns": columns,
+        "schema": super::listing::schema(&set.frame),
         "accessor": { "uri": format!("/v2/data/{id}/file"), "format": "csv" },
         "created_at": json::number(now()),
     })

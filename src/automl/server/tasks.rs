@@ -293,6 +293,16 @@ impl TaskTable {
         }
     }
 
+    /// Every task, newest first (by creation time, then id).
+    pub(crate) fn newest_first(&self) -> Vec<&TaskRecord> {
+        let mut all: Vec<&TaskRecord> = self.records.values().collect();
+        all.sort_by(|a, b| {
+            let order = b.created_at.total_cmp(&a.created_at);
+            order.then_with(|| b.id.cmp(&a.id))
+        });
+        all
+    }
+
     /// A task by id.
     pub(crate) fn get(&self, id: &str) -> Option<&TaskRecord> {
         self.records.get(id)

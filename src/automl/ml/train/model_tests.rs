@@ -254,7 +254,7 @@ fn a_retyped_zero_one_target_trains_a_classifier_predicting_0_and_1() {
     let mut csv = Vec::new();
     out.write_csv(&mut csv).unwrap();
     let csv = String::from_utf8(csv).unwrap();
-    assert!(csv.starts_with("y,prediction,prob_0,prob_1\n"), "{csv}");
+    assert!(csv.starts_with("y,prediction,0,1\n"), "{csv}");
     let agree = csv.lines().skip(1).filter(|l| l[..1] == l[2..3]).count();
     assert!(agree > 180, "{agree} of 200 rows predicted right:\n{csv}");
 }
@@ -288,10 +288,27 @@ fn csv_upload_to_prediction_csv() {
     out.write_csv(&mut bytes).unwrap();
     let text = String::from_utf8(bytes).unwrap();
     assert!(
-        text.starts_with("x,prediction,prob_no,prob_yes\n0,no,"),
+        text.starts_with("x,passed,prediction,no,yes\n0,no,no,"),
         "{text}"
     );
     assert_eq!(text.lines().count(), 62);
     let header_only = parse_csv("grade,x\n".as_bytes(), &CsvLimits::default()).unwrap();
     assert_eq!(best.predict(&header_only, &[], None).unwrap().rows(), 0);
+}
+
+#[test]
+fn a_kept_column_named_like_a_class_is_a_clash_not_a_second_column() {
+    use super::super::{Column, PredictError};
+    let data = binary(80, 12);
+    let experiment = run(&data, &TrainSpec::new("label")).unwrap();
+    let glm = &experiment.models[0];
+    let out = glm.predict(&data, &[], None).unwrap();
+    let names: Vec<&str> = out.column_names().collect();
+    assert_eq!(names, ["label", "prediction", "no", "yes"]);
+    let yes = Column::numerical("yes", vec![1.0; 80]);
+    let columns = data.columns().iter().cloned().chain([yes]).collect();
+    let clashing = Frame::new(columns).unwrap();
+    let err = glm.predict(&clashing, &["yes".into()], None).unwrap_err();
+    assert_eq!(err, PredictError::OutputClash("yes".into()));
+    assert!(err.to_string().contains("two columns named 'yes'"), "{err}");
 }

@@ -93,9 +93,9 @@ fn balance_class_raises_the_minority_class_probability() {
     let data = imbalanced(1000);
     let mean_prob_b = |experiment: &TrainedExperiment| {
         let p = experiment.models[0].predict(&data, &[], None).unwrap();
-        let super::super::frame::ColumnData::Numerical(probs) = &p.column("prob_b").unwrap().data
+        let super::super::frame::ColumnData::Numerical(probs) = &p.column("b").unwrap().data
         else {
-            panic!("prob_b is numerical")
+            panic!("the probability column of b is numerical")
         };
         probs.iter().sum::<f64>() / probs.len() as f64
     };

@@ -140,7 +140,7 @@ fn binary_threshold_moves_the_decision() {
     let out = glm.predict(&data, &[], None).unwrap();
     assert_eq!(
         out.column_names().collect::<Vec<_>>(),
-        ["prediction", "prob_no", "prob_yes"]
+        ["prediction", "no", "yes"]
     );
     assert_eq!(
         glm.predict(&data, &[], Some(1.5)).unwrap_err(),
@@ -170,7 +170,7 @@ fn multinomial_classifiers_separate_three_clusters() {
         assert!(!m.cv_averages.contains_key("auc"));
         assert!(accuracy(m, &fresh, "label") > 0.9, "{}", m.algo);
         let out = m.predict(&fresh, &["label".into()], None).unwrap();
-        let sum: f64 = ["prob_a", "prob_b", "prob_c"]
+        let sum: f64 = ["a", "b", "c"]
             .iter()
             .map(|c| {
                 out.column(c)

@@ -33,8 +33,9 @@ pub(crate) struct TreeParams {
     pub(crate) mtry: usize,
 }
 
+/// A node of a tree; children always come after their parent.
 #[derive(Debug, Clone, PartialEq)]
-enum Node {
+pub(crate) enum Node {
     /// Prediction stored at `values[start..start + width]`.
     Leaf { start: usize },
     Split {
@@ -50,9 +51,9 @@ enum Node {
 /// A fitted tree.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Tree {
-    nodes: Vec<Node>,
-    values: Vec<f64>,
-    width: usize,
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) values: Vec<f64>,
+    pub(crate) width: usize,
 }
 
 /// The best split found at a node.

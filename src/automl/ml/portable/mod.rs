@@ -1,0 +1,208 @@
+//! The portable model format: a trained model as one JSON document that holds
+//! everything needed to score with it, so that it can be downloaded from the server
+//! (`GET /v2/models/{id}/download`) and loaded again, here or by another program.
+//!
+//! The document (version [`VERSION`]) is described field by field in
+//! `design/06-the-automl-api.md`, "Model download format". In short:
+//!
+//! ```text
+//! { "format": "taskloop-model", "version": 1,
+//!   "algo": "GBM", "model_type": "binary classification", "target": "label", "classes": ["no", "yes"],
+//!   "seed": 42, "cv_averages": {...}, "validation_scores": {...}, "test_scores": {...},
+//!   "features": [ {"name", "type": "numerical", "mean", "scale", "missing_indicator"}
+//!               | {"name", "type": "categorical", "levels", "missing_slot"} ],
+//!   "column_weights": [...],
+//!   "engine": {"kind": "glm" | "drf" | "gbm", ...} }
+//! ```
+//!
+//! Numbers are written in their shortest exact decimal form and read back exactly (the
+//! crate's JSON parser is built with `float_roundtrip`), so a reloaded model scores bit
+//! for bit like the original. Reading checks every index and length that scoring relies
+//! on: a document that loads is one that scores without panicking.
+
+mod engine;
+mod read;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+
+use serde_json::{json, Value};
+
+use self::engine::Shape;
+use self::read::{must, At};
+use super::model::{Engine, Fitted, TrainedModel};
+use super::spec::{Algo, ModelType};
+
+/// The `format` field of every model document.
+pub const FORMAT: &str = "taskloop-model";
+/// The version of the model document this build writes and reads.
+pub const VERSION: u64 = 1;
+
+/// Why a model document could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ModelFormatError {
+    /// The bytes are not a JSON object.
+    NotJson(String),
+    /// The document's `format` is not [`FORMAT`].
+    NotAModel,
+    /// The document has another format version than this build reads.
+    Version {
+        /// The document's version.
+        found: u64,
+    },
+    /// A field is missing, mistyped or inconsistent; the message names it.
+    Malformed(String),
+}
+
+impl fmt::Display for ModelFormatError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ModelFormatError::NotJson(e) => write!(f, "the model document is not JSON: {e}"),
+            ModelFormatError::NotAModel => {
+                write!(f, "not a model document (its 'format' is not '{FORMAT}')")
+            }
+            ModelFormatError::Version { found } => write!(
+                f,
+                "the model document has format version {found}; this build reads version \
+                 {VERSION}"
+            ),
+            ModelFormatError::Malformed(m) => write!(f, "malformed model document: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for ModelFormatError {}
+
+/// `x` as a JSON number, `null` when NaN or infinite.
+fn number(x: f64) -> Value {
+    serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
+}
+
+impl TrainedModel {
+    /// The model as a portable JSON document (UTF-8 bytes), which
+    /// [`from_portable`](Self::from_portable) loads again; the format is described in
+    /// `design/06-the-automl-api.md`.
+    pub fn to_portable(&self) -> Vec<u8> {
+        let scores = |m: &BTreeMap<String, f64>| -> Value {
+            Value::Object(m.iter().map(|(k, v)| (k.clone(), number(*v))).collect())
+        };
+        let doc = json!({
+            "format": FORMAT,
+            "version": VERSION,
+            "algo": self.algo.as_str(),
+            "model_type": self.model_type.as_str(),
+            "target": self.target,
+            "classes": self.classes,
+            "seed": self.seed,
+            "cv_averages": scores(&self.cv_averages),
+            "validation_scores": scores(&self.validation_scores),
+            "test_scores": scores(&self.test_scores),
+            "features": engine::write_encoder(&self.fitted.encoder),
+            "column_weights": self.fitted.column_weights.iter().map(|w| number(*w)).collect::<Vec<_>>(),
+            "engine": engine::write_engine(&self.fitted.engine),
+        });
+        doc.to_string().into_bytes()
+    }
+
+    /// Loads a model from a document written by [`to_portable`](Self::to_portable)
+    /// (for instance one downloaded from `GET /v2/models/{id}/download`). It predicts
+    /// exactly as the model that wrote it.
+    ///
+    /// # Errors
+    /// [`ModelFormatError`] when the bytes are not JSON, not a model document, of
+    /// another version (the message names both), or a field is missing or inconsistent
+    /// (the message names it).
+    pub fn from_portable(bytes: &[u8]) -> Result<TrainedModel, ModelFormatError> {
+        let doc: Value =
+            serde_json::from_slice(bytes).map_err(|e| ModelFormatError::NotJson(e.to_string()))?;
+        if !doc.is_object() {
+            return Err(ModelFormatError::NotJson("not a JSON object".into()));
+        }
+        let at = At::root(&doc);
+        if doc.get("format").and_then(Value::as_str) != Some(FORMAT) {
+            return Err(ModelFormatError::NotAModel);
+        }
+        let found = at.u64("version")?;
+        if found != VERSION {
+            return Err(ModelFormatError::Version { found });
+        }
+        read_model(at)
+    }
+}
+
+fn read_model(at: At<'_>) -> Result<TrainedModel, ModelFormatError> {
+    let algo: Algo = at
+        .str("algo")?
+        .parse()
+        .map_err(|_| must("algo", "GLM, DRF or GBM"))?;
+    let model_type: ModelType = at.str("model_type")?.parse().map_err(|_| {
+        must(
+            "model_type",
+            "regression, binary classification or multinomial classification",
+        )
+    })?;
+    let classes = read_classes(at, model_type)?;
+    let encoder = engine::read_encoder(at)?;
+    let width = encoder.width();
+    let column_weights = at.numbers("column_weights")?;
+    if column_weights.len() != width {
+        return Err(must("column_weights", format!("{width} numbers")));
+    }
+    let shape = Shape {
+        width,
+        classes: (model_type != ModelType::Regression).then_some(classes.len()),
+    };
+    let engine_at = At::new(at.field("engine")?, "engine");
+    let engine = engine::read_engine(engine_at, shape)?;
+    let kind_fits = matches!(
+        (algo, &engine),
+        (Algo::Glm, Engine::Glm(_)) | (Algo::Drf, Engine::Drf(_)) | (Algo::Gbm, Engine::Gbm(_))
+    );
+    if !kind_fits {
+        return Err(must("engine.kind", format!("the engine of {algo}")));
+    }
+    Ok(TrainedModel {
+        algo,
+        cv_averages: at.number_map("cv_averages")?,
+        validation_scores: at.number_map("validation_scores")?,
+        test_scores: at.number_map("test_scores")?,
+        target: at.str("target")?.to_owned(),
+        seed: at.u64("seed")?,
+        model_type,
+        classes,
+        fitted: Fitted {
+            encoder,
+            engine,
+            column_weights,
+        },
+    })
+}
+
+/// The `classes`, as many as the model type calls for, each once.
+fn read_classes(at: At<'_>, model_type: ModelType) -> Result<Vec<String>, ModelFormatError> {
+    let classes = at.strings("classes")?;
+    let fits = match model_type {
+        ModelType::Regression => classes.is_empty(),
+        ModelType::Binary => classes.len() == 2,
+        ModelType::Multinomial => classes.len() > 2,
+    };
+    if !fits {
+        let expected = match model_type {
+            ModelType::Regression => "empty for a regression model",
+            ModelType::Binary => "two labels for a binary model",
+            ModelType::Multinomial => "more than two labels for a multinomial model",
+        };
+        return Err(must("classes", expected));
+    }
+    let mut seen = HashSet::new();
+    if let Some(twice) = classes.iter().find(|c| !seen.insert(c.as_str())) {
+        return Err(must(
+            "classes",
+            format!("distinct labels ('{twice}' is there twice)"),
+        ));
+    }
+    Ok(classes)
+}

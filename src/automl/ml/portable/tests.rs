@@ -1,0 +1,206 @@
+//! A model written and read back is the same model and scores bit for bit like it, for
+//! every algorithm and model type; broken documents are refused with a message that
+//! names the problem.
+
+use std::sync::atomic::AtomicBool;
+
+use serde_json::{json, Value};
+
+use super::*;
+use crate::automl::ml::frame::{Column, ColumnData, Frame};
+use crate::automl::ml::testdata::{binary, linear, three_class};
+use crate::automl::ml::{train, TrainSpec};
+
+/// `frame` with every fifth value of numerical column `name` missing.
+fn with_gaps(frame: &Frame, name: &str) -> Frame {
+    let columns = frame
+        .columns()
+        .iter()
+        .map(|c| match (&c.data, c.name == name) {
+            (ColumnData::Numerical(v), true) => {
+                let gappy = v.iter().enumerate();
+                let gappy = gappy.map(|(i, x)| if i % 5 == 0 { f64::NAN } else { *x });
+                Column::numerical(name, gappy.collect())
+            }
+            _ => c.clone(),
+        });
+    Frame::new(columns.collect()).unwrap()
+}
+
+fn models(frame: &Frame, target: &str) -> Vec<TrainedModel> {
+    let spec = TrainSpec {
+        algos: Algo::TRAINED.to_vec(),
+        nfold: 2,
+        ..TrainSpec::new(target)
+    };
+    let experiment = train(frame, &spec, &mut |_, _| {}, &AtomicBool::new(false)).unwrap();
+    assert_eq!(experiment.models.len(), 3);
+    experiment.models
+}
+
+/// Every cell of `frame` as text, NaN included, so frames compare bit for bit.
+fn cells(frame: &Frame) -> Vec<String> {
+    let mut out = Vec::new();
+    for column in frame.columns() {
+        match &column.data {
+            ColumnData::Numerical(v) => out.extend(v.iter().map(|x| format!("{:x}", x.to_bits()))),
+            ColumnData::Categorical { .. } => {
+                out.extend((0..frame.rows()).map(|r| format!("{:?}", column.text(r))));
+            }
+        }
+    }
+    out
+}
+
+fn round_trip(frame: &Frame, target: &str, model_type: ModelType) {
+    for model in models(frame, target) {
+        assert_eq!(model.model_type, model_type);
+        let bytes = model.to_portable();
+        let doc: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(doc["format"], FORMAT);
+        assert_eq!(doc["version"], VERSION);
+        let loaded = TrainedModel::from_portable(&bytes).unwrap();
+        assert_eq!(loaded, model, "{} {}", model.algo, model_type);
+        let keep = [target.to_owned()];
+        let want = model.predict(frame, &keep, Some(0.4)).unwrap();
+        let got = loaded.predict(frame, &keep, Some(0.4)).unwrap();
+        assert_eq!(cells(&got), cells(&want), "{} {}", model.algo, model_type);
+        assert_eq!(loaded.importances(), model.importances());
+        assert_eq!(loaded.to_portable(), bytes);
+    }
+}
+
+#[test]
+fn regression_models_reload_and_score_bit_for_bit() {
+    round_trip(
+        &with_gaps(&linear(150, 3), "x1"),
+        "y",
+        ModelType::Regression,
+    );
+}
+
+#[test]
+fn binary_models_reload_and_score_bit_for_bit() {
+    round_trip(
+        &with_gaps(&binary(150, 4), "x2"),
+        "label",
+        ModelType::Binary,
+    );
+}
+
+#[test]
+fn multinomial_models_reload_and_score_bit_for_bit() {
+    round_trip(&three_class(150, 5), "label", ModelType::Multinomial);
+}
+
+fn edited(edit: impl FnOnce(&mut Value)) -> Result<TrainedModel, ModelFormatError> {
+    let model = &models(&three_class(60, 6), "label")[2];
+    let mut doc: Value = serde_json::from_slice(&model.to_portable()).unwrap();
+    edit(&mut doc);
+    TrainedModel::from_portable(doc.to_string().as_bytes())
+}
+
+#[test]
+fn other_versions_and_formats_are_refused_naming_both_versions() {
+    let err = edited(|d| d["version"] = json!(2)).unwrap_err();
+    assert_eq!(err, ModelFormatError::Version { found: 2 });
+    let text = err.to_string();
+    assert!(
+        text.contains("version 2") && text.contains("version 1"),
+        "{text}"
+    );
+    let err = edited(|d| d["format"] = json!("h2o-mojo")).unwrap_err();
+    assert_eq!(err, ModelFormatError::NotAModel);
+    let err = edited(|d| d["version"] = json!("1")).unwrap_err();
+    assert!(err.to_string().contains("'version' must be"), "{err}");
+    for bytes in [&b"PK\x03\x04"[..], b"[1, 2]", b""] {
+        let err = TrainedModel::from_portable(bytes).unwrap_err();
+        assert!(matches!(err, ModelFormatError::NotJson(_)), "{err}");
+    }
+}
+
+/// A change to a model document.
+type Edit = Box<dyn FnOnce(&mut Value)>;
+
+#[test]
+fn inconsistent_documents_are_refused_naming_the_field() {
+    let cases: Vec<(Edit, &str)> = vec![
+        (Box::new(|d| d["classes"] = json!(["a", "b"])), "'classes'"),
+        (Box::new(|d| d["classes"] = json!(["a", "a", "b"])), "twice"),
+        (
+            Box::new(|d| d["model_type"] = json!("regression")),
+            "'classes'",
+        ),
+        (
+            Box::new(|d| d["column_weights"] = json!([1.0])),
+            "'column_weights'",
+        ),
+        (
+            Box::new(|d| d["engine"]["kind"] = json!("xgb")),
+            "'engine.kind'",
+        ),
+        (Box::new(|d| d["algo"] = json!("DRF")), "'engine.kind'"),
+        (
+            Box::new(|d| d["engine"]["learn_rate"] = json!(0.2)),
+            "learn_rate",
+        ),
+        (
+            Box::new(|d| d["engine"]["init"] = json!([0.0])),
+            "'engine.init'",
+        ),
+        (
+            Box::new(|d| d["engine"]["rounds"][0] = json!([])),
+            "'engine.rounds[0]'",
+        ),
+        (
+            Box::new(|d| d["engine"]["rounds"][0][1]["nodes"][0]["left"] = json!(0)),
+            "'engine.rounds[0][1].nodes[0].left' must be a node index after 0",
+        ),
+        (
+            Box::new(|d| d["engine"]["rounds"][0][1]["nodes"][0]["feature"] = json!(99)),
+            "an encoded column below 2",
+        ),
+        (
+            Box::new(|d| d["engine"]["rounds"][1][0]["nodes"] = json!([{"value": [1.0, 2.0]}])),
+            "'engine.rounds[1][0].nodes[0].value' must be 1 number(s)",
+        ),
+        (
+            Box::new(|d| d["features"][0]["scale"] = json!(0.0)),
+            "'features[0].scale'",
+        ),
+        (
+            Box::new(|d| d["features"][1]["type"] = json!("text")),
+            "'features[1].type'",
+        ),
+        (
+            Box::new(|d| d["target"] = Value::Null),
+            "'target' is missing",
+        ),
+    ];
+    for (edit, needle) in cases {
+        let err = edited(edit).unwrap_err();
+        assert!(matches!(err, ModelFormatError::Malformed(_)), "{err}");
+        assert!(err.to_string().contains(needle), "{err} lacks {needle}");
+    }
+}
+
+#[test]
+fn a_glm_document_is_checked_against_the_model_type() {
+    let model = &models(&binary(80, 7), "label")[0];
+    assert_eq!(model.algo, Algo::Glm);
+    let mut doc: Value = serde_json::from_slice(&model.to_portable()).unwrap();
+    doc["engine"]["link"] = json!("identity");
+    let err = TrainedModel::from_portable(doc.to_string().as_bytes()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("does not fit a classifier of 2 classes"),
+        "{err}"
+    );
+    doc["engine"]["link"] = json!("logistic");
+    doc["engine"]["coefficients"][0] = json!([1.0]);
+    let err = TrainedModel::from_portable(doc.to_string().as_bytes()).unwrap_err();
+    assert!(
+        err.to_string().contains("'engine.coefficients[0]'"),
+        "{err}"
+    );
+}
