@@ -162,9 +162,8 @@ def main():
               % (ll_plain, ll_bal, ll_fac))
 
         def mean_prob_b(pred):
-            frame = pred.show_df()
-            column = "b" if "b" in frame.columns else "prob_b"
-            return float(frame[column].mean())
+            # the probability columns are named by the class labels
+            return float(pred.show_df()["b"].mean())
 
         before, after = mean_prob_b(pred_plain), mean_prob_b(pred_bal)
         check(before < 0.2 and after > 0.4,

@@ -85,6 +85,7 @@ impl Gbm {
     ///
     /// # Errors
     /// [`TrainError::Cancelled`] once `cancel` is set.
+    #[cfg(test)]
     pub(crate) fn fit(
         x: &Matrix,
         labels: Labels<'_>,

@@ -65,4 +65,6 @@ pub use model::TrainedModel;
 pub use options::{Balance, SplitBound, SplitFold, SplitRange, TimeSplit};
 pub use portable::{ModelFormatError, FORMAT as MODEL_FORMAT, VERSION as MODEL_FORMAT_VERSION};
 pub use spec::{Algo, ModelType, ParseSpecError, TrainSpec};
-pub use train::{train, train_tested};
+#[cfg(test)]
+pub use train::train;
+pub use train::train_tested;

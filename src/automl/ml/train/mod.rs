@@ -50,6 +50,7 @@ use task::{Target, Task};
 /// target or feature, a single class, an evaluator that does not apply, too few rows);
 /// [`TrainError::Cancelled`]; [`TrainError::OutOfTime`] when `max_run_time` ran out
 /// before any model finished; [`TrainError::Failed`] for a numerical breakdown.
+#[cfg(test)]
 pub fn train(
     frame: &Frame,
     spec: &TrainSpec,

@@ -93,8 +93,7 @@ fn balance_class_raises_the_minority_class_probability() {
     let data = imbalanced(1000);
     let mean_prob_b = |experiment: &TrainedExperiment| {
         let p = experiment.models[0].predict(&data, &[], None).unwrap();
-        let super::super::frame::ColumnData::Numerical(probs) = &p.column("b").unwrap().data
-        else {
+        let super::super::frame::ColumnData::Numerical(probs) = &p.column("b").unwrap().data else {
             panic!("the probability column of b is numerical")
         };
         probs.iter().sum::<f64>() / probs.len() as f64
