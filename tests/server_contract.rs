@@ -322,6 +322,18 @@ fn setup_retypes_a_zero_one_target_into_a_new_data_set() {
             json!({"data_id": "0123456789abcdef01234567", "data_columns": []}),
             "0123456789abcdef01234567",
         ),
+        (
+            json!({"data_id": data["_id"], "data_columns": [], "eda": true}),
+            "eda",
+        ),
+        (
+            json!({"data_id": data["_id"], "data_columns": [], "callback": "http://x"}),
+            "callback",
+        ),
+        (
+            json!({"data_id": data["_id"], "data_columns": [{"id": "label", "data_type": "categorical", "nullable": "no"}]}),
+            "nullable",
+        ),
     ] {
         let done = wait_task(
             addr,

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from decanter.core.core_api.model import Model
-from decanter.core.core_api import PredictInput, TrainInput
+from decanter.core.core_api import PredictInput, SetupInput, TrainInput
 from decanter.core.enums.algorithms import Algo
 
 from sdkcheck import Checks, SdkErrors, arguments, connect, finish, run_stage
@@ -80,8 +80,11 @@ def main():
     up_imb_test = client.upload(test_part, name="imbalanced_test")
     up_trend = client.upload(trend, name="trend")
     up_big = client.upload(big_frame(rng, 60000), name="big")
+    gappy = pd.DataFrame({"a": [1.0, None, 3.0, 4.0], "b": ["x", "y", "z", "w"]})
+    up_gappy = client.upload(gappy, name="gappy")
     run_stage(client, check, "uploads", errors)
-    check(all(u.is_success() for u in [up_coded, up_imb, up_imb_test, up_trend, up_big]), "uploads done")
+    uploads = [up_coded, up_imb, up_imb_test, up_trend, up_big, up_gappy]
+    check(all(u.is_success() for u in uploads), "uploads done")
 
     glm = [Algo.GLM]
     jobs = {}
@@ -134,6 +137,19 @@ def main():
             ts_split_train={"start": 1, "end": 200},
         ),
     }
+    # setup and predict fields
+    def setup(name, **kwargs):
+        return client.setup(SetupInput(data=up_gappy, **kwargs), name=name)
+
+    complete = setup("setup_complete", data_columns=[{"id": "b", "data_type": "categorical", "nullable": False}])
+    refused["nullable: false"] = setup(
+        "refuse_nullable", data_columns=[{"id": "a", "data_type": "numerical", "nullable": False}]
+    )
+    refused["eda"] = setup("refuse_eda", data_columns=[{"id": "a", "data_type": "numerical"}], eda=True)
+    refused["callback "] = client.predict(
+        PredictInput(data=up_coded, experiment=plain_code, callback="http://127.0.0.1:9/done"),
+        name="refuse_predict_callback",
+    )
     pred_plain = client.predict(PredictInput(data=up_imb_test, experiment=plain_imb), name="pred_plain")
     pred_bal = client.predict(PredictInput(data=up_imb_test, experiment=balanced), name="pred_bal")
     run_stage(client, check, "trainings", errors)
@@ -197,9 +213,10 @@ def main():
 
     def refusals():
         for named, job in refused.items():
-            check(job.is_fail() and named in message(job),
+            check(job.is_fail() and named.strip() in message(job),
                   "refused in words: %s (%s)" % (job.name, message(job)), job.status)
-        check(done(plain_code) and done(pred_bal), "the other jobs of the same run still succeeded")
+        check(done(plain_code) and done(pred_bal) and done(complete),
+              "the other jobs of the same run still succeeded")
 
     check.scenario("refused options", refusals)
     finish(check)

@@ -202,25 +202,49 @@ fn body_object(request: Request) -> Result<Map<String, Value>, ApiError> {
 fn setup(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, ApiError> {
     let fields = Fields(&map);
     let data_id = fields.string("data_id")?;
-    let changes = column_types(fields)?;
+    train_request::refuse_unsupported(fields, &["callback", "preprocessing", "version"])?;
+    if fields.opt_bool("eda")? == Some(true) {
+        return Err(ApiError::bad(
+            "eda is not supported: this server computes no exploratory statistics (the \
+             result's columns and schema describe the data); leave eda out or false",
+        ));
+    }
+    let (changes, not_null) = column_types(fields)?;
     let data = shared.lock().store.data(data_id).cloned();
     let data = data.ok_or_else(|| not_found("data", data_id))?;
-    submit(shared, TaskKind::Setup, jobs::setup(data, changes))
+    submit(
+        shared,
+        TaskKind::Setup,
+        jobs::setup(data, changes, not_null),
+    )
 }
 
-/// The `data_columns` of a setup request: `(column, type name)` pairs. Whether the
-/// columns and types exist is the task's business (it becomes `invalid`).
-fn column_types(fields: Fields<'_>) -> Result<Vec<(String, String)>, ApiError> {
-    let wrong = || ApiError::bad("data_columns must be a list of {\"id\", \"data_type\"} objects");
+/// The `data_columns` of a setup request: `(column, type name)` pairs, and the columns
+/// marked `"nullable": false`. Whether the columns and types exist, and whether those
+/// columns really have no missing value, is the task's business (it becomes `invalid`).
+fn column_types(fields: Fields<'_>) -> Result<(Vec<(String, String)>, Vec<String>), ApiError> {
+    let wrong = || {
+        ApiError::bad(
+            "data_columns must be a list of {\"id\", \"data_type\", \"nullable\"?} objects \
+             (nullable true or false)",
+        )
+    };
     let columns = fields.array("data_columns")?.ok_or_else(wrong)?;
-    columns
-        .iter()
-        .map(|c| {
-            let text = |key: &str| c.get(key).and_then(|v| v.as_str()).map(str::to_owned);
-            Some((text("id")?, text("data_type")?))
-        })
-        .collect::<Option<Vec<_>>>()
-        .ok_or_else(wrong)
+    let mut types = Vec::with_capacity(columns.len());
+    let mut not_null = Vec::new();
+    for c in columns {
+        let text = |key: &str| c.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+        let (Some(id), Some(data_type)) = (text("id"), text("data_type")) else {
+            return Err(wrong());
+        };
+        match c.get("nullable") {
+            None | Some(Value::Null | Value::Bool(true)) => {}
+            Some(Value::Bool(false)) => not_null.push(id.clone()),
+            Some(_) => return Err(wrong()),
+        }
+        types.push((id, data_type));
+    }
+    Ok((types, not_null))
 }
 
 /// `POST /v2/tasks/train`.
@@ -256,6 +280,7 @@ fn predict(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, Ap
     let fields = Fields(&map);
     let data_id = fields.string("data_id")?;
     let model_id = fields.string("model_id")?;
+    train_request::refuse_unsupported(fields, &["callback", "version"])?;
     let keep_columns = fields.opt_strings("keep_columns")?.unwrap_or_default();
     let threshold = fields.opt_f64("threshold")?;
     if threshold.is_some_and(|t| !(0.0..=1.0).contains(&t)) {

@@ -11,7 +11,8 @@ use super::budget::Reservation;
 use super::store::{DataSet, NewExperiment};
 use super::worker::{Job, JobOutput};
 use crate::automl::ml::{
-    parse_csv, train_tested, CsvLimits, DataType, Frame, TrainError, TrainSpec, TrainedModel,
+    parse_csv, train_tested, ColumnData, CsvLimits, DataType, Frame, TrainError, TrainSpec,
+    TrainedModel,
 };
 
 /// Parses `body[content]` as CSV into a data set named `name`. `hold` keeps the body's
@@ -35,8 +36,9 @@ pub(crate) fn upload(body: Vec<u8>, content: Range<usize>, name: String, hold: R
 }
 
 /// Retypes columns of `data` into a new data set (the original stays as it is). An
-/// unknown column or type name makes the task `invalid`.
-pub(crate) fn setup(data: DataSet, changes: Vec<(String, String)>) -> Job {
+/// unknown column or type name, or a missing value in a column of `not_null` (marked
+/// `"nullable": false`), makes the task `invalid`.
+pub(crate) fn setup(data: DataSet, changes: Vec<(String, String)>, not_null: Vec<String>) -> Job {
     Box::new(move |progress| {
         progress.report(0.0, "retyping columns");
         let mut typed = Vec::with_capacity(changes.len());
@@ -51,13 +53,31 @@ pub(crate) fn setup(data: DataSet, changes: Vec<(String, String)>) -> Job {
                 }
             }
         }
-        match data.frame.retype(&typed) {
-            Ok(frame) => JobOutput::Data(DataSet {
-                frame: Arc::new(frame),
-                ..data
-            }),
-            Err(e) => JobOutput::Invalid(e.to_string()),
+        let frame = match data.frame.retype(&typed) {
+            Ok(frame) => frame,
+            Err(e) => return JobOutput::Invalid(e.to_string()),
+        };
+        for name in &not_null {
+            let Some(column) = frame.column(name) else {
+                return JobOutput::Invalid(format!("there is no column '{name}'"));
+            };
+            let missing = match &column.data {
+                ColumnData::Numerical(values) => values.iter().filter(|v| !v.is_finite()).count(),
+                ColumnData::Categorical { codes, .. } => {
+                    codes.iter().filter(|c| c.is_none()).count()
+                }
+            };
+            if missing > 0 {
+                return JobOutput::Invalid(format!(
+                    "column '{name}' has {missing} missing values, but data_columns marks \
+                     it nullable: false"
+                ));
+            }
         }
+        JobOutput::Data(DataSet {
+            frame: Arc::new(frame),
+            ..data
+        })
     })
 }
 
