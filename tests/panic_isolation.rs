@@ -127,3 +127,48 @@ fn a_panic_in_a_destructor_as_a_task_finishes_is_that_tasks_panic() {
     assert_eq!(err.panic_message(), Some("boom in drop"));
     assert_eq!(after, Ok(6));
 }
+
+#[test]
+fn a_panicking_spawn_with_closure_fails_only_its_own_handle() {
+    let (first, second, third) = watchdog(|| {
+        let rt = rt();
+        let handle = rt.handle();
+        // Three remote spawns injected as one batch, the middle one's closure panics
+        // before it makes its future.
+        let spawns = std::thread::spawn(move || {
+            let a = handle.spawn_with(|| async { 1 }).unwrap();
+            let b = handle
+                .spawn_with(|| -> std::future::Ready<i32> { panic!("make exploded") })
+                .unwrap();
+            let c = handle.spawn_with(|| async { 3 }).unwrap();
+            (a, b, c)
+        })
+        .join()
+        .unwrap();
+        rt.block_on(async move {
+            let (a, b, c) = spawns;
+            (a.await, b.await, c.await)
+        })
+    });
+    assert_eq!(first.unwrap(), 1);
+    let err = second.unwrap_err();
+    assert!(
+        err.is_panic() && err.panic_message() == Some("make exploded"),
+        "{err}"
+    );
+    assert_eq!(third.unwrap(), 3, "the rest of the batch still ran");
+}
+
+#[test]
+fn a_detached_tasks_output_that_panics_when_dropped_does_not_reach_block_on() {
+    let done = watchdog(|| {
+        rt().block_on(async {
+            drop(taskloop::spawn(async { PanicOnDrop }));
+            for _ in 0..3 {
+                taskloop::yield_now().await;
+            }
+            taskloop::spawn(async { "still running" }).await.unwrap()
+        })
+    });
+    assert_eq!(done, "still running");
+}

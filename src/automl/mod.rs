@@ -28,8 +28,8 @@ pub use evaluator::{best_model_index, Evaluator, ModelType};
 pub use ml::{Column, ColumnData, DataType, Frame, FrameError};
 // A model downloaded from `GET /v2/models/{id}/download` loads and scores here.
 pub use ml::{
-    parse_csv, Algo, CsvLimits, ModelFormatError, PredictError, TrainedModel, MODEL_FORMAT,
-    MODEL_FORMAT_VERSION,
+    parse_csv, Algo, CsvError, CsvLimits, ModelFormatError, PredictError, TrainedModel,
+    MODEL_FORMAT, MODEL_FORMAT_VERSION,
 };
 #[cfg(feature = "server")]
 pub use server::{serve, Faults, Limits, ServerConfig, ServerHandle, ServerStats};

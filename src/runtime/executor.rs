@@ -164,7 +164,9 @@ impl Core {
         self.shared.clear_notified();
         self.shared.drain_remote(&mut *self.ready.borrow_mut());
         for job in self.shared.take_injected() {
-            job(); // spawns onto this core: the thread is inside `block_on`
+            // spawns onto this core (the thread is inside `block_on`); a job that
+            // panics must not take the loop or the rest of the batch with it
+            let _ = catch_unwind(AssertUnwindSafe(job));
         }
         self.blocking.drain_completions();
         self.timers.fire_expired();

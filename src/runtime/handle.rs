@@ -147,8 +147,11 @@ impl Handle {
     {
         let (out_tx, out_rx) = oneshot::channel();
         let (abort_tx, abort_rx) = oneshot::channel();
-        let job = Box::new(move || {
-            drop(crate::spawn(remote_task(make(), abort_rx, out_tx)));
+        let job = Box::new(move || match catch_unwind(AssertUnwindSafe(make)) {
+            Ok(fut) => drop(crate::spawn(remote_task(fut, abort_rx, out_tx))),
+            // the closure panicked before it made a future: the handle reports it, the
+            // loop and the other spawns of the batch go on
+            Err(payload) => drop(out_tx.send(Err(JoinError::panic(payload)))),
         });
         self.shared.inject(job).map_err(|_| SpawnError(()))?;
         Ok(RemoteJoinHandle {

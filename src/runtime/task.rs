@@ -269,7 +269,11 @@ impl Tasks {
                 (None, Some((outcome, self.free(&mut slab, id.index))))
             }
         };
-        drop(unclaimed);
+        // Nobody will read a detached task's output: a panic in its destructor is
+        // contained here, like one in a future's (`drop_quietly`).
+        if unclaimed.is_some() {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(unclaimed)));
+        }
         if let Some(w) = waiter {
             w.wake();
         }

@@ -57,7 +57,7 @@ mod train;
 mod tree;
 
 pub use cluster::{train_cluster, Center, ClusterModel, ClusterSpec};
-pub use csv::{parse_csv, CsvLimits};
+pub use csv::{parse_csv, CsvError, CsvLimits};
 pub use error::{PredictError, TrainError};
 pub use experiment::TrainedExperiment;
 pub use frame::{Column, ColumnData, DataType, Frame, FrameError};

@@ -219,10 +219,13 @@ fn setup(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, ApiE
     )
 }
 
+/// A setup's `(column, type name)` pairs.
+type ColumnTypes = Vec<(String, String)>;
+
 /// The `data_columns` of a setup request: `(column, type name)` pairs, and the columns
 /// marked `"nullable": false`. Whether the columns and types exist, and whether those
 /// columns really have no missing value, is the task's business (it becomes `invalid`).
-fn column_types(fields: Fields<'_>) -> Result<(Vec<(String, String)>, Vec<String>), ApiError> {
+fn column_types(fields: Fields<'_>) -> Result<(ColumnTypes, Vec<String>), ApiError> {
     let wrong = || {
         ApiError::bad(
             "data_columns must be a list of {\"id\", \"data_type\", \"nullable\"?} objects \
