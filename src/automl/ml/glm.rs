@@ -10,6 +10,8 @@
 //!
 //! Every model has an unpenalised intercept, stored first in each coefficient vector.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use super::linalg::{solve_spd, Matrix};
 use super::model::Output;
 
@@ -20,6 +22,8 @@ const LINEAR_RIDGE: f64 = 1e-6;
 const LOGISTIC_RIDGE: f64 = 1.0;
 const MAX_NEWTON_STEPS: usize = 30;
 const TOLERANCE: f64 = 1e-7;
+/// Rows summed into a Gram matrix between two looks at the cancel flag.
+const CANCEL_ROWS: usize = 256;
 
 /// A fitted GLM.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,17 +43,20 @@ pub(crate) enum Glm {
 }
 
 impl Glm {
-    /// Fits ridge least squares of `y` on `x`.
-    pub(crate) fn fit_linear(x: &Matrix, y: &[f64]) -> Option<Glm> {
+    /// Fits ridge least squares of `y` on `x`. `None` if the system is singular or
+    /// `cancel` was raised (checked while the normal equations are summed).
+    pub(crate) fn fit_linear(x: &Matrix, y: &[f64], cancel: &AtomicBool) -> Option<Glm> {
         let lambda = LINEAR_RIDGE * x.rows().max(1) as f64;
-        let gram = gram(x, |_| 1.0, lambda);
+        let gram = gram(x, |_| 1.0, lambda, cancel)?;
         let rhs = xt_times(x, |i| y[i]);
         let beta = solve_spd(&gram, &rhs)?;
         Some(Glm::Linear { beta, lambda })
     }
 
-    /// Fits logistic regression of the classes `labels` (0 or 1) on `x`.
-    pub(crate) fn fit_logistic(x: &Matrix, labels: &[usize]) -> Option<Glm> {
+    /// Fits logistic regression of the classes `labels` (0 or 1) on `x`. `None` if a
+    /// Newton system is singular or `cancel` was raised (checked at every step and
+    /// while each Hessian is summed).
+    pub(crate) fn fit_logistic(x: &Matrix, labels: &[usize], cancel: &AtomicBool) -> Option<Glm> {
         let y: Vec<f64> = labels
             .iter()
             .map(|&l| f64::from(u8::from(l == 1)))
@@ -59,7 +66,12 @@ impl Glm {
         beta[0] = (rate / (1.0 - rate)).ln();
         for _ in 0..MAX_NEWTON_STEPS {
             let p: Vec<f64> = x.iter_rows().map(|row| sigmoid(eta(&beta, row))).collect();
-            let hessian = gram(x, |i| (p[i] * (1.0 - p[i])).max(1e-10), LOGISTIC_RIDGE);
+            let hessian = gram(
+                x,
+                |i| (p[i] * (1.0 - p[i])).max(1e-10),
+                LOGISTIC_RIDGE,
+                cancel,
+            )?;
             let mut grad = xt_times(x, |i| y[i] - p[i]);
             penalise_gradient(&mut grad, &beta);
             let step = solve_spd(&hessian, &grad)?;
@@ -71,8 +83,15 @@ impl Glm {
         Some(Glm::Logistic(beta))
     }
 
-    /// Fits softmax regression of `labels` (0 to `classes - 1`) on `x`.
-    pub(crate) fn fit_softmax(x: &Matrix, labels: &[usize], classes: usize) -> Option<Glm> {
+    /// Fits softmax regression of `labels` (0 to `classes - 1`) on `x`. `None` if a
+    /// Newton system is singular or `cancel` was raised (checked for every class step
+    /// and while each Hessian is summed).
+    pub(crate) fn fit_softmax(
+        x: &Matrix,
+        labels: &[usize],
+        classes: usize,
+        cancel: &AtomicBool,
+    ) -> Option<Glm> {
         let n = labels.len() as f64;
         let mut betas = vec![vec![0.0; x.cols() + 1]; classes];
         for (k, beta) in betas.iter_mut().enumerate() {
@@ -82,7 +101,7 @@ impl Glm {
         for _ in 0..MAX_NEWTON_STEPS {
             let mut moved = false;
             for k in 0..classes {
-                moved |= softmax_class_step(x, labels, &mut betas, k)?;
+                moved |= softmax_class_step(x, labels, &mut betas, k, cancel)?;
             }
             if !moved {
                 break;
@@ -154,10 +173,16 @@ fn softmax_class_step(
     labels: &[usize],
     betas: &mut [Vec<f64>],
     k: usize,
+    cancel: &AtomicBool,
 ) -> Option<bool> {
     let probs = softmax_probs(x, betas);
     let p = |i: usize| probs.row(i)[k];
-    let hessian = gram(x, |i| (p(i) * (1.0 - p(i))).max(1e-10), LOGISTIC_RIDGE);
+    let hessian = gram(
+        x,
+        |i| (p(i) * (1.0 - p(i))).max(1e-10),
+        LOGISTIC_RIDGE,
+        cancel,
+    )?;
     let mut grad = xt_times(x, |i| f64::from(u8::from(labels[i] == k)) - p(i));
     penalise_gradient(&mut grad, &betas[k]);
     let step = solve_spd(&hessian, &grad)?;
@@ -203,12 +228,22 @@ pub(crate) fn sigmoid(z: f64) -> f64 {
     }
 }
 
-/// `[1 x]ᵀ W [1 x] + λ I` (no ridge on the intercept), row-major, `(p+1)²`.
-fn gram(x: &Matrix, weight: impl Fn(usize) -> f64, lambda: f64) -> Vec<f64> {
+/// `[1 x]ᵀ W [1 x] + λ I` (no ridge on the intercept), row-major, `(p+1)²`; `None`
+/// once `cancel` is raised (looked at every [`CANCEL_ROWS`] rows: the sum costs
+/// `rows × (p+1)²`, minutes on wide one-hot data).
+fn gram(
+    x: &Matrix,
+    weight: impl Fn(usize) -> f64,
+    lambda: f64,
+    cancel: &AtomicBool,
+) -> Option<Vec<f64>> {
     let d = x.cols() + 1;
     let mut g = vec![0.0; d * d];
     let mut z = vec![1.0; d];
     for (i, row) in x.iter_rows().enumerate() {
+        if i % CANCEL_ROWS == 0 && cancel.load(Ordering::Relaxed) {
+            return None;
+        }
         let w = weight(i);
         z[1..].copy_from_slice(row);
         for a in 0..d {
@@ -227,7 +262,7 @@ fn gram(x: &Matrix, weight: impl Fn(usize) -> f64, lambda: f64) -> Vec<f64> {
         }
         g[a * d + a] += if a == 0 { 0.0 } else { lambda };
     }
-    g
+    Some(g)
 }
 
 /// `[1 x]ᵀ r` for the residual-like vector `r`.
@@ -319,7 +354,10 @@ mod tests {
         // Second column duplicates the first: the fit must still predict exactly.
         let x = matrix(&[[0.0, 0.0], [1.0, 1.0], [2.0, 2.0], [3.0, 3.0]]);
         let y = [1.0, 3.0, 5.0, 7.0];
-        let Output::Values(pred) = Glm::fit_linear(&x, &y).unwrap().predict(&x) else {
+        let Output::Values(pred) = Glm::fit_linear(&x, &y, &AtomicBool::new(false))
+            .unwrap()
+            .predict(&x)
+        else {
             panic!()
         };
         pred.iter()
@@ -330,7 +368,7 @@ mod tests {
     #[test]
     fn logistic_separates_and_stays_finite() {
         let x = matrix(&[[-2.0, 0.0], [-1.0, 0.0], [1.0, 0.0], [2.0, 0.0]]);
-        let model = Glm::fit_logistic(&x, &[0, 0, 1, 1]).unwrap();
+        let model = Glm::fit_logistic(&x, &[0, 0, 1, 1], &AtomicBool::new(false)).unwrap();
         let Output::Probs(p) = model.predict(&x) else {
             panic!()
         };
@@ -348,7 +386,7 @@ mod tests {
             [0.0, 5.0],
             [0.1, 5.1],
         ]);
-        let model = Glm::fit_softmax(&x, &[0, 0, 1, 1, 2, 2], 3).unwrap();
+        let model = Glm::fit_softmax(&x, &[0, 0, 1, 1, 2, 2], 3, &AtomicBool::new(false)).unwrap();
         let Output::Probs(p) = model.predict(&x) else {
             panic!()
         };

@@ -396,13 +396,13 @@ fn fit_engine(
 ) -> Result<Engine, TrainError> {
     Ok(match (algo, labels) {
         (Algo::Glm, Labels::Values(y)) => {
-            Engine::Glm(Glm::fit_linear(x, y).ok_or_else(glm_failed)?)
+            Engine::Glm(Glm::fit_linear(x, y, cancel).ok_or_else(|| glm_failed(cancel))?)
         }
         (Algo::Glm, Labels::Classes(c, 2)) => {
-            Engine::Glm(Glm::fit_logistic(x, c).ok_or_else(glm_failed)?)
+            Engine::Glm(Glm::fit_logistic(x, c, cancel).ok_or_else(|| glm_failed(cancel))?)
         }
         (Algo::Glm, Labels::Classes(c, k)) => {
-            Engine::Glm(Glm::fit_softmax(x, c, k).ok_or_else(glm_failed)?)
+            Engine::Glm(Glm::fit_softmax(x, c, k, cancel).ok_or_else(|| glm_failed(cancel))?)
         }
         (Algo::Glm, Labels::Newton { .. }) => {
             return Err(TrainError::Failed("GLM: no residual targets".into()))
@@ -412,7 +412,11 @@ fn fit_engine(
     })
 }
 
-fn glm_failed() -> TrainError {
+/// Why a GLM fit gave nothing: it was cancelled, or its equations broke down.
+fn glm_failed(cancel: &AtomicBool) -> TrainError {
+    if cancel.load(Ordering::Relaxed) {
+        return TrainError::Cancelled;
+    }
     TrainError::Failed("GLM: the normal equations hold non-finite values".into())
 }
 

@@ -280,3 +280,21 @@ fn max_run_time_stops_training_in_words() {
     assert_eq!(with_budget, without);
     assert!(with_budget.stopped_early.is_none());
 }
+
+#[test]
+fn a_glm_fit_stops_when_cancelled() {
+    // Raised before the fit starts, the flag stops each GLM family at its first look
+    // (a GLM used to run to convergence whatever the flag said).
+    let x = super::super::linalg::Matrix::zeros(600, 3);
+    let y = vec![1.0; 600];
+    let classes: Vec<usize> = (0..600).map(|i| i % 3).collect();
+    let raised = AtomicBool::new(true);
+    for labels in [
+        Labels::Values(&y),
+        Labels::Classes(&classes[..], 3),
+        Labels::Classes(&[0, 1].repeat(300), 2),
+    ] {
+        let fitted = fit_engine(Algo::Glm, &x, labels, 1, None, &raised);
+        assert!(matches!(fitted, Err(TrainError::Cancelled)), "{fitted:?}");
+    }
+}
