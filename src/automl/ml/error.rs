@@ -54,6 +54,8 @@ pub enum PredictError {
         /// The first offending value.
         value: String,
     },
+    /// A column the model reads as date-times holds something else (the message).
+    NotDatetime(String),
     /// The threshold is not a probability.
     BadThreshold(f64),
     /// A kept column has the name of an output column (`prediction` or `prob_<class>`).
@@ -78,6 +80,7 @@ impl fmt::Display for PredictError {
                     "column '{column}' was numerical in training but holds '{value}'"
                 )
             }
+            PredictError::NotDatetime(message) => f.write_str(message),
             PredictError::BadThreshold(t) => write!(f, "threshold {t} is not between 0 and 1"),
             PredictError::OutputClash(c) => {
                 write!(

@@ -44,7 +44,7 @@ pub(crate) fn setup(data: DataSet, changes: Vec<(String, String)>) -> Job {
                 None => {
                     return JobOutput::Invalid(format!(
                         "unknown data_type '{type_name}' for column '{column}' \
-                         (expected numerical or categorical)"
+                         (expected numerical, categorical or datetime)"
                     ))
                 }
             }
@@ -60,9 +60,13 @@ pub(crate) fn setup(data: DataSet, changes: Vec<(String, String)>) -> Job {
 }
 
 fn parse_data_type(name: &str) -> Option<DataType> {
-    [DataType::Numerical, DataType::Categorical]
-        .into_iter()
-        .find(|t| t.as_str() == name)
+    [
+        DataType::Numerical,
+        DataType::Categorical,
+        DataType::Datetime,
+    ]
+    .into_iter()
+    .find(|t| t.as_str() == name)
 }
 
 /// Trains the models `spec` asks for on `frame` (data set `data_id`), reporting fold

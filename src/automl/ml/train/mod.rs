@@ -7,6 +7,8 @@
 //! from that fit's rows only, so no information leaks from a scored fold.
 
 #[cfg(test)]
+mod datetime_tests;
+#[cfg(test)]
 mod model_tests;
 mod task;
 #[cfg(test)]
