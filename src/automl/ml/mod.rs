@@ -49,13 +49,19 @@ mod rng;
 mod spec;
 #[cfg(test)]
 mod testdata;
+mod timeseries;
 mod train;
 mod tree;
 
 pub use csv::{parse_csv, CsvLimits};
 pub use error::TrainError;
 pub use experiment::TrainedExperiment;
-pub use frame::{Column, ColumnData, DataType, Frame, FrameError};
+pub use frame::{
+    parse_datetime, Column, ColumnData, DataType, DateFormat, Frame, FrameError, TimePart,
+};
 pub use model::TrainedModel;
 pub use spec::{Algo, ModelType, ParseSpecError, TrainSpec};
+pub use timeseries::{
+    train_ts, Aggregate, Forecaster, Search, TimeUnit, TsError, TsExperiment, TsSpec,
+};
 pub use train::train;

@@ -10,7 +10,7 @@
 mod datetime;
 mod retype;
 
-pub(crate) use datetime::{add_months, Calendar, DAY_MS};
+pub(crate) use datetime::{add_months, civil_from_days, days_from_civil, Calendar, DAY_MS};
 pub use datetime::{parse_datetime, DateFormat, TimePart};
 pub(crate) use retype::as_datetime;
 

@@ -217,7 +217,7 @@ fn fit(
 }
 
 /// Fits `algo` on the encoded rows `x` and their `labels` (values or classes).
-fn fit_engine(
+pub(crate) fn fit_engine(
     algo: Algo,
     x: &Matrix,
     labels: Labels<'_>,

@@ -1,0 +1,200 @@
+//! The forecaster on series with known structure, the no-look-ahead rules of the
+//! features and folds, and the refusals of bad requests.
+
+use std::sync::atomic::AtomicBool;
+
+use super::super::frame::{parse_datetime, Column, ColumnData, Frame, DAY_MS};
+use super::super::rng::Rng;
+use super::features::{build, training_pairs, Shape};
+use super::panel::Layout;
+use super::search::Folds;
+use super::*;
+
+/// The weekly pattern (Monday first), amplitude about 9.
+const WEEK: [f64; 7] = [0.0, 6.0, 9.0, 4.0, -3.0, -8.0, -8.0];
+
+/// The noiseless value of store `s` on day `d` after 2022-01-03 (a Monday).
+fn truth(store: usize, d: i64) -> f64 {
+    100.0 + 50.0 * store as f64 + 0.5 * d as f64 + WEEK[d.rem_euclid(7) as usize]
+}
+
+fn date(d: i64) -> String {
+    let (start, format) = parse_datetime("2022-01-03").unwrap();
+    format.format(start + d * DAY_MS)
+}
+
+/// `days` days of two stores, with noise of σ = 0.3, rows shuffled.
+fn stores(days: i64, seed: u64) -> Frame {
+    let mut rng = Rng::new(seed);
+    let mut rows: Vec<(String, &str, f64)> = Vec::new();
+    for d in 0..days {
+        for (s, name) in ["north", "south"].into_iter().enumerate() {
+            rows.push((date(d), name, truth(s, d) + 0.3 * rng.normal()));
+        }
+    }
+    rng.shuffle(&mut rows);
+    let dates: Vec<Option<&str>> = rows.iter().map(|r| Some(r.0.as_str())).collect();
+    let names: Vec<Option<&str>> = rows.iter().map(|r| Some(r.1)).collect();
+    Frame::new(vec![
+        Column::categorical("day", &dates),
+        Column::categorical("store", &names),
+        Column::numerical("sales", rows.iter().map(|r| r.2).collect()),
+    ])
+    .unwrap()
+}
+
+fn spec() -> TsSpec {
+    TsSpec {
+        horizon: 14,
+        window: Some(14),
+        time_groups: vec!["store".into()],
+        ..TsSpec::new("sales", "day")
+    }
+}
+
+fn run(frame: &Frame, spec: &TsSpec) -> Result<TsExperiment, TsError> {
+    train_ts(frame, spec, &mut |_, _| {}, &AtomicBool::new(false))
+}
+
+#[test]
+fn a_trend_and_a_weekly_season_are_forecast() {
+    let frame = stores(182, 7);
+    let experiment = run(&frame, &spec()).unwrap();
+    assert!(experiment.models.len() >= 2);
+    let best = experiment
+        .models
+        .iter()
+        .min_by(|a, b| a.cv_averages["mse"].total_cmp(&b.cv_averages["mse"]))
+        .unwrap();
+    let out = best.forecast(&frame).unwrap();
+    assert_eq!(out.rows(), 28);
+    let names: Vec<&str> = out.column_names().collect();
+    assert_eq!(names, ["day", "store", "prediction"]);
+    let ColumnData::Numerical(pred) = &out.column("prediction").unwrap().data else {
+        panic!("numerical forecasts")
+    };
+    let (mut error, mut naive) = (0.0, 0.0);
+    for row in 0..out.rows() {
+        let store = usize::from(out.column("store").unwrap().text(row).unwrap() == "south");
+        let day = out.column("day").unwrap().text(row).unwrap();
+        let d =
+            (parse_datetime(&day).unwrap().0 - parse_datetime("2022-01-03").unwrap().0) / DAY_MS;
+        assert!((182..196).contains(&d), "{day}");
+        error += (pred[row] - truth(store, d)).abs() / 28.0;
+        naive += (truth(store, 181) - truth(store, d)).abs() / 28.0;
+    }
+    // The season spans 17 and the trend adds 7 over two weeks.
+    assert!(
+        error < 1.5,
+        "mean error {error} ({} window {})",
+        best.algo,
+        best.window
+    );
+    assert!(error < naive / 4.0, "error {error} vs naive {naive}");
+}
+
+#[test]
+fn features_never_read_rows_at_or_after_t_minus_gap() {
+    let frame = stores(40, 3);
+    let layout = Layout {
+        target: "sales".into(),
+        time: "day".into(),
+        groups: vec!["store".into()],
+        endogenous: vec!["sales".into()],
+        unit: None,
+        aggregate: None,
+    };
+    let panel = layout.read(&frame, None).unwrap();
+    let shape = Shape {
+        horizon: 3,
+        gap: 2,
+        window: 5,
+    };
+    let pairs = training_pairs(&panel, shape);
+    assert!(!pairs.is_empty());
+    let groups = ["store".to_owned()];
+    for &(s, o, h) in &pairs {
+        let t = o + shape.gap + h;
+        let clean = build(&panel, shape, &[(s, o, h)], &groups, &layout.endogenous).unwrap();
+        let mut spoiled = panel.clone();
+        for k in t - shape.gap..spoiled.series[s].y.len() {
+            spoiled.series[s].y[k] = 1e9;
+            spoiled.series[s].endogenous[0][k] = -1e9;
+        }
+        let after = build(&spoiled, shape, &[(s, o, h)], &groups, &layout.endogenous).unwrap();
+        assert_eq!(clean.frame, after.frame, "pair {s} {o} {h}");
+        assert_eq!(clean.level, after.level);
+        assert!(o < t - shape.gap);
+    }
+}
+
+#[test]
+fn validation_folds_train_only_on_the_past() {
+    let frame = stores(80, 5);
+    let s = TsSpec {
+        nfold: 4,
+        holdout_percentage: Some(10.0),
+        ..spec()
+    };
+    let layout = Layout {
+        target: "sales".into(),
+        time: "day".into(),
+        groups: vec!["store".into()],
+        endogenous: vec![],
+        unit: None,
+        aggregate: None,
+    };
+    let panel = layout.read(&frame, None).unwrap();
+    let shape = Shape {
+        horizon: 14,
+        gap: 0,
+        window: 7,
+    };
+    let pairs = training_pairs(&panel, shape);
+    let samples = build(&panel, shape, &pairs, &s.time_groups, &[]).unwrap();
+    let folds = Folds::new(&samples, &s, shape).unwrap();
+    assert_eq!(folds.blocks.len(), 4);
+    for (train, test) in folds.blocks.iter().chain(folds.holdout.iter()) {
+        let first_origin = test.iter().map(|&r| samples.origin_time[r]).min().unwrap();
+        let latest_target = train.iter().map(|&r| samples.target_time[r]).max().unwrap();
+        assert!(latest_target < first_origin);
+    }
+}
+
+fn invalid(frame: &Frame, spec: &TsSpec) -> String {
+    match run(frame, spec) {
+        Err(TsError::Invalid(message)) => message,
+        other => panic!("expected invalid, got {:?}", other.map(|e| e.models.len())),
+    }
+}
+
+#[test]
+fn bad_requests_are_refused_by_name() {
+    let frame = stores(60, 1);
+    let with = |f: &dyn Fn(&mut TsSpec)| {
+        let mut s = spec();
+        f(&mut s);
+        invalid(&frame, &s)
+    };
+    assert_eq!(
+        with(&|s| s.horizon = 0),
+        "forecast_horizon must be at least 1"
+    );
+    assert!(with(&|s| s.horizon = 60).contains("larger than the data allows"));
+    assert!(with(&|s| s.datetime_column = "when".into()).contains("no column 'when'"));
+    assert!(with(&|s| s.datetime_column = "store".into()).contains("cannot be datetime"));
+    assert!(with(&|s| s.window = Some(55)).starts_with("too few rows for the windows"));
+    assert!(with(&|s| s.time_groups.clear()).contains("has 2 rows at 2022-01-03"));
+    assert!(with(&|s| s.target = "store".into()).contains("must be numerical"));
+    // Summing the two stores per day makes one regular series.
+    let summed = run(
+        &frame,
+        &TsSpec {
+            time_groups: vec![],
+            aggregate: Some(Aggregate::Sum),
+            time_unit: Some(TimeUnit::Day),
+            ..spec()
+        },
+    );
+    assert!(summed.is_ok(), "{:?}", summed.err());
+}
