@@ -56,9 +56,7 @@ mod tree;
 pub use csv::{parse_csv, CsvLimits};
 pub use error::TrainError;
 pub use experiment::TrainedExperiment;
-pub use frame::{
-    parse_datetime, Column, ColumnData, DataType, DateFormat, Frame, FrameError, TimePart,
-};
+pub use frame::{Column, ColumnData, DataType, Frame, FrameError};
 pub use model::TrainedModel;
 pub use spec::{Algo, ModelType, ParseSpecError, TrainSpec};
 pub use timeseries::{

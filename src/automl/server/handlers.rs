@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
+use super::auto_ts;
 use super::error::ApiError;
 use super::http::{query_param, Request};
 use super::jobs::{self, PredictOptions};
@@ -51,6 +52,9 @@ pub(crate) fn handle(
             let found = shared.lock().store.delete_experiment(id);
             deleted(id, found, "experiment")
         }
+        Route::AutoTsTrain => auto_ts::train(shared, body_object(request)?),
+        Route::AutoTsPredict => auto_ts::predict(shared, body_object(request)?),
+        Route::AutoTsModel(exp, model) => model_doc(shared, exp, model),
     }
 }
 
@@ -147,7 +151,11 @@ fn info() -> Response {
         })
         .collect();
     let algos: Vec<&str> = Algo::TRAINED.iter().map(|a| a.as_str()).collect();
-    Response::json(200, &json!({ "algos": algos, "evaluators": evaluators }))
+    let time_series = auto_ts::info();
+    Response::json(
+        200,
+        &json!({ "algos": algos, "evaluators": evaluators, "time_series": time_series }),
+    )
 }
 
 /// `POST /v2/tasks/setup`: a new data set with some columns retyped.
@@ -257,7 +265,11 @@ fn predict(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, Ap
         (data, state.store.model(model_id))
     };
     let data = data.ok_or_else(|| not_found("data", data_id))?;
-    let ServedModel::Supervised(model) = model.ok_or_else(|| not_found("model", model_id))?;
+    let ServedModel::Supervised(model) = model.ok_or_else(|| not_found("model", model_id))? else {
+        return Err(ApiError::bad(format!(
+            "model '{model_id}' is a time-series model: use POST /v2/tasks/auto_ts/predict"
+        )));
+    };
     let options = PredictOptions {
         model_id: model_id.to_owned(),
         keep_columns,

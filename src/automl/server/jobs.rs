@@ -105,14 +105,19 @@ pub(crate) fn predict(model: Arc<TrainedModel>, data: Arc<Frame>, options: Predi
             Ok(frame) => frame,
             Err(e) => return JobOutput::Invalid(e.to_string()),
         };
-        let mut csv = Vec::new();
-        if let Err(e) = frame.write_csv(&mut csv) {
-            return JobOutput::Fail(format!("could not write the predictions: {e}"));
-        }
-        JobOutput::Data(DataSet {
-            name: format!("predictions of {}", options.model_id),
-            frame: Arc::new(frame),
-            csv: csv.into(),
-        })
+        data_output(frame, format!("predictions of {}", options.model_id))
+    })
+}
+
+/// A new data set named `name` of `frame` and its CSV (predictions, forecasts).
+pub(crate) fn data_output(frame: Frame, name: String) -> JobOutput {
+    let mut csv = Vec::new();
+    if let Err(e) = frame.write_csv(&mut csv) {
+        return JobOutput::Fail(format!("could not write the predictions: {e}"));
+    }
+    JobOutput::Data(DataSet {
+        name,
+        frame: Arc::new(frame),
+        csv: csv.into(),
     })
 }

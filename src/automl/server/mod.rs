@@ -42,6 +42,7 @@
 
 mod app;
 mod auth;
+mod auto_ts;
 mod body;
 mod budget;
 mod config;

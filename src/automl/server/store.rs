@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use super::ids::IdGen;
 use super::json;
 use super::tasks::now;
-use crate::automl::ml::{Frame, TrainedExperiment, TrainedModel};
+use crate::automl::ml::{Forecaster, Frame, TrainedExperiment, TrainedModel};
 
 /// A data set: its frame for training and prediction, and its CSV for download.
 #[derive(Debug, Clone)]
@@ -45,6 +45,8 @@ pub(crate) struct NewExperiment {
 pub(crate) enum ServedModel {
     /// A supervised model of a train experiment (GLM, DRF, GBM).
     Supervised(Arc<TrainedModel>),
+    /// A forecaster of a time-series experiment.
+    Forecast(Arc<Forecaster>),
 }
 
 /// A stored model: what scores with it, and its document.

@@ -47,6 +47,10 @@ pub(crate) enum TaskKind {
     Train,
     /// `POST /v2/tasks/predict`.
     Predict,
+    /// `POST /v2/tasks/auto_ts/train`.
+    AutoTsTrain,
+    /// `POST /v2/tasks/auto_ts/predict`.
+    AutoTsPredict,
 }
 
 impl TaskKind {
@@ -57,6 +61,8 @@ impl TaskKind {
             TaskKind::Setup => "setup",
             TaskKind::Train => "train",
             TaskKind::Predict => "predict",
+            TaskKind::AutoTsTrain => "auto_ts_train",
+            TaskKind::AutoTsPredict => "auto_ts_predict",
         }
     }
 }

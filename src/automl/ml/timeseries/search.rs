@@ -93,11 +93,32 @@ pub(crate) fn run(
         window: widest,
     };
     let features = build(&panel, shape, &[], &spec.time_groups, &spec.endogenous)?.features();
+    keep_common_metrics(&mut models);
     Ok(TsExperiment {
         evaluator,
         features,
         models,
     })
+}
+
+/// Keeps only the metrics every model reports (the SDK ranks models by one metric and
+/// fails if some model lacks it).
+fn keep_common_metrics(models: &mut [Forecaster]) {
+    let picks: [fn(&mut Forecaster) -> &mut Scores; 2] =
+        [|m| &mut m.cv_averages, |m| &mut m.validation_scores];
+    for pick in picks {
+        let Some(first) = models.first_mut().map(|m| pick(m).clone()) else {
+            return;
+        };
+        let common: Vec<String> = first
+            .keys()
+            .filter(|k| models.iter_mut().all(|m| pick(m).contains_key(*k)))
+            .cloned()
+            .collect();
+        for m in models.iter_mut() {
+            pick(m).retain(|k, _| common.contains(k));
+        }
+    }
 }
 
 /// The checks that need no data; returns the evaluator, `auto` resolved.
@@ -219,7 +240,7 @@ fn breed(
     (0..s.population)
         .map(|_| {
             let fresh = random_genes(spec, widest, rng);
-            let mut gene = |rng: &mut Rng| {
+            let gene = |rng: &mut Rng| {
                 let crossed = rng.next_f64() < s.crossover_rate;
                 (crossed, rng.next_f64() < s.mutation_rate)
             };
