@@ -401,3 +401,8 @@ fn run_script(script: &str) {
     let _ = std::io::stdout().flush();
     let _ = fs::remove_dir_all(&work);
 }
+
+#[test]
+fn the_real_decanter_sdk_sets_up_datetime_columns_and_forecasts_time_series() {
+    run_script("timeseries.py");
+}
