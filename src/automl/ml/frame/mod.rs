@@ -10,9 +10,9 @@
 mod datetime;
 mod retype;
 
-pub(crate) use datetime::{add_months, civil_from_days, days_from_civil, Calendar, DAY_MS};
 #[cfg(test)]
 pub(crate) use datetime::parse_datetime;
+pub(crate) use datetime::{add_months, civil_from_days, days_from_civil, Calendar, DAY_MS};
 pub use datetime::{DateFormat, TimePart};
 pub(crate) use retype::as_datetime;
 

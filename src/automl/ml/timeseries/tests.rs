@@ -74,13 +74,13 @@ fn a_trend_and_a_weekly_season_are_forecast() {
         panic!("numerical forecasts")
     };
     let (mut error, mut naive) = (0.0, 0.0);
-    for row in 0..out.rows() {
+    for (row, forecast) in pred.iter().enumerate() {
         let store = usize::from(out.column("store").unwrap().text(row).unwrap() == "south");
         let day = out.column("day").unwrap().text(row).unwrap();
         let d =
             (parse_datetime(&day).unwrap().0 - parse_datetime("2022-01-03").unwrap().0) / DAY_MS;
         assert!((182..196).contains(&d), "{day}");
-        error += (pred[row] - truth(store, d)).abs() / 28.0;
+        error += (forecast - truth(store, d)).abs() / 28.0;
         naive += (truth(store, 181) - truth(store, d)).abs() / 28.0;
     }
     // The season spans 17 and the trend adds 7 over two weeks.
