@@ -11,16 +11,21 @@
 //!   targets up to the origin, minus the level;
 //! - `<e>_lag_j` (`j` = 0 to `w − 1`) for each endogenous column `e`: its value `j`
 //!   rows before the origin;
+//! - `<x>` for each exogenous column `x`: its value at `t` itself (a value known
+//!   ahead, such as a planned promotion; a forecast needs rows for the moments it
+//!   forecasts that carry it), and `<x>_origin`, its value at the origin (which the
+//!   level includes);
 //! - the time-group columns, as categories;
 //! - `ts_target_time`: the moment forecast, a datetime column the encoder expands into
 //!   calendar parts.
 //!
 //! The model learns the target minus the level, so a trend carries on past the range
 //! of the training targets. Every value read lies at or before the origin, which is at
-//! least `gap + 1` rows before `t`: nothing at or after `t − gap` is used.
+//! least `gap + 1` rows before `t`: nothing at or after `t − gap` is used, except
+//! the exogenous values at `t`, which are known ahead by definition.
 
 use super::super::frame::{Column, ColumnData, DateFormat, Frame};
-use super::panel::{Panel, Series};
+use super::panel::{Layout, Panel, Series};
 use super::TsError;
 
 /// Most cells (rows × columns) of an engineered table: 160 MB of numbers.
@@ -101,9 +106,9 @@ pub(crate) fn build(
     panel: &Panel,
     shape: Shape,
     pairs: &[(usize, usize, usize)],
-    groups: &[String],
-    endogenous: &[String],
+    layout: &Layout,
 ) -> Result<Samples, TsError> {
+    let (groups, endogenous) = (&layout.groups, &layout.endogenous);
     let w = shape.window;
     let mut numeric: Vec<(String, Vec<f64>)> = vec![("ts_horizon".into(), Vec::new())];
     numeric.extend((1..w).map(|j| (format!("ts_lag_{j}"), Vec::new())));
@@ -120,6 +125,10 @@ pub(crate) fn build(
     numeric.extend(means.iter().map(|k| (format!("ts_mean_{k}"), Vec::new())));
     for e in endogenous {
         numeric.extend((0..w).map(|j| (format!("{e}_lag_{j}"), Vec::new())));
+    }
+    for x in &layout.exogenous {
+        numeric.push((x.clone(), Vec::new()));
+        numeric.push((format!("{x}_origin"), Vec::new()));
     }
     let mut out = Samples {
         frame: Frame::default(),
@@ -142,10 +151,14 @@ pub(crate) fn build(
         for e in &series.endogenous {
             values.extend((0..w).map(|j| e[o - j]));
         }
+        let t = o + shape.gap + h;
+        for x in &series.exogenous {
+            values.push(x.get(t).copied().unwrap_or(f64::NAN));
+            values.push(x[o]);
+        }
         for (column, value) in numeric.iter_mut().zip(values) {
             column.1.push(value);
         }
-        let t = o + shape.gap + h;
         out.delta
             .push(series.y.get(t).map_or(f64::NAN, |y| y - level));
         out.level.push(level);

@@ -2,12 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use super::super::frame::{Column, Frame};
+use super::super::frame::{Column, DateFormat, Frame};
 use super::super::importance;
 use super::super::model::{Fitted, Output};
 use super::super::spec::Algo;
 use super::features::{build, group_columns, time_column, Shape};
-use super::panel::{group_name, Layout, Step};
+use super::panel::{group_name, Layout, Series, Step};
 use super::TsError;
 
 /// One configuration of a time-series experiment, fitted on every engineered row.
@@ -88,10 +88,11 @@ impl Forecaster {
                     self.window
                 )));
             }
+            self.check_exogenous(series, last, &panel.format, name)?;
             pairs.extend((1..=self.shape.horizon).map(|h| (s, last, h)));
         }
         let groups = &self.layout.groups;
-        let samples = build(&panel, self.shape, &pairs, groups, &self.layout.endogenous)?;
+        let samples = build(&panel, self.shape, &pairs, &self.layout)?;
         let rows: Vec<usize> = (0..pairs.len()).collect();
         let output = self
             .fitted
@@ -116,5 +117,33 @@ impl Forecaster {
         columns.extend(group_columns(&panel.series, &pairs, groups));
         columns.push(Column::numerical("prediction", prediction));
         Frame::new(columns).map_err(|e| TsError::Invalid(e.to_string()))
+    }
+
+    /// Checks that `series` has rows (after `last`) for every moment forecast when the
+    /// model reads exogenous values there.
+    fn check_exogenous(
+        &self,
+        series: &Series,
+        last: usize,
+        format: &DateFormat,
+        name: impl Fn() -> String,
+    ) -> Result<(), TsError> {
+        let Some(x) = self.layout.exogenous.first() else {
+            return Ok(());
+        };
+        let end = last + self.shape.gap + self.shape.horizon;
+        if end < series.times.len() {
+            return Ok(());
+        }
+        let missing = self
+            .step
+            .advance(series.times[last], (series.times.len() - last) as i64);
+        Err(TsError::Invalid(format!(
+            "{}: the model reads the exogenous feature '{x}' at each moment it forecasts, \
+             but the data has no row at {}; add rows after the history with the \
+             exogenous values and an empty target",
+            name(),
+            format.format(missing)
+        )))
     }
 }

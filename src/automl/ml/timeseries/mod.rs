@@ -100,6 +100,8 @@ pub struct TsSpec {
     pub time_groups: Vec<String>,
     /// Numerical columns whose past values are features.
     pub endogenous: Vec<String>,
+    /// Numerical columns whose value at the moment forecast is a feature (known ahead).
+    pub exogenous: Vec<String>,
     /// The step, and the unit timestamps are floored to; `None`: inferred.
     pub time_unit: Option<TimeUnit>,
     /// How rows of one time unit are combined; `None`: they are refused.
@@ -133,6 +135,7 @@ impl TsSpec {
             window: None,
             time_groups: Vec::new(),
             endogenous: Vec::new(),
+            exogenous: Vec::new(),
             time_unit: None,
             aggregate: None,
             evaluator: Evaluator::Auto,

@@ -75,6 +75,8 @@ pub(crate) struct Series {
     pub(crate) y: Vec<f64>,
     /// Each endogenous column's values.
     pub(crate) endogenous: Vec<Vec<f64>>,
+    /// Each exogenous column's values.
+    pub(crate) exogenous: Vec<Vec<f64>>,
 }
 
 /// Every series of a frame, with the step between rows and the time column's format.
@@ -92,6 +94,7 @@ pub(crate) struct Layout {
     pub(crate) time: String,
     pub(crate) groups: Vec<String>,
     pub(crate) endogenous: Vec<String>,
+    pub(crate) exogenous: Vec<String>,
     pub(crate) unit: Option<TimeUnit>,
     pub(crate) aggregate: Option<Aggregate>,
 }
@@ -105,6 +108,11 @@ impl Layout {
             .endogenous
             .iter()
             .map(|name| numbers(frame, name, "endogenous feature"))
+            .chain(
+                self.exogenous
+                    .iter()
+                    .map(|name| numbers(frame, name, "exogenous feature")),
+            )
             .collect::<Result<_, _>>()?;
         let mut groups: BTreeMap<Vec<Option<String>>, Vec<usize>> = BTreeMap::new();
         for row in 0..frame.rows() {
@@ -185,7 +193,8 @@ impl Layout {
             key,
             times: Vec::new(),
             y: Vec::new(),
-            endogenous: vec![Vec::new(); endogenous.len()],
+            endogenous: vec![Vec::new(); self.endogenous.len()],
+            exogenous: vec![Vec::new(); self.exogenous.len()],
         };
         let mut start = 0;
         while start < rows.len() {
@@ -205,8 +214,9 @@ impl Layout {
             }
             out.times.push(t.unwrap_or(0));
             out.y.push(combine(self.aggregate, bucket, y));
-            for (k, values) in endogenous.iter().enumerate() {
-                out.endogenous[k].push(combine(self.aggregate, bucket, values));
+            let slots = out.endogenous.iter_mut().chain(out.exogenous.iter_mut());
+            for (slot, values) in slots.zip(endogenous) {
+                slot.push(combine(self.aggregate, bucket, values));
             }
             start = end;
         }

@@ -56,6 +56,7 @@ pub(crate) fn run(
         time: spec.datetime_column.clone(),
         groups: spec.time_groups.clone(),
         endogenous: spec.endogenous.clone(),
+        exogenous: spec.exogenous.clone(),
         unit: spec.time_unit,
         aggregate: spec.aggregate,
     };
@@ -92,7 +93,7 @@ pub(crate) fn run(
         gap: spec.gap,
         window: widest,
     };
-    let features = build(&panel, shape, &[], &spec.time_groups, &spec.endogenous)?.features();
+    let features = build(&panel, shape, &[], &layout)?.features();
     keep_common_metrics(&mut models);
     Ok(TsExperiment {
         evaluator,
@@ -140,6 +141,13 @@ fn check_spec(spec: &TsSpec) -> Result<super::Evaluator, TsError> {
             "nfold must be between 1 and 10, not {}",
             spec.nfold
         ));
+    }
+    for x in &spec.exogenous {
+        if [&spec.target, &spec.datetime_column].contains(&x) || spec.time_groups.contains(x) {
+            return invalid(format!(
+                "exogenous_features: '{x}' is the target, the datetime column or a time group"
+            ));
+        }
     }
     if spec.algos.is_empty() {
         return invalid("algos: no algorithm to train".into());
@@ -274,7 +282,7 @@ fn evaluate(
         window,
     };
     let count = count_training_pairs(panel, shape);
-    let width = 8 + window * (1 + spec.endogenous.len()) + 40;
+    let width = 8 + window * (1 + spec.endogenous.len()) + spec.exogenous.len() + 40;
     if count.saturating_mul(width) > MAX_CELLS {
         return Err(TsError::Invalid(format!(
             "window {window} and forecast_horizon {} make {count} engineered rows of about \
@@ -284,7 +292,7 @@ fn evaluate(
         )));
     }
     let pairs = training_pairs(panel, shape);
-    let samples = build(panel, shape, &pairs, &spec.time_groups, &spec.endogenous)?;
+    let samples = build(panel, shape, &pairs, layout)?;
     let folds = Folds::new(&samples, spec, shape)?;
     let mut scores = Vec::with_capacity(folds.blocks.len());
     for (train, test) in &folds.blocks {

@@ -101,6 +101,7 @@ fn features_never_read_rows_at_or_after_t_minus_gap() {
         time: "day".into(),
         groups: vec!["store".into()],
         endogenous: vec!["sales".into()],
+        exogenous: vec![],
         unit: None,
         aggregate: None,
     };
@@ -112,16 +113,15 @@ fn features_never_read_rows_at_or_after_t_minus_gap() {
     };
     let pairs = training_pairs(&panel, shape);
     assert!(!pairs.is_empty());
-    let groups = ["store".to_owned()];
     for &(s, o, h) in &pairs {
         let t = o + shape.gap + h;
-        let clean = build(&panel, shape, &[(s, o, h)], &groups, &layout.endogenous).unwrap();
+        let clean = build(&panel, shape, &[(s, o, h)], &layout).unwrap();
         let mut spoiled = panel.clone();
         for k in t - shape.gap..spoiled.series[s].y.len() {
             spoiled.series[s].y[k] = 1e9;
             spoiled.series[s].endogenous[0][k] = -1e9;
         }
-        let after = build(&spoiled, shape, &[(s, o, h)], &groups, &layout.endogenous).unwrap();
+        let after = build(&spoiled, shape, &[(s, o, h)], &layout).unwrap();
         assert_eq!(clean.frame, after.frame, "pair {s} {o} {h}");
         assert_eq!(clean.level, after.level);
         assert!(o < t - shape.gap);
@@ -141,6 +141,7 @@ fn validation_folds_train_only_on_the_past() {
         time: "day".into(),
         groups: vec!["store".into()],
         endogenous: vec![],
+        exogenous: vec![],
         unit: None,
         aggregate: None,
     };
@@ -151,7 +152,7 @@ fn validation_folds_train_only_on_the_past() {
         window: 7,
     };
     let pairs = training_pairs(&panel, shape);
-    let samples = build(&panel, shape, &pairs, &s.time_groups, &[]).unwrap();
+    let samples = build(&panel, shape, &pairs, &layout).unwrap();
     let folds = Folds::new(&samples, &s, shape).unwrap();
     assert_eq!(folds.blocks.len(), 4);
     for (train, test) in folds.blocks.iter().chain(folds.holdout.iter()) {
@@ -197,4 +198,48 @@ fn bad_requests_are_refused_by_name() {
         },
     );
     assert!(summed.is_ok(), "{:?}", summed.err());
+}
+
+#[test]
+fn exogenous_values_known_ahead_are_read_at_the_moment_forecast() {
+    let mut rng = Rng::new(11);
+    let days = 150;
+    let promo: Vec<f64> = (0..days + 7)
+        .map(|_| f64::from(rng.below(3) == 0))
+        .collect();
+    let sales = |d: usize| 50.0 + 0.2 * d as f64 + 15.0 * promo[d];
+    let dates: Vec<String> = (0..days + 7).map(|d| date(d as i64)).collect();
+    let frame = |rows: usize, future: usize| {
+        let labels: Vec<Option<&str>> = dates[..rows + future]
+            .iter()
+            .map(|d| Some(d.as_str()))
+            .collect();
+        let y = (0..rows + future).map(|d| if d < rows { sales(d) } else { f64::NAN });
+        Frame::new(vec![
+            Column::categorical("day", &labels),
+            Column::numerical("promo", promo[..rows + future].to_vec()),
+            Column::numerical("sales", y.collect()),
+        ])
+        .unwrap()
+    };
+    let spec = TsSpec {
+        exogenous: vec!["promo".into()],
+        algos: vec![Algo::Glm],
+        ..TsSpec::new("sales", "day")
+    };
+    let experiment = run(&frame(days, 0), &spec).unwrap();
+    let model = &experiment.models[0];
+    let out = model.forecast(&frame(days, 7)).unwrap();
+    let ColumnData::Numerical(pred) = &out.column("prediction").unwrap().data else {
+        panic!("numerical forecasts")
+    };
+    for (h, p) in pred.iter().enumerate() {
+        let d = days + h;
+        assert!((p - sales(d)).abs() < 1.0, "day {d}: {p} vs {}", sales(d));
+    }
+    let err = model.forecast(&frame(days, 3)).unwrap_err().to_string();
+    assert!(err.contains("no row at 2022-06-05"), "{err}");
+    let mut both = spec.clone();
+    both.exogenous = vec!["sales".into()];
+    assert!(invalid(&frame(days, 0), &both).contains("'sales' is the target"));
 }
