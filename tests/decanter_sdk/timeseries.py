@@ -113,13 +113,21 @@ def main():
         zero = client.train_ts(ts_input(data, forecast_horizon=0))
         duplicated = client.train_ts(ts_input(data, time_groups=None))
         fusion = client.train_ts(ts_input(data, train_fusion_model=True))
+        refused = [
+            (client.train_ts(ts_input(data, gap=-1)), "input_spec.gap must not be negative"),
+            (client.train_ts(ts_input(data, datetime_column="when")), "no column 'when'"),
+            (client.train_ts(ts_input(data, datetime_column="store")), "cannot be datetime"),
+            (client.train_ts(ts_input(data, forecast_horizon=500)), "larger than the data allows"),
+            (client.train_ts(ts_input(data, max_window_for_feature_derivation=135)), "too few rows for the windows"),
+            (client.train_ts(ts_input(data, tolerance=0.1)), "build_spec.tolerance is not supported"),
+        ]
         run_stage(client, check, "train_ts", errors)
         check(exp.is_success(), "train_ts: the good experiment is done", exp.status)
         for job, words in [
             (zero, "forecast_horizon must be at least 1"),
             (duplicated, "has 2 rows at 2022-01-03"),
             (fusion, "build_spec.train_fusion_model is not supported"),
-        ]:
+        ] + refused:
             doc = task_doc(job)
             check(job.is_fail() and doc["status"] == "invalid", "train_ts: %r fails" % words, doc["status"])
             check(words in doc.get("progress_message", ""), "train_ts: the message says %r" % words, doc.get("progress_message"))
