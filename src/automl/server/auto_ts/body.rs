@@ -292,3 +292,100 @@ pub(super) fn predict_request(map: &Map<String, Value>) -> Result<(String, Strin
     };
     Ok((text("data_id")?, text("model_id")?))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn train(body: Value) -> Result<(String, TsSpec), String> {
+        train_request(body.as_object().unwrap())
+    }
+
+    fn body() -> Value {
+        json!({
+            "version": "v2",
+            "build_spec": {
+                "seed": 3, "evaluator": "mae", "nfold": 2, "algos": ["GBM"], "max_model": 5,
+                "train_fusion_model": false,
+                "genetic_algorithm": {"max_iteration": 2, "generation_size": 3, "mutation_rate": 0.1}
+            },
+            "input_spec": {
+                "train_data_id": "d", "target": "y", "datetime_column": "ds",
+                "forecast_horizon": 4, "gap": 1, "time_groups": ["g"],
+                "max_window_for_feature_derivation": 9, "exogenous_features": ["x"],
+                "group_by": {"time_unit": "month", "numerical_groupby_method": "sum"},
+                "holdout_percentage": 10
+            }
+        })
+    }
+
+    #[test]
+    fn the_sdk_body_is_read_field_by_field() {
+        let (data_id, spec) = train(body()).unwrap();
+        assert_eq!(data_id, "d");
+        assert_eq!((spec.horizon, spec.gap, spec.window), (4, 1, Some(9)));
+        assert_eq!((spec.seed, spec.nfold, spec.max_model), (3, 2, Some(5)));
+        assert_eq!(spec.evaluator, Evaluator::Mae);
+        assert_eq!(spec.time_unit, Some(TimeUnit::Month));
+        assert_eq!(spec.aggregate, Some(Aggregate::Sum));
+        assert_eq!(spec.exogenous, ["x"]);
+        assert_eq!(spec.holdout_percentage, Some(10.0));
+        let s = spec.search;
+        assert_eq!((s.generations, s.population, s.mutation_rate), (2, 3, 0.1));
+    }
+
+    #[test]
+    fn what_cannot_be_honoured_is_refused_by_its_path() {
+        let refused = |path: &[&str], value: Value| {
+            let mut b = body();
+            let mut slot = &mut b;
+            for key in &path[..path.len() - 1] {
+                slot = &mut slot[*key];
+            }
+            slot[path[path.len() - 1]] = value;
+            train(b).unwrap_err()
+        };
+        let gap = refused(&["input_spec", "gap"], json!(-2));
+        assert_eq!(gap, "input_spec.gap must not be negative, not -2");
+        let tol = refused(&["build_spec", "tolerance"], json!(0.1));
+        assert!(
+            tol.starts_with("build_spec.tolerance is not supported"),
+            "{tol}"
+        );
+        let fusion = refused(&["build_spec", "train_fusion_model"], json!(true));
+        assert!(fusion.starts_with("build_spec.train_fusion_model is not supported"));
+        let cat = refused(
+            &["input_spec", "group_by", "categorical_groupby_method"],
+            json!("mode"),
+        );
+        assert!(
+            cat.contains("categorical_groupby_method is not supported"),
+            "{cat}"
+        );
+        let unknown = refused(&["input_spec", "colour"], json!(1));
+        assert!(
+            unknown.starts_with("input_spec.colour: unknown field"),
+            "{unknown}"
+        );
+        let algo = refused(&["build_spec", "algos"], json!(["prophet"]));
+        assert!(
+            algo.contains("'prophet' is not trained by this server"),
+            "{algo}"
+        );
+        let ga = refused(
+            &["build_spec", "genetic_algorithm", "generation_size"],
+            json!(0),
+        );
+        assert!(
+            ga.contains("generation_size must be between 1 and 100"),
+            "{ga}"
+        );
+        let unit = refused(&["input_spec", "group_by", "time_unit"], json!("week"));
+        assert!(unit.contains("unknown unit 'week'"), "{unit}");
+        let missing = refused(&["input_spec", "datetime_column"], Value::Null);
+        assert!(missing.contains("input_spec.datetime_column"), "{missing}");
+        let both = refused(&["build_spec", "validation_percentage"], json!(20));
+        assert!(both.contains("differ"), "{both}");
+    }
+}
