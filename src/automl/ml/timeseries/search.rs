@@ -40,6 +40,8 @@ pub(crate) const MAX_MODELS: usize = 24;
 pub(crate) const MAX_WINDOW: usize = 1000;
 /// Longest horizon accepted.
 pub(crate) const MAX_HORIZON: usize = 1000;
+/// Largest gap accepted.
+pub(crate) const MAX_GAP: usize = 100_000;
 /// Fewest training rows a fold may have.
 const MIN_TRAIN_ROWS: usize = 8;
 
@@ -130,6 +132,9 @@ fn check_spec(spec: &TsSpec) -> Result<super::Evaluator, TsError> {
     }
     if spec.horizon > MAX_HORIZON {
         return invalid(format!("forecast_horizon must be at most {MAX_HORIZON}"));
+    }
+    if spec.gap > MAX_GAP {
+        return invalid(format!("gap must be at most {MAX_GAP}, not {}", spec.gap));
     }
     if spec.window == Some(0) || spec.window.is_some_and(|w| w > MAX_WINDOW) {
         return invalid(format!(

@@ -181,6 +181,7 @@ fn bad_requests_are_refused_by_name() {
         with(&|s| s.horizon = 0),
         "forecast_horizon must be at least 1"
     );
+    assert!(with(&|s| s.gap = usize::MAX).starts_with("gap must be at most"));
     assert!(with(&|s| s.horizon = 60).contains("larger than the data allows"));
     assert!(with(&|s| s.datetime_column = "when".into()).contains("no column 'when'"));
     assert!(with(&|s| s.datetime_column = "store".into()).contains("cannot be datetime"));
