@@ -102,6 +102,7 @@ def main():
             message,
         )
         state["data"] = dated
+        state["upload"] = upload
 
     def algorithms():
         algos = TrainTSInput.get_ts_algorithms()
@@ -113,6 +114,15 @@ def main():
         zero = client.train_ts(ts_input(data, forecast_horizon=0))
         duplicated = client.train_ts(ts_input(data, time_groups=None))
         fusion = client.train_ts(ts_input(data, train_fusion_model=True))
+        # The raw upload, its day column retyped by the request itself.
+        typed = client.train_ts(
+            ts_input(
+                state["upload"],
+                feature_types=[{"id": "day", "data_type": "datetime"}],
+                algorithms=["GLM"],
+                max_model=1,
+            )
+        )
         refused = [
             (client.train_ts(ts_input(data, gap=-1)), "input_spec.gap must not be negative"),
             (client.train_ts(ts_input(data, datetime_column="when")), "no column 'when'"),
@@ -123,6 +133,7 @@ def main():
         ]
         run_stage(client, check, "train_ts", errors)
         check(exp.is_success(), "train_ts: the good experiment is done", exp.status)
+        check(typed.is_success(), "train_ts: feature_types retypes the raw upload's day column", typed.status)
         for job, words in [
             (zero, "forecast_horizon must be at least 1"),
             (duplicated, "has 2 rows at 2022-01-03"),

@@ -59,7 +59,7 @@ pub(crate) fn setup(data: DataSet, changes: Vec<(String, String)>) -> Job {
     })
 }
 
-fn parse_data_type(name: &str) -> Option<DataType> {
+pub(crate) fn parse_data_type(name: &str) -> Option<DataType> {
     [
         DataType::Numerical,
         DataType::Categorical,

@@ -5,8 +5,9 @@
 use serde_json::{Map, Value};
 
 use crate::automl::evaluator::Evaluator;
-use crate::automl::ml::{Aggregate, Search, TimeUnit, TrainSpec, TsSpec};
+use crate::automl::ml::{Aggregate, DataType, Search, TimeUnit, TrainSpec, TsSpec};
 use crate::automl::server::error::ApiError;
+use crate::automl::server::jobs::parse_data_type;
 use crate::automl::server::json::Fields;
 
 /// Refuses any key of `object` (called `what`) that is not in `known`.
@@ -59,7 +60,15 @@ fn count(fields: Fields<'_>, what: &str, key: &str) -> Result<Option<usize>, Str
 }
 
 /// The train body's data id and spec.
-pub(super) fn train_request(map: &Map<String, Value>) -> Result<(String, TsSpec), String> {
+/// A time-series train request: the data, columns to retype first, and the spec.
+#[derive(Debug)]
+pub(super) struct TrainRequest {
+    pub(super) data_id: String,
+    pub(super) feature_types: Vec<(String, DataType)>,
+    pub(super) spec: TsSpec,
+}
+
+pub(super) fn train_request(map: &Map<String, Value>) -> Result<TrainRequest, String> {
     only_known(
         map,
         "",
@@ -70,7 +79,35 @@ pub(super) fn train_request(map: &Map<String, Value>) -> Result<(String, TsSpec)
     let build = sub_object(map, "build_spec")?.cloned().unwrap_or_default();
     let (data_id, mut spec) = input_spec(input)?;
     build_spec(&build, &mut spec)?;
-    Ok((data_id, spec))
+    Ok(TrainRequest {
+        data_id,
+        feature_types: feature_types(input)?,
+        spec,
+    })
+}
+
+/// `input_spec.feature_types`: `[{"id", "data_type"}]`, columns retyped (as by setup)
+/// before training.
+fn feature_types(input: &Map<String, Value>) -> Result<Vec<(String, DataType)>, String> {
+    let wrong =
+        || "input_spec.feature_types must be a list of {\"id\", \"data_type\"} objects".to_owned();
+    let Some(items) = Fields(input).array("feature_types").map_err(|_| wrong())? else {
+        return Ok(Vec::new());
+    };
+    items
+        .iter()
+        .map(|item| {
+            let text = |key: &str| item.get(key).and_then(Value::as_str).ok_or_else(wrong);
+            let (id, name) = (text("id")?, text("data_type")?);
+            let data_type = parse_data_type(name).ok_or_else(|| {
+                format!(
+                    "input_spec.feature_types: unknown data_type '{name}' for column '{id}' \
+                     (expected numerical, categorical or datetime)"
+                )
+            })?;
+            Ok((id.to_owned(), data_type))
+        })
+        .collect()
 }
 
 fn input_spec(input: &Map<String, Value>) -> Result<(String, TsSpec), String> {
@@ -92,12 +129,6 @@ fn input_spec(input: &Map<String, Value>) -> Result<(String, TsSpec), String> {
             "group_by",
             "holdout_percentage",
         ],
-    )?;
-    refuse_if_set(
-        input,
-        w,
-        "feature_types",
-        "retype columns with POST /v2/tasks/setup first",
     )?;
     let fields = Fields(input);
     let text = |key: &str| {
@@ -298,7 +329,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn train(body: Value) -> Result<(String, TsSpec), String> {
+    fn train(body: Value) -> Result<TrainRequest, String> {
         train_request(body.as_object().unwrap())
     }
 
@@ -322,7 +353,8 @@ mod tests {
 
     #[test]
     fn the_sdk_body_is_read_field_by_field() {
-        let (data_id, spec) = train(body()).unwrap();
+        let request = train(body()).unwrap();
+        let (data_id, spec) = (request.data_id, request.spec);
         assert_eq!(data_id, "d");
         assert_eq!((spec.horizon, spec.gap, spec.window), (4, 1, Some(9)));
         assert_eq!((spec.seed, spec.nfold, spec.max_model), (3, 2, Some(5)));
@@ -385,6 +417,14 @@ mod tests {
         assert!(unit.contains("unknown unit 'week'"), "{unit}");
         let missing = refused(&["input_spec", "datetime_column"], Value::Null);
         assert!(missing.contains("input_spec.datetime_column"), "{missing}");
+        let types = refused(
+            &["input_spec", "feature_types"],
+            json!([{"id": "x", "data_type": "date"}]),
+        );
+        assert!(
+            types.contains("unknown data_type 'date' for column 'x'"),
+            "{types}"
+        );
         let both = refused(&["build_spec", "validation_percentage"], json!(20));
         assert!(both.contains("differ"), "{both}");
     }

@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 
 mod body;
 
-use body::{predict_request, train_request};
+use body::{predict_request, train_request, TrainRequest};
 
 use super::error::ApiError;
 use super::jobs;
@@ -38,12 +38,20 @@ pub(crate) fn info() -> Value {
 /// `POST /v2/tasks/auto_ts/train`.
 pub(crate) fn train(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, ApiError> {
     let job = match train_request(&map) {
-        Ok((data_id, spec)) => match shared.lock().store.data(&data_id) {
-            Some(data) => train_job(data.frame.clone(), data_id, spec),
-            None => refused(format!(
-                "input_spec.train_data_id: no data with id '{data_id}'"
-            )),
-        },
+        Ok(request) => {
+            let frame = shared
+                .lock()
+                .store
+                .data(&request.data_id)
+                .map(|d| d.frame.clone());
+            match frame {
+                Some(frame) => train_job(frame, request),
+                None => refused(format!(
+                    "input_spec.train_data_id: no data with id '{}'",
+                    request.data_id
+                )),
+            }
+        }
         Err(message) => refused(message),
     };
     submit(shared, TaskKind::AutoTsTrain, job)
@@ -87,8 +95,20 @@ fn refused(message: String) -> Job {
     Box::new(move |_| JobOutput::Invalid(message))
 }
 
-fn train_job(frame: Arc<Frame>, data_id: String, spec: TsSpec) -> Job {
+fn train_job(frame: Arc<Frame>, request: TrainRequest) -> Job {
     Box::new(move |progress| {
+        let TrainRequest {
+            data_id,
+            feature_types,
+            spec,
+        } = request;
+        let frame = match feature_types.is_empty() {
+            true => frame,
+            false => match frame.retype(&feature_types) {
+                Ok(retyped) => Arc::new(retyped),
+                Err(e) => return JobOutput::Invalid(format!("input_spec.feature_types: {e}")),
+            },
+        };
         let mut report = |fraction: f64, message: &str| progress.report(fraction, message);
         match train_ts(&frame, &spec, &mut report, progress.cancel_flag()) {
             Ok(experiment) => JobOutput::Stored(Box::new(move |store: &mut Store| {
