@@ -24,6 +24,9 @@ pub struct Forecaster {
     pub(crate) layout: Layout,
     pub(crate) shape: Shape,
     pub(crate) step: Step,
+    /// The last `window` training rows of each series, which a forecast's data may
+    /// continue.
+    pub(crate) history: Vec<Series>,
     pub(crate) fitted: Fitted,
     pub(crate) seed: u64,
 }
@@ -57,7 +60,10 @@ impl Forecaster {
     }
 
     /// Forecasts from the history in `frame`: for each time group, the `horizon`
-    /// moments after the gap that follow its last row with a target value. The result
+    /// moments after the gap that follow its last row with a target value. A group
+    /// whose first row comes one step after the last training row of that group
+    /// continues the training series: the training rows the window needs go in front.
+    /// The result
     /// has the datetime column (the moments forecast), the time-group columns and
     /// `prediction`.
     ///
@@ -65,7 +71,12 @@ impl Forecaster {
     /// [`TsError::Invalid`] when the frame lacks a column the model reads, a group's
     /// history is irregular or shorter than the window, or has no target value.
     pub fn forecast(&self, frame: &Frame) -> Result<Frame, TsError> {
-        let panel = self.layout.read(frame, Some(self.step))?;
+        let mut panel = self.layout.read(frame, Some(self.step))?;
+        panel.series = panel
+            .series
+            .into_iter()
+            .map(|s| self.continued(s))
+            .collect();
         let mut pairs = Vec::new();
         for (s, series) in panel.series.iter().enumerate() {
             let name = || group_name(&self.layout.groups, &series.key);
@@ -117,6 +128,20 @@ impl Forecaster {
         columns.extend(group_columns(&panel.series, &pairs, groups));
         columns.push(Column::numerical("prediction", prediction));
         Frame::new(columns).map_err(|e| TsError::Invalid(e.to_string()))
+    }
+
+    /// `series` with the training rows of its group in front when it starts one step
+    /// after them.
+    fn continued(&self, series: Series) -> Series {
+        let earlier = self.history.iter().find(|h| h.key == series.key);
+        match (earlier, series.times.first()) {
+            (Some(h), Some(&first))
+                if h.times.last().map(|&t| self.step.advance(t, 1)) == Some(first) =>
+            {
+                series.after(h)
+            }
+            _ => series,
+        }
     }
 
     /// Checks that `series` has rows (after `last`) for every moment forecast when the

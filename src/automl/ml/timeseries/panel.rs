@@ -79,6 +79,43 @@ pub(crate) struct Series {
     pub(crate) exogenous: Vec<Vec<f64>>,
 }
 
+impl Series {
+    /// The last `rows` rows.
+    pub(crate) fn tail(&self, rows: usize) -> Series {
+        let from = self.times.len().saturating_sub(rows);
+        let cut = |v: &Vec<f64>| v[from..].to_vec();
+        Series {
+            key: self.key.clone(),
+            times: self.times[from..].to_vec(),
+            y: cut(&self.y),
+            endogenous: self.endogenous.iter().map(cut).collect(),
+            exogenous: self.exogenous.iter().map(cut).collect(),
+        }
+    }
+
+    /// `self` with `earlier` (which ends one step before it starts) in front.
+    pub(crate) fn after(self, earlier: &Series) -> Series {
+        let join = |a: &Vec<f64>, b: Vec<f64>| a.iter().copied().chain(b).collect();
+        Series {
+            times: earlier.times.iter().copied().chain(self.times).collect(),
+            y: join(&earlier.y, self.y),
+            endogenous: earlier
+                .endogenous
+                .iter()
+                .zip(self.endogenous)
+                .map(|(a, b)| join(a, b))
+                .collect(),
+            exogenous: earlier
+                .exogenous
+                .iter()
+                .zip(self.exogenous)
+                .map(|(a, b)| join(a, b))
+                .collect(),
+            key: self.key,
+        }
+    }
+}
+
 /// Every series of a frame, with the step between rows and the time column's format.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Panel {

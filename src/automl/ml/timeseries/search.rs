@@ -318,6 +318,7 @@ fn evaluate(
         layout: layout.clone(),
         shape,
         step: panel.step,
+        history: panel.series.iter().map(|s| s.tail(window)).collect(),
         fitted,
         seed: spec.seed,
     })

@@ -244,3 +244,51 @@ fn exogenous_values_known_ahead_are_read_at_the_moment_forecast() {
     both.exogenous = vec!["sales".into()];
     assert!(invalid(&frame(days, 0), &both).contains("'sales' is the target"));
 }
+
+#[test]
+fn a_short_file_that_continues_the_training_rows_is_forecast_from() {
+    let frame = stores(182, 7);
+    let s = TsSpec {
+        algos: vec![Algo::Glm],
+        ..spec()
+    };
+    let experiment = run(&frame, &s).unwrap();
+    let model = &experiment.models[0];
+    // Three more days per store, after the training data: fewer rows than the window.
+    let mut rng = Rng::new(8);
+    let (mut dates, mut names, mut sales) = (Vec::new(), Vec::new(), Vec::new());
+    for d in 182..185 {
+        for (store, name) in ["north", "south"].into_iter().enumerate() {
+            dates.push(Some(date(d)));
+            names.push(Some(name));
+            sales.push(truth(store, d) + 0.3 * rng.normal());
+        }
+    }
+    let later = Frame::new(vec![
+        Column::categorical("day", &dates),
+        Column::categorical("store", &names),
+        Column::numerical("sales", sales),
+    ])
+    .unwrap();
+    let out = model.forecast(&later).unwrap();
+    assert_eq!(out.rows(), 28);
+    assert_eq!(out.column("day").unwrap().text(0).unwrap(), date(185));
+    let ColumnData::Numerical(pred) = &out.column("prediction").unwrap().data else {
+        panic!("numerical forecasts")
+    };
+    assert!(
+        (pred[0] - truth(0, 185)).abs() < 1.5,
+        "{} vs {}",
+        pred[0],
+        truth(0, 185)
+    );
+    // A stretch that does not continue the training rows is too short on its own.
+    let gapped = Frame::new(vec![
+        Column::categorical("day", &[Some(date(300).as_str()), Some(date(301).as_str())]),
+        Column::categorical("store", &[Some("north"), Some("north")]),
+        Column::numerical("sales", vec![1.0, 2.0]),
+    ])
+    .unwrap();
+    let err = model.forecast(&gapped).unwrap_err().to_string();
+    assert!(err.contains("time group store=north has 2 rows"), "{err}");
+}
