@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from decanter import core
-from decanter.core.core_api import PredictTSInput, SetupInput, TrainTSInput
+from decanter.core.core_api import PredictInput, PredictTSInput, SetupInput, TrainInput, TrainTSInput
 from decanter.core.enums.evaluators import Evaluator
 
 from sdkcheck import Checks, SdkErrors, Server, arguments, connect, finish, run_stage
@@ -169,9 +169,23 @@ def main():
         check(mae < 2.0, "forecasts recover trend and season (mean error %.2f)" % mae)
         check(mae < naive_mae / 3.0, "forecasts beat the last value (%.2f vs %.2f)" % (mae, naive_mae))
 
+    def ordinary_train():
+        data = state["data"]
+        exp = client.train(TrainInput(data=data, target="sales", algos=["GLM"], features=["day", "store"], nfold=3))
+        preds = client.predict(PredictInput(data=data, experiment=exp))
+        run_stage(client, check, "train", errors)
+        check(exp.is_success(), "train: a datetime feature in ordinary training", exp.status)
+        importances = exp.best_model.importances or {}
+        check("day" in importances and importances["day"] > 0.2, "train: the datetime column carries weight", importances)
+        df = preds.show_df()
+        check(len(df) == 2 * DAYS and "prediction" in df.columns, "predict: a prediction per row", list(df.columns))
+        err = (df["prediction"] - data.show_df()["sales"]).abs().mean()
+        check(err < 5.0, "predict: calendar features follow the trend (mean error %.2f)" % err)
+
     check.scenario("setup: datetime columns", setup)
     check.scenario("time-series algorithms", algorithms)
     check.scenario("auto_ts train and predict", train_and_predict)
+    check.scenario("ordinary train and predict with a datetime feature", ordinary_train)
     client.close()
     finish(check)
 
