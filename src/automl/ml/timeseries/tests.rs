@@ -83,6 +83,20 @@ fn a_trend_and_a_weekly_season_are_forecast() {
         error += (forecast - truth(store, d)).abs() / 28.0;
         naive += (truth(store, 181) - truth(store, d)).abs() / 28.0;
     }
+    // Rows are by store, then day: north is rows 0..14 (days 182 to 195).
+    let week_on: Vec<f64> = (0..7).map(|k| pred[k + 7] - pred[k]).collect();
+    for step in &week_on {
+        assert!(
+            (step - 3.5).abs() < 0.7,
+            "trend over a week: {week_on:?} (3.5)"
+        );
+    }
+    // Day 184 is a Wednesday (+9), day 187 a Saturday (-8).
+    let swing = pred[2] - pred[5];
+    assert!(
+        (swing - (17.0 - 1.5)).abs() < 2.0,
+        "weekly swing {swing} (15.5)"
+    );
     // The season spans 17 and the trend adds 7 over two weeks.
     assert!(
         error < 1.5,
