@@ -418,3 +418,8 @@ fn the_real_decanter_sdk_clusters_blobs_and_assigns_fresh_points() {
 fn the_real_decanter_sdk_downloads_models_lists_and_batch_predicts() {
     run_script("endpoints.py");
 }
+
+#[test]
+fn the_real_decanter_sdk_sets_up_datetime_columns_and_forecasts_time_series() {
+    run_script("timeseries.py");
+}

@@ -10,6 +10,13 @@
 //! - a categorical column is one-hot encoded over its [`MAX_LEVELS`] most frequent
 //!   training levels, plus a "missing" slot if the training rows had missing values.
 //!   Rarer or unseen levels (and missing values without a slot) encode as all zeros.
+//! - a datetime column is expanded into calendar features: year, month, day of month,
+//!   day of year, and hour and minute unless they are zero on every training row, each
+//!   standardised like a numerical column, plus the day of the week one-hot encoded
+//!   (seven slots, so a linear model can learn a weekly pattern); a missing moment
+//!   encodes as the means and no weekday, with a missing-indicator column if the
+//!   training rows had missing values. A scoring column that arrives as text is read
+//!   as date-times first.
 //!
 //! Column types may drift between the training and the scoring file: a categorical
 //! feature whose scoring column was read as numerical is matched on the numbers' text,
@@ -18,7 +25,7 @@
 use std::collections::HashMap;
 
 use super::error::PredictError;
-use super::frame::{format_number, Column, ColumnData, Frame};
+use super::frame::{as_datetime, format_number, Calendar, Column, ColumnData, Frame};
 use super::linalg::Matrix;
 
 /// Most one-hot levels per categorical column; keeps the design matrix small.
@@ -44,7 +51,63 @@ pub(crate) enum Feature {
         levels: Vec<String>,
         missing_slot: bool,
     },
+    Calendar {
+        name: String,
+        /// The numeric calendar parts used, each with its training mean and scale.
+        parts: Vec<(Part, f64, f64)>,
+        indicator: bool,
+    },
 }
+
+/// A numeric calendar part of a datetime feature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Part {
+    Year,
+    Month,
+    Day,
+    Yearday,
+    Hour,
+    Minute,
+}
+
+impl Part {
+    /// Every part, in encoding order.
+    pub(crate) const ALL: [Part; 6] = [
+        Part::Year,
+        Part::Month,
+        Part::Day,
+        Part::Yearday,
+        Part::Hour,
+        Part::Minute,
+    ];
+
+    /// The part's name in encoded column names and model documents.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Part::Year => "year",
+            Part::Month => "month",
+            Part::Day => "day",
+            Part::Yearday => "yearday",
+            Part::Hour => "hour",
+            Part::Minute => "minute",
+        }
+    }
+
+    fn of(self, c: &Calendar) -> f64 {
+        let v = match self {
+            Part::Year => c.year,
+            Part::Month => c.month,
+            Part::Day => c.day,
+            Part::Yearday => c.yearday,
+            Part::Hour => c.hour,
+            Part::Minute => c.minute,
+        };
+        v as f64
+    }
+}
+
+/// Slots of the one-hot day of the week.
+const WEEKDAYS: usize = 7;
 
 /// A categorical cell resolved against a feature's levels.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -57,7 +120,9 @@ enum Cell {
 impl Feature {
     fn name(&self) -> &str {
         match self {
-            Feature::Numeric { name, .. } | Feature::OneHot { name, .. } => name,
+            Feature::Numeric { name, .. }
+            | Feature::OneHot { name, .. }
+            | Feature::Calendar { name, .. } => name,
         }
     }
 
@@ -69,6 +134,9 @@ impl Feature {
                 missing_slot,
                 ..
             } => levels.len() + usize::from(*missing_slot),
+            Feature::Calendar {
+                parts, indicator, ..
+            } => parts.len() + WEEKDAYS + usize::from(*indicator),
         }
     }
 }
@@ -84,7 +152,7 @@ impl Encoder {
             let column = frame
                 .column(name)
                 .ok_or_else(|| PredictError::MissingFeature(name.clone()))?;
-            Ok(fit_feature(column, rows))
+            fit_feature(column, rows)
         };
         let features = names.iter().map(fit_one).collect::<Result<_, _>>()?;
         Ok(Encoder { features })
@@ -107,7 +175,9 @@ impl Encoder {
 
     /// The name of every encoded column, in order: `x` for a numerical feature `x`
     /// (then `x.missing` for its indicator), `c.<level>` for each one-hot level of a
-    /// categorical feature `c` (then `c.missing` for its missing slot).
+    /// categorical feature `c` (then `c.missing` for its missing slot), `t.year`,
+    /// `t.month`, ... then `t.weekday0` (Monday) to `t.weekday6` for a datetime feature
+    /// `t` (then `t.missing`).
     pub(crate) fn column_names(&self) -> Vec<String> {
         let mut names = Vec::with_capacity(self.width());
         for feature in &self.features {
@@ -124,6 +194,13 @@ impl Encoder {
                 } => {
                     names.extend(levels.iter().map(|l| format!("{name}.{l}")));
                     *missing_slot
+                }
+                Feature::Calendar {
+                    parts, indicator, ..
+                } => {
+                    names.extend(parts.iter().map(|(p, ..)| format!("{name}.{}", p.as_str())));
+                    names.extend((0..WEEKDAYS).map(|d| format!("{name}.weekday{d}")));
+                    *indicator
                 }
             };
             if missing {
@@ -160,6 +237,12 @@ impl Encoder {
                     let cells = categorical_cells(column, rows, levels);
                     fill_one_hot(&mut out, offset, &cells, levels.len(), *missing_slot);
                 }
+                Feature::Calendar {
+                    parts, indicator, ..
+                } => {
+                    let moments = calendar_values(column, rows)?;
+                    fill_calendar(&mut out, offset, &moments, parts, *indicator);
+                }
             }
             offset += feature.width();
         }
@@ -167,9 +250,9 @@ impl Encoder {
     }
 }
 
-fn fit_feature(column: &Column, rows: &[usize]) -> Feature {
+fn fit_feature(column: &Column, rows: &[usize]) -> Result<Feature, PredictError> {
     let name = column.name.clone();
-    match &column.data {
+    Ok(match &column.data {
         ColumnData::Numerical(values) => {
             let present: Vec<f64> = rows
                 .iter()
@@ -205,6 +288,65 @@ fn fit_feature(column: &Column, rows: &[usize]) -> Feature {
                 missing_slot,
             }
         }
+        ColumnData::Datetime { .. } => fit_calendar(column, rows)?,
+    })
+}
+
+/// The calendar parts of a datetime column on the training rows.
+fn fit_calendar(column: &Column, rows: &[usize]) -> Result<Feature, PredictError> {
+    let moments: Vec<Calendar> = calendar_values(column, rows)?
+        .into_iter()
+        .flatten()
+        .collect();
+    let indicator = moments.len() < rows.len();
+    let mut parts = Vec::new();
+    for part in Part::ALL {
+        let values: Vec<f64> = moments.iter().map(|c| part.of(c)).collect();
+        let clock = matches!(part, Part::Hour | Part::Minute);
+        if clock && values.iter().all(|&v| v == 0.0) {
+            continue;
+        }
+        let (mean, scale) = mean_and_scale(&values);
+        parts.push((part, mean, scale));
+    }
+    Ok(Feature::Calendar {
+        name: column.name.clone(),
+        parts,
+        indicator,
+    })
+}
+
+/// The calendar of each row of `rows` (`None` = missing), reading text as date-times.
+fn calendar_values(column: &Column, rows: &[usize]) -> Result<Vec<Option<Calendar>>, PredictError> {
+    let column = as_datetime(column).map_err(|e| PredictError::NotDatetime(e.to_string()))?;
+    let ColumnData::Datetime { millis, .. } = &column.data else {
+        return Err(PredictError::NotDatetime(format!(
+            "column '{}' is not datetime",
+            column.name
+        )));
+    };
+    Ok(rows.iter().map(|&r| millis[r].map(Calendar::of)).collect())
+}
+
+fn fill_calendar(
+    out: &mut Matrix,
+    offset: usize,
+    moments: &[Option<Calendar>],
+    parts: &[(Part, f64, f64)],
+    indicator: bool,
+) {
+    for (i, moment) in moments.iter().enumerate() {
+        let row = out.row_mut(i);
+        let Some(c) = moment else {
+            if indicator {
+                row[offset + parts.len() + WEEKDAYS] = 1.0;
+            }
+            continue;
+        };
+        for (k, &(part, mean, scale)) in parts.iter().enumerate() {
+            row[offset + k] = (part.of(c) - mean) / scale;
+        }
+        row[offset + parts.len() + c.weekday as usize] = 1.0;
     }
 }
 
@@ -237,6 +379,13 @@ fn numeric_values(column: &Column, rows: &[usize]) -> Result<Vec<f64>, PredictEr
             };
             rows.iter().map(|&r| value(r)).collect()
         }
+        ColumnData::Datetime { .. } => match rows.iter().find_map(|&r| column.text(r)) {
+            Some(text) => Err(PredictError::NotNumeric {
+                column: column.name.clone(),
+                value: text.into_owned(),
+            }),
+            None => Ok(vec![f64::NAN; rows.len()]),
+        },
     }
 }
 
@@ -264,6 +413,10 @@ fn categorical_cells(column: &Column, rows: &[usize], levels: &[String]) -> Vec<
                     lookup(&format_number(values[r]))
                 }
             })
+            .collect(),
+        ColumnData::Datetime { .. } => rows
+            .iter()
+            .map(|&r| column.text(r).map_or(Cell::Missing, |t| lookup(&t)))
             .collect(),
     }
 }

@@ -57,6 +57,8 @@ pub enum PredictError {
         /// The first offending value.
         value: String,
     },
+    /// A column the model reads as date-times holds something else (the message).
+    NotDatetime(String),
     /// The threshold is not a probability.
     BadThreshold(f64),
     /// Two output columns would share a name: a kept column (or the target) named
@@ -82,6 +84,7 @@ impl fmt::Display for PredictError {
                     "column '{column}' was numerical in training but holds '{value}'"
                 )
             }
+            PredictError::NotDatetime(message) => f.write_str(message),
             PredictError::BadThreshold(t) => write!(f, "threshold {t} is not between 0 and 1"),
             PredictError::OutputClash(c) => {
                 write!(

@@ -6,7 +6,8 @@
 //!
 //! 1. [`parse_csv`] streams an upload into a [`Frame`] of typed columns: numerical when
 //!    every value is a number, categorical otherwise ([`DataType`]). [`Frame::retype`]
-//!    converts columns to the other type (a 0/1 target made categorical, say).
+//!    converts columns to another type (a 0/1 target made categorical, say, or a text
+//!    column of dates made datetime: one year-first format per column).
 //! 2. [`train()`] reads the target's type to decide the [`ModelType`] (numerical →
 //!    regression, two classes → binary, more → multinomial), splits off the optional
 //!    validation rows, deals the rest into shuffled folds and, for each requested
@@ -20,6 +21,10 @@
 //!    the target (when the data has it), `prediction`, and for classifiers one
 //!    probability column per class, named by the class label. [`Frame::write_csv`]
 //!    turns it into the CSV the server serves.
+//! 4. [`train_ts`] forecasts a numerical target over a datetime column: regular series
+//!    per time group, lag features relative to the level at each origin, time-ordered
+//!    validation and a small genetic search over (algorithm, window); each
+//!    [`Forecaster`] forecasts the horizon after a history (module `timeseries`).
 //!
 //! Models are plain data (`Send + Sync`), deterministic for a given seed, and
 //! cancellable through an `AtomicBool` checked between folds and trees.
@@ -53,6 +58,7 @@ mod rng;
 mod spec;
 #[cfg(test)]
 mod testdata;
+mod timeseries;
 mod train;
 mod tree;
 
@@ -65,6 +71,9 @@ pub use model::TrainedModel;
 pub use options::{Balance, SplitBound, SplitFold, SplitRange, TimeSplit};
 pub use portable::{ModelFormatError, FORMAT as MODEL_FORMAT, VERSION as MODEL_FORMAT_VERSION};
 pub use spec::{Algo, ModelType, ParseSpecError, TrainSpec};
+pub use timeseries::{
+    train_ts, Aggregate, Forecaster, Search, TimeUnit, TsError, TsExperiment, TsSpec,
+};
 #[cfg(test)]
 pub use train::train;
 pub use train::train_tested;

@@ -55,7 +55,7 @@ impl Engine {
         gains
     }
 
-    fn hyperparameters(&self) -> Vec<(&'static str, f64)> {
+    pub(crate) fn hyperparameters(&self) -> Vec<(&'static str, f64)> {
         match self {
             Engine::Glm(glm) => glm.hyperparameters(),
             Engine::Drf(forest) => forest.hyperparameters(),
@@ -82,6 +82,11 @@ impl Fitted {
             engine,
             column_weights,
         }
+    }
+
+    /// The engine's weight of each encoded column.
+    pub(crate) fn column_weights(&self) -> &[f64] {
+        &self.column_weights
     }
 
     /// Predicts rows `rows` of `frame`.

@@ -39,7 +39,6 @@ impl Rng {
     }
 
     /// A uniform float in `[0, 1)`.
-    #[cfg(test)]
     pub(crate) fn next_f64(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }

@@ -119,7 +119,9 @@ fn score(
         .map_err(|e| e.to_string())?;
     let number = |c: &Column| match &c.data {
         ColumnData::Numerical(v) => v.first().copied().map_or(Value::Null, json::number),
-        ColumnData::Categorical { .. } => c.text(0).map_or(Value::Null, |t| t.into()),
+        ColumnData::Categorical { .. } | ColumnData::Datetime { .. } => {
+            c.text(0).map_or(Value::Null, |t| t.into())
+        }
     };
     let (prediction, classes) = out.columns().split_first().ok_or("no prediction")?;
     let mut result = Map::new();

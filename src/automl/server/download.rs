@@ -19,7 +19,7 @@ use crate::automl::ml::TrainedModel;
 pub(crate) fn supervised(served: ServedModel) -> Option<Arc<TrainedModel>> {
     match served {
         ServedModel::Supervised(model) => Some(model),
-        ServedModel::Cluster(_) => None,
+        ServedModel::Cluster(_) | ServedModel::Forecast(_) => None,
     }
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
+use super::auto_ts;
 use super::cluster;
 use super::error::ApiError;
 use super::http::{query_param, Request};
@@ -73,6 +74,16 @@ pub(crate) fn handle(
         Route::WorkerCount => Ok(listing::worker_count(shared)),
         Route::DownloadModel(id) => download::download(shared, id),
         Route::BatchPredict(id) => batch::batch_predict(shared, id, request),
+        Route::AutoTsTrain => {
+            let map = body_object(request)?;
+            or_invalid_task(shared, TaskKind::AutoTsTrain, auto_ts::train(shared, map))
+        }
+        Route::AutoTsPredict => {
+            let map = body_object(request)?;
+            let answer = auto_ts::predict(shared, map);
+            or_invalid_task(shared, TaskKind::AutoTsPredict, answer)
+        }
+        Route::AutoTsModel(exp, model) => model_doc(shared, exp, model),
     }
 }
 
@@ -187,7 +198,11 @@ fn info() -> Response {
         })
         .collect();
     let algos: Vec<&str> = Algo::TRAINED.iter().map(|a| a.as_str()).collect();
-    Response::json(200, &json!({ "algos": algos, "evaluators": evaluators }))
+    let time_series = auto_ts::info();
+    Response::json(
+        200,
+        &json!({ "algos": algos, "evaluators": evaluators, "time_series": time_series }),
+    )
 }
 
 /// `POST /v2/tasks/setup`: a new data set with some columns retyped.
@@ -304,6 +319,11 @@ fn predict(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, Ap
     let job = match model {
         ServedModel::Supervised(model) => jobs::predict(model, data, options),
         ServedModel::Cluster(model) => cluster::predict(model, data, options),
+        ServedModel::Forecast(_) => {
+            return Err(ApiError::bad(format!(
+                "model '{model_id}' is a time-series model: use POST /v2/tasks/auto_ts/predict"
+            )))
+        }
     };
     submit(shared, TaskKind::Predict, job)
 }

@@ -48,7 +48,7 @@ pub(crate) fn setup(data: DataSet, changes: Vec<(String, String)>, not_null: Vec
                 None => {
                     return JobOutput::Invalid(format!(
                         "unknown data_type '{type_name}' for column '{column}' \
-                         (expected numerical or categorical)"
+                         (expected numerical, categorical or datetime)"
                     ))
                 }
             }
@@ -65,6 +65,9 @@ pub(crate) fn setup(data: DataSet, changes: Vec<(String, String)>, not_null: Vec
                 ColumnData::Numerical(values) => values.iter().filter(|v| !v.is_finite()).count(),
                 ColumnData::Categorical { codes, .. } => {
                     codes.iter().filter(|c| c.is_none()).count()
+                }
+                ColumnData::Datetime { millis, .. } => {
+                    millis.iter().filter(|m| m.is_none()).count()
                 }
             };
             if missing > 0 {
@@ -83,9 +86,13 @@ pub(crate) fn setup(data: DataSet, changes: Vec<(String, String)>, not_null: Vec
 
 /// The data type a setup or `feature_types` names.
 pub(crate) fn parse_data_type(name: &str) -> Option<DataType> {
-    [DataType::Numerical, DataType::Categorical]
-        .into_iter()
-        .find(|t| t.as_str() == name)
+    [
+        DataType::Numerical,
+        DataType::Categorical,
+        DataType::Datetime,
+    ]
+    .into_iter()
+    .find(|t| t.as_str() == name)
 }
 
 /// Trains the models `spec` asks for on `frame` (data set `data_id`), scoring them on
@@ -142,14 +149,19 @@ pub(crate) fn predict(model: Arc<TrainedModel>, data: Arc<Frame>, options: Predi
             Ok(frame) => frame,
             Err(e) => return JobOutput::Invalid(e.to_string()),
         };
-        let mut csv = Vec::new();
-        if let Err(e) = frame.write_csv(&mut csv) {
-            return JobOutput::Fail(format!("could not write the predictions: {e}"));
-        }
-        JobOutput::Data(DataSet {
-            name: format!("predictions of {}", options.model_id),
-            frame: Arc::new(frame),
-            csv: csv.into(),
-        })
+        data_output(frame, format!("predictions of {}", options.model_id))
+    })
+}
+
+/// A new data set named `name` of `frame` and its CSV (predictions, forecasts).
+pub(crate) fn data_output(frame: Frame, name: String) -> JobOutput {
+    let mut csv = Vec::new();
+    if let Err(e) = frame.write_csv(&mut csv) {
+        return JobOutput::Fail(format!("could not write the predictions: {e}"));
+    }
+    JobOutput::Data(DataSet {
+        name,
+        frame: Arc::new(frame),
+        csv: csv.into(),
     })
 }

@@ -134,6 +134,7 @@ pub(crate) fn schema(frame: &Frame) -> Value {
             let dtype = match c.data {
                 ColumnData::Numerical(_) => "double",
                 ColumnData::Categorical { .. } => "string",
+                ColumnData::Datetime { .. } => "datetime",
             };
             json!({
                 "id": c.name,

@@ -42,6 +42,7 @@
 
 mod app;
 mod auth;
+mod auto_ts;
 mod batch;
 mod body;
 mod budget;

@@ -48,6 +48,12 @@ pub(crate) enum Route<'a> {
     DownloadModel(&'a str),
     /// `POST /v2/models/{id}/batch_predict`: records scored in the answer.
     BatchPredict(&'a str),
+    /// `POST /v2/tasks/auto_ts/train`.
+    AutoTsTrain,
+    /// `POST /v2/tasks/auto_ts/predict`.
+    AutoTsPredict,
+    /// `GET /v2/auto_ts/experiments/{exp}/models/{model}` (the SDK's `MultiModel`).
+    AutoTsModel(&'a str, &'a str),
 }
 
 /// The endpoint for `method` and `path`.
@@ -90,6 +96,11 @@ fn v2_route<'a>(method: &str, segments: &[&'a str]) -> Option<(Route<'a>, &'stat
         ["tasks", "train"] => (Route::Train, "POST"),
         ["tasks", "predict"] => (Route::Predict, "POST"),
         ["tasks", "cluster_train"] => (Route::ClusterTrain, "POST"),
+        ["tasks", "auto_ts", "train"] => (Route::AutoTsTrain, "POST"),
+        ["tasks", "auto_ts", "predict"] => (Route::AutoTsPredict, "POST"),
+        ["auto_ts", "experiments", exp, "models", model] if nonempty(&exp) && nonempty(&model) => {
+            (Route::AutoTsModel(exp, model), "GET")
+        }
         ["tasks", id] if nonempty(&id) => (Route::Task(id), "GET"),
         ["tasks", id, "stop"] if nonempty(&id) => (Route::StopTask(id), "PUT"),
         ["experiments", id] if nonempty(&id) && method == "DELETE" => {
@@ -129,6 +140,18 @@ mod tests {
         );
         assert_eq!(route("GET", "/v2/data/d/file"), Ok(Route::DataFile("d")));
         assert_eq!(route("GET", "/v2/info"), Ok(Route::Info));
+        assert_eq!(
+            route("POST", "/v2/tasks/auto_ts/train"),
+            Ok(Route::AutoTsTrain)
+        );
+        assert_eq!(
+            route("POST", "/v2/tasks/auto_ts/predict"),
+            Ok(Route::AutoTsPredict)
+        );
+        assert_eq!(
+            route("GET", "/v2/auto_ts/experiments/e/models/m"),
+            Ok(Route::AutoTsModel("e", "m"))
+        );
         assert_eq!(route("POST", "/v2/tasks/setup"), Ok(Route::Setup));
         assert_eq!(route("GET", "/v2/data/d"), Ok(Route::Data("d")));
         assert_eq!(route("GET", "/data/d"), Ok(Route::Data("d")));

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use super::ids::IdGen;
 use super::json;
 use super::tasks::now;
-use crate::automl::ml::{ClusterModel, Frame, TrainedExperiment, TrainedModel};
+use crate::automl::ml::{ClusterModel, Forecaster, Frame, TrainedExperiment, TrainedModel};
 
 /// A data set: its frame for training and prediction, and its CSV for download.
 #[derive(Debug, Clone)]
@@ -51,6 +51,8 @@ pub(crate) enum ServedModel {
     Supervised(Arc<TrainedModel>),
     /// The k-means model of a clustering experiment.
     Cluster(Arc<ClusterModel>),
+    /// A forecaster of a time-series experiment.
+    Forecast(Arc<Forecaster>),
 }
 
 /// A stored model: what scores with it, and its document.

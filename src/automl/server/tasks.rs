@@ -49,6 +49,10 @@ pub(crate) enum TaskKind {
     Predict,
     /// `POST /v2/tasks/cluster_train`.
     ClusterTrain,
+    /// `POST /v2/tasks/auto_ts/train`.
+    AutoTsTrain,
+    /// `POST /v2/tasks/auto_ts/predict`.
+    AutoTsPredict,
 }
 
 impl TaskKind {
@@ -60,6 +64,8 @@ impl TaskKind {
             TaskKind::Train => "train",
             TaskKind::Predict => "predict",
             TaskKind::ClusterTrain => "cluster_train",
+            TaskKind::AutoTsTrain => "auto_ts_train",
+            TaskKind::AutoTsPredict => "auto_ts_predict",
         }
     }
 }

@@ -192,7 +192,7 @@ pub(crate) fn feature_types(fields: Fields<'_>) -> Result<Vec<(String, DataType)
             Some(t) => Ok((column, t)),
             None => Err(ApiError::bad(format!(
                 "feature_types: unknown data_type '{name}' for column '{column}' (expected \
-                 numerical or categorical)"
+                 numerical, categorical or datetime)"
             ))),
         })
         .collect()

@@ -198,6 +198,7 @@ pub(crate) fn present(column: &Column, row: usize) -> bool {
     match &column.data {
         ColumnData::Numerical(values) => values.get(row).is_some_and(|v| v.is_finite()),
         ColumnData::Categorical { codes, .. } => codes.get(row).is_some_and(Option::is_some),
+        ColumnData::Datetime { millis, .. } => millis.get(row).is_some_and(Option::is_some),
     }
 }
 

@@ -18,7 +18,8 @@ pub const CLUSTER_COLUMN: &str = "cluster";
 pub enum Center {
     /// A numerical feature: the mean of the cluster's values (NaN if it has none).
     Number(f64),
-    /// A categorical feature: the cluster's most frequent level (`None` if it has none).
+    /// A categorical feature: the cluster's most frequent level; a datetime feature:
+    /// its mean moment as text (`None` if it has none).
     Level(Option<String>),
 }
 
@@ -213,6 +214,13 @@ fn center(column: &Column, members: &[usize]) -> Center {
                 },
             );
             Center::Level(best.map(|l| levels[l].clone()))
+        }
+        ColumnData::Datetime { millis, format } => {
+            // the mean moment, written as the column writes its values
+            let present: Vec<i64> = members.iter().filter_map(|&r| millis[r]).collect();
+            let mean = (!present.is_empty())
+                .then(|| present.iter().map(|&m| m as f64).sum::<f64>() / present.len() as f64);
+            Center::Level(mean.map(|m| format.format(m.round() as i64)))
         }
     }
 }

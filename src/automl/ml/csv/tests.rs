@@ -10,14 +10,14 @@ fn parse(input: &str) -> Result<Frame, CsvError> {
 fn levels(frame: &Frame, name: &str) -> (Vec<String>, Vec<Option<u32>>) {
     match &frame.column(name).unwrap().data {
         ColumnData::Categorical { levels, codes } => (levels.clone(), codes.clone()),
-        ColumnData::Numerical(_) => panic!("{name} is numerical"),
+        _ => panic!("{name} is not categorical"),
     }
 }
 
 fn numbers(frame: &Frame, name: &str) -> Vec<f64> {
     match &frame.column(name).unwrap().data {
         ColumnData::Numerical(v) => v.clone(),
-        ColumnData::Categorical { .. } => panic!("{name} is categorical"),
+        _ => panic!("{name} is not numerical"),
     }
 }
 

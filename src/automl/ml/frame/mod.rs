@@ -5,9 +5,15 @@
 //! [`TrainedModel::predict`](super::TrainedModel::predict) returns. Its invariants
 //! (unique non-empty names, equal lengths, category codes inside their level list) are
 //! checked once by [`Frame::new`], so readers never need to. [`Frame::retype`] derives
-//! a frame with some columns converted to the other [`DataType`].
+//! a frame with some columns converted to another [`DataType`].
 
+mod datetime;
 mod retype;
+
+pub(crate) use datetime::parse_datetime;
+pub(crate) use datetime::{add_months, civil_from_days, days_from_civil, Calendar, DAY_MS};
+pub use datetime::{DateFormat, TimePart};
+pub(crate) use retype::as_datetime;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -24,14 +30,17 @@ pub enum DataType {
     Numerical,
     /// Labels from a finite set of levels.
     Categorical,
+    /// Moments in time, all written in one [`DateFormat`].
+    Datetime,
 }
 
 impl DataType {
-    /// `"numerical"` or `"categorical"`.
+    /// `"numerical"`, `"categorical"` or `"datetime"`.
     pub fn as_str(self) -> &'static str {
         match self {
             DataType::Numerical => "numerical",
             DataType::Categorical => "categorical",
+            DataType::Datetime => "datetime",
         }
     }
 }
@@ -53,6 +62,14 @@ pub enum ColumnData {
         levels: Vec<String>,
         /// Per row, the index of its label in `levels`.
         codes: Vec<Option<u32>>,
+    },
+    /// One moment per row, in milliseconds since 1970-01-01 UTC (`None` = missing),
+    /// written back in `format`.
+    Datetime {
+        /// Per row, the moment.
+        millis: Vec<Option<i64>>,
+        /// The column's text format.
+        format: DateFormat,
     },
 }
 
@@ -104,6 +121,7 @@ impl Column {
         match &self.data {
             ColumnData::Numerical(v) => v.len(),
             ColumnData::Categorical { codes, .. } => codes.len(),
+            ColumnData::Datetime { millis, .. } => millis.len(),
         }
     }
 
@@ -117,6 +135,7 @@ impl Column {
         match self.data {
             ColumnData::Numerical(_) => DataType::Numerical,
             ColumnData::Categorical { .. } => DataType::Categorical,
+            ColumnData::Datetime { .. } => DataType::Datetime,
         }
     }
 
@@ -132,6 +151,11 @@ impl Column {
                 let code = (*codes.get(row)?)?;
                 levels.get(code as usize).map(|l| Cow::Borrowed(l.as_str()))
             }
+            ColumnData::Datetime { millis, format } => millis
+                .get(row)
+                .copied()
+                .flatten()
+                .map(|ms| Cow::Owned(format.format(ms))),
         }
     }
 }
@@ -164,6 +188,23 @@ pub enum FrameError {
         /// The first label (in row order) that is not a finite number.
         label: String,
     },
+    /// [`Frame::retype`] cannot make a column datetime: a label is not a date-time in
+    /// a format that is read.
+    NotADatetime {
+        /// The column.
+        column: String,
+        /// The first label (in row order) that is not a date-time.
+        label: String,
+    },
+    /// [`Frame::retype`] cannot make a column datetime: its values use two formats.
+    MixedDateFormats {
+        /// The column.
+        column: String,
+        /// A value in the first format met, and that format.
+        first: (String, DateFormat),
+        /// The first value in another format, and that format.
+        second: (String, DateFormat),
+    },
 }
 
 impl fmt::Display for FrameError {
@@ -185,6 +226,22 @@ impl fmt::Display for FrameError {
             FrameError::NotANumber { column, label } => write!(
                 f,
                 "column '{column}' cannot be numerical: '{label}' is not a number"
+            ),
+            FrameError::NotADatetime { column, label } => write!(
+                f,
+                "column '{column}' cannot be datetime: '{label}' is not a date-time in a \
+                 format this server reads (YYYY-MM-DD or YYYY/MM/DD, optionally followed by \
+                 a space or T and HH:MM, HH:MM:SS or HH:MM:SS.fff, optionally Z)"
+            ),
+            FrameError::MixedDateFormats {
+                column,
+                first,
+                second,
+            } => write!(
+                f,
+                "column '{column}' mixes date formats: '{}' is {} but '{}' is {}; \
+                 a datetime column must use one format",
+                first.0, first.1, second.0, second.1
             ),
         }
     }

@@ -1,7 +1,9 @@
-//! Converting columns between numerical and categorical, for the contract's
-//! `POST /v2/tasks/setup` (e.g. a 0/1 target made categorical to train a classifier).
+//! Converting columns between numerical, categorical and datetime, for the contract's
+//! `POST /v2/tasks/setup` (e.g. a 0/1 target made categorical to train a classifier, or
+//! a text column of dates made datetime).
 
-use super::{Column, ColumnData, DataType, Frame, FrameError};
+use super::datetime::parse_datetime;
+use super::{Column, ColumnData, DataType, DateFormat, Frame, FrameError};
 
 impl Frame {
     /// A new frame with the columns `changes` names converted to the given types; this
@@ -13,11 +15,17 @@ impl Frame {
     ///   retyped 0/1 target predicts the classes `0` and `1`.
     /// - Categorical → numerical: every label is parsed as a number (surrounding spaces
     ///   ignored).
+    /// - Any type → datetime: every value's text is read by
+    ///   [`parse_datetime`](super::parse_datetime), and all must share one format.
+    /// - Datetime → categorical: one level per distinct moment, written in the
+    ///   column's format; datetime → numerical reads that text as numbers (so fails).
     ///
     /// # Errors
     /// [`FrameError::UnknownColumn`] naming a column the frame does not have;
     /// [`FrameError::NotANumber`] naming the column and its first label (in row order)
-    /// that is not a finite number.
+    /// that is not a finite number; [`FrameError::NotADatetime`] likewise for a label
+    /// that is not a date-time; [`FrameError::MixedDateFormats`] naming the column and
+    /// two values in different formats.
     pub fn retype(&self, changes: &[(String, DataType)]) -> Result<Frame, FrameError> {
         let mut columns = self.columns.clone();
         for (name, data_type) in changes {
@@ -26,33 +34,90 @@ impl Frame {
                 .find(|c| &c.name == name)
                 .ok_or_else(|| FrameError::UnknownColumn(name.clone()))?;
             if column.data_type() != *data_type {
-                *column = converted(column)?;
+                *column = converted(column, *data_type)?;
             }
         }
         Frame::new(columns)
     }
 }
 
-/// `column` as the other type.
-fn converted(column: &Column) -> Result<Column, FrameError> {
-    match &column.data {
-        ColumnData::Numerical(_) => {
-            let labels: Vec<Option<_>> = (0..column.len()).map(|r| column.text(r)).collect();
-            Ok(Column::categorical(column.name.clone(), &labels))
-        }
-        ColumnData::Categorical { levels, codes } => {
+/// `column` as type `to` (which differs from its own).
+fn converted(column: &Column, to: DataType) -> Result<Column, FrameError> {
+    let name = column.name.clone();
+    match (&column.data, to) {
+        (ColumnData::Categorical { levels, codes }, DataType::Numerical) => {
             let numbers: Vec<Option<f64>> = levels.iter().map(|l| parse_number(l)).collect();
             let value = |code: &Option<u32>| match code {
                 None => Ok(f64::NAN),
                 Some(c) => numbers[*c as usize].ok_or_else(|| FrameError::NotANumber {
-                    column: column.name.clone(),
+                    column: name.clone(),
                     label: levels[*c as usize].clone(),
                 }),
             };
             let values = codes.iter().map(value).collect::<Result<_, _>>()?;
-            Ok(Column::numerical(column.name.clone(), values))
+            Ok(Column::numerical(name.clone(), values))
         }
+        (_, DataType::Categorical) => {
+            let labels: Vec<Option<_>> = (0..column.len()).map(|r| column.text(r)).collect();
+            Ok(Column::categorical(name, &labels))
+        }
+        (_, DataType::Datetime) => datetime_column(column),
+        (ColumnData::Datetime { .. }, DataType::Numerical) => {
+            let text = converted(column, DataType::Categorical)?;
+            converted(&text, DataType::Numerical)
+        }
+        (ColumnData::Numerical(_), DataType::Numerical) => Ok(column.clone()),
     }
+}
+
+/// `column` as a datetime column: itself if it is one, else its text read as
+/// date-times (see [`Frame::retype`]).
+pub(crate) fn as_datetime(column: &Column) -> Result<std::borrow::Cow<'_, Column>, FrameError> {
+    match column.data {
+        ColumnData::Datetime { .. } => Ok(std::borrow::Cow::Borrowed(column)),
+        _ => datetime_column(column).map(std::borrow::Cow::Owned),
+    }
+}
+
+/// `column` read as date-times in one format.
+fn datetime_column(column: &Column) -> Result<Column, FrameError> {
+    let mut first: Option<(String, DateFormat)> = None;
+    let mut format: Option<DateFormat> = None;
+    let mut millis = Vec::with_capacity(column.len());
+    for row in 0..column.len() {
+        let Some(text) = column.text(row) else {
+            millis.push(None);
+            continue;
+        };
+        let (ms, own) = parse_datetime(&text).ok_or_else(|| FrameError::NotADatetime {
+            column: column.name.clone(),
+            label: text.to_string(),
+        })?;
+        match &first {
+            None => first = Some((text.to_string(), own)),
+            Some((value, seen)) if !seen.same_as(&own) => {
+                return Err(FrameError::MixedDateFormats {
+                    column: column.name.clone(),
+                    first: (value.clone(), *seen),
+                    second: (text.to_string(), own),
+                })
+            }
+            Some(_) => {}
+        }
+        format = Some(format.map_or(own, |f| f.widest(own)));
+        millis.push(Some(ms));
+    }
+    let format = format.unwrap_or(DateFormat {
+        date_sep: '-',
+        time_sep: ' ',
+        time: super::TimePart::None,
+        zulu: false,
+    });
+    let data = ColumnData::Datetime { millis, format };
+    Ok(Column {
+        name: column.name.clone(),
+        data,
+    })
 }
 
 /// A label's number, as the CSV reader would take it: finite, spaces ignored.
@@ -158,5 +223,55 @@ mod tests {
         let err = retype(&frame(), "ghost", DataType::Categorical).unwrap_err();
         assert_eq!(err, FrameError::UnknownColumn("ghost".into()));
         assert_eq!(err.to_string(), "there is no column 'ghost'");
+    }
+
+    #[test]
+    fn text_becomes_datetime_and_back() {
+        let labels = [
+            Some("2020-01-06"),
+            None,
+            Some("2020-01-07"),
+            Some("2020-01-06"),
+        ];
+        let f = Frame::new(vec![Column::categorical("d", &labels)]).unwrap();
+        let dated = retype(&f, "d", DataType::Datetime).unwrap();
+        let ColumnData::Datetime { millis, format } = &dated.column("d").unwrap().data else {
+            panic!("d is datetime now")
+        };
+        assert_eq!(format.to_string(), "YYYY-MM-DD");
+        assert_eq!(millis[0], Some(18_267 * 86_400_000));
+        assert_eq!(millis[1], None);
+        assert_eq!(csv(&dated), csv(&f));
+        let back = retype(&dated, "d", DataType::Categorical).unwrap();
+        assert_eq!(back.column("d"), f.column("d"));
+        let err = retype(&dated, "d", DataType::Numerical).unwrap_err();
+        assert!(
+            err.to_string().contains("'2020-01-06' is not a number"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn mixed_formats_and_non_dates_are_refused_with_examples() {
+        let labels = [
+            Some("2020-01-06"),
+            Some("2020-01-07 10:00"),
+            Some("2020/01/08"),
+        ];
+        let f = Frame::new(vec![Column::categorical("when", &labels)]).unwrap();
+        let err = retype(&f, "when", DataType::Datetime).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "column 'when' mixes date formats: '2020-01-06' is YYYY-MM-DD but \
+             '2020-01-07 10:00' is YYYY-MM-DD HH:MM; a datetime column must use one format"
+        );
+        let err = retype(&frame(), "word", DataType::Datetime).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("column 'word' cannot be datetime: 'a' is not a date-time"),
+            "{err}"
+        );
+        let err = retype(&frame(), "n", DataType::Datetime).unwrap_err();
+        assert!(matches!(err, FrameError::NotADatetime { .. }), "{err}");
     }
 }

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::read::{must, numbers, At};
 use super::ModelFormatError;
-use crate::automl::ml::encode::{Encoder, Feature};
+use crate::automl::ml::encode::{Encoder, Feature, Part};
 use crate::automl::ml::forest::Forest;
 use crate::automl::ml::gbm::{Gbm, Loss, LEARN_RATE};
 use crate::automl::ml::glm::Glm;
@@ -33,6 +33,20 @@ pub(super) fn write_encoder(encoder: &Encoder) -> Value {
             "name": name, "type": "categorical",
             "levels": levels, "missing_slot": missing_slot,
         }),
+        Feature::Calendar {
+            name,
+            parts,
+            indicator,
+        } => {
+            let parts: Vec<Value> = parts
+                .iter()
+                .map(|(part, mean, scale)| json!({"part": part.as_str(), "mean": mean, "scale": scale}))
+                .collect();
+            json!({
+                "name": name, "type": "datetime",
+                "parts": parts, "missing_indicator": indicator,
+            })
+        }
     };
     Value::Array(encoder.features.iter().map(feature).collect())
 }
@@ -68,7 +82,41 @@ fn read_feature(at: At<'_>) -> Result<Feature, ModelFormatError> {
             levels: at.strings("levels")?,
             missing_slot: at.bool("missing_slot")?,
         }),
-        _ => Err(must(&at.child_path("type"), "numerical or categorical")),
+        "datetime" => {
+            let list = at.list("parts")?;
+            let mut parts = Vec::with_capacity(list.len());
+            for (i, value) in list.iter().enumerate() {
+                let path = at.child_path("parts") + &format!("[{i}]");
+                let part_at = At::new(value, &path);
+                let named = part_at.str("part")?;
+                let part = Part::ALL
+                    .into_iter()
+                    .find(|p| p.as_str() == named)
+                    .ok_or_else(|| {
+                        must(
+                            &part_at.child_path("part"),
+                            "year, month, day, yearday, hour or minute",
+                        )
+                    })?;
+                let scale = part_at.f64("scale")?;
+                if !scale.is_finite() || scale == 0.0 {
+                    return Err(must(
+                        &part_at.child_path("scale"),
+                        "a finite non-zero number",
+                    ));
+                }
+                parts.push((part, part_at.f64("mean")?, scale));
+            }
+            Ok(Feature::Calendar {
+                name,
+                parts,
+                indicator: at.bool("missing_indicator")?,
+            })
+        }
+        _ => Err(must(
+            &at.child_path("type"),
+            "numerical, categorical or datetime",
+        )),
     }
 }
 

@@ -44,7 +44,7 @@ fn cells(frame: &Frame) -> Vec<String> {
     for column in frame.columns() {
         match &column.data {
             ColumnData::Numerical(v) => out.extend(v.iter().map(|x| format!("{:x}", x.to_bits()))),
-            ColumnData::Categorical { .. } => {
+            ColumnData::Categorical { .. } | ColumnData::Datetime { .. } => {
                 out.extend((0..frame.rows()).map(|r| format!("{:?}", column.text(r))));
             }
         }
@@ -203,4 +203,30 @@ fn a_glm_document_is_checked_against_the_model_type() {
         err.to_string().contains("'engine.coefficients[0]'"),
         "{err}"
     );
+}
+
+#[test]
+fn a_model_with_a_datetime_feature_reloads_and_scores_bit_for_bit() {
+    // y follows the day of the week and the hour of a datetime column
+    let rows = 200;
+    let when: Vec<Option<String>> = (0..rows)
+        .map(|i| Some(format!("2024-03-{:02} {:02}:30", 1 + i % 28, (i * 7) % 24)))
+        .collect();
+    let y: Vec<f64> = (0..rows)
+        .map(|i| ((1 + i % 28) % 7) as f64 * 2.0 + ((i * 7) % 24) as f64 * 0.1)
+        .collect();
+    let frame = Frame::new(vec![
+        crate::automl::ml::Column::categorical("when", &when),
+        crate::automl::ml::Column::numerical("y", y),
+    ])
+    .unwrap()
+    .retype(&[("when".into(), crate::automl::ml::DataType::Datetime)])
+    .unwrap();
+    let doc: Value = serde_json::from_slice(&models(&frame, "y")[0].to_portable()).unwrap();
+    assert_eq!(
+        doc["features"][0]["type"], "datetime",
+        "{}",
+        doc["features"]
+    );
+    round_trip(&frame, "y", ModelType::Regression);
 }

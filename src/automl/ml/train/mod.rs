@@ -9,6 +9,8 @@
 mod balance;
 mod budget;
 #[cfg(test)]
+mod datetime_tests;
+#[cfg(test)]
 mod model_tests;
 #[cfg(test)]
 mod option_tests;
@@ -386,7 +388,7 @@ fn fit(
 }
 
 /// Fits `algo` on the encoded rows `x` and their `labels` (values or classes).
-fn fit_engine(
+pub(crate) fn fit_engine(
     algo: Algo,
     x: &Matrix,
     labels: Labels<'_>,

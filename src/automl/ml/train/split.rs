@@ -5,7 +5,7 @@
 use std::cmp::Ordering;
 
 use super::super::error::TrainError;
-use super::super::frame::{Column, ColumnData, Frame};
+use super::super::frame::{parse_datetime, Column, ColumnData, Frame};
 use super::super::options::{SplitBound, SplitRange, TimeSplit};
 
 /// The rows of a time split, all with a target.
@@ -105,6 +105,17 @@ fn check_bound(column: &Column, bound: &SplitBound) -> Result<(), String> {
              string",
             column.name
         )),
+        (ColumnData::Datetime { .. }, SplitBound::Number(x)) => Err(format!(
+            "the column '{}' is datetime; give {x} as a date-time string",
+            column.name
+        )),
+        (ColumnData::Datetime { .. }, SplitBound::Text(t)) if parse_datetime(t).is_none() => {
+            Err(format!(
+                "the column '{}' is datetime, but '{t}' is not a date-time (YYYY-MM-DD, \
+                 optionally with HH:MM[:SS])",
+                column.name
+            ))
+        }
         _ => Ok(()),
     }
 }
@@ -119,6 +130,11 @@ fn in_range(column: &Column, row: usize, range: &SplitRange) -> bool {
         ColumnData::Categorical { .. } => column.text(row).is_some_and(|t| {
             let t: &str = &t;
             text(&range.start) <= t && t <= text(&range.end)
+        }),
+        ColumnData::Datetime { millis, .. } => millis[row].is_some_and(|m| {
+            let moment = |b: &SplitBound| parse_datetime(text(b)).map(|(m, _)| m);
+            moment(&range.start).is_some_and(|s| s <= m)
+                && moment(&range.end).is_some_and(|e| m <= e)
         }),
     }
 }
@@ -145,7 +161,10 @@ fn compare_bounds(a: &SplitBound, b: &SplitBound) -> Ordering {
     match (a, b) {
         (SplitBound::Text(x), SplitBound::Text(y)) => match (x.parse::<f64>(), y.parse::<f64>()) {
             (Ok(x), Ok(y)) => x.total_cmp(&y),
-            _ => x.cmp(y),
+            _ => match (parse_datetime(x), parse_datetime(y)) {
+                (Some((x, _)), Some((y, _))) => x.cmp(&y),
+                _ => x.cmp(y),
+            },
         },
         _ => number(a).total_cmp(&number(b)),
     }

@@ -213,6 +213,7 @@ fn read_target(frame: &Frame, name: &str) -> Result<TargetInfo, TrainError> {
     let has_values = match &column.data {
         ColumnData::Numerical(values) => values.iter().any(|v| v.is_finite()),
         ColumnData::Categorical { codes, .. } => codes.iter().any(Option::is_some),
+        ColumnData::Datetime { .. } => true,
     };
     if !has_values {
         let message = format!("the target column '{name}' has no values");
@@ -221,6 +222,10 @@ fn read_target(frame: &Frame, name: &str) -> Result<TargetInfo, TrainError> {
     match &column.data {
         ColumnData::Numerical(values) => Ok(numerical_target(values)),
         ColumnData::Categorical { levels, codes } => categorical_target(name, levels, codes),
+        ColumnData::Datetime { .. } => Err(TrainError::Invalid(format!(
+            "the target column '{name}' is a datetime column; a target must be \
+             numerical or categorical (retype it with setup)"
+        ))),
     }
 }
 
