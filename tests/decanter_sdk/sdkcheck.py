@@ -149,11 +149,15 @@ def run_stage(client, check, title, errors=None):
         traceback.print_exc()
         message = "%s: client.run() raised %s: %s" % (title, type(err).__name__, err)
         if errors is not None and errors.lines:
+            # the SDK logs a failed submit and goes on polling task 'None': the server's
+            # answer to the submit is in its error log
             message += "; SDK errors logged: " + " | ".join(sorted(set(errors.lines)))
         print("FAIL: %s" % message, flush=True)
         check.failed.append(message)
         if not check.keep_going:
             finish(check)
+        # --keep-going only: drop the stage's unfinished coroutines (SDK internals) so
+        # that the later stages can still run
         loop = core.Context.LOOP
         for task in core.Context.CORO_TASKS:
             task.cancel()

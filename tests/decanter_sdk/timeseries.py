@@ -14,7 +14,6 @@ import os
 import numpy as np
 import pandas as pd
 
-from decanter import core
 from decanter.core.core_api import PredictInput, PredictTSInput, SetupInput, TrainInput, TrainTSInput
 from decanter.core.enums.evaluators import Evaluator
 

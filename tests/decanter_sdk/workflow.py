@@ -19,17 +19,12 @@ worker status), never to drive the workflow.
 """
 import argparse
 import asyncio
-import logging
-import math
 import os
 import re
-import sys
 import time
-import traceback
 
 import numpy as np
 import pandas as pd
-import requests
 
 from decanter import core
 from decanter.core.core_api import PredictInput, SetupInput, TrainInput
@@ -56,7 +51,8 @@ MULTINOMIAL_METRICS = ["logloss", "misclassification", "mean_per_class_error", "
 LARGER_IS_BETTER = {"r2", "auc", "lift_top_group"}
 
 
-from sdkcheck import Checks, Server, finish, is_number  # noqa: E402
+import sdkcheck  # noqa: E402
+from sdkcheck import Checks, SdkErrors, Server, connect, finish, is_number  # noqa: E402
 
 
 # ------------------------------------------------------------------------------ data
@@ -433,24 +429,8 @@ def main():
     big.to_csv(big_path, index=False)
 
     core.enable_default_logger()
-    sdk_errors = []  # the SDK's ERROR log lines, cleared at every stage
-
-    class Collect(logging.Handler):
-        def emit(self, record):
-            sdk_errors.append(record.getMessage())
-
-    collector = Collect(level=logging.ERROR)
-    logging.getLogger("decanter").addHandler(collector)
-    try:
-        client = core.CoreClient(username=args.user, password=args.password, host=args.host)
-    except SystemExit as err:  # Context.healthy(): GET /v2/worker/status failed
-        print(
-            "FAIL: CoreClient(): the health check (GET /v2/worker/status) failed: %s"
-            % (str(err) or "a non-2xx answer"),
-            flush=True,
-        )
-        sys.exit(1)
-    check(True, "CoreClient(): connected, health check passed")
+    errors = SdkErrors()  # the SDK's ERROR log lines, cleared at every stage
+    client = connect(args, check)
     stamp("connected")
     my_jobs = {}  # name -> job: every job this script declares
 
@@ -464,29 +444,7 @@ def main():
     def run_stage(title):
         """client.run() for the jobs declared since the last run."""
         stamp("%s: declared" % title)
-        del sdk_errors[:]
-        try:
-            client.run()
-        except Exception as err:  # the SDK raises out of run() when a request fails
-            traceback.print_exc()
-            message = "%s: client.run() raised %s: %s" % (title, type(err).__name__, err)
-            if sdk_errors:
-                # the SDK logs a failed submit and goes on polling task 'None': the
-                # server's answer to the submit is in its error log
-                message += "; SDK errors logged: " + " | ".join(sorted(set(sdk_errors)))
-            print("FAIL: %s" % message, flush=True)
-            check.failed.append(message)
-            if not check.keep_going:
-                finish(check)
-            # --keep-going only: drop the stage's unfinished coroutines (SDK internals)
-            # so that the later stages can still run
-            loop = core.Context.LOOP
-            for task in core.Context.CORO_TASKS:
-                task.cancel()
-            loop.run_until_complete(
-                asyncio.gather(*core.Context.CORO_TASKS, return_exceptions=True)
-            )
-            core.Context.CORO_TASKS = []
+        sdkcheck.run_stage(client, check, title, errors)
         stamp("%s: ran" % title)
 
     files = []
