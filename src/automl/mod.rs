@@ -25,7 +25,7 @@ pub use client::{
     ModelInfo, PollInterval, PredictInput, Predictions, SetupInput, TrainInput, WorkerStatus,
 };
 pub use evaluator::{best_model_index, Evaluator, ModelType};
-pub use ml::{Column, ColumnData, DataType, Frame, FrameError};
+pub use ml::{Column, ColumnData, DataType, DateFormat, Frame, FrameError, TimePart};
 // A model downloaded from `GET /v2/models/{id}/download` loads and scores here.
 pub use ml::{
     parse_csv, Algo, CsvError, CsvLimits, ModelFormatError, PredictError, TrainedModel,

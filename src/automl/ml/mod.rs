@@ -66,7 +66,7 @@ pub use cluster::{train_cluster, Center, ClusterModel, ClusterSpec};
 pub use csv::{parse_csv, CsvError, CsvLimits};
 pub use error::{PredictError, TrainError};
 pub use experiment::TrainedExperiment;
-pub use frame::{Column, ColumnData, DataType, Frame, FrameError};
+pub use frame::{Column, ColumnData, DataType, DateFormat, Frame, FrameError, TimePart};
 pub use model::TrainedModel;
 pub use options::{Balance, SplitBound, SplitFold, SplitRange, TimeSplit};
 pub use portable::{ModelFormatError, FORMAT as MODEL_FORMAT, VERSION as MODEL_FORMAT_VERSION};

@@ -15,8 +15,9 @@ impl Frame {
     ///   retyped 0/1 target predicts the classes `0` and `1`.
     /// - Categorical → numerical: every label is parsed as a number (surrounding spaces
     ///   ignored).
-    /// - Any type → datetime: every value's text is read by
-    ///   [`parse_datetime`](super::parse_datetime), and all must share one format.
+    /// - Any type → datetime: every value's text is read as a date-time
+    ///   (`YYYY-MM-DD` or `YYYY/MM/DD`, optionally with `HH:MM`, `:SS`, `.fff` and a
+    ///   trailing `Z`), and all must share one format.
     /// - Datetime → categorical: one level per distinct moment, written in the
     ///   column's format; datetime → numerical reads that text as numbers (so fails).
     ///
