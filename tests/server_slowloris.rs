@@ -11,7 +11,7 @@
 
 mod server_util;
 
-use std::io::{BufReader, ErrorKind, Read, Write};
+use std::io::{BufReader, ErrorKind, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -32,9 +32,9 @@ fn slow_connection(addr: SocketAddr) -> Option<TcpStream> {
 }
 
 /// Whether the server closed `s` (or answered it, which also ends its slow head).
-fn closed(s: &mut TcpStream) -> bool {
-    let mut buf = [0u8; 512];
-    match s.read(&mut buf) {
+fn closed(s: &TcpStream) -> bool {
+    let mut buf = [0u8; 1];
+    match s.peek(&mut buf) {
         Ok(_) => true,
         Err(e) => e.kind() != ErrorKind::WouldBlock,
     }
