@@ -170,3 +170,30 @@ fn a_head_trickled_steadily_gets_408_at_the_head_timeout() {
     trickle.join().unwrap();
     assert_alive(addr);
 }
+
+#[test]
+fn a_known_clients_kept_alive_connection_outlasts_a_flood_of_silent_ones() {
+    let server = start_with(|c| c.limits.max_connections = 20);
+    let addr = server.addr();
+    let status = format!("GET /v2/worker/status HTTP/1.1\r\nAuthorization: {AUTH}\r\n\r\n");
+    let mut known = connect(addr);
+    let mut reader = BufReader::new(known.try_clone().unwrap());
+    known.write_all(status.as_bytes()).unwrap();
+    assert_eq!(read_answer(&mut reader).unwrap().status, 200);
+    // Twice the limit of connections that never send a byte, all newer than `known`,
+    // which is now the longest idle.
+    let silent: Vec<_> = (0..40)
+        .filter_map(|_| TcpStream::connect(addr).ok())
+        .collect();
+    thread::sleep(Duration::from_millis(300));
+    let again = known
+        .write_all(status.as_bytes())
+        .map_err(|e| e.to_string())
+        .and_then(|()| read_answer(&mut reader).map_err(|e| e.to_string()));
+    drop(silent);
+    assert_eq!(
+        again.map(|a| a.status),
+        Ok(200),
+        "the known client kept its connection"
+    );
+}

@@ -160,7 +160,8 @@ impl Connection {
         if !app.authorized(&head) {
             return Err(ApiError::Unauthorized);
         }
-        // A declared length is reserved before the client is invited to send it.
+        admitted.trust(); // when idle later, it ranks as a known client's connection
+                          // A declared length is reserved before the client is invited to send it.
         let mut hold = app.budget().reservation();
         if let Framing::Length(n) = framing {
             if n > IDLE_CHUNK && !hold.grow_to(n + READ_CHUNK) {
