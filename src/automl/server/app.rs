@@ -98,7 +98,13 @@ impl App {
     /// `100 Continue`) a body, so an unauthenticated client cannot make the server
     /// buffer one.
     pub(crate) fn authorized(&self, head: &Head) -> bool {
-        self.credentials.accepts(head.header("authorization"))
+        self.accepts(head.header("authorization"))
+    }
+
+    /// Whether an `Authorization` value carries the accepted credentials (asked by the
+    /// connection as soon as that line of a head has arrived).
+    pub(crate) fn accepts(&self, authorization: Option<&str>) -> bool {
+        self.credentials.accepts(authorization)
     }
 
     fn handle(&self, request: Request) -> Result<Response, ApiError> {

@@ -83,10 +83,18 @@ pub struct Limits {
     pub max_header_bytes: usize,
     /// Most header fields in a request (default 64).
     pub max_headers: usize,
-    /// How long a kept-alive connection may sit idle between requests (default 30 s).
+    /// How long a kept-alive connection may sit idle between requests, and how long
+    /// writing an answer may make no progress (default 30 s). Every write that moves
+    /// bytes starts the clock again: a client that keeps reading, however slowly, gets
+    /// the whole answer; one that stops reading for this long is dropped.
     pub idle_timeout: Duration,
-    /// How long a client may take to send a whole request once it has started one
-    /// (default 10 s); a slower one gets `408` and the connection is closed.
+    /// Most time from the first byte of a request to the end of its head (default
+    /// 5 s); a slower head gets `408` and the connection is closed. A client sends a
+    /// head in one round trip; this bounds what a slowloris connection can hold.
+    pub head_timeout: Duration,
+    /// How long reading a request (its head or its body) may make no progress (default
+    /// 10 s); then `408` and the connection is closed. Every read that brings bytes
+    /// starts the clock again, so a body sent slowly but steadily is read in full.
     pub read_timeout: Duration,
     /// Most bytes of request bodies buffered and uploads queued, over all connections
     /// at once (default 384 MiB). A body that does not fit gets `503` with
@@ -94,8 +102,9 @@ pub struct Limits {
     /// this much memory, not their sum.
     pub max_buffered_bytes: usize,
     /// Most connections open at once (default 1,000; lowered to stay 32 under the
-    /// process's descriptor limit). At the limit the connection idle for longest is
-    /// closed to admit a new one; if none is idle, the new one gets `503`.
+    /// process's descriptor limit). At the limit one connection is closed to admit a
+    /// new one: one closing after an error, else the oldest unauthenticated partial
+    /// head, else the longest idle; if all are busy, the new one gets `503`.
     pub max_connections: usize,
     /// Most data sets kept, most experiments, and most ended tasks (default 10,000
     /// each); beyond it the oldest are evicted (and answer `404`). `DELETE /v2/data/{id}` and
@@ -113,6 +122,7 @@ impl Default for Limits {
             max_header_bytes: 16 * 1024,
             max_headers: 64,
             idle_timeout: Duration::from_secs(30),
+            head_timeout: Duration::from_secs(5),
             read_timeout: Duration::from_secs(10),
             max_buffered_bytes: 384 * 1024 * 1024,
             max_connections: 1000,

@@ -2,24 +2,35 @@
 //! close on `Connection: close`, HTTP/1.0, a framing error, or a timeout.
 //!
 //! Every connection is its own loop task, so a slow or broken client only ever holds
-//! up itself. Timeouts:
+//! up itself. Timeouts (see [`Limits`]):
 //! - waiting for the first byte of the next request: `idle_timeout`, then the
 //!   connection is closed quietly;
-//! - once a request has started, all of it (head and body) must arrive within
-//!   `read_timeout`, else `408`;
-//! - writing an answer: `idle_timeout`, then the connection is dropped.
+//! - a head must be complete within `head_timeout` of its first byte, else `408`;
+//! - reading a head or a body: `read_timeout` without a byte, else `408`. Progress
+//!   restarts the clock, so a slow but steady upload is read in full;
+//! - writing an answer: `idle_timeout` without a byte taken, then the connection is
+//!   dropped. Progress restarts the clock: a slow reader gets the whole answer (a
+//!   total deadline once cut a 1 MiB/s reader off after 32.6 of 59.8 MiB).
+//!
+//! While a head arrives, its `Authorization` line is judged as soon as it ends
+//! ([`HeadWatch`]), and the connection tells admission ([`Admitted::set`]) what it is
+//! doing, so that a flood of slow heads evicts slow heads, not the clients that send
+//! whole requests.
 
 use std::net::Shutdown;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use crate::Either;
+
 use super::app::{App, Reply};
 use super::body::ChunkedDecoder;
 use super::budget::Reservation;
 use super::config::Limits;
-use super::conns::Admitted;
+use super::conns::{Admitted, Phase};
 use super::error::ApiError;
-use super::http::{parse_head, Framing, Request};
+use super::head_watch::{HeadWatch, Verdict};
+use super::http::{parse_head, Framing, Head, Request};
 use super::response::Response;
 use crate::net::TcpStream;
 
@@ -65,7 +76,8 @@ struct Connection {
     limits: Limits,
 }
 
-/// Answers a connection the server has no room for: `503` with `Retry-After`, closed.
+/// Answers a connection the server has no room for (or evicts mid-head): `503` with
+/// `Retry-After`, closed.
 pub(crate) async fn refuse_connection(mut stream: TcpStream) {
     let err = ApiError::Unavailable("the server has too many open connections; retry later".into());
     let response = Response::error(&err);
@@ -77,8 +89,8 @@ pub(crate) async fn refuse_connection(mut stream: TcpStream) {
     let _ = crate::timeout(Duration::from_secs(1), write).await;
 }
 
-/// Serves requests on `stream` until it closes, or until the server closes it (idle)
-/// to make room for a new connection.
+/// Serves requests on `stream` until it closes, or until the server closes it (idle or
+/// mid-head) to make room for a new connection.
 pub(crate) async fn serve_connection(stream: TcpStream, app: Rc<App>, admitted: Admitted) {
     let _ = stream.set_nodelay(true);
     let mut conn = Connection {
@@ -90,9 +102,9 @@ pub(crate) async fn serve_connection(stream: TcpStream, app: Rc<App>, admitted: 
     loop {
         if conn.buf.is_empty() {
             in_a_row = 0;
-            admitted.set_idle(true);
+            admitted.set(Phase::Idle);
             match crate::select(conn.wait_for_request(), admitted.evicted()).await {
-                crate::Either::Left(true) => {}
+                Either::Left(true) => {}
                 _ => return,
             }
         } else {
@@ -101,11 +113,15 @@ pub(crate) async fn serve_connection(stream: TcpStream, app: Rc<App>, admitted: 
                 crate::yield_now().await;
             }
         }
-        admitted.set_idle(false);
-        let request = match conn.next_request(&app).await {
-            Ok(Some(request)) => request,
-            Ok(None) => return,
-            Err(err) => return conn.send_and_close(&Response::error(&err)).await,
+        admitted.set(Phase::Head);
+        let next = crate::select(conn.next_request(&app, &admitted), admitted.evicted()).await;
+        let request = match next {
+            Either::Left(Ok(Some(request))) => request,
+            Either::Left(Ok(None)) => return,
+            Either::Left(Err(err)) => {
+                return conn.send_and_close(&Response::error(&err), &admitted).await
+            }
+            Either::Right(()) => return refuse_connection(conn.stream).await,
         };
         let keep_alive = request.head.keep_alive();
         let response = match app.respond(request).await {
@@ -113,7 +129,7 @@ pub(crate) async fn serve_connection(stream: TcpStream, app: Rc<App>, admitted: 
             Reply::Drop => return,
         };
         if !keep_alive {
-            return conn.send_and_close(&response).await;
+            return conn.send_and_close(&response, &admitted).await;
         }
         if !conn.send(&response, false).await {
             return;
@@ -124,17 +140,16 @@ pub(crate) async fn serve_connection(stream: TcpStream, app: Rc<App>, admitted: 
 impl Connection {
     /// Reads the next request: `Ok(None)` when the client closed or stayed idle. A head
     /// without valid credentials is refused before its body is read.
-    async fn next_request(&mut self, app: &App) -> Result<Option<Request>, ApiError> {
+    async fn next_request(
+        &mut self,
+        app: &App,
+        admitted: &Admitted,
+    ) -> Result<Option<Request>, ApiError> {
         if self.buf.is_empty() && !self.wait_for_request().await {
             return Ok(None);
         }
-        let deadline = Instant::now() + self.limits.read_timeout;
-        let (head, head_len) = loop {
-            if let Some(parsed) = parse_head(&self.buf, &self.limits)? {
-                break parsed;
-            }
-            self.fill_by(deadline).await?;
-        };
+        let (head, head_len) = self.read_head(app, admitted).await?;
+        admitted.set(Phase::Busy);
         self.buf.drain(..head_len);
         let framing = head.framing()?;
         if let Framing::Length(n) = framing {
@@ -145,7 +160,8 @@ impl Connection {
         if !app.authorized(&head) {
             return Err(ApiError::Unauthorized);
         }
-        // A declared length is reserved before the client is invited to send it.
+        admitted.trust(); // when idle later, it ranks as a known client's connection
+                          // A declared length is reserved before the client is invited to send it.
         let mut hold = app.budget().reservation();
         if let Framing::Length(n) = framing {
             if n > IDLE_CHUNK && !hold.grow_to(n + READ_CHUNK) {
@@ -158,8 +174,8 @@ impl Connection {
         }
         let body = match framing {
             Framing::Empty => Vec::new(),
-            Framing::Length(n) => self.read_body(n, deadline).await?,
-            Framing::Chunked => self.read_chunked(deadline, &mut hold).await?,
+            Framing::Length(n) => self.read_body(n).await?,
+            Framing::Chunked => self.read_chunked(&mut hold).await?,
         };
         Ok(Some(Request {
             head,
@@ -167,6 +183,33 @@ impl Connection {
             hold,
             json: None,
         }))
+    }
+
+    /// Reads until the buffer starts with a whole head: within `head_timeout` of the
+    /// first byte, and never `read_timeout` without one. Wrong credentials are refused
+    /// as soon as their line has arrived; good ones tell admission to keep this head.
+    ///
+    /// # Errors
+    /// `408` when too slow, `401` for wrong credentials, and those of [`parse_head`].
+    async fn read_head(
+        &mut self,
+        app: &App,
+        admitted: &Admitted,
+    ) -> Result<(Head, usize), ApiError> {
+        let deadline = Instant::now() + self.limits.head_timeout;
+        let mut watch = HeadWatch::new();
+        loop {
+            if let Some(parsed) = parse_head(&self.buf, &self.limits)? {
+                return Ok(parsed);
+            }
+            match watch.check(&self.buf, |value| app.accepts(value)) {
+                Verdict::Refused => return Err(ApiError::Unauthorized),
+                Verdict::Accepted => admitted.trust(),
+                Verdict::Unknown => {}
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            self.fill_within(left.min(self.limits.read_timeout)).await?;
+        }
     }
 
     /// `503` for a body the memory budget cannot hold now.
@@ -194,24 +237,20 @@ impl Connection {
 
     /// Reads a `Content-Length` body of `len` bytes (already reserved in the budget),
     /// allocated once: no doubling on the way.
-    async fn read_body(&mut self, len: usize, deadline: Instant) -> Result<Vec<u8>, ApiError> {
+    async fn read_body(&mut self, len: usize) -> Result<Vec<u8>, ApiError> {
         if len > IDLE_CHUNK {
             self.buf
                 .reserve_exact((len + READ_CHUNK).saturating_sub(self.buf.len()));
         }
         while self.buf.len() < len {
-            self.fill_by(deadline).await?;
+            self.fill_within(self.limits.read_timeout).await?;
         }
         let rest = self.buf.split_off(len);
         Ok(std::mem::replace(&mut self.buf, rest))
     }
 
     /// Reads and decodes a chunked body, growing its reservation as it grows.
-    async fn read_chunked(
-        &mut self,
-        deadline: Instant,
-        hold: &mut Reservation,
-    ) -> Result<Vec<u8>, ApiError> {
+    async fn read_chunked(&mut self, hold: &mut Reservation) -> Result<Vec<u8>, ApiError> {
         let limits = &self.limits;
         let mut decoder = ChunkedDecoder::new(limits.max_body_bytes, limits.max_header_bytes);
         let mut body = Vec::new();
@@ -224,22 +263,16 @@ impl Connection {
             if !hold.grow_to(body.capacity() + self.buf.capacity() + READ_CHUNK) {
                 return Err(self.over_budget());
             }
-            self.fill_by(deadline).await?;
+            self.fill_within(self.limits.read_timeout).await?;
         }
     }
 
-    /// Reads more of a request that has started.
+    /// Reads more of a request that has started, waiting at most `limit`.
     ///
     /// # Errors
-    /// `408` past the deadline, `400` when the client closes mid-request.
-    async fn fill_by(&mut self, deadline: Instant) -> Result<(), ApiError> {
-        match self
-            .fill(
-                deadline.saturating_duration_since(Instant::now()),
-                READ_CHUNK,
-            )
-            .await
-        {
+    /// `408` when nothing came in time, `400` when the client closes mid-request.
+    async fn fill_within(&mut self, limit: Duration) -> Result<(), ApiError> {
+        match self.fill(limit, READ_CHUNK).await {
             Fill::Data => Ok(()),
             Fill::TimedOut => Err(ApiError::RequestTimeout),
             Fill::Closed => Err(ApiError::bad("the connection closed mid-request")),
@@ -261,10 +294,17 @@ impl Connection {
         fill
     }
 
-    /// Writes `bytes`; `false` if the client is gone or too slow to take them.
-    async fn write_raw(&mut self, bytes: &[u8]) -> bool {
-        let write = crate::timeout(self.limits.idle_timeout, self.stream.write_all(bytes));
-        matches!(write.await, Ok(Ok(())))
+    /// Writes `bytes`; `false` if the client is gone or takes nothing for
+    /// `idle_timeout`. Each write that moves bytes starts the clock again.
+    async fn write_raw(&mut self, mut bytes: &[u8]) -> bool {
+        while !bytes.is_empty() {
+            let write = crate::timeout(self.limits.idle_timeout, self.stream.write(bytes));
+            match write.await {
+                Ok(Ok(n)) if n > 0 => bytes = &bytes[n..],
+                _ => return false,
+            }
+        }
+        true
     }
 
     /// Sends `response`; `false` if the connection cannot be used any more.
@@ -281,13 +321,19 @@ impl Connection {
 
     /// Sends `response` with `Connection: close`, then closes gracefully: no more
     /// writes, and whatever the client still sends is read and dropped until it
-    /// closes too (or [`LINGER`] passes, or [`LINGER_BYTES`] were dropped), so our
-    /// close does not destroy the answer.
-    async fn send_and_close(mut self, response: &Response) {
+    /// closes too (or [`LINGER`] passes, or [`LINGER_BYTES`] were dropped, or
+    /// admission needs the room), so our close does not destroy the answer.
+    async fn send_and_close(mut self, response: &Response, admitted: &Admitted) {
         if !self.send(response, true).await {
             return;
         }
         let _ = self.stream.shutdown(Shutdown::Write);
+        admitted.set(Phase::Closing);
+        let _ = crate::select(self.linger(), admitted.evicted()).await;
+    }
+
+    /// Reads and drops what the client sends, within [`LINGER`] and [`LINGER_BYTES`].
+    async fn linger(&mut self) {
         let deadline = Instant::now() + LINGER;
         let mut discarded = 0;
         while discarded < LINGER_BYTES {

@@ -2,9 +2,24 @@
 //!
 //! Without one, 400 idle unauthenticated connections at a 256-descriptor limit locked
 //! every client out: `accept` failed until idle timeouts freed descriptors. So every
-//! connection is admitted here. At the limit, the connection idle for longest (waiting
-//! for its next request, or for its first) is told to close and the new one is
-//! admitted; when none is idle, the new one gets `503` with `Retry-After` and is closed.
+//! connection is admitted here, and at the limit one that costs the others most and
+//! gives least is told to leave to make room for the new one. Each connection reports
+//! its [`Phase`]; the one evicted is, in this order:
+//!
+//! 1. one closing after an error answer (it only lingers so the client reads it);
+//! 2. one in the middle of a head whose credentials are not known to be good, the
+//!    oldest head first. A client sends a head in one round trip; a head still
+//!    arriving is slow, and the oldest is the slowest (slowloris: 300 connections
+//!    trickling a byte every 200 ms into room for 100 used to get every health probe
+//!    `503`);
+//! 3. one waiting for its first request, or idle after requests that never carried
+//!    good credentials, the longest waiting first;
+//! 4. one idle after an authenticated request (a client's kept-alive connection), the
+//!    longest idle first.
+//!
+//! Connections handling a request, or reading a head whose `Authorization` line was
+//! already accepted, are never evicted; when only those are left, the new connection
+//! gets `503` with `Retry-After` and is closed.
 //!
 //! The limit is [`Limits::max_connections`](super::Limits::max_connections), lowered to
 //! leave room under the process's descriptor limit where that can be read.
@@ -21,6 +36,21 @@ use crate::sync::Notify;
 /// refused connection.
 const SPARE_DESCRIPTORS: usize = 32;
 
+/// What a connection is doing, as admission sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Waiting for the first byte of a request.
+    Idle,
+    /// A request head has started and is not complete.
+    Head,
+    /// Handling a request: its body, its answer. Not evictable.
+    Busy,
+    /// Closing after an error answer, reading what the client still sends.
+    Closing,
+    /// Told to leave; not chosen again.
+    Leaving,
+}
+
 /// The open connections.
 #[derive(Debug)]
 pub(crate) struct Connections {
@@ -30,9 +60,28 @@ pub(crate) struct Connections {
 
 #[derive(Debug)]
 struct Slot {
-    /// When it started waiting for a request; `None` while it handles one.
-    idle_since: Option<Instant>,
+    phase: Phase,
+    /// When the phase began.
+    since: Instant,
+    /// Whether this connection has shown good credentials (in this head or an earlier
+    /// request).
+    trusted: bool,
+    /// Whether the head being read has shown good credentials.
+    head_trusted: bool,
     close: Rc<Notify>,
+}
+
+impl Slot {
+    /// The eviction class (lower goes first), or `None` if it must not be evicted.
+    fn class(&self) -> Option<u8> {
+        match self.phase {
+            Phase::Closing => Some(0),
+            Phase::Head if !self.head_trusted => Some(1),
+            Phase::Idle if !self.trusted => Some(2),
+            Phase::Idle => Some(3),
+            Phase::Head | Phase::Busy | Phase::Leaving => None,
+        }
+    }
 }
 
 /// One admitted connection; leaving (drop) frees its place.
@@ -53,23 +102,30 @@ impl Connections {
         })
     }
 
-    /// Admits a new connection, closing the longest idle one if the server is full;
-    /// `None` if it is full of busy connections.
+    /// Admits a new connection, telling one to leave if the server is full (see the
+    /// module doc for which); `None` if none may be evicted.
     pub(crate) fn admit(self: &Rc<Self>) -> Option<Admitted> {
         let mut slots = self.slots.borrow_mut();
-        if slots.len() >= self.limit {
-            let oldest = slots
-                .iter_mut()
-                .filter_map(|(key, slot)| Some((slot.idle_since?, key)))
+        let leaving = slots
+            .iter()
+            .filter(|(_, s)| s.phase == Phase::Leaving)
+            .count();
+        if slots.len() - leaving >= self.limit {
+            let (_, _, victim) = slots
+                .iter()
+                .filter_map(|(key, slot)| Some((slot.class()?, slot.since, key)))
                 .min()?;
-            // It leaves at once, when its task next runs; until then it is not idle.
-            let slot = &mut slots[oldest.1];
-            slot.idle_since = None;
+            // It leaves when its task next runs; until then it is not chosen again.
+            let slot = &mut slots[victim];
+            slot.phase = Phase::Leaving;
             slot.close.notify_one();
         }
         let close = Rc::new(Notify::new());
         let key = slots.insert(Slot {
-            idle_since: Some(Instant::now()),
+            phase: Phase::Idle,
+            since: Instant::now(),
+            trusted: false,
+            head_trusted: false,
             close: close.clone(),
         });
         Some(Admitted {
@@ -81,10 +137,23 @@ impl Connections {
 }
 
 impl Admitted {
-    /// Marks the connection as waiting for a request (`true`) or handling one.
-    pub(crate) fn set_idle(&self, idle: bool) {
+    /// Reports what the connection does now (a connection told to leave stays so).
+    pub(crate) fn set(&self, phase: Phase) {
         if let Some(slot) = self.conns.slots.borrow_mut().get_mut(self.key) {
-            slot.idle_since = idle.then(Instant::now);
+            if slot.phase != Phase::Leaving && slot.phase != phase {
+                slot.phase = phase;
+                slot.since = Instant::now();
+                slot.head_trusted = false;
+            }
+        }
+    }
+
+    /// Reports that the head being read carries good credentials: the connection is
+    /// not evicted for the rest of this head, and later ranks as a known client's.
+    pub(crate) fn trust(&self) {
+        if let Some(slot) = self.conns.slots.borrow_mut().get_mut(self.key) {
+            slot.trusted = true;
+            slot.head_trusted = true;
         }
     }
 
@@ -120,14 +189,50 @@ mod tests {
         let conns = Connections::new(2);
         let a = conns.admit().unwrap();
         let b = conns.admit().unwrap();
-        b.set_idle(false);
+        b.set(Phase::Busy);
         let c = conns.admit().expect("a was idle: it makes room");
-        c.set_idle(false);
+        c.set(Phase::Busy);
         assert!(conns.admit().is_none(), "b and c are busy");
         drop(a); // the evicted connection leaves
         assert!(conns.admit().is_none(), "b and c are still busy");
-        b.set_idle(true);
+        b.set(Phase::Idle);
         assert!(conns.admit().is_some(), "b is idle again: it makes room");
         assert!(descriptor_limit().is_none_or(|n| n > 0));
+    }
+
+    /// Which of `admitted` was told to leave.
+    fn evicted(conns: &Connections, admitted: &[&Admitted]) -> Vec<usize> {
+        let slots = conns.slots.borrow();
+        (0..admitted.len())
+            .filter(|&i| slots[admitted[i].key].phase == Phase::Leaving)
+            .collect()
+    }
+
+    #[test]
+    fn slow_heads_go_before_idle_and_known_clients_last() {
+        let conns = Connections::new(5);
+        let closing = conns.admit().unwrap();
+        let known = conns.admit().unwrap();
+        let slow_head = conns.admit().unwrap();
+        let good_head = conns.admit().unwrap();
+        let fresh = conns.admit().unwrap();
+        known.set(Phase::Head);
+        known.trust();
+        known.set(Phase::Idle);
+        slow_head.set(Phase::Head);
+        good_head.set(Phase::Head);
+        good_head.trust();
+        closing.set(Phase::Closing);
+        let all = [&closing, &known, &slow_head, &good_head, &fresh];
+        let mut extra = Vec::new();
+        for expected in [vec![0], vec![0, 2], vec![0, 2, 4], vec![0, 1, 2, 4]] {
+            extra.push(conns.admit().expect("room is made"));
+            extra.last().unwrap().set(Phase::Busy);
+            assert_eq!(evicted(&conns, &all), expected);
+        }
+        assert!(
+            conns.admit().is_none(),
+            "an authenticated head is never evicted"
+        );
     }
 }

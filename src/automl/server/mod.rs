@@ -55,6 +55,7 @@ mod error;
 mod faults;
 mod handle;
 mod handlers;
+mod head_watch;
 mod http;
 mod idempotency;
 mod ids;
