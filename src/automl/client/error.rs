@@ -67,6 +67,24 @@ pub enum AutomlError {
         /// The task id.
         task: String,
     },
+    /// The server stopped answering: every exchange of this context failed at the
+    /// connection level (refused, reset, timed out), with no answer in between, for at
+    /// least the context's [`server_down_after`] and at least three times. The context
+    /// gives up on the server once and for good: this error ends every waiting and
+    /// every new request and job of the context (and its clones) without sending
+    /// anything. A flow does not retry a job that failed with it. Connect a new
+    /// [`Context`] to try the server again.
+    ///
+    /// [`server_down_after`]: super::ContextBuilder::server_down_after
+    /// [`Context`]: super::Context
+    ServerDown {
+        /// The server's base URL.
+        url: String,
+        /// How long the server had been silent when the context gave up.
+        silent: std::time::Duration,
+        /// How many connection failures there were, and the last one.
+        message: String,
+    },
     /// Reading a CSV source or writing a download failed.
     Io(io::Error),
 }
@@ -125,6 +143,16 @@ impl fmt::Display for AutomlError {
                 f,
                 "remote task {task} is gone from the AutoML server (it restarted or evicted \
                  the task); its result is lost"
+            ),
+            AutomlError::ServerDown {
+                url,
+                silent,
+                message,
+            } => write!(
+                f,
+                "the AutoML server at {url} has not answered for {:.1} s ({message}): \
+                 giving up on every job of this context",
+                silent.as_secs_f64()
             ),
             AutomlError::Io(e) => write!(f, "I/O error: {e}"),
         }

@@ -8,12 +8,14 @@ mod agent;
 mod context;
 mod error;
 mod form;
+mod health;
 mod http;
 mod inputs;
 mod jobs;
 mod models;
 mod predictions;
 mod resolve;
+mod retry;
 mod source;
 mod types;
 
