@@ -74,7 +74,7 @@ fn a_dead_server_fails_every_waiting_job_once_with_one_error_and_is_not_hammered
     let (forecast_csv, _) = linear(20, 2, false);
     let mut flow = Flow::new();
     flow.limit("automl", 8);
-    let mut jobs = Vec::new();
+    let (mut jobs, mut uploads) = (Vec::new(), Vec::new());
     for i in 0..PIPELINES {
         let mut up = |name: String, csv: &str| {
             let source = CsvSource::text("data.csv", csv.to_string());
@@ -89,6 +89,7 @@ fn a_dead_server_fails_every_waiting_job_once_with_one_error_and_is_not_hammered
         let c = c.limit("automl").retries(2);
         let d = ctx.predict(&mut flow, format!("D{i}"), PredictInput::new(&b, &c));
         let d = d.limit("automl").retries(2);
+        uploads.extend([a, b]);
         jobs.push(d);
     }
 
@@ -178,4 +179,9 @@ fn a_dead_server_fails_every_waiting_job_once_with_one_error_and_is_not_hammered
          connections"
     );
     assert_eq!(accepted_after, 0, "nothing is sent once the server is down");
+    let retried = uploads.iter().filter(|j| j.attempts() > 1).count();
+    assert_eq!(
+        retried, 0,
+        "the flow retries no job of a server that is down"
+    );
 }

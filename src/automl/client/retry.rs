@@ -32,15 +32,23 @@ impl Transport {
         }
     }
 
-    /// Whether the failed try number `attempt` is followed by another. `connect`
-    /// says whether a try that could not connect at all is retried (see
+    /// Whether a try that failed with `e` is followed by another; counts it in `failed`
+    /// (the tries sent that failed: held tries do not count against the cap).
+    /// `unconnected` says whether a try that could not connect at all is retried (see
     /// [`call_sync`](Transport::call_sync)).
-    fn again(&self, e: &AutomlError, attempt: u32, can_resend: bool, unconnected: bool) -> bool {
+    fn again(
+        &self,
+        e: &AutomlError,
+        failed: &mut u32,
+        can_resend: bool,
+        unconnected: bool,
+    ) -> bool {
+        *failed = failed.saturating_add(1);
         if !can_resend || !e.is_transient() || (!unconnected && never_connected(e)) {
             return false;
         }
         let silent = matches!(e, AutomlError::Unreachable { .. }) && self.health.suspect();
-        attempt < self.attempts || silent
+        *failed < self.attempts || silent
     }
 
     /// Runs tries made by `make(n)` on the worker pool until one succeeds or fails for
@@ -54,9 +62,9 @@ impl Transport {
         T: Send + 'static,
         X: FnOnce() -> Tried<T> + Send + 'static,
     {
-        let mut attempt = 1;
+        let (mut failed, mut waits) = (0, 1);
         loop {
-            let tried = crate::spawn_blocking(make(attempt))
+            let tried = crate::spawn_blocking(make(failed + 1))
                 .await
                 .unwrap_or_else(|e| {
                     let message = format!("the HTTP call did not complete: {e}");
@@ -64,11 +72,11 @@ impl Transport {
                 });
             match tried {
                 Some(Ok(v)) => return Ok(v),
-                Some(Err(e)) if !self.again(&e, attempt, can_resend, true) => return Err(e),
+                Some(Err(e)) if !self.again(&e, &mut failed, can_resend, true) => return Err(e),
                 _ => {}
             }
-            crate::sleep(self.backoff.delay(attempt)).await;
-            attempt = attempt.saturating_add(1);
+            crate::sleep(self.backoff.delay(waits)).await;
+            waits = waits.saturating_add(1);
         }
     }
 
@@ -79,15 +87,17 @@ impl Transport {
         unconnected: bool,
         mut exchange: impl FnMut() -> Result<T, AutomlError>,
     ) -> Result<T, AutomlError> {
-        let mut attempt = 1;
+        let (mut failed, mut waits) = (0, 1);
         loop {
             match self.try_once(&mut exchange) {
                 Some(Ok(v)) => return Ok(v),
-                Some(Err(e)) if !self.again(&e, attempt, can_resend, unconnected) => return Err(e),
+                Some(Err(e)) if !self.again(&e, &mut failed, can_resend, unconnected) => {
+                    return Err(e)
+                }
                 _ => {}
             }
-            std::thread::sleep(self.backoff.delay(attempt));
-            attempt = attempt.saturating_add(1);
+            std::thread::sleep(self.backoff.delay(waits));
+            waits = waits.saturating_add(1);
         }
     }
 }
