@@ -99,7 +99,10 @@ impl ContextBuilder {
         self
     }
 
-    /// How many times one request is tried on transient faults (default 8).
+    /// How many times one request is tried on transient faults (default 8). A server
+    /// that stops answering altogether is the business of
+    /// [`server_down_after`](ContextBuilder::server_down_after) instead: while it is
+    /// silent, requests wait for its verdict rather than give up one by one.
     pub fn attempts(mut self, attempts: u32) -> Self {
         self.attempts = attempts.max(1);
         self

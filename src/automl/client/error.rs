@@ -210,5 +210,20 @@ mod tests {
         };
         assert!(e(503).is_transient() && e(429).is_transient());
         assert!(!e(400).is_transient() && !e(404).is_transient());
+        let down = AutomlError::ServerDown {
+            url: "http://127.0.0.1:1".into(),
+            silent: std::time::Duration::from_millis(10_200),
+            message: "3 connection failures in a row, the last: refused".into(),
+        };
+        assert!(!down.is_transient(), "the verdict is final");
+        let text = down.to_string();
+        assert!(
+            text.contains("http://127.0.0.1:1 has not answered for 10.2 s"),
+            "{text}"
+        );
+        assert!(
+            text.contains("giving up on every job of this context"),
+            "{text}"
+        );
     }
 }
