@@ -185,3 +185,42 @@ fn a_dead_server_fails_every_waiting_job_once_with_one_error_and_is_not_hammered
         "the flow retries no job of a server that is down"
     );
 }
+
+/// No server at all, a refused port: every job, each with flow retries, fails with the
+/// server-down error after the configured silence (before the detector: each upload
+/// tried 8 times, 4 flow attempts, and ended "cannot reach" after about 17 s), and so
+/// does a synchronous call made afterwards, without sending anything.
+#[test]
+fn a_refused_port_fails_every_job_with_the_server_down_error_after_the_set_silence() {
+    let addr = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let url = format!("http://{addr}");
+    let ctx = Context::builder(&url, USER, PASSWORD)
+        .server_down_after(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let mut flow = Flow::new();
+    let uploads: Vec<_> = (0..100)
+        .map(|i| {
+            let source = CsvSource::text("a.csv", "x\n1\n");
+            ctx.upload(&mut flow, format!("A{i}"), source).retries(3)
+        })
+        .collect();
+    let started = Instant::now();
+    flow.run();
+    let took = started.elapsed();
+    for job in &uploads {
+        let e = job.result().unwrap_err();
+        assert!(is_server_down(&e), "{e}");
+        assert_eq!(job.attempts(), 1, "not retried by the flow");
+    }
+    assert!(
+        took < Duration::from_secs(12),
+        "2 s of silence plus a back-off: took {took:?}"
+    );
+    let later = ctx.worker_status().unwrap_err();
+    assert!(matches!(later, AutomlError::ServerDown { .. }), "{later}");
+    eprintln!("100 uploads to a refused port ended in {took:?}: {later}");
+}
