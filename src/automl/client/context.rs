@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::agent::{agent, base_url, Roots};
 use super::error::AutomlError;
+use super::health::Health;
 use super::http::{Request, Transport};
 use crate::flow::Backoff;
 pub use crate::rest::PollInterval;
@@ -77,6 +78,7 @@ pub struct ContextBuilder {
     attempts: u32,
     backoff: Backoff,
     request_timeout: Duration,
+    down_after: Duration,
     roots: Roots,
 }
 
@@ -97,7 +99,10 @@ impl ContextBuilder {
         self
     }
 
-    /// How many times one request is tried on transient faults (default 8).
+    /// How many times one request is tried on transient faults (default 8). A server
+    /// that stops answering altogether is the business of
+    /// [`server_down_after`](ContextBuilder::server_down_after) instead: while it is
+    /// silent, requests wait for its verdict rather than give up one by one.
     pub fn attempts(mut self, attempts: u32) -> Self {
         self.attempts = attempts.max(1);
         self
@@ -112,6 +117,31 @@ impl ContextBuilder {
     /// The longest one HTTP exchange may take (default 60 s).
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
+        self
+    }
+
+    /// How long the server may stay silent before the context gives up on it
+    /// (default 10 s).
+    ///
+    /// Silent means: every exchange of this context (and its clones) failed at the
+    /// connection level (refused, reset, closed or timed out without an answer), at
+    /// least three of them, and none got an answer (of any status: a `503` is an
+    /// answer). While the server is silent, waiting exchanges retry past their
+    /// [`attempts`](ContextBuilder::attempts) but only one try is let out every 250 ms,
+    /// so that many jobs do not hammer a dead server. Once it has been silent this long,
+    /// the server is *down*: every waiting and every new request and job of the context
+    /// fails with [`AutomlError::ServerDown`], nothing more is sent, and a flow does not
+    /// retry those jobs.
+    ///
+    /// A job waiting on a dead server fails at most this long after the first
+    /// connection failure, plus one [`backoff`](ContextBuilder::backoff) maximum (2 s by
+    /// default) or one [`poll_interval`](ContextBuilder::poll_interval) maximum (2 s),
+    /// whichever it was waiting out. An exchange already under way when the server
+    /// vanished ends first, at most one [`request_timeout`](ContextBuilder::request_timeout)
+    /// later (a refused or reset connection ends at once; connecting gives up after
+    /// 5 s). Choose longer than a restart of the server takes.
+    pub fn server_down_after(mut self, silence: Duration) -> Self {
+        self.down_after = silence;
         self
     }
 
@@ -154,11 +184,12 @@ impl ContextBuilder {
         }
         let agent = agent(self.request_timeout, &self.roots)?;
         let transport = Transport {
-            base,
             authorization: basic_auth(&self.user, &self.password),
             agent,
             attempts: self.attempts,
             backoff: self.backoff,
+            health: Arc::new(Health::new(&base, self.down_after)),
+            base,
         };
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -227,6 +258,7 @@ impl Context {
                 jitter: true,
             },
             request_timeout: Duration::from_secs(60),
+            down_after: Duration::from_secs(10),
             roots: Roots::default(),
         }
     }

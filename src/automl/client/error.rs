@@ -67,6 +67,24 @@ pub enum AutomlError {
         /// The task id.
         task: String,
     },
+    /// The server stopped answering: every exchange of this context failed at the
+    /// connection level (refused, reset, timed out), with no answer in between, for at
+    /// least the context's [`server_down_after`] and at least three times. The context
+    /// gives up on the server once and for good: this error ends every waiting and
+    /// every new request and job of the context (and its clones) without sending
+    /// anything. A flow does not retry a job that failed with it. Connect a new
+    /// [`Context`] to try the server again.
+    ///
+    /// [`server_down_after`]: super::ContextBuilder::server_down_after
+    /// [`Context`]: super::Context
+    ServerDown {
+        /// The server's base URL.
+        url: String,
+        /// How long the server had been silent when the context gave up.
+        silent: std::time::Duration,
+        /// How many connection failures there were, and the last one.
+        message: String,
+    },
     /// Reading a CSV source or writing a download failed.
     Io(io::Error),
 }
@@ -126,6 +144,16 @@ impl fmt::Display for AutomlError {
                 "remote task {task} is gone from the AutoML server (it restarted or evicted \
                  the task); its result is lost"
             ),
+            AutomlError::ServerDown {
+                url,
+                silent,
+                message,
+            } => write!(
+                f,
+                "the AutoML server at {url} has not answered for {:.1} s ({message}): \
+                 giving up on every job of this context",
+                silent.as_secs_f64()
+            ),
             AutomlError::Io(e) => write!(f, "I/O error: {e}"),
         }
     }
@@ -182,5 +210,20 @@ mod tests {
         };
         assert!(e(503).is_transient() && e(429).is_transient());
         assert!(!e(400).is_transient() && !e(404).is_transient());
+        let down = AutomlError::ServerDown {
+            url: "http://127.0.0.1:1".into(),
+            silent: std::time::Duration::from_millis(10_200),
+            message: "3 connection failures in a row, the last: refused".into(),
+        };
+        assert!(!down.is_transient(), "the verdict is final");
+        let text = down.to_string();
+        assert!(
+            text.contains("http://127.0.0.1:1 has not answered for 10.2 s"),
+            "{text}"
+        );
+        assert!(
+            text.contains("giving up on every job of this context"),
+            "{text}"
+        );
     }
 }

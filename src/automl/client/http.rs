@@ -7,9 +7,10 @@ use serde_json::Value;
 
 use super::error::AutomlError;
 use super::form;
+use super::health::Health;
 use super::source::CsvSource;
 use crate::flow::Backoff;
-use crate::rest::{retry_here, retry_on_pool, NoAnswer, Retries};
+use crate::rest::NoAnswer;
 
 /// How requests are retried and how long each may take.
 #[derive(Debug, Clone)]
@@ -19,6 +20,8 @@ pub(crate) struct Transport {
     pub(crate) agent: ureq::Agent,
     pub(crate) attempts: u32,
     pub(crate) backoff: Backoff,
+    /// The server-down detector every request of the context goes through.
+    pub(crate) health: Arc<Health>,
 }
 
 /// A request body.
@@ -107,24 +110,18 @@ impl Transport {
         req: Request,
         watch: Option<Arc<dyn Watch>>,
     ) -> Result<Value, AutomlError> {
-        let retries = Retries {
-            attempts: self.attempts,
-            backoff: self.backoff,
-        };
         let can_resend = req.can_resend();
         let make = |_attempt| {
             let (this, sent, watch) = (self.clone(), req.clone(), watch.clone());
             move || {
-                let result = this.call_blocking(&sent);
+                let result = this.try_once(|| this.exchange(&sent))?;
                 if let Some(w) = watch {
                     w.answered(&this, &result);
                 }
-                result
+                Some(result)
             }
         };
-        let retry = |e: &AutomlError| e.is_transient() && can_resend;
-        let lost = |e| AutomlError::protocol(format!("the HTTP call did not complete: {e}"));
-        retry_on_pool(retries, make, retry, lost).await
+        self.retry_on_pool(can_resend, make).await
     }
 
     /// The same as [`call`](Transport::call), on the calling thread (for synchronous
@@ -137,31 +134,18 @@ impl Transport {
         req: &Request,
         retry_unconnected: bool,
     ) -> Result<Value, AutomlError> {
-        self.retrying(req.can_resend(), retry_unconnected, || {
-            self.call_blocking(req)
-        })
+        self.retry_here(req.can_resend(), retry_unconnected, || self.exchange(req))
     }
 
-    /// Runs `attempt` until it succeeds, fails for good, or the attempts run out,
-    /// sleeping the back-off between tries (on the calling thread).
-    fn retrying<T>(
-        &self,
-        can_resend: bool,
-        retry_unconnected: bool,
-        attempt: impl FnMut() -> Result<T, AutomlError>,
-    ) -> Result<T, AutomlError> {
-        let retries = Retries {
-            attempts: self.attempts,
-            backoff: self.backoff,
-        };
-        let retry = |e: &AutomlError| {
-            (retry_unconnected || !never_connected(e)) && e.is_transient() && can_resend
-        };
-        retry_here(retries, attempt, retry)
-    }
-
-    /// One attempt, blocking.
+    /// One try, blocking, outside any retry loop (a stop request): sent unless the
+    /// server is down, its outcome recorded.
     pub(crate) fn call_blocking(&self, req: &Request) -> Result<Value, AutomlError> {
+        self.health.admit_once()?;
+        self.health.note(self.exchange(req))
+    }
+
+    /// One exchange, blocking, without asking the detector.
+    fn exchange(&self, req: &Request) -> Result<Value, AutomlError> {
         let mut response = self.send(req)?;
         let body = response
             .body_mut()
@@ -184,7 +168,7 @@ impl Transport {
         mut open: impl FnMut() -> std::io::Result<W>,
     ) -> Result<(u64, W), AutomlError> {
         let req = Request::get(path);
-        self.retrying(true, true, || {
+        self.retry_here(true, true, || {
             let response = self.send(&req)?;
             let mut out = open()?;
             let n = self.copy_body(&mut response.into_body().into_reader(), &mut out)?;
@@ -313,14 +297,6 @@ impl Transport {
             NoAnswer::Other(message) => AutomlError::protocol(message),
         }
     }
-}
-
-/// Whether `e` says that no connection could be made at all (as opposed to one that
-/// was made and then dropped or timed out).
-fn never_connected(e: &AutomlError) -> bool {
-    use std::io::ErrorKind::{AddrNotAvailable, ConnectionRefused, NotFound};
-    matches!(e, AutomlError::Unreachable { io: Some(io), .. }
-        if matches!(io.kind(), ConnectionRefused | NotFound | AddrNotAvailable))
 }
 
 fn bad_request(e: ureq::http::Error) -> AutomlError {

@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use super::error::AutomlError;
 use super::types::{DataInfo, Experiment};
 use crate::flow::Job;
 
@@ -194,5 +195,37 @@ impl<'a> PredictInput<'a> {
     pub fn keep_columns<S: Into<String>>(mut self, columns: impl IntoIterator<Item = S>) -> Self {
         self.keep_columns = columns.into_iter().map(Into::into).collect();
         self
+    }
+}
+
+impl ModelChoice {
+    /// The id of the model of `exp` this choice picks.
+    pub(crate) fn pick(&self, exp: &Experiment) -> Result<String, AutomlError> {
+        let missing = |what: String| AutomlError::TaskFailed {
+            task: exp.id.clone(),
+            status: "done".to_string(),
+            message: what,
+        };
+        let id = |m: &super::types::ModelInfo| m.id.clone();
+        match self {
+            ModelChoice::Best(evaluator) => exp.best_model(evaluator).map(id).ok_or_else(|| {
+                missing(format!(
+                    "no model of experiment {} has a '{evaluator}' score",
+                    exp.id
+                ))
+            }),
+            ModelChoice::Id(model) => exp
+                .model(model)
+                .map(id)
+                .ok_or_else(|| missing(format!("experiment {} has no model {model}", exp.id))),
+            ModelChoice::Recommendation(metric) => {
+                exp.recommended(metric).map(id).ok_or_else(|| {
+                    missing(format!(
+                        "experiment {} has no recommendation for '{metric}'",
+                        exp.id
+                    ))
+                })
+            }
+        }
     }
 }

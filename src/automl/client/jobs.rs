@@ -14,8 +14,9 @@ use serde_json::Value;
 use super::context::Context;
 use super::error::AutomlError;
 use super::http::{Request, Transport, Watch};
-use super::inputs::{ModelChoice, PredictInput, SetupInput, TrainInput};
+use super::inputs::{PredictInput, SetupInput, TrainInput};
 use super::predictions::Predictions;
+use super::retry::final_when_down;
 use super::source::CsvSource;
 use super::types::{data_info, experiment, text, DataInfo, Experiment};
 use crate::flow::{Flow, Job};
@@ -48,7 +49,7 @@ impl Context {
         source: CsvSource,
     ) -> Job<DataInfo> {
         let ctx = self.clone();
-        flow.try_job_async(name, (), move |()| {
+        final_when_down(flow.try_job_async(name, (), move |()| {
             let (ctx, source) = (ctx.clone(), source.clone());
             async move {
                 let task = ctx
@@ -56,7 +57,7 @@ impl Context {
                     .await?;
                 Ok(data_info(&ctx.await_task(&task, "upload").await?)?)
             }
-        })
+        }))
     }
 
     /// Declares a setup job: once `input.data` is on the server, `POST /v2/tasks/setup`
@@ -88,19 +89,21 @@ impl Context {
     ) -> Job<DataInfo> {
         let ctx = self.clone();
         let columns = input.columns_json();
-        flow.try_job_async(name, input.data, move |data: Arc<DataInfo>| {
-            let ctx = ctx.clone();
-            let body = serde_json::json!({
-                "data_id": data.id,
-                "data_source": {"uri": data.uri, "format": "csv"},
-                "data_columns": columns,
-            });
-            async move {
-                let request = Request::post_json("/v2/tasks/setup", &body, ctx.new_key());
-                let task = ctx.submit(request).await?;
-                Ok(data_info(&ctx.await_task(&task, "setup").await?)?)
-            }
-        })
+        final_when_down(
+            flow.try_job_async(name, input.data, move |data: Arc<DataInfo>| {
+                let ctx = ctx.clone();
+                let body = serde_json::json!({
+                    "data_id": data.id,
+                    "data_source": {"uri": data.uri, "format": "csv"},
+                    "data_columns": columns,
+                });
+                async move {
+                    let request = Request::post_json("/v2/tasks/setup", &body, ctx.new_key());
+                    let task = ctx.submit(request).await?;
+                    Ok(data_info(&ctx.await_task(&task, "setup").await?)?)
+                }
+            }),
+        )
     }
 
     /// Declares a train job; it starts when `input.data` is uploaded. The result is the
@@ -135,18 +138,20 @@ impl Context {
     ) -> Job<Experiment> {
         let ctx = self.clone();
         let template = input.body("");
-        flow.try_job_async(name, input.data, move |data: Arc<DataInfo>| {
-            let ctx = ctx.clone();
-            let mut body = template.clone();
-            body["train_data_id"] = Value::from(data.id.as_str());
-            async move {
-                let key = ctx.new_key();
-                let task = ctx
-                    .submit(Request::post_json("/v2/tasks/train", &body, key))
-                    .await?;
-                Ok(experiment(&ctx.await_task(&task, "train").await?)?)
-            }
-        })
+        final_when_down(
+            flow.try_job_async(name, input.data, move |data: Arc<DataInfo>| {
+                let ctx = ctx.clone();
+                let mut body = template.clone();
+                body["train_data_id"] = Value::from(data.id.as_str());
+                async move {
+                    let key = ctx.new_key();
+                    let task = ctx
+                        .submit(Request::post_json("/v2/tasks/train", &body, key))
+                        .await?;
+                    Ok(experiment(&ctx.await_task(&task, "train").await?)?)
+                }
+            }),
+        )
     }
 
     /// Declares a predict job; it starts when both its data and its experiment are done,
@@ -183,9 +188,9 @@ impl Context {
             input.keep_columns.clone(),
             input.threshold,
         );
-        flow.try_job_async(name, (input.data, input.experiment), move |(data, exp)| {
+        final_when_down(flow.try_job_async(name, (input.data, input.experiment), move |(data, exp)| {
             let ctx = ctx.clone();
-            let model = choose_model(&exp, &choice);
+            let model = choice.pick(&exp);
             let body = serde_json::json!({"data_id": data.id, "keep_columns": keep, "threshold": threshold});
             async move {
                 let model_id = model?;
@@ -195,7 +200,7 @@ impl Context {
                 let data_id = predictions(&ctx.await_task(&task, "predict").await?)?;
                 Ok(Predictions { data_id, model_id, ctx })
             }
-        })
+        }))
     }
 
     async fn get(&self, path: &str) -> Result<Value, AutomlError> {
@@ -324,39 +329,6 @@ fn task_outcome(id: &str, task: &Value) -> Option<Result<Value, AutomlError>> {
         other => Some(Err(AutomlError::protocol(format!(
             "task {id} has unknown status '{other}'"
         )))),
-    }
-}
-
-fn choose_model(exp: &Experiment, choice: &ModelChoice) -> Result<String, AutomlError> {
-    let missing = |what: String| AutomlError::TaskFailed {
-        task: exp.id.clone(),
-        status: "done".to_string(),
-        message: what,
-    };
-    match choice {
-        ModelChoice::Best(evaluator) => {
-            exp.best_model(evaluator)
-                .map(|m| m.id.clone())
-                .ok_or_else(|| {
-                    missing(format!(
-                        "no model of experiment {} has a '{evaluator}' score",
-                        exp.id
-                    ))
-                })
-        }
-        ModelChoice::Id(id) => exp
-            .model(id)
-            .map(|m| m.id.clone())
-            .ok_or_else(|| missing(format!("experiment {} has no model {id}", exp.id))),
-        ModelChoice::Recommendation(metric) => exp
-            .recommended(metric)
-            .map(|m| m.id.clone())
-            .ok_or_else(|| {
-                missing(format!(
-                    "experiment {} has no recommendation for '{metric}'",
-                    exp.id
-                ))
-            }),
     }
 }
 
