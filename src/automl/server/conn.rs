@@ -20,6 +20,7 @@ use super::config::Limits;
 use super::conns::Admitted;
 use super::error::ApiError;
 use super::http::{parse_head, Framing, Request};
+use super::prepare::Prepared;
 use super::response::Response;
 use crate::net::TcpStream;
 
@@ -165,7 +166,7 @@ impl Connection {
             head,
             body,
             hold,
-            json: None,
+            pre: Prepared::default(),
         }))
     }
 

@@ -1,7 +1,9 @@
 //! The endpoints: validate a request, then read the state or submit a task.
 //!
-//! Handlers run on the loop thread and never wait: submitting only queues a job (the
-//! work happens on the workers), and every lock is released before they return.
+//! Handlers run on the loop thread: submitting only queues a job (the work happens on
+//! the workers), and every lock is released before they return. The only wait is for
+//! the parse pool to serialise a large stored document ([`documents::answer`]); a
+//! large body was parsed there before the handler ran ([`Prepared`](super::prepare)).
 
 use std::sync::Arc;
 
@@ -9,11 +11,13 @@ use serde_json::{json, Map, Value};
 
 use super::auto_ts;
 use super::cluster;
+use super::documents::{self, Document};
 use super::error::ApiError;
 use super::http::{query_param, Request};
 use super::jobs::{self, PredictOptions};
 use super::json::{object, Fields};
 use super::multipart;
+use super::offload::Offload;
 use super::response::Response;
 use super::router::Route;
 use super::state::Shared;
@@ -31,8 +35,9 @@ const MAX_NAME_BYTES: usize = 256;
 ///
 /// # Errors
 /// The [`ApiError`] to answer with.
-pub(crate) fn handle(
+pub(crate) async fn handle(
     shared: &Arc<Shared>,
+    offload: &Offload,
     route: Route<'_>,
     request: Request,
 ) -> Result<Response, ApiError> {
@@ -59,9 +64,6 @@ pub(crate) fn handle(
         }
         Route::Task(id) => task(shared, id),
         Route::StopTask(id) => stop(shared, id),
-        Route::Experiment(id) => experiment(shared, id),
-        Route::Model(exp, model) => model_doc(shared, exp, model),
-        Route::Data(id) => data_doc(shared, id),
         Route::DataFile(id) => data_file(shared, id),
         Route::DeleteData(id) => deleted(id, shared.lock().store.delete_data(id), "data"),
         Route::DeleteDataBatch => delete_data_batch(shared, body_object(request)?),
@@ -83,7 +85,9 @@ pub(crate) fn handle(
             let answer = auto_ts::predict(shared, map);
             or_invalid_task(shared, TaskKind::AutoTsPredict, answer)
         }
-        Route::AutoTsModel(exp, model) => model_doc(shared, exp, model),
+        Route::Experiment(_) | Route::Data(_) | Route::Model(..) | Route::AutoTsModel(..) => {
+            documents::answer(stored_document(shared, route)?, offload).await
+        }
     }
 }
 
@@ -113,20 +117,39 @@ fn deleted(id: &str, found: bool, what: &str) -> Result<Response, ApiError> {
     }
 }
 
-/// Deletes every data set of `data_ids`; answers which were deleted and which were
-/// not there.
+/// Most ids one `POST /v2/data/delete` may name.
+const MAX_DELETE_IDS: usize = 10_000;
+/// Most ids of `missing` echoed in its answer (each cut to 64 characters).
+const MAX_ECHOED_MISSING: usize = 100;
+
+/// Deletes every data set of `data_ids` (at most [`MAX_DELETE_IDS`]); answers which
+/// were deleted and which were not there: the first [`MAX_ECHOED_MISSING`] of those,
+/// and `missing_more`, how many more, when there were more.
 fn delete_data_batch(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, ApiError> {
     let ids = Fields(&map)
-        .opt_strings("data_ids")?
+        .array("data_ids")?
         .ok_or_else(|| ApiError::bad("field 'data_ids' (a list of data ids) is required"))?;
+    if ids.len() > MAX_DELETE_IDS {
+        return Err(ApiError::TooLarge(format!(
+            "data_ids names {} data sets; at most {MAX_DELETE_IDS} are deleted per request",
+            ids.len()
+        )));
+    }
+    let ids = Fields(&map).opt_strings("data_ids")?.unwrap_or_default();
     let mut state = shared.lock();
     let (deleted, missing): (Vec<_>, Vec<_>) =
         ids.into_iter().partition(|id| state.store.delete_data(id));
     drop(state);
-    Ok(Response::json(
-        200,
-        &json!({"deleted": deleted, "missing": missing}),
-    ))
+    let shown: Vec<String> = missing
+        .iter()
+        .take(MAX_ECHOED_MISSING)
+        .map(|id| id.chars().take(64).collect())
+        .collect();
+    let mut answer = json!({"deleted": deleted, "missing": shown});
+    if missing.len() > MAX_ECHOED_MISSING {
+        answer["missing_more"] = json!(missing.len() - MAX_ECHOED_MISSING);
+    }
+    Ok(Response::json(200, &answer))
 }
 
 /// A `404` naming what was not found (long ids are cut short).
@@ -155,14 +178,16 @@ fn worker_status(shared: &Arc<Shared>) -> Response {
 }
 
 /// `POST /v2/upload`: a raw CSV body, or a form with a file field `csv`.
-fn upload(shared: &Arc<Shared>, request: Request) -> Result<Response, ApiError> {
+fn upload(shared: &Arc<Shared>, mut request: Request) -> Result<Response, ApiError> {
     let content_type = request.head.header("content-type").unwrap_or("");
     let (content, filename) = match multipart::form_boundary(content_type) {
         None => (0..request.body.len(), None),
         Some(boundary) => {
-            let parts = multipart::parse(&request.body, &boundary?)?;
-            let csv = parts.into_iter().find(|p| p.name.as_deref() == Some("csv"));
-            let csv = csv.ok_or_else(|| ApiError::bad("the form has no file field 'csv'"))?;
+            let boundary = boundary?;
+            let csv = match request.pre.form_file.take() {
+                Some(csv) => csv,
+                None => multipart::file_field(&request.body, &boundary, "csv")?,
+            };
             (csv.content, csv.filename)
         }
     };
@@ -208,7 +233,7 @@ fn info() -> Response {
 /// `POST /v2/tasks/setup`: a new data set with some columns retyped.
 /// The request's body as a JSON object (parsed already if it was large).
 fn body_object(request: Request) -> Result<Map<String, Value>, ApiError> {
-    match request.json {
+    match request.pre.json {
         Some(map) => Ok(map),
         None => object(&request.body),
     }
@@ -342,25 +367,20 @@ fn stop(shared: &Arc<Shared>, id: &str) -> Result<Response, ApiError> {
     Ok(Response::json(200, &doc))
 }
 
-/// `GET /v2/experiments/{id}`.
-fn experiment(shared: &Arc<Shared>, id: &str) -> Result<Response, ApiError> {
-    let doc = shared.lock().store.experiment(id).cloned();
-    let doc = doc.ok_or_else(|| not_found("experiment", id))?;
-    Ok(Response::json(200, &doc))
-}
-
-/// `GET /v2/experiments/{exp}/models/{model}`.
-fn model_doc(shared: &Arc<Shared>, exp: &str, model: &str) -> Result<Response, ApiError> {
-    let doc = shared.lock().store.model_doc(exp, model).cloned();
-    let doc = doc.ok_or_else(|| not_found("model", model))?;
-    Ok(Response::json(200, &doc))
-}
-
-/// `GET /v2/data/{id}` and `GET /data/{id}`.
-fn data_doc(shared: &Arc<Shared>, id: &str) -> Result<Response, ApiError> {
-    let doc = shared.lock().store.data_doc(id).cloned();
-    let doc = doc.ok_or_else(|| not_found("data", id))?;
-    Ok(Response::json(200, &doc))
+/// The stored document a `GET` of `route` names (`GET /v2/data/{id}`,
+/// `/v2/experiments/{id}`, `/v2/experiments/{exp}/models/{model}` and its `auto_ts`
+/// twin); `404` if there is none.
+fn stored_document(shared: &Arc<Shared>, route: Route<'_>) -> Result<Arc<Document>, ApiError> {
+    let store = &shared.lock().store;
+    let (found, what, id) = match route {
+        Route::Data(id) => (store.data_doc(id), "data", id),
+        Route::Experiment(id) => (store.experiment(id), "experiment", id),
+        Route::Model(exp, model) | Route::AutoTsModel(exp, model) => {
+            (store.model_doc(exp, model), "model", model)
+        }
+        _ => (None, "document", ""),
+    };
+    found.cloned().ok_or_else(|| not_found(what, id))
 }
 
 /// `GET /v2/data/{id}/file`.

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
+use super::documents::Document;
 use super::ids::IdGen;
 use super::json;
 use super::tasks::now;
@@ -27,7 +28,7 @@ pub(crate) struct DataSet {
 #[derive(Debug)]
 pub(crate) struct StoredData {
     pub(crate) set: DataSet,
-    doc: Value,
+    doc: Arc<Document>,
 }
 
 /// A trained experiment, as the train request described it.
@@ -59,14 +60,14 @@ pub(crate) enum ServedModel {
 #[derive(Debug)]
 struct StoredModel {
     model: ServedModel,
-    doc: Value,
+    doc: Arc<Document>,
 }
 
 /// Data sets, experiments and models by id.
 #[derive(Debug, Default)]
 pub(crate) struct Store {
     data: HashMap<String, StoredData>,
-    experiments: HashMap<String, Value>,
+    experiments: HashMap<String, Arc<Document>>,
     /// Models by `(experiment id, model id)`; model ids are unique on their own too.
     models: HashMap<String, StoredModel>,
     ids: IdGen,
@@ -126,7 +127,7 @@ impl Store {
             id.clone(),
             StoredData {
                 set,
-                doc: doc.clone(),
+                doc: Document::new(doc.clone()),
             },
         );
         self.evict(&id);
@@ -228,9 +229,11 @@ impl Store {
         let model_ids: Vec<String> = (0..count).map(|_| self.ids.next_id()).collect();
         let (doc, models) = build(&id, &model_ids);
         for (model_id, (model, doc)) in model_ids.into_iter().zip(models) {
+            let doc = Document::new(doc);
             self.models.insert(model_id, StoredModel { model, doc });
         }
-        self.experiments.insert(id.clone(), doc.clone());
+        self.experiments
+            .insert(id.clone(), Document::new(doc.clone()));
         self.order.push_back(Stored::Experiment(id.clone()));
         self.evict(&id);
         doc
@@ -242,13 +245,13 @@ impl Store {
     }
 
     /// A data set's document by id.
-    pub(crate) fn data_doc(&self, id: &str) -> Option<&Value> {
+    pub(crate) fn data_doc(&self, id: &str) -> Option<&Arc<Document>> {
         self.data.get(id).map(|d| &d.doc)
     }
 
     /// Every data set's document, newest first (by creation time, then id).
     pub(crate) fn data_docs_newest_first(&self) -> Vec<&Value> {
-        let mut docs: Vec<&Value> = self.data.values().map(|d| &d.doc).collect();
+        let mut docs: Vec<&Value> = self.data.values().map(|d| d.doc.value()).collect();
         fn time(d: &Value) -> f64 {
             d["created_at"].as_f64().unwrap_or(0.0)
         }
@@ -260,7 +263,7 @@ impl Store {
     }
 
     /// An experiment's document by id.
-    pub(crate) fn experiment(&self, id: &str) -> Option<&Value> {
+    pub(crate) fn experiment(&self, id: &str) -> Option<&Arc<Document>> {
         self.experiments.get(id)
     }
 
@@ -270,7 +273,7 @@ impl Store {
     }
 
     /// The document of model `model_id` of experiment `exp_id`.
-    pub(crate) fn model_doc(&self, exp_id: &str, model_id: &str) -> Option<&Value> {
+    pub(crate) fn model_doc(&self, exp_id: &str, model_id: &str) -> Option<&Arc<Document>> {
         let stored = self.models.get(model_id)?;
         (stored.doc["exp_id"] == exp_id).then_some(&stored.doc)
     }
