@@ -107,15 +107,13 @@ impl App {
         self.credentials.accepts(head.header("authorization"))
     }
 
-    async fn handle(&self, mut request: Request) -> Result<Response, ApiError> {
+    async fn handle(&self, request: Request) -> Result<Response, ApiError> {
         if !self.authorized(&request.head) {
             return Err(ApiError::Unauthorized);
         }
         let path = request.head.path.clone();
         let route = router::route(&request.head.method, &path)?;
         let key = request.head.header("idempotency-key").map(str::to_owned);
-        // The parsed tree stays counted in the budget until the handler is done with it.
-        let _tree = request.pre.tree.take();
         match key {
             Some(key) if request.head.method == "POST" => {
                 self.idempotent(&key, route, request).await

@@ -39,34 +39,29 @@ pub(crate) async fn handle(
     shared: &Arc<Shared>,
     offload: &Offload,
     route: Route<'_>,
-    request: Request,
+    mut request: Request,
 ) -> Result<Response, ApiError> {
+    if let Some(endpoint) = json_endpoint(route) {
+        let answer = match (request.pre.json.take(), request.pre.tree.take()) {
+            (Some(map), Some(tree)) => {
+                drop(request);
+                let answer = endpoint(shared, &map);
+                // A large tree is freed off the loop, and counted until it is.
+                offload.discard((map, tree));
+                answer
+            }
+            _ => endpoint(shared, &object(&request.body)?),
+        };
+        return answer;
+    }
     match route {
         Route::WorkerStatus => Ok(worker_status(shared)),
         Route::Info => Ok(info()),
         Route::Upload => upload(shared, request),
-        Route::Setup => {
-            let map = body_object(request)?;
-            or_invalid_task(shared, TaskKind::Setup, setup(shared, map))
-        }
-        Route::Train => {
-            let map = body_object(request)?;
-            or_invalid_task(shared, TaskKind::Train, train(shared, map))
-        }
-        Route::Predict => {
-            let map = body_object(request)?;
-            or_invalid_task(shared, TaskKind::Predict, predict(shared, map))
-        }
-        Route::ClusterTrain => {
-            let map = body_object(request)?;
-            let answer = cluster::train(shared, map);
-            or_invalid_task(shared, TaskKind::ClusterTrain, answer)
-        }
         Route::Task(id) => task(shared, id),
         Route::StopTask(id) => stop(shared, id),
         Route::DataFile(id) => data_file(shared, id),
         Route::DeleteData(id) => deleted(id, shared.lock().store.delete_data(id), "data"),
-        Route::DeleteDataBatch => delete_data_batch(shared, body_object(request)?),
         Route::DeleteExperiment(id) => {
             let found = shared.lock().store.delete_experiment(id);
             deleted(id, found, "experiment")
@@ -76,19 +71,42 @@ pub(crate) async fn handle(
         Route::WorkerCount => Ok(listing::worker_count(shared)),
         Route::DownloadModel(id) => download::download(shared, id),
         Route::BatchPredict(id) => batch::batch_predict(shared, id, request),
-        Route::AutoTsTrain => {
-            let map = body_object(request)?;
-            or_invalid_task(shared, TaskKind::AutoTsTrain, auto_ts::train(shared, map))
-        }
-        Route::AutoTsPredict => {
-            let map = body_object(request)?;
-            let answer = auto_ts::predict(shared, map);
-            or_invalid_task(shared, TaskKind::AutoTsPredict, answer)
-        }
         Route::Experiment(_) | Route::Data(_) | Route::Model(..) | Route::AutoTsModel(..) => {
             documents::answer(stored_document(shared, route)?, offload).await
         }
+        Route::Setup
+        | Route::Train
+        | Route::Predict
+        | Route::ClusterTrain
+        | Route::DeleteDataBatch
+        | Route::AutoTsTrain
+        // Answered above, through `json_endpoint`.
+        | Route::AutoTsPredict => Err(ApiError::bad("this endpoint takes a JSON object")),
     }
+}
+
+/// An endpoint whose body is a JSON object, given the object.
+type JsonEndpoint = fn(&Arc<Shared>, &Map<String, Value>) -> Result<Response, ApiError>;
+
+/// What `route` does with its JSON object, if its body is one (batch predictions,
+/// whose bodies are small, parse their own).
+pub(crate) fn json_endpoint(route: Route<'_>) -> Option<JsonEndpoint> {
+    Some(match route {
+        Route::Setup => |s, map| or_invalid_task(s, TaskKind::Setup, setup(s, map)),
+        Route::Train => |s, map| or_invalid_task(s, TaskKind::Train, train(s, map)),
+        Route::Predict => |s, map| or_invalid_task(s, TaskKind::Predict, predict(s, map)),
+        Route::ClusterTrain => {
+            |s, map| or_invalid_task(s, TaskKind::ClusterTrain, cluster::train(s, map))
+        }
+        Route::AutoTsTrain => {
+            |s, map| or_invalid_task(s, TaskKind::AutoTsTrain, auto_ts::train(s, map))
+        }
+        Route::AutoTsPredict => {
+            |s, map| or_invalid_task(s, TaskKind::AutoTsPredict, auto_ts::predict(s, map))
+        }
+        Route::DeleteDataBatch => delete_data_batch,
+        _ => return None,
+    })
 }
 
 /// A task submit's answer: a request whose JSON is fine but whose fields are refused
@@ -125,8 +143,8 @@ const MAX_ECHOED_MISSING: usize = 100;
 /// Deletes every data set of `data_ids` (at most [`MAX_DELETE_IDS`]); answers which
 /// were deleted and which were not there: the first [`MAX_ECHOED_MISSING`] of those,
 /// and `missing_more`, how many more, when there were more.
-fn delete_data_batch(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, ApiError> {
-    let ids = Fields(&map)
+fn delete_data_batch(shared: &Arc<Shared>, map: &Map<String, Value>) -> Result<Response, ApiError> {
+    let ids = Fields(map)
         .array("data_ids")?
         .ok_or_else(|| ApiError::bad("field 'data_ids' (a list of data ids) is required"))?;
     if ids.len() > MAX_DELETE_IDS {
@@ -135,7 +153,7 @@ fn delete_data_batch(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Re
             ids.len()
         )));
     }
-    let ids = Fields(&map).opt_strings("data_ids")?.unwrap_or_default();
+    let ids = Fields(map).opt_strings("data_ids")?.unwrap_or_default();
     let mut state = shared.lock();
     let (deleted, missing): (Vec<_>, Vec<_>) =
         ids.into_iter().partition(|id| state.store.delete_data(id));
@@ -231,16 +249,8 @@ fn info() -> Response {
 }
 
 /// `POST /v2/tasks/setup`: a new data set with some columns retyped.
-/// The request's body as a JSON object (parsed already if it was large).
-fn body_object(request: Request) -> Result<Map<String, Value>, ApiError> {
-    match request.pre.json {
-        Some(map) => Ok(map),
-        None => object(&request.body),
-    }
-}
-
-fn setup(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, ApiError> {
-    let fields = Fields(&map);
+fn setup(shared: &Arc<Shared>, map: &Map<String, Value>) -> Result<Response, ApiError> {
+    let fields = Fields(map);
     let data_id = fields.string("data_id")?;
     train_request::refuse_unsupported(fields, &["callback", "preprocessing", "version"])?;
     if fields.opt_bool("eda")? == Some(true) {
@@ -291,9 +301,9 @@ fn column_types(fields: Fields<'_>) -> Result<(ColumnTypes, Vec<String>), ApiErr
 }
 
 /// `POST /v2/tasks/train`.
-fn train(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, ApiError> {
-    let data_id = Fields(&map).string("train_data_id")?;
-    let (spec, test_id) = train_request::train_spec(&map)?;
+fn train(shared: &Arc<Shared>, map: &Map<String, Value>) -> Result<Response, ApiError> {
+    let data_id = Fields(map).string("train_data_id")?;
+    let (spec, test_id) = train_request::train_spec(map)?;
     let (frame, test) = {
         let state = shared.lock();
         let frame = |id: &str| state.store.data(id).map(|d| d.frame.clone());
@@ -319,8 +329,8 @@ fn train(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, ApiE
 }
 
 /// `POST /v2/tasks/predict`.
-fn predict(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, ApiError> {
-    let fields = Fields(&map);
+fn predict(shared: &Arc<Shared>, map: &Map<String, Value>) -> Result<Response, ApiError> {
+    let fields = Fields(map);
     let data_id = fields.string("data_id")?;
     let model_id = fields.string("model_id")?;
     train_request::refuse_unsupported(fields, &["callback", "version"])?;

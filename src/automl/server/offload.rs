@@ -85,6 +85,28 @@ impl Offload {
     }
 }
 
+impl Offload {
+    /// Drops `value` (a large parsed tree, with its reservation in the budget) off
+    /// the loop: freeing millions of small allocations takes as long as making them.
+    /// It waits for a slot like any job, however long that takes.
+    pub(crate) fn discard<T: Send + 'static>(&self, value: T) {
+        let slots = self.slots.clone();
+        crate::spawn(async move {
+            let Ok(permit) = slots.acquire_owned().await else {
+                return;
+            };
+            let free = move || {
+                drop(value);
+                drop(permit);
+            };
+            // If no thread can be started, the closure (and the value) drop here.
+            let _ = thread::Builder::new()
+                .name("automl-server-free".into())
+                .spawn(free);
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use super::batch;
 use super::budget::{MemoryBudget, Reservation};
 use super::error::ApiError;
+use super::handlers;
 use super::http::{Head, Request};
 use super::idempotency::Fingerprint;
 use super::json;
@@ -96,13 +97,7 @@ fn work_for(head: &Head, len: usize) -> Work {
         return Work::Nothing;
     };
     match route {
-        Route::Setup
-        | Route::Train
-        | Route::Predict
-        | Route::ClusterTrain
-        | Route::DeleteDataBatch
-        | Route::AutoTsTrain
-        | Route::AutoTsPredict => Work::Json,
+        _ if handlers::json_endpoint(route).is_some() => Work::Json,
         Route::BatchPredict(_) if len <= batch::MAX_BODY_BYTES => Work::Json,
         Route::Upload => {
             let content_type = head.header("content-type").unwrap_or("");
