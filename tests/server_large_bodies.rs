@@ -131,11 +131,13 @@ fn huge_delete_bodies_are_parsed_off_the_loop_and_answered_briefly() {
             answer.body.len(),
             answer.text().chars().take(200).collect::<String>()
         );
-        assert_eq!(answer.status, 413);
-        assert!(answer.body.len() < 4096, "{} bytes", answer.body.len());
     }
     println!("slowest probe {slowest:?}");
     assert!(slowest < PROBE_LIMIT, "the loop stalled {slowest:?}");
+    for answer in &answers {
+        assert_eq!(answer.status, 413);
+        assert!(answer.body.len() < 4096, "{} bytes", answer.body.len());
+    }
     assert!(answers[0].error().contains("at most 10000"));
     assert!(answers[1].error().contains("memory budget"));
 }
