@@ -239,5 +239,9 @@ fn readers_of_a_large_document_that_never_read_share_one_copy() {
     // A reader that does read gets the whole document.
     let answer = call(server.addr, "GET", &path, b"");
     assert_eq!(answer.json()["_id"], id.as_str());
+    // The list holds it too (a page with a large document is put together off the loop).
+    let list = get_json(server.addr, "/v2/data");
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["items"][0]["_id"], id.as_str());
     drop(readers);
 }

@@ -65,6 +65,17 @@ impl Document {
         self.bytes.try_lock().ok()?.as_ref()?.upgrade()
     }
 
+    /// Appends the serialised document to `out`: the bytes a response holds, if any,
+    /// else a new serialisation (whose length is then known).
+    fn write_into(&self, out: &mut Vec<u8>) {
+        if let Some(bytes) = self.shared_bytes() {
+            return out.extend_from_slice(&bytes);
+        }
+        let start = out.len();
+        out.extend_from_slice(self.value.to_string().as_bytes());
+        self.len.store(out.len() - start, Ordering::Relaxed);
+    }
+
     /// The serialised document, shared with every response that holds it already.
     fn serialise(&self) -> Arc<[u8]> {
         let mut slot = crate::runtime::lock(&self.bytes);
@@ -97,6 +108,39 @@ pub(crate) async fn answer(doc: Arc<Document>, offload: &Offload) -> Result<Resp
     Ok(Response::shared_json(bytes))
 }
 
+/// `200` with a page of a list, `{"total", "offset", "limit", "items": docs}`: put
+/// together here when every document on it is known to be small (together at most
+/// [`LARGE_BODY`]), else in the parse pool.
+///
+/// # Errors
+/// `503` when the parse pool stays busy.
+pub(crate) async fn page(
+    (total, offset, limit): (usize, usize, usize),
+    docs: Vec<Arc<Document>>,
+    offload: &Offload,
+) -> Result<Response, ApiError> {
+    let known: Option<usize> = docs
+        .iter()
+        .map(|d| Some(d.len.load(Ordering::Relaxed)).filter(|&n| n > 0))
+        .sum();
+    let build = move || {
+        let head = format!("{{\"total\":{total},\"offset\":{offset},\"limit\":{limit},\"items\":[");
+        let mut out = head.into_bytes();
+        for (i, doc) in docs.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            doc.write_into(&mut out);
+        }
+        out.extend_from_slice(b"]}");
+        Response::json_bytes(out)
+    };
+    match known {
+        Some(len) if len <= LARGE_BODY => Ok(build()),
+        _ => offload.run("listing large documents", build).await,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +158,30 @@ mod tests {
         drop((first, second));
         assert!(doc.shared_bytes().is_none(), "freed with the last reader");
         assert_eq!(doc.len.load(Ordering::Relaxed), text.to_string().len());
+    }
+
+    #[test]
+    fn a_page_holds_the_documents_as_they_serialise() {
+        let rt = crate::Runtime::new().unwrap();
+        let offload = Offload::default();
+        let docs = vec![
+            Document::new(json!({"_id": "a", "names": ["n".repeat(LARGE_BODY)]})),
+            Document::new(json!({"_id": "b"})),
+        ];
+        let shared = docs[0].serialise();
+        let response = rt.block_on(page((7, 1, 2), docs, &offload)).unwrap();
+        let page: Value = serde_json::from_slice(response.body.as_slice()).unwrap();
+        assert_eq!(
+            (page["total"].clone(), page["offset"].clone()),
+            (json!(7), json!(1))
+        );
+        assert_eq!(page["limit"], 2);
+        assert_eq!(
+            page["items"][0]["names"][0].as_str().unwrap().len(),
+            LARGE_BODY
+        );
+        assert_eq!(page["items"][1], json!({"_id": "b"}));
+        drop(shared);
     }
 
     #[test]

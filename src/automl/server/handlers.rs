@@ -66,7 +66,7 @@ pub(crate) async fn handle(
             let found = shared.lock().store.delete_experiment(id);
             deleted(id, found, "experiment")
         }
-        Route::DataList => listing::data_list(shared, &request.head.query),
+        Route::DataList => listing::data_list(shared, offload, &request.head.query).await,
         Route::TaskList => listing::task_list(shared, &request.head.query),
         Route::WorkerCount => Ok(listing::worker_count(shared)),
         Route::DownloadModel(id) => download::download(shared, id),

@@ -54,6 +54,16 @@ impl Response {
         }
     }
 
+    /// `200` with JSON bytes made for this answer.
+    pub(crate) fn json_bytes(bytes: Vec<u8>) -> Response {
+        Response {
+            status: 200,
+            content_type: "application/json",
+            headers: Vec::new(),
+            body: Body::Owned(bytes),
+        }
+    }
+
     /// `200` with JSON bytes shared with other responses (a stored document).
     pub(crate) fn shared_json(bytes: Arc<[u8]>) -> Response {
         Response {

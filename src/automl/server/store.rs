@@ -250,15 +250,18 @@ impl Store {
     }
 
     /// Every data set's document, newest first (by creation time, then id).
-    pub(crate) fn data_docs_newest_first(&self) -> Vec<&Value> {
-        let mut docs: Vec<&Value> = self.data.values().map(|d| d.doc.value()).collect();
+    pub(crate) fn data_docs_newest_first(&self) -> Vec<&Arc<Document>> {
+        let mut docs: Vec<&Arc<Document>> = self.data.values().map(|d| &d.doc).collect();
         fn time(d: &Value) -> f64 {
             d["created_at"].as_f64().unwrap_or(0.0)
         }
         fn id(d: &Value) -> &str {
             d["_id"].as_str().unwrap_or("")
         }
-        docs.sort_by(|a, b| time(b).total_cmp(&time(a)).then_with(|| id(b).cmp(id(a))));
+        docs.sort_by(|a, b| {
+            let (a, b) = (a.value(), b.value());
+            time(b).total_cmp(&time(a)).then_with(|| id(b).cmp(id(a)))
+        });
         docs
     }
 
