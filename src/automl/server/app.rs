@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::auth::Credentials;
 use super::budget::MemoryBudget;
 use super::config::{Limits, ServerConfig};
+use super::documents::DocumentCache;
 use super::error::ApiError;
 use super::faults::{Fault, FaultInjector};
 use super::handlers;
@@ -38,6 +39,7 @@ pub(crate) struct App {
     idempotency: RefCell<IdempotencyCache>,
     budget: MemoryBudget,
     offload: Offload,
+    docs: DocumentCache,
 }
 
 impl App {
@@ -50,6 +52,7 @@ impl App {
             idempotency: RefCell::new(IdempotencyCache::default()),
             budget: MemoryBudget::new(config.limits.max_buffered_bytes),
             offload: Offload::default(),
+            docs: DocumentCache::default(),
         }
     }
 
@@ -118,7 +121,7 @@ impl App {
             Some(key) if request.head.method == "POST" => {
                 self.idempotent(&key, route, request).await
             }
-            _ => handlers::handle(&self.shared, &self.offload, route, request).await,
+            _ => handlers::handle(&self.shared, &self.offload, &self.docs, route, request).await,
         }
     }
 
@@ -145,7 +148,8 @@ impl App {
             }
             Lookup::Miss => {}
         }
-        let response = handlers::handle(&self.shared, &self.offload, route, request).await?;
+        let response =
+            handlers::handle(&self.shared, &self.offload, &self.docs, route, request).await?;
         self.idempotency.borrow_mut().record(key, print, &response);
         Ok(response)
     }

@@ -2,7 +2,7 @@
 //!
 //! Handlers run on the loop thread: submitting only queues a job (the work happens on
 //! the workers), and every lock is released before they return. The only wait is for
-//! the parse pool to serialise a large stored document ([`documents::answer`]); a
+//! the parse pool to serialise a large stored document ([`DocumentCache::answer`]); a
 //! large body was parsed there before the handler ran ([`Prepared`](super::prepare)).
 
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 
 use super::auto_ts;
 use super::cluster;
-use super::documents::{self, Document};
+use super::documents::DocumentCache;
 use super::error::ApiError;
 use super::http::{query_param, Request};
 use super::jobs::{self, PredictOptions};
@@ -38,6 +38,7 @@ const MAX_NAME_BYTES: usize = 256;
 pub(crate) async fn handle(
     shared: &Arc<Shared>,
     offload: &Offload,
+    docs: &DocumentCache,
     route: Route<'_>,
     mut request: Request,
 ) -> Result<Response, ApiError> {
@@ -66,13 +67,13 @@ pub(crate) async fn handle(
             let found = shared.lock().store.delete_experiment(id);
             deleted(id, found, "experiment")
         }
-        Route::DataList => listing::data_list(shared, offload, &request.head.query).await,
+        Route::DataList => listing::data_list(shared, docs, offload, &request.head.query).await,
         Route::TaskList => listing::task_list(shared, &request.head.query),
         Route::WorkerCount => Ok(listing::worker_count(shared)),
         Route::DownloadModel(id) => download::download(shared, id),
         Route::BatchPredict(id) => batch::batch_predict(shared, id, request),
         Route::Experiment(_) | Route::Data(_) | Route::Model(..) | Route::AutoTsModel(..) => {
-            documents::answer(stored_document(shared, route)?, offload).await
+            docs.answer(stored_document(shared, route)?, offload).await
         }
         Route::Setup
         | Route::Train
@@ -380,7 +381,7 @@ fn stop(shared: &Arc<Shared>, id: &str) -> Result<Response, ApiError> {
 /// The stored document a `GET` of `route` names (`GET /v2/data/{id}`,
 /// `/v2/experiments/{id}`, `/v2/experiments/{exp}/models/{model}` and its `auto_ts`
 /// twin); `404` if there is none.
-fn stored_document(shared: &Arc<Shared>, route: Route<'_>) -> Result<Arc<Document>, ApiError> {
+fn stored_document(shared: &Arc<Shared>, route: Route<'_>) -> Result<Arc<Value>, ApiError> {
     let store = &shared.lock().store;
     let (found, what, id) = match route {
         Route::Data(id) => (store.data_doc(id), "data", id),

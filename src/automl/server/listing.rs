@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use super::documents;
+use super::documents::DocumentCache;
 use super::error::ApiError;
 use super::http::query_param;
 use super::offload::Offload;
@@ -91,9 +91,10 @@ fn shown(text: &str) -> String {
 }
 
 /// `GET /data`, `GET /v2/data`: the data documents, newest first. The page is put
-/// together off the loop when its documents are large (see [`documents::page`]).
+/// together off the loop when its documents are large (see [`DocumentCache::page`]).
 pub(crate) async fn data_list(
     shared: &Arc<Shared>,
+    docs_cache: &DocumentCache,
     offload: &Offload,
     query: &str,
 ) -> Result<Response, ApiError> {
@@ -104,7 +105,8 @@ pub(crate) async fn data_list(
         let docs = all.iter().skip(page.offset).take(page.limit);
         (all.len(), docs.map(|d| Arc::clone(d)).collect())
     };
-    documents::page((total, page.offset, page.limit), docs, offload).await
+    let head = (total, page.offset, page.limit);
+    docs_cache.page(head, docs, offload).await
 }
 
 /// `GET /tasks`, `GET /v2/tasks`: the task documents, newest first.
