@@ -66,7 +66,8 @@ impl App {
         &self.limits
     }
 
-    /// Answers one request: waits the injected latency, maybe injects a fault (see
+    /// Answers one request: prepares a large body in the parse pool (see
+    /// [`prepare`]), waits the injected latency, maybe injects a fault (see
     /// [`Faults`](super::Faults)), then handles it.
     pub(crate) async fn respond(&self, request: Request) -> Reply {
         self.shared.lock().stats.requests += 1;
