@@ -1,5 +1,5 @@
-//! What happens to a request once it has been read: injected faults, authentication,
-//! routing, idempotency, and the handler.
+//! What happens to a request once it has been read: a large body prepared in the parse
+//! pool, injected faults, authentication, routing, idempotency, and the handler.
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -7,11 +7,14 @@ use std::sync::Arc;
 use super::auth::Credentials;
 use super::budget::MemoryBudget;
 use super::config::{Limits, ServerConfig};
+use super::documents::DocumentCache;
 use super::error::ApiError;
 use super::faults::{Fault, FaultInjector};
 use super::handlers;
 use super::http::{Head, Request};
 use super::idempotency::{self, Fingerprint, IdempotencyCache, Lookup};
+use super::offload::Offload;
+use super::prepare::prepare;
 use super::response::Response;
 use super::router::{self, Route};
 use super::state::Shared;
@@ -35,6 +38,8 @@ pub(crate) struct App {
     faults: RefCell<FaultInjector>,
     idempotency: RefCell<IdempotencyCache>,
     budget: MemoryBudget,
+    offload: Offload,
+    docs: DocumentCache,
 }
 
 impl App {
@@ -46,6 +51,8 @@ impl App {
             faults: RefCell::new(FaultInjector::new(config.faults.clone())),
             idempotency: RefCell::new(IdempotencyCache::default()),
             budget: MemoryBudget::new(config.limits.max_buffered_bytes),
+            offload: Offload::default(),
+            docs: DocumentCache::default(),
         }
     }
 
@@ -59,11 +66,13 @@ impl App {
         &self.limits
     }
 
-    /// Answers one request: waits the injected latency, maybe injects a fault (see
+    /// Answers one request: prepares a large body in the parse pool (see
+    /// [`prepare`]), waits the injected latency, maybe injects a fault (see
     /// [`Faults`](super::Faults)), then handles it.
     pub(crate) async fn respond(&self, request: Request) -> Reply {
         self.shared.lock().stats.requests += 1;
-        let request = match parse_large_json(request).await {
+        let limit = self.limits.max_buffered_bytes;
+        let request = match prepare(request, &self.offload, &self.budget, limit).await {
             Ok(request) => request,
             Err(err) => return Reply::Send(Response::error(&err)),
         };
@@ -78,7 +87,7 @@ impl App {
                 Reply::Drop
             }
             Fault::DropAnswer => {
-                let _ = self.handle(request);
+                let _ = self.handle(request).await;
                 self.shared.lock().stats.faults_dropped += 1;
                 Reply::Drop
             }
@@ -88,7 +97,8 @@ impl App {
                 Reply::Send(Response::error(&err))
             }
             Fault::None => {
-                Reply::Send(self.handle(request).unwrap_or_else(|e| Response::error(&e)))
+                let answer = self.handle(request).await;
+                Reply::Send(answer.unwrap_or_else(|e| Response::error(&e)))
             }
         }
     }
@@ -107,7 +117,7 @@ impl App {
         self.credentials.accepts(authorization)
     }
 
-    fn handle(&self, request: Request) -> Result<Response, ApiError> {
+    async fn handle(&self, request: Request) -> Result<Response, ApiError> {
         if !self.authorized(&request.head) {
             return Err(ApiError::Unauthorized);
         }
@@ -115,14 +125,16 @@ impl App {
         let route = router::route(&request.head.method, &path)?;
         let key = request.head.header("idempotency-key").map(str::to_owned);
         match key {
-            Some(key) if request.head.method == "POST" => self.idempotent(&key, route, request),
-            _ => handlers::handle(&self.shared, route, request),
+            Some(key) if request.head.method == "POST" => {
+                self.idempotent(&key, route, request).await
+            }
+            _ => handlers::handle(&self.shared, &self.offload, &self.docs, route, request).await,
         }
     }
 
     /// Handles a POST with an `Idempotency-Key`: replays the first answer to the same
     /// request, refuses a different request with `409`.
-    fn idempotent(
+    async fn idempotent(
         &self,
         key: &str,
         route: Route<'_>,
@@ -130,7 +142,9 @@ impl App {
     ) -> Result<Response, ApiError> {
         idempotency::check_key(key)?;
         let head = &request.head;
-        let print = Fingerprint::of(&head.method, &head.path, &head.query, &request.body);
+        let print = request.pre.print.unwrap_or_else(|| {
+            Fingerprint::of(&head.method, &head.path, &head.query, &request.body)
+        });
         let seen = self.idempotency.borrow().lookup(key, print);
         match seen {
             Lookup::Replay(response) => return Ok(response),
@@ -141,37 +155,9 @@ impl App {
             }
             Lookup::Miss => {}
         }
-        let response = handlers::handle(&self.shared, route, request)?;
+        let response =
+            handlers::handle(&self.shared, &self.offload, &self.docs, route, request).await?;
         self.idempotency.borrow_mut().record(key, print, &response);
         Ok(response)
     }
-}
-
-/// JSON bodies larger than this are parsed off the loop thread: a 46 MiB body once kept
-/// every other client waiting 3.6 s.
-const LARGE_JSON: usize = 64 * 1024;
-
-/// Parses the JSON body of a large task submission on a thread of its own (not the
-/// worker pool, where it would queue behind training), so the loop keeps serving.
-async fn parse_large_json(mut request: Request) -> Result<Request, ApiError> {
-    let is_task = request.head.method == "POST" && request.head.path.starts_with("/v2/tasks/");
-    if !is_task || request.body.len() <= LARGE_JSON {
-        return Ok(request);
-    }
-    let (tx, rx) = crate::sync::oneshot::channel();
-    let body = std::mem::take(&mut request.body);
-    let parse = move || {
-        let parsed = super::json::object(&body);
-        let _ = tx.send((body, parsed));
-    };
-    std::thread::Builder::new()
-        .name("automl-server-json".into())
-        .spawn(parse)
-        .map_err(|_| ApiError::Unavailable("cannot start a JSON parser thread".into()))?;
-    let (body, parsed) = rx
-        .await
-        .map_err(|_| ApiError::Unavailable("the JSON parser thread failed".into()))?;
-    request.body = body;
-    request.json = Some(parsed?);
-    Ok(request)
 }

@@ -52,7 +52,7 @@ pub(crate) fn batch_predict(
             request.body.len()
         )));
     }
-    let map = match request.json {
+    let map = match request.pre.json {
         Some(map) => map,
         None => json::object(&request.body)?,
     };

@@ -27,8 +27,8 @@ const ALGO: &str = "KMeans";
 
 /// `POST /v2/tasks/cluster_train`. A refused field answers `400` or `404`, which
 /// the handler turns into a task that ends `invalid` (see `handlers::or_invalid_task`).
-pub(crate) fn train(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, ApiError> {
-    let (frame, data_id, spec) = request(shared, &map)?;
+pub(crate) fn train(shared: &Arc<Shared>, map: &Map<String, Value>) -> Result<Response, ApiError> {
+    let (frame, data_id, spec) = request(shared, map)?;
     let id = worker::submit(
         shared,
         TaskKind::ClusterTrain,

@@ -31,6 +31,7 @@ use super::conns::{Admitted, Phase};
 use super::error::ApiError;
 use super::head_watch::{HeadWatch, Verdict};
 use super::http::{parse_head, Framing, Head, Request};
+use super::prepare::Prepared;
 use super::response::Response;
 use crate::net::TcpStream;
 
@@ -181,7 +182,7 @@ impl Connection {
             head,
             body,
             hold,
-            json: None,
+            pre: Prepared::default(),
         }))
     }
 

@@ -1,7 +1,9 @@
 //! The endpoints: validate a request, then read the state or submit a task.
 //!
-//! Handlers run on the loop thread and never wait: submitting only queues a job (the
-//! work happens on the workers), and every lock is released before they return.
+//! Handlers run on the loop thread: submitting only queues a job (the work happens on
+//! the workers), and every lock is released before they return. The only wait is for
+//! the parse pool to serialise a large stored document ([`DocumentCache::answer`]); a
+//! large body was parsed there before the handler ran ([`Prepared`](super::prepare)).
 
 use std::sync::Arc;
 
@@ -9,11 +11,13 @@ use serde_json::{json, Map, Value};
 
 use super::auto_ts;
 use super::cluster;
+use super::documents::DocumentCache;
 use super::error::ApiError;
 use super::http::{query_param, Request};
 use super::jobs::{self, PredictOptions};
 use super::json::{object, Fields};
 use super::multipart;
+use super::offload::Offload;
 use super::response::Response;
 use super::router::Route;
 use super::state::Shared;
@@ -31,60 +35,79 @@ const MAX_NAME_BYTES: usize = 256;
 ///
 /// # Errors
 /// The [`ApiError`] to answer with.
-pub(crate) fn handle(
+pub(crate) async fn handle(
     shared: &Arc<Shared>,
+    offload: &Offload,
+    docs: &DocumentCache,
     route: Route<'_>,
-    request: Request,
+    mut request: Request,
 ) -> Result<Response, ApiError> {
+    if let Some(endpoint) = json_endpoint(route) {
+        let answer = match (request.pre.json.take(), request.pre.tree.take()) {
+            (Some(map), Some(tree)) => {
+                drop(request);
+                let answer = endpoint(shared, &map);
+                // A large tree is freed off the loop, and counted until it is.
+                offload.discard((map, tree));
+                answer
+            }
+            _ => endpoint(shared, &object(&request.body)?),
+        };
+        return answer;
+    }
     match route {
         Route::WorkerStatus => Ok(worker_status(shared)),
         Route::Info => Ok(info()),
         Route::Upload => upload(shared, request),
-        Route::Setup => {
-            let map = body_object(request)?;
-            or_invalid_task(shared, TaskKind::Setup, setup(shared, map))
-        }
-        Route::Train => {
-            let map = body_object(request)?;
-            or_invalid_task(shared, TaskKind::Train, train(shared, map))
-        }
-        Route::Predict => {
-            let map = body_object(request)?;
-            or_invalid_task(shared, TaskKind::Predict, predict(shared, map))
-        }
-        Route::ClusterTrain => {
-            let map = body_object(request)?;
-            let answer = cluster::train(shared, map);
-            or_invalid_task(shared, TaskKind::ClusterTrain, answer)
-        }
         Route::Task(id) => task(shared, id),
         Route::StopTask(id) => stop(shared, id),
-        Route::Experiment(id) => experiment(shared, id),
-        Route::Model(exp, model) => model_doc(shared, exp, model),
-        Route::Data(id) => data_doc(shared, id),
         Route::DataFile(id) => data_file(shared, id),
         Route::DeleteData(id) => deleted(id, shared.lock().store.delete_data(id), "data"),
-        Route::DeleteDataBatch => delete_data_batch(shared, body_object(request)?),
         Route::DeleteExperiment(id) => {
             let found = shared.lock().store.delete_experiment(id);
             deleted(id, found, "experiment")
         }
-        Route::DataList => listing::data_list(shared, &request.head.query),
+        Route::DataList => listing::data_list(shared, docs, offload, &request.head.query).await,
         Route::TaskList => listing::task_list(shared, &request.head.query),
         Route::WorkerCount => Ok(listing::worker_count(shared)),
         Route::DownloadModel(id) => download::download(shared, id),
         Route::BatchPredict(id) => batch::batch_predict(shared, id, request),
+        Route::Experiment(_) | Route::Data(_) | Route::Model(..) | Route::AutoTsModel(..) => {
+            docs.answer(stored_document(shared, route)?, offload).await
+        }
+        Route::Setup
+        | Route::Train
+        | Route::Predict
+        | Route::ClusterTrain
+        | Route::DeleteDataBatch
+        | Route::AutoTsTrain
+        // Answered above, through `json_endpoint`.
+        | Route::AutoTsPredict => Err(ApiError::bad("this endpoint takes a JSON object")),
+    }
+}
+
+/// An endpoint whose body is a JSON object, given the object.
+type JsonEndpoint = fn(&Arc<Shared>, &Map<String, Value>) -> Result<Response, ApiError>;
+
+/// What `route` does with its JSON object, if its body is one (batch predictions,
+/// whose bodies are small, parse their own).
+pub(crate) fn json_endpoint(route: Route<'_>) -> Option<JsonEndpoint> {
+    Some(match route {
+        Route::Setup => |s, map| or_invalid_task(s, TaskKind::Setup, setup(s, map)),
+        Route::Train => |s, map| or_invalid_task(s, TaskKind::Train, train(s, map)),
+        Route::Predict => |s, map| or_invalid_task(s, TaskKind::Predict, predict(s, map)),
+        Route::ClusterTrain => {
+            |s, map| or_invalid_task(s, TaskKind::ClusterTrain, cluster::train(s, map))
+        }
         Route::AutoTsTrain => {
-            let map = body_object(request)?;
-            or_invalid_task(shared, TaskKind::AutoTsTrain, auto_ts::train(shared, map))
+            |s, map| or_invalid_task(s, TaskKind::AutoTsTrain, auto_ts::train(s, map))
         }
         Route::AutoTsPredict => {
-            let map = body_object(request)?;
-            let answer = auto_ts::predict(shared, map);
-            or_invalid_task(shared, TaskKind::AutoTsPredict, answer)
+            |s, map| or_invalid_task(s, TaskKind::AutoTsPredict, auto_ts::predict(s, map))
         }
-        Route::AutoTsModel(exp, model) => model_doc(shared, exp, model),
-    }
+        Route::DeleteDataBatch => delete_data_batch,
+        _ => return None,
+    })
 }
 
 /// A task submit's answer: a request whose JSON is fine but whose fields are refused
@@ -113,20 +136,39 @@ fn deleted(id: &str, found: bool, what: &str) -> Result<Response, ApiError> {
     }
 }
 
-/// Deletes every data set of `data_ids`; answers which were deleted and which were
-/// not there.
-fn delete_data_batch(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, ApiError> {
-    let ids = Fields(&map)
-        .opt_strings("data_ids")?
+/// Most ids one `POST /v2/data/delete` may name.
+const MAX_DELETE_IDS: usize = 10_000;
+/// Most ids of `missing` echoed in its answer (each cut to 64 characters).
+const MAX_ECHOED_MISSING: usize = 100;
+
+/// Deletes every data set of `data_ids` (at most [`MAX_DELETE_IDS`]); answers which
+/// were deleted and which were not there: the first [`MAX_ECHOED_MISSING`] of those,
+/// and `missing_more`, how many more, when there were more.
+fn delete_data_batch(shared: &Arc<Shared>, map: &Map<String, Value>) -> Result<Response, ApiError> {
+    let ids = Fields(map)
+        .array("data_ids")?
         .ok_or_else(|| ApiError::bad("field 'data_ids' (a list of data ids) is required"))?;
+    if ids.len() > MAX_DELETE_IDS {
+        return Err(ApiError::TooLarge(format!(
+            "data_ids names {} data sets; at most {MAX_DELETE_IDS} are deleted per request",
+            ids.len()
+        )));
+    }
+    let ids = Fields(map).opt_strings("data_ids")?.unwrap_or_default();
     let mut state = shared.lock();
     let (deleted, missing): (Vec<_>, Vec<_>) =
         ids.into_iter().partition(|id| state.store.delete_data(id));
     drop(state);
-    Ok(Response::json(
-        200,
-        &json!({"deleted": deleted, "missing": missing}),
-    ))
+    let shown: Vec<String> = missing
+        .iter()
+        .take(MAX_ECHOED_MISSING)
+        .map(|id| id.chars().take(64).collect())
+        .collect();
+    let mut answer = json!({"deleted": deleted, "missing": shown});
+    if missing.len() > MAX_ECHOED_MISSING {
+        answer["missing_more"] = json!(missing.len() - MAX_ECHOED_MISSING);
+    }
+    Ok(Response::json(200, &answer))
 }
 
 /// A `404` naming what was not found (long ids are cut short).
@@ -155,14 +197,16 @@ fn worker_status(shared: &Arc<Shared>) -> Response {
 }
 
 /// `POST /v2/upload`: a raw CSV body, or a form with a file field `csv`.
-fn upload(shared: &Arc<Shared>, request: Request) -> Result<Response, ApiError> {
+fn upload(shared: &Arc<Shared>, mut request: Request) -> Result<Response, ApiError> {
     let content_type = request.head.header("content-type").unwrap_or("");
     let (content, filename) = match multipart::form_boundary(content_type) {
         None => (0..request.body.len(), None),
         Some(boundary) => {
-            let parts = multipart::parse(&request.body, &boundary?)?;
-            let csv = parts.into_iter().find(|p| p.name.as_deref() == Some("csv"));
-            let csv = csv.ok_or_else(|| ApiError::bad("the form has no file field 'csv'"))?;
+            let boundary = boundary?;
+            let csv = match request.pre.form_file.take() {
+                Some(csv) => csv,
+                None => multipart::file_field(&request.body, &boundary, "csv")?,
+            };
             (csv.content, csv.filename)
         }
     };
@@ -206,16 +250,8 @@ fn info() -> Response {
 }
 
 /// `POST /v2/tasks/setup`: a new data set with some columns retyped.
-/// The request's body as a JSON object (parsed already if it was large).
-fn body_object(request: Request) -> Result<Map<String, Value>, ApiError> {
-    match request.json {
-        Some(map) => Ok(map),
-        None => object(&request.body),
-    }
-}
-
-fn setup(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, ApiError> {
-    let fields = Fields(&map);
+fn setup(shared: &Arc<Shared>, map: &Map<String, Value>) -> Result<Response, ApiError> {
+    let fields = Fields(map);
     let data_id = fields.string("data_id")?;
     train_request::refuse_unsupported(fields, &["callback", "preprocessing", "version"])?;
     if fields.opt_bool("eda")? == Some(true) {
@@ -266,9 +302,9 @@ fn column_types(fields: Fields<'_>) -> Result<(ColumnTypes, Vec<String>), ApiErr
 }
 
 /// `POST /v2/tasks/train`.
-fn train(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, ApiError> {
-    let data_id = Fields(&map).string("train_data_id")?;
-    let (spec, test_id) = train_request::train_spec(&map)?;
+fn train(shared: &Arc<Shared>, map: &Map<String, Value>) -> Result<Response, ApiError> {
+    let data_id = Fields(map).string("train_data_id")?;
+    let (spec, test_id) = train_request::train_spec(map)?;
     let (frame, test) = {
         let state = shared.lock();
         let frame = |id: &str| state.store.data(id).map(|d| d.frame.clone());
@@ -294,8 +330,8 @@ fn train(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, ApiE
 }
 
 /// `POST /v2/tasks/predict`.
-fn predict(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, ApiError> {
-    let fields = Fields(&map);
+fn predict(shared: &Arc<Shared>, map: &Map<String, Value>) -> Result<Response, ApiError> {
+    let fields = Fields(map);
     let data_id = fields.string("data_id")?;
     let model_id = fields.string("model_id")?;
     train_request::refuse_unsupported(fields, &["callback", "version"])?;
@@ -342,25 +378,20 @@ fn stop(shared: &Arc<Shared>, id: &str) -> Result<Response, ApiError> {
     Ok(Response::json(200, &doc))
 }
 
-/// `GET /v2/experiments/{id}`.
-fn experiment(shared: &Arc<Shared>, id: &str) -> Result<Response, ApiError> {
-    let doc = shared.lock().store.experiment(id).cloned();
-    let doc = doc.ok_or_else(|| not_found("experiment", id))?;
-    Ok(Response::json(200, &doc))
-}
-
-/// `GET /v2/experiments/{exp}/models/{model}`.
-fn model_doc(shared: &Arc<Shared>, exp: &str, model: &str) -> Result<Response, ApiError> {
-    let doc = shared.lock().store.model_doc(exp, model).cloned();
-    let doc = doc.ok_or_else(|| not_found("model", model))?;
-    Ok(Response::json(200, &doc))
-}
-
-/// `GET /v2/data/{id}` and `GET /data/{id}`.
-fn data_doc(shared: &Arc<Shared>, id: &str) -> Result<Response, ApiError> {
-    let doc = shared.lock().store.data_doc(id).cloned();
-    let doc = doc.ok_or_else(|| not_found("data", id))?;
-    Ok(Response::json(200, &doc))
+/// The stored document a `GET` of `route` names (`GET /v2/data/{id}`,
+/// `/v2/experiments/{id}`, `/v2/experiments/{exp}/models/{model}` and its `auto_ts`
+/// twin); `404` if there is none.
+fn stored_document(shared: &Arc<Shared>, route: Route<'_>) -> Result<Arc<Value>, ApiError> {
+    let store = &shared.lock().store;
+    let (found, what, id) = match route {
+        Route::Data(id) => (store.data_doc(id), "data", id),
+        Route::Experiment(id) => (store.experiment(id), "experiment", id),
+        Route::Model(exp, model) | Route::AutoTsModel(exp, model) => {
+            (store.model_doc(exp, model), "model", model)
+        }
+        _ => (None, "document", ""),
+    };
+    found.cloned().ok_or_else(|| not_found(what, id))
 }
 
 /// `GET /v2/data/{id}/file`.

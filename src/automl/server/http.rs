@@ -4,6 +4,7 @@
 use super::budget::Reservation;
 use super::config::Limits;
 use super::error::ApiError;
+use super::prepare::Prepared;
 
 /// A parsed request line and header block.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,9 +31,8 @@ pub(crate) struct Request {
     /// The body's bytes in the server's memory budget; whoever keeps the body (an
     /// upload queued for a worker) keeps this too.
     pub(crate) hold: Reservation,
-    /// The body as a JSON object, when it was large enough to be parsed off the loop
-    /// thread before the handler ran.
-    pub(crate) json: Option<serde_json::Map<String, serde_json::Value>>,
+    /// What the parse pool worked out from a large body before the handler ran.
+    pub(crate) pre: Prepared,
 }
 
 /// How the body of a request is delimited.

@@ -12,8 +12,10 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
+use super::documents::DocumentCache;
 use super::error::ApiError;
 use super::http::query_param;
+use super::offload::Offload;
 use super::response::Response;
 use super::state::Shared;
 use crate::automl::ml::{ColumnData, Frame};
@@ -88,12 +90,23 @@ fn shown(text: &str) -> String {
     text.chars().take(32).collect()
 }
 
-/// `GET /data`, `GET /v2/data`: the data documents, newest first.
-pub(crate) fn data_list(shared: &Arc<Shared>, query: &str) -> Result<Response, ApiError> {
+/// `GET /data`, `GET /v2/data`: the data documents, newest first. The page is put
+/// together off the loop when its documents are large (see [`DocumentCache::page`]).
+pub(crate) async fn data_list(
+    shared: &Arc<Shared>,
+    docs_cache: &DocumentCache,
+    offload: &Offload,
+    query: &str,
+) -> Result<Response, ApiError> {
     let page = Page::from_query(query)?;
-    let state = shared.lock();
-    let docs = state.store.data_docs_newest_first();
-    Ok(page.answer(&docs, |d| (*d).clone()))
+    let (total, docs) = {
+        let state = shared.lock();
+        let all = state.store.data_docs_newest_first();
+        let docs = all.iter().skip(page.offset).take(page.limit);
+        (all.len(), docs.map(|d| Arc::clone(d)).collect())
+    };
+    let head = (total, page.offset, page.limit);
+    docs_cache.page(head, docs, offload).await
 }
 
 /// `GET /tasks`, `GET /v2/tasks`: the task documents, newest first.

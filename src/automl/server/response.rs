@@ -7,7 +7,8 @@ use serde_json::Value;
 
 use super::error::ApiError;
 
-/// A response body: built for this answer, or shared with the store (a CSV file).
+/// A response body: built for this answer, or shared with the store (a CSV file) or
+/// with other responses (a large document).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Body {
     /// Bytes made for this response.
@@ -50,6 +51,26 @@ impl Response {
             content_type: "application/json",
             headers: Vec::new(),
             body: Body::Owned(value.to_string().into_bytes()),
+        }
+    }
+
+    /// `200` with JSON bytes made for this answer.
+    pub(crate) fn json_bytes(bytes: Vec<u8>) -> Response {
+        Response {
+            status: 200,
+            content_type: "application/json",
+            headers: Vec::new(),
+            body: Body::Owned(bytes),
+        }
+    }
+
+    /// `200` with JSON bytes shared with other responses (a stored document).
+    pub(crate) fn shared_json(bytes: Arc<[u8]>) -> Response {
+        Response {
+            status: 200,
+            content_type: "application/json",
+            headers: Vec::new(),
+            body: Body::Shared(bytes),
         }
     }
 

@@ -27,7 +27,7 @@ pub(crate) struct DataSet {
 #[derive(Debug)]
 pub(crate) struct StoredData {
     pub(crate) set: DataSet,
-    doc: Value,
+    doc: Arc<Value>,
 }
 
 /// A trained experiment, as the train request described it.
@@ -59,14 +59,14 @@ pub(crate) enum ServedModel {
 #[derive(Debug)]
 struct StoredModel {
     model: ServedModel,
-    doc: Value,
+    doc: Arc<Value>,
 }
 
 /// Data sets, experiments and models by id.
 #[derive(Debug, Default)]
 pub(crate) struct Store {
     data: HashMap<String, StoredData>,
-    experiments: HashMap<String, Value>,
+    experiments: HashMap<String, Arc<Value>>,
     /// Models by `(experiment id, model id)`; model ids are unique on their own too.
     models: HashMap<String, StoredModel>,
     ids: IdGen,
@@ -126,7 +126,7 @@ impl Store {
             id.clone(),
             StoredData {
                 set,
-                doc: doc.clone(),
+                doc: Arc::new(doc.clone()),
             },
         );
         self.evict(&id);
@@ -228,9 +228,10 @@ impl Store {
         let model_ids: Vec<String> = (0..count).map(|_| self.ids.next_id()).collect();
         let (doc, models) = build(&id, &model_ids);
         for (model_id, (model, doc)) in model_ids.into_iter().zip(models) {
+            let doc = Arc::new(doc);
             self.models.insert(model_id, StoredModel { model, doc });
         }
-        self.experiments.insert(id.clone(), doc.clone());
+        self.experiments.insert(id.clone(), Arc::new(doc.clone()));
         self.order.push_back(Stored::Experiment(id.clone()));
         self.evict(&id);
         doc
@@ -242,13 +243,13 @@ impl Store {
     }
 
     /// A data set's document by id.
-    pub(crate) fn data_doc(&self, id: &str) -> Option<&Value> {
+    pub(crate) fn data_doc(&self, id: &str) -> Option<&Arc<Value>> {
         self.data.get(id).map(|d| &d.doc)
     }
 
     /// Every data set's document, newest first (by creation time, then id).
-    pub(crate) fn data_docs_newest_first(&self) -> Vec<&Value> {
-        let mut docs: Vec<&Value> = self.data.values().map(|d| &d.doc).collect();
+    pub(crate) fn data_docs_newest_first(&self) -> Vec<&Arc<Value>> {
+        let mut docs: Vec<&Arc<Value>> = self.data.values().map(|d| &d.doc).collect();
         fn time(d: &Value) -> f64 {
             d["created_at"].as_f64().unwrap_or(0.0)
         }
@@ -260,7 +261,7 @@ impl Store {
     }
 
     /// An experiment's document by id.
-    pub(crate) fn experiment(&self, id: &str) -> Option<&Value> {
+    pub(crate) fn experiment(&self, id: &str) -> Option<&Arc<Value>> {
         self.experiments.get(id)
     }
 
@@ -270,7 +271,7 @@ impl Store {
     }
 
     /// The document of model `model_id` of experiment `exp_id`.
-    pub(crate) fn model_doc(&self, exp_id: &str, model_id: &str) -> Option<&Value> {
+    pub(crate) fn model_doc(&self, exp_id: &str, model_id: &str) -> Option<&Arc<Value>> {
         let stored = self.models.get(model_id)?;
         (stored.doc["exp_id"] == exp_id).then_some(&stored.doc)
     }

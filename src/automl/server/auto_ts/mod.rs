@@ -36,8 +36,8 @@ pub(crate) fn info() -> Value {
 }
 
 /// `POST /v2/tasks/auto_ts/train`.
-pub(crate) fn train(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, ApiError> {
-    let job = match train_request(&map) {
+pub(crate) fn train(shared: &Arc<Shared>, map: &Map<String, Value>) -> Result<Response, ApiError> {
+    let job = match train_request(map) {
         Ok(request) => {
             let frame = shared
                 .lock()
@@ -58,8 +58,11 @@ pub(crate) fn train(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Res
 }
 
 /// `POST /v2/tasks/auto_ts/predict`.
-pub(crate) fn predict(shared: &Arc<Shared>, map: Map<String, Value>) -> Result<Response, ApiError> {
-    let job = match predict_request(&map) {
+pub(crate) fn predict(
+    shared: &Arc<Shared>,
+    map: &Map<String, Value>,
+) -> Result<Response, ApiError> {
+    let job = match predict_request(map) {
         Ok((data_id, model_id)) => {
             let (data, model) = {
                 let state = shared.lock();
