@@ -77,3 +77,4 @@ pub use timeseries::{
 #[cfg(test)]
 pub use train::train;
 pub use train::train_tested;
+pub(crate) use train::{frame_bytes, working_memory};

@@ -51,9 +51,13 @@ impl MemoryBudget {
     }
 
     /// Bytes reserved now.
-    #[cfg(test)]
     pub(crate) fn used(&self) -> usize {
         self.inner.used.load(Ordering::Relaxed)
+    }
+
+    /// The most bytes reservations may hold together.
+    pub(crate) fn limit(&self) -> usize {
+        self.inner.limit
     }
 }
 
@@ -88,6 +92,23 @@ impl Reservation {
             self.bytes = total;
         }
         taken.is_ok()
+    }
+}
+
+impl Reservation {
+    /// Sets the reservation to `total` bytes whatever the limit: for memory already
+    /// held (stored data), which the holder then brings back under its own cap.
+    pub(crate) fn set_to(&mut self, total: usize) {
+        if total >= self.bytes {
+            self.inner
+                .used
+                .fetch_add(total - self.bytes, Ordering::AcqRel);
+        } else {
+            self.inner
+                .used
+                .fetch_sub(self.bytes - total, Ordering::AcqRel);
+        }
+        self.bytes = total;
     }
 }
 

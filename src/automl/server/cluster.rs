@@ -86,7 +86,7 @@ fn train_job(frame: Arc<Frame>, data_id: String, spec: ClusterSpec) -> Job {
 }
 
 /// Stores a clustering experiment of one model; returns its document.
-fn store_experiment(store: &mut Store, model: ClusterModel, data_id: &str) -> Value {
+fn store_experiment(store: &mut Store, model: ClusterModel, data_id: &str) -> Arc<Value> {
     store.add_experiment_with(1, |exp_id, model_ids| {
         let model_id = &model_ids[0];
         let exp = experiment_doc(exp_id, model_id, &model, data_id);

@@ -11,8 +11,8 @@ use super::budget::Reservation;
 use super::store::{DataSet, NewExperiment};
 use super::worker::{Job, JobOutput};
 use crate::automl::ml::{
-    parse_csv, train_tested, ColumnData, CsvLimits, DataType, Frame, TrainError, TrainSpec,
-    TrainedModel,
+    parse_csv, train_tested, working_memory, ColumnData, CsvLimits, DataType, Frame, TrainError,
+    TrainSpec, TrainedModel,
 };
 
 /// Parses `body[content]` as CSV into a data set named `name`. `hold` keeps the body's
@@ -106,6 +106,13 @@ pub(crate) fn train_experiment(
     options: Map<String, Value>,
 ) -> Job {
     Box::new(move |progress| {
+        let what = format!("train on {} rows", frame.rows());
+        let working = working_memory(&frame, &spec)
+            .and_then(|bytes| progress.reserve(bytes, &what).map_err(TrainError::Failed));
+        let _working = match working {
+            Ok(reservation) => reservation,
+            Err(e) => return train_failed(e),
+        };
         let mut report = |fraction: f64, message: &str| progress.report(fraction, message);
         let test_frame = test.as_ref().map(|(_, f)| &**f);
         match train_tested(
@@ -121,13 +128,19 @@ pub(crate) fn train_experiment(
                 test_data_id: test.map(|(id, _)| id),
                 options,
             }),
-            Err(TrainError::Invalid(message) | TrainError::BadSpec(message)) => {
-                JobOutput::Invalid(message)
-            }
-            Err(TrainError::Cancelled) => JobOutput::Fail("stopped".into()),
-            Err(e) => JobOutput::Fail(e.to_string()),
+            Err(e) => train_failed(e),
         }
     })
+}
+
+/// The task's end for a training error.
+fn train_failed(e: TrainError) -> JobOutput {
+    match e {
+        TrainError::Invalid(message) | TrainError::BadSpec(message) => JobOutput::Invalid(message),
+        TrainError::Cancelled => JobOutput::Fail("stopped".into()),
+        TrainError::Failed(message) => JobOutput::Fail(message),
+        e => JobOutput::Fail(e.to_string()),
+    }
 }
 
 /// What a predict task needs besides the model and the data.
@@ -141,9 +154,19 @@ pub(crate) struct PredictOptions {
     pub(crate) threshold: Option<f64>,
 }
 
-/// Scores `data` with `model` into a new data set of predictions.
+/// Scores `data` with `model` into a new data set of predictions. The job reserves
+/// its working memory first: the output frame, its CSV (counted as large again) and
+/// one chunk of encoded rows (the model encodes a few thousand rows at a time).
 pub(crate) fn predict(model: Arc<TrainedModel>, data: Arc<Frame>, options: PredictOptions) -> Job {
     Box::new(move |progress| {
+        let need = model
+            .predict_memory(&data, &options.keep_columns)
+            .saturating_mul(2);
+        let what = format!("predict {} rows", data.rows());
+        let _working = match progress.reserve(need, &what) {
+            Ok(reservation) => reservation,
+            Err(message) => return JobOutput::Fail(message),
+        };
         progress.report(0.0, "predicting");
         let frame = match model.predict(&data, &options.keep_columns, options.threshold) {
             Ok(frame) => frame,

@@ -61,6 +61,7 @@ mod ids;
 mod jobs;
 mod json;
 mod listing;
+mod memory;
 mod multipart;
 mod response;
 mod router;

@@ -1,16 +1,25 @@
 //! What the server keeps in memory: data sets (uploaded, retyped by setup, predicted),
 //! experiments and their trained models, each under its own id, with the contract's
 //! JSON documents for them.
+//!
+//! Every item's bytes are counted (a data set's CSV, its columns, its column names and
+//! its document; an experiment's documents and its models'), held in the server's
+//! memory budget, and evicted oldest first beyond the cap. Documents are shared
+//! (`Arc`): an ended task keeps only a weak reference to the document it made, so
+//! deleting or evicting an item frees all of it.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
+use super::budget::Reservation;
 use super::ids::IdGen;
 use super::json;
 use super::tasks::now;
-use crate::automl::ml::{ClusterModel, Forecaster, Frame, TrainedExperiment, TrainedModel};
+use crate::automl::ml::{
+    frame_bytes, ClusterModel, Forecaster, Frame, TrainedExperiment, TrainedModel,
+};
 
 /// A data set: its frame for training and prediction, and its CSV for download.
 #[derive(Debug, Clone)]
@@ -27,7 +36,16 @@ pub(crate) struct DataSet {
 #[derive(Debug)]
 pub(crate) struct StoredData {
     pub(crate) set: DataSet,
-    doc: Value,
+    doc: Arc<Value>,
+    /// Bytes it takes (see [`data_bytes`]).
+    bytes: usize,
+}
+
+/// A stored experiment's document and the bytes it and its models' documents take.
+#[derive(Debug)]
+struct StoredExperiment {
+    doc: Arc<Value>,
+    bytes: usize,
 }
 
 /// A trained experiment, as the train request described it.
@@ -66,15 +84,17 @@ struct StoredModel {
 #[derive(Debug, Default)]
 pub(crate) struct Store {
     data: HashMap<String, StoredData>,
-    experiments: HashMap<String, Value>,
+    experiments: HashMap<String, StoredExperiment>,
     /// Models by `(experiment id, model id)`; model ids are unique on their own too.
     models: HashMap<String, StoredModel>,
     ids: IdGen,
     /// Data ids and experiment ids, oldest first (ids deleted by hand linger a while).
     order: VecDeque<Stored>,
-    /// Bytes held by the stored data sets (their CSV and their columns).
+    /// Bytes held by the stored data sets and experiments.
     data_bytes: usize,
     caps: Caps,
+    /// `data_bytes`, held in the server's memory budget.
+    held: Option<Reservation>,
 }
 
 /// What the store may hold before it evicts, oldest first.
@@ -82,7 +102,7 @@ pub(crate) struct Store {
 pub(crate) struct Caps {
     /// Most data sets, and most experiments (each with its models).
     pub(crate) items: usize,
-    /// Most bytes of data sets.
+    /// Most bytes of data sets and experiments.
     pub(crate) bytes: usize,
 }
 
@@ -102,33 +122,67 @@ enum Stored {
     Experiment(String),
 }
 
-/// The memory a data set takes: its CSV and 8 bytes per cell.
-fn data_bytes(set: &DataSet) -> usize {
-    set.csv.len() + set.frame.rows() * set.frame.columns().len() * 8
+/// The memory a data set takes: its CSV, its columns (with their names and levels),
+/// its name and its document.
+fn data_bytes(set: &DataSet, doc: &Value) -> usize {
+    set.csv.len() + frame_bytes(&set.frame) + set.name.len() + json_bytes(doc)
+}
+
+/// About the memory a JSON tree takes: each node, each string's text, each key.
+pub(crate) fn json_bytes(value: &Value) -> usize {
+    const NODE: usize = 32;
+    NODE + match value {
+        Value::String(s) => s.len(),
+        Value::Array(items) => items.iter().map(json_bytes).sum(),
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| NODE + k.len() + json_bytes(v))
+            .sum(),
+        _ => 0,
+    }
 }
 
 impl Store {
-    /// A store that evicts beyond `caps`.
-    pub(crate) fn with_caps(caps: Caps) -> Store {
+    /// A store that evicts beyond `caps`,
+    /// holding its bytes in `held` (part of the server's memory budget).
+    pub(crate) fn with_caps(caps: Caps, held: Reservation) -> Store {
         Store {
             caps,
+            held: Some(held),
             ..Store::default()
         }
     }
 
+    /// Adds `bytes` (or, negative, frees them) to the count and the budget.
+    fn count(&mut self, bytes: usize, add: bool) {
+        self.data_bytes = match add {
+            true => self.data_bytes.saturating_add(bytes),
+            false => self.data_bytes.saturating_sub(bytes),
+        };
+        if let Some(held) = &mut self.held {
+            held.set_to(self.data_bytes);
+        }
+    }
+
+    /// Bytes of the stored items.
+    #[cfg(test)]
+    pub(crate) fn bytes(&self) -> usize {
+        self.data_bytes
+    }
+
     /// Adds a data set; returns its document (the result of the task that made it).
-    pub(crate) fn add_data(&mut self, set: DataSet) -> Value {
+    pub(crate) fn add_data(&mut self, set: DataSet) -> Arc<Value> {
         let id = self.ids.next_id();
-        let doc = data_json(&id, &set);
-        self.data_bytes += data_bytes(&set);
+        let doc = Arc::new(data_json(&id, &set));
+        let bytes = data_bytes(&set, &doc);
+        self.count(bytes, true);
         self.order.push_back(Stored::Data(id.clone()));
-        self.data.insert(
-            id.clone(),
-            StoredData {
-                set,
-                doc: doc.clone(),
-            },
-        );
+        let stored = StoredData {
+            set,
+            doc: doc.clone(),
+            bytes,
+        };
+        self.data.insert(id.clone(), stored);
         self.evict(&id);
         doc
     }
@@ -138,20 +192,21 @@ impl Store {
         let Some(stored) = self.data.remove(id) else {
             return false;
         };
-        self.data_bytes -= data_bytes(&stored.set);
+        self.count(stored.bytes, false);
         true
     }
 
     /// Deletes experiment `id` and its models; `false` if there is none.
     pub(crate) fn delete_experiment(&mut self, id: &str) -> bool {
-        let Some(doc) = self.experiments.remove(id) else {
+        let Some(stored) = self.experiments.remove(id) else {
             return false;
         };
-        for model_id in doc["models"].as_array().into_iter().flatten() {
+        for model_id in stored.doc["models"].as_array().into_iter().flatten() {
             if let Some(model_id) = model_id.as_str() {
                 self.models.remove(model_id);
             }
         }
+        self.count(stored.bytes, false);
         true
     }
 
@@ -199,7 +254,7 @@ impl Store {
 
     /// Adds an experiment and its models; returns the experiment's document (the
     /// result of the train task).
-    pub(crate) fn add_experiment(&mut self, trained: NewExperiment) -> Value {
+    pub(crate) fn add_experiment(&mut self, trained: NewExperiment) -> Arc<Value> {
         let count = trained.experiment.models.len();
         self.add_experiment_with(count, |id, model_ids| {
             let doc = experiment_json(id, &trained, model_ids);
@@ -223,14 +278,22 @@ impl Store {
         &mut self,
         count: usize,
         build: impl FnOnce(&str, &[String]) -> (Value, Vec<(ServedModel, Value)>),
-    ) -> Value {
+    ) -> Arc<Value> {
         let id = self.ids.next_id();
         let model_ids: Vec<String> = (0..count).map(|_| self.ids.next_id()).collect();
         let (doc, models) = build(&id, &model_ids);
+        let mut bytes = json_bytes(&doc);
         for (model_id, (model, doc)) in model_ids.into_iter().zip(models) {
+            bytes += json_bytes(&doc) + model_id.len();
             self.models.insert(model_id, StoredModel { model, doc });
         }
-        self.experiments.insert(id.clone(), doc.clone());
+        let doc = Arc::new(doc);
+        let stored = StoredExperiment {
+            doc: doc.clone(),
+            bytes,
+        };
+        self.count(bytes, true);
+        self.experiments.insert(id.clone(), stored);
         self.order.push_back(Stored::Experiment(id.clone()));
         self.evict(&id);
         doc
@@ -243,12 +306,12 @@ impl Store {
 
     /// A data set's document by id.
     pub(crate) fn data_doc(&self, id: &str) -> Option<&Value> {
-        self.data.get(id).map(|d| &d.doc)
+        self.data.get(id).map(|d| &*d.doc)
     }
 
     /// Every data set's document, newest first (by creation time, then id).
     pub(crate) fn data_docs_newest_first(&self) -> Vec<&Value> {
-        let mut docs: Vec<&Value> = self.data.values().map(|d| &d.doc).collect();
+        let mut docs: Vec<&Value> = self.data.values().map(|d| &*d.doc).collect();
         fn time(d: &Value) -> f64 {
             d["created_at"].as_f64().unwrap_or(0.0)
         }
@@ -261,7 +324,7 @@ impl Store {
 
     /// An experiment's document by id.
     pub(crate) fn experiment(&self, id: &str) -> Option<&Value> {
-        self.experiments.get(id)
+        self.experiments.get(id).map(|e| &*e.doc)
     }
 
     /// A trained model by id.

@@ -12,6 +12,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use super::budget::Reservation;
 use super::error::ApiError;
 use super::state::Shared;
 use serde_json::Value;
@@ -30,7 +31,7 @@ pub(crate) enum JobOutput {
     Experiment(NewExperiment),
     /// Anything else the job made: it stores itself and returns the task's result
     /// (another kind of experiment, through [`Store::add_experiment_with`]).
-    Stored(Box<dyn FnOnce(&mut Store) -> Value + Send>),
+    Stored(Box<dyn FnOnce(&mut Store) -> Arc<Value> + Send>),
     /// The job failed.
     Fail(String),
     /// The request does not fit the data.
@@ -66,6 +67,13 @@ impl Progress {
             .lock()
             .tasks
             .progress(&self.id, fraction, message);
+    }
+
+    /// Reserves `bytes` of the server's memory for the job's working memory before it
+    /// allocates (held until the reservation drops); `Err` says why it cannot, for
+    /// the task's `fail` message. `what` names the work ("train GLM").
+    pub(crate) fn reserve(&self, bytes: usize, what: &str) -> Result<Reservation, String> {
+        super::memory::reserve(&self.shared.memory, bytes, what)
     }
 
     /// The flag that is raised when the task is stopped.
