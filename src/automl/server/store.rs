@@ -446,3 +446,43 @@ fn model_details(model: &TrainedModel) -> (Value, Value) {
         .collect();
     (Value::Object(hyperparameters), Value::Object(importances))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::automl::ml::{parse_csv, CsvLimits};
+    use crate::automl::server::budget::MemoryBudget;
+
+    fn set(csv: &str) -> DataSet {
+        DataSet {
+            name: "upload".into(),
+            frame: Arc::new(parse_csv(csv.as_bytes(), &CsvLimits::default()).unwrap()),
+            csv: Arc::from(csv.as_bytes()),
+        }
+    }
+
+    #[test]
+    fn names_and_documents_count_and_deleting_frees_them_from_the_budget() {
+        let budget = MemoryBudget::new(usize::MAX);
+        let caps = Caps {
+            items: 100,
+            bytes: usize::MAX,
+        };
+        let mut store = Store::with_caps(caps, budget.reservation());
+        let small = store.add_data(set("x\n1\n"));
+        let small_bytes = store.bytes();
+        let long = format!("{}\n1\n", "n".repeat(50_000));
+        let big = store.add_data(set(&long));
+        let big_bytes = store.bytes() - small_bytes;
+        // The name is in the CSV, the column and the document (columns and schema).
+        assert!(big_bytes > 3 * 50_000, "{big_bytes}");
+        assert_eq!(budget.used(), store.bytes());
+        let weak = Arc::downgrade(&big);
+        drop(big);
+        assert!(store.delete_data(weak.upgrade().unwrap()["_id"].as_str().unwrap()));
+        assert!(weak.upgrade().is_none(), "the store held the only copy");
+        assert_eq!((store.bytes(), budget.used()), (small_bytes, small_bytes));
+        eprintln!("a one-column data set of one row: {small_bytes} bytes");
+        drop(small);
+    }
+}

@@ -105,15 +105,9 @@ pub enum CsvError {
         /// The limit in bytes.
         limit: usize,
     },
-    /// A numerical column holds a number that is not finite (`inf`, `1e999`).
-    NonFinite {
-        /// The column's name.
-        column: String,
-        /// Line of the value.
-        line: usize,
-        /// The value as written.
-        text: String,
-    },
+    /// A numerical column holds a number that is not finite (`inf`, `1e999`): the
+    /// column's name, the line and the value as written (its first 40 characters).
+    NonFinite(Box<(String, usize, String)>),
 }
 
 impl fmt::Display for CsvError {
@@ -153,8 +147,8 @@ impl fmt::Display for CsvError {
             CsvError::FieldTooLong { line, limit } => {
                 write!(f, "line {line}: a field is longer than {limit} bytes")
             }
-            CsvError::NonFinite { column, line, text } => {
-                let text: String = text.chars().take(40).collect();
+            CsvError::NonFinite(at) => {
+                let (column, line, text) = &**at;
                 write!(
                     f,
                     "line {line}: column '{column}' holds '{text}', which is not a finite \
@@ -208,8 +202,10 @@ pub fn parse_csv<R: BufRead>(mut reader: R, limits: &CsvLimits) -> Result<Frame,
     let columns = columns
         .into_iter()
         .map(|c| {
-            c.finish()
-                .map_err(|(column, line, text)| CsvError::NonFinite { column, line, text })
+            c.finish().map_err(|(column, line, text)| {
+                let text = text.chars().take(40).collect();
+                CsvError::NonFinite(Box::new((column, line, text)))
+            })
         })
         .collect::<Result<_, _>>()?;
     // The header check above already guarantees unique, non-empty names.
