@@ -106,7 +106,7 @@ fn wait_within(server: &Server, id: &str, bound_kib: u64) -> Value {
     }
 }
 
-/// 120,000 forecast rows × a one-hot width of 24 × 41 = 984 used to be one 940 MB
+/// 120,000 forecast rows × a one-hot width of 24 × 32 = 768 used to be one 737 MB
 /// matrix; in chunks the predict adds a few tens of MiB to what the data takes.
 #[test]
 fn a_large_categorical_forecast_is_scored_in_chunks() {
@@ -149,8 +149,8 @@ fn a_large_categorical_forecast_is_scored_in_chunks() {
     assert_eq!(predictions["rows"], 120_000);
 }
 
-/// 2,000 rows of 200 categorical columns encode 200 × 33 = 6,600 wide: the GLM's Gram
-/// matrix and its factor are 2 × 6,601² × 8 bytes = 700 MB, over a 512 MiB ceiling.
+/// 2,000 rows of 200 categorical columns encode 200 × 32 = 6,400 wide: the GLM's Gram
+/// matrix and its factor are 2 × 6,401² × 8 bytes = 655 MB, over a 512 MiB ceiling.
 #[test]
 fn a_glm_on_a_wide_one_hot_upload_fails_before_it_allocates() {
     let server = Server::start(&["--max-memory", "512M", "--workers", "1"]);

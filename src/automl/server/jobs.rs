@@ -107,11 +107,13 @@ pub(crate) fn train_experiment(
 ) -> Job {
     Box::new(move |progress| {
         let what = format!("train on {} rows", frame.rows());
-        let working = working_memory(&frame, &spec)
-            .and_then(|bytes| progress.reserve(bytes, &what).map_err(TrainError::Failed));
-        let _working = match working {
-            Ok(reservation) => reservation,
+        let need = match working_memory(&frame, &spec) {
+            Ok(bytes) => bytes,
             Err(e) => return train_failed(e),
+        };
+        let _working = match progress.reserve(need, &what) {
+            Ok(reservation) => reservation,
+            Err(message) => return JobOutput::Fail(message),
         };
         let mut report = |fraction: f64, message: &str| progress.report(fraction, message);
         let test_frame = test.as_ref().map(|(_, f)| &**f);
@@ -138,7 +140,6 @@ fn train_failed(e: TrainError) -> JobOutput {
     match e {
         TrainError::Invalid(message) | TrainError::BadSpec(message) => JobOutput::Invalid(message),
         TrainError::Cancelled => JobOutput::Fail("stopped".into()),
-        TrainError::Failed(message) => JobOutput::Fail(message),
         e => JobOutput::Fail(e.to_string()),
     }
 }

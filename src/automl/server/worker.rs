@@ -23,6 +23,9 @@ use super::tasks::{Outcome, TaskKind};
 /// Most tasks that may wait in the queue; more are refused with `503`.
 const MAX_PENDING: usize = 1000;
 
+/// Stores what a job made and returns the stored document (the task's result).
+pub(crate) type StoreFn = Box<dyn FnOnce(&mut Store) -> Arc<Value> + Send>;
+
 /// What a job returns.
 pub(crate) enum JobOutput {
     /// A new data set (upload, predictions); the result is its summary.
@@ -31,7 +34,7 @@ pub(crate) enum JobOutput {
     Experiment(NewExperiment),
     /// Anything else the job made: it stores itself and returns the task's result
     /// (another kind of experiment, through [`Store::add_experiment_with`]).
-    Stored(Box<dyn FnOnce(&mut Store) -> Arc<Value> + Send>),
+    Stored(StoreFn),
     /// The job failed.
     Fail(String),
     /// The request does not fit the data.
