@@ -89,7 +89,7 @@ pub struct Limits {
     /// (default 10 s); a slower one gets `408` and the connection is closed.
     pub read_timeout: Duration,
     /// Most bytes of request bodies buffered and uploads queued, over all connections
-    /// at once (default 384 MiB). A body that does not fit gets `503` with
+    /// at once (default 384 MiB; never more than a quarter of `max_memory`). A body that does not fit gets `503` with
     /// `Retry-After` and its connection is closed, so many large bodies at once cost
     /// this much memory, not their sum.
     pub max_buffered_bytes: usize,

@@ -24,6 +24,10 @@ pub(crate) fn upload(body: Vec<u8>, content: Range<usize>, name: String, hold: R
         let Some(bytes) = body.get(content) else {
             return JobOutput::Fail("bad CSV: upload content out of range".into());
         };
+        let _working = match progress.reserve(parse_memory(bytes), "parse this upload") {
+            Ok(reservation) => reservation,
+            Err(message) => return JobOutput::Fail(message),
+        };
         match parse_csv(bytes, &CsvLimits::default()) {
             Ok(frame) => JobOutput::Data(DataSet {
                 name,
@@ -33,6 +37,16 @@ pub(crate) fn upload(body: Vec<u8>, content: Range<usize>, name: String, hold: R
             Err(e) => JobOutput::Fail(format!("bad CSV: {e}")),
         }
     })
+}
+
+/// Estimated peak bytes of parsing `csv`: per cell (counted by its separators) its
+/// value, its place in the text and the bookkeeping of a level, 32 bytes, plus the text
+/// twice (kept while the type is inferred, and the data set's copy of the CSV).
+fn parse_memory(csv: &[u8]) -> usize {
+    let cells = csv.iter().filter(|&&b| b == b',' || b == b'\n').count() + 1;
+    cells
+        .saturating_mul(32)
+        .saturating_add(csv.len().saturating_mul(2))
 }
 
 /// Retypes columns of `data` into a new data set (the original stays as it is). An
@@ -188,4 +202,15 @@ pub(crate) fn data_output(frame: Frame, name: String) -> JobOutput {
         frame: Arc::new(frame),
         csv: csv.into(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parsing_is_estimated_from_cells_and_text() {
+        // 2 commas + 2 line ends + 1 = 5 cells; 8 bytes of text, twice.
+        assert_eq!(parse_memory(b"a,b\n1,2\n"), 5 * 32 + 16);
+    }
 }

@@ -169,12 +169,29 @@ impl TaskRecord {
         if status == Status::Done {
             self.progress = 1.0;
         }
-        if message.is_some() {
-            self.message = message;
+        if let Some(message) = message {
+            self.message = Some(clipped(message));
         }
         self.result = result;
         self.finished_at = Some(now());
     }
+}
+
+/// Longest `progress_message` an ended task keeps: a message that quotes a 64 KiB
+/// column name would otherwise cost that much for as long as the task is remembered.
+const MAX_MESSAGE_BYTES: usize = 1024;
+
+/// `message`, cut to [`MAX_MESSAGE_BYTES`] at a character boundary (marked `...`).
+fn clipped(mut message: String) -> String {
+    if message.len() > MAX_MESSAGE_BYTES {
+        let mut end = MAX_MESSAGE_BYTES;
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        message.truncate(end);
+        message.push_str("...");
+    }
+    message
 }
 
 /// Every task, the pending queue and the worker slots.
@@ -428,6 +445,18 @@ mod tests {
         assert_eq!(status(&table, &running), "fail");
         assert_eq!(table.running(), 0);
         assert!(table.stop("task-nope").is_none());
+    }
+
+    #[test]
+    fn an_ended_task_keeps_a_short_message() {
+        let mut table = TaskTable::default();
+        let id = table.submit(TaskKind::Upload, job());
+        table.next_runnable(1);
+        let long = format!("column '{}' is bad", "é".repeat(40_000));
+        assert!(table.finish(&id, Outcome::Fail(long)));
+        let doc = table.get(&id).unwrap().to_json();
+        let message = doc["progress_message"].as_str().unwrap();
+        assert!(message.len() <= MAX_MESSAGE_BYTES + 3 && message.ends_with("..."));
     }
 
     #[test]
