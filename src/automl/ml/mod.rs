@@ -62,6 +62,7 @@ mod timeseries;
 mod train;
 mod tree;
 
+pub(crate) use cluster::working_memory as cluster_working_memory;
 pub use cluster::{train_cluster, Center, ClusterModel, ClusterSpec};
 pub use csv::{parse_csv, CsvError, CsvLimits};
 pub use error::{PredictError, TrainError};

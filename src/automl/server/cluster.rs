@@ -20,7 +20,9 @@ use super::store::{DataSet, ServedModel, Store};
 use super::tasks::{now, TaskKind};
 use super::train_request;
 use super::worker::{self, Job, JobOutput};
-use crate::automl::ml::{train_cluster, Center, ClusterModel, ClusterSpec, Frame, TrainError};
+use crate::automl::ml::{
+    cluster_working_memory, train_cluster, Center, ClusterModel, ClusterSpec, Frame, TrainError,
+};
 
 /// The algorithm's name in the documents.
 const ALGO: &str = "KMeans";
@@ -73,6 +75,16 @@ fn k(value: Option<&Value>) -> Result<Option<u64>, String> {
 /// Clusters `frame` and stores the experiment.
 fn train_job(frame: Arc<Frame>, data_id: String, spec: ClusterSpec) -> Job {
     Box::new(move |progress| {
+        let need = match cluster_working_memory(&frame, &spec) {
+            Ok(bytes) => bytes,
+            Err(TrainError::Invalid(message)) => return JobOutput::Invalid(message),
+            Err(e) => return JobOutput::Fail(e.to_string()),
+        };
+        let what = format!("cluster {} rows", frame.rows());
+        let _working = match progress.reserve(need, &what) {
+            Ok(reservation) => reservation,
+            Err(message) => return JobOutput::Fail(message),
+        };
         let mut report = |fraction: f64, message: &str| progress.report(fraction, message);
         match train_cluster(&frame, &spec, &mut report, progress.cancel_flag()) {
             Ok(model) => JobOutput::Stored(Box::new(move |store: &mut Store| {
