@@ -177,7 +177,8 @@ fn a_glm_on_a_wide_one_hot_upload_fails_before_it_allocates() {
 }
 
 /// 16 uploads of 160 columns with 50,000-byte names (8 MB each), each deleted at once:
-/// the server's RSS after the last stays within 64 MiB of what it was after the first.
+/// the server's RSS after the last stays within 64 MiB of what it was after the second
+/// (the old code grew 15 MiB a round, 266 MiB in all).
 #[test]
 fn uploads_with_long_column_names_deleted_at_once_leave_memory_flat() {
     let server = Server::start(&["--max-memory", "2G", "--workers", "1"]);
@@ -193,7 +194,8 @@ fn uploads_with_long_column_names_deleted_at_once_leave_memory_flat() {
         assert_eq!(answer.status, 200, "{}", answer.text());
         rss.push(server.kib("VmRSS:"));
     }
-    let growth = rss[rss.len() - 1].saturating_sub(rss[0]);
+    // From the second round on: the first one warms the allocator's pools up.
+    let growth = rss[rss.len() - 1].saturating_sub(rss[1]);
     eprintln!(
         "RSS after each upload and delete (MiB): {:?}",
         rss.iter().map(|k| k / MIB).collect::<Vec<_>>()
