@@ -1,5 +1,7 @@
-//! One memory budget for the whole server: the bytes of request bodies being buffered
-//! and of uploads queued for a worker.
+//! A memory budget: bytes reserved against a limit, given back when the reservation
+//! drops. The server has two (see `memory.rs` for how `--max-memory` is shared out):
+//! one for the bytes of request bodies being buffered and of uploads queued for a
+//! worker, described here, and one for stored data and the working memory of jobs.
 //!
 //! Each connection limit alone does not bound memory: 60 connections each sending a
 //! 63 MiB body took the server to 3.9 GB. So every body reserves its bytes here before
