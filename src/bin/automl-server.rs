@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! automl-server --user U --password P [--addr 127.0.0.1:0] [--workers N]
-//!               [--max-running N] [--fault-latency-ms N] [--fault-drop-rate F]
+//!               [--max-running N] [--max-memory SIZE] [--fault-latency-ms N]
+//!               [--fault-drop-rate F]
 //!               [--fault-503-rate F] [--fault-seed N] [--exit-on-stdin-close]
 //! ```
 //!
@@ -31,7 +32,7 @@ use taskloop::automl::{serve, ServerConfig};
 use taskloop::signal::Signal;
 
 const USAGE: &str = "usage: automl-server --user U --password P [--addr HOST:PORT] \
-[--workers N] [--max-running N] [--fault-latency-ms N] [--fault-drop-rate F] \
+[--workers N] [--max-running N] [--max-memory SIZE] [--fault-latency-ms N] [--fault-drop-rate F] \
 [--fault-503-rate F] [--fault-seed N] [--exit-on-stdin-close]";
 
 const HELP: &str = "The bundled AutoML server: the Decanter-style job API over HTTP/1.1.
@@ -44,6 +45,9 @@ options:
   --addr HOST:PORT        where to listen (default 127.0.0.1:0, a free loopback port)
   --workers N             worker threads for training and prediction (default 2)
   --max-running N         tasks running at once; more wait as pending (default: workers)
+  --max-memory SIZE       the memory ceiling: bytes, or with K, M or G (default: half
+                          the machine's memory); a train or predict that would not
+                          fit fails before it allocates
   --fault-latency-ms N    delay every request by N ms (fault injection)
   --fault-drop-rate F     drop this fraction of requests, 0 to 1 (half after handling)
   --fault-503-rate F      answer this fraction of requests with 503, 0 to 1
@@ -133,12 +137,13 @@ fn watch_stdin(done_tx: mpsc::Sender<()>) {
 }
 
 /// The flags that take a value.
-const FLAGS: [&str; 9] = [
+const FLAGS: [&str; 10] = [
     "--addr",
     "--user",
     "--password",
     "--workers",
     "--max-running",
+    "--max-memory",
     "--fault-latency-ms",
     "--fault-drop-rate",
     "--fault-503-rate",
@@ -199,6 +204,7 @@ impl Parsed {
             "--password" => self.password = Some(value),
             "--workers" => config.workers = positive(flag, &value)?,
             "--max-running" => self.max_running = Some(positive(flag, &value)?),
+            "--max-memory" => config.limits.max_memory = size(flag, &value)?,
             "--fault-latency-ms" => {
                 config.faults.latency = Duration::from_millis(number(flag, &value)?);
             }
@@ -240,6 +246,28 @@ fn positive(flag: &str, value: &str) -> Result<usize, String> {
         0 => Err(format!("{flag} must be at least 1")),
         n => Ok(n),
     }
+}
+
+/// A size in bytes: a number, optionally followed by K, M or G (powers of 1024), at
+/// least 64 MiB.
+fn size(flag: &str, value: &str) -> Result<usize, String> {
+    let upper = value.trim().to_ascii_uppercase();
+    let digits = upper.trim_end_matches(['K', 'M', 'G', 'B', 'I']);
+    let shift = match &upper[digits.len()..] {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        _ => return Err(format!("{flag}: '{value}' is not a size (e.g. 2G or 512M)")),
+    };
+    let bytes = number::<usize>(flag, digits)
+        .map_err(|_| format!("{flag}: '{value}' is not a size (e.g. 2G or 512M)"))?
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("{flag}: '{value}' is too large"))?;
+    if bytes < 64 << 20 {
+        return Err(format!("{flag} must be at least 64M, not {value}"));
+    }
+    Ok(bytes)
 }
 
 fn rate(flag: &str, value: &str) -> Result<f64, String> {

@@ -39,6 +39,19 @@ impl Matrix {
         &mut self.data[i * self.cols..(i + 1) * self.cols]
     }
 
+    /// Makes room for `rows` rows in all without reallocating.
+    pub(crate) fn reserve_rows(&mut self, rows: usize) {
+        let more = rows.saturating_sub(self.rows).saturating_mul(self.cols);
+        self.data.reserve(more);
+    }
+
+    /// Appends the rows of `other`, which has as many columns.
+    pub(crate) fn append_rows(&mut self, other: &Matrix) {
+        assert_eq!(self.cols, other.cols, "appending rows of another width");
+        self.data.extend_from_slice(&other.data);
+        self.rows += other.rows;
+    }
+
     /// Iterates over the rows.
     pub(crate) fn iter_rows(&self) -> impl Iterator<Item = &[f64]> + '_ {
         (0..self.rows).map(move |i| self.row(i))

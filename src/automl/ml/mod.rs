@@ -62,6 +62,7 @@ mod timeseries;
 mod train;
 mod tree;
 
+pub(crate) use cluster::working_memory as cluster_working_memory;
 pub use cluster::{train_cluster, Center, ClusterModel, ClusterSpec};
 pub use csv::{parse_csv, CsvError, CsvLimits};
 pub use error::{PredictError, TrainError};
@@ -77,3 +78,4 @@ pub use timeseries::{
 #[cfg(test)]
 pub use train::train;
 pub use train::train_tested;
+pub(crate) use train::{frame_bytes, working_memory};

@@ -13,6 +13,15 @@ use super::linalg::Matrix;
 use super::metrics::choose_class;
 use super::spec::{Algo, ModelType};
 
+/// Bytes of encoded rows a prediction holds at once (see [`Fitted::predict`]).
+const PREDICT_CHUNK_BYTES: usize = 16 << 20;
+
+/// Rows a prediction encodes at once when the encoding is `width` columns wide: about
+/// [`PREDICT_CHUNK_BYTES`] of them, between 64 and 4,096 rows.
+pub(crate) fn predict_chunk_rows(width: usize) -> usize {
+    (PREDICT_CHUNK_BYTES / (8 * width.max(1))).clamp(64, 4096)
+}
+
 /// Raw predictions of an engine.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Output {
@@ -89,10 +98,27 @@ impl Fitted {
         &self.column_weights
     }
 
-    /// Predicts rows `rows` of `frame`.
+    /// Predicts rows `rows` of `frame`, encoding [`predict_chunk_rows`] rows at a time:
+    /// the dense encoded matrix is `rows × width` numbers, so encoding a large forecast
+    /// at once would cost far more than its predictions.
     pub(crate) fn predict(&self, frame: &Frame, rows: &[usize]) -> Result<Output, PredictError> {
-        let x = self.encoder.transform(frame, rows)?;
-        Ok(self.engine.predict(&x))
+        let mut chunks = rows.chunks(predict_chunk_rows(self.encoder.width()));
+        let first = chunks.next().unwrap_or(&[]);
+        let mut out = self.engine.predict(&self.encoder.transform(frame, first)?);
+        if let Output::Probs(probs) = &mut out {
+            probs.reserve_rows(rows.len());
+        }
+        for chunk in chunks {
+            match (
+                &mut out,
+                self.engine.predict(&self.encoder.transform(frame, chunk)?),
+            ) {
+                (Output::Values(all), Output::Values(more)) => all.extend(more),
+                (Output::Probs(all), Output::Probs(more)) => all.append_rows(&more),
+                _ => unreachable!("an engine answers one kind of output"),
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -50,7 +50,10 @@ impl App {
             limits: config.limits.clone(),
             faults: RefCell::new(FaultInjector::new(config.faults.clone())),
             idempotency: RefCell::new(IdempotencyCache::default()),
-            budget: MemoryBudget::new(config.limits.max_buffered_bytes),
+            budget: MemoryBudget::new(super::memory::body_share(
+                config.limits.max_memory,
+                config.limits.max_buffered_bytes,
+            )),
             offload: Offload::default(),
             docs: DocumentCache::default(),
         }

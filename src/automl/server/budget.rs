@@ -1,5 +1,7 @@
-//! One memory budget for the whole server: the bytes of request bodies being buffered
-//! and of uploads queued for a worker.
+//! A memory budget: bytes reserved against a limit, given back when the reservation
+//! drops. The server has two (see `memory.rs` for how `--max-memory` is shared out):
+//! one for the bytes of request bodies being buffered and of uploads queued for a
+//! worker, described here, and one for stored data and the working memory of jobs.
 //!
 //! Each connection limit alone does not bound memory: 60 connections each sending a
 //! 63 MiB body took the server to 3.9 GB. So every body reserves its bytes here before
@@ -51,9 +53,13 @@ impl MemoryBudget {
     }
 
     /// Bytes reserved now.
-    #[cfg(test)]
     pub(crate) fn used(&self) -> usize {
         self.inner.used.load(Ordering::Relaxed)
+    }
+
+    /// The most bytes reservations may hold together.
+    pub(crate) fn limit(&self) -> usize {
+        self.inner.limit
     }
 }
 
@@ -88,6 +94,23 @@ impl Reservation {
             self.bytes = total;
         }
         taken.is_ok()
+    }
+}
+
+impl Reservation {
+    /// Sets the reservation to `total` bytes whatever the limit: for memory already
+    /// held (stored data), which the holder then brings back under its own cap.
+    pub(crate) fn set_to(&mut self, total: usize) {
+        if total >= self.bytes {
+            self.inner
+                .used
+                .fetch_add(total - self.bytes, Ordering::AcqRel);
+        } else {
+            self.inner
+                .used
+                .fetch_sub(self.bytes - total, Ordering::AcqRel);
+        }
+        self.bytes = total;
     }
 }
 

@@ -20,7 +20,9 @@ use super::store::{DataSet, ServedModel, Store};
 use super::tasks::{now, TaskKind};
 use super::train_request;
 use super::worker::{self, Job, JobOutput};
-use crate::automl::ml::{train_cluster, Center, ClusterModel, ClusterSpec, Frame, TrainError};
+use crate::automl::ml::{
+    cluster_working_memory, train_cluster, Center, ClusterModel, ClusterSpec, Frame, TrainError,
+};
 
 /// The algorithm's name in the documents.
 const ALGO: &str = "KMeans";
@@ -73,6 +75,16 @@ fn k(value: Option<&Value>) -> Result<Option<u64>, String> {
 /// Clusters `frame` and stores the experiment.
 fn train_job(frame: Arc<Frame>, data_id: String, spec: ClusterSpec) -> Job {
     Box::new(move |progress| {
+        let need = match cluster_working_memory(&frame, &spec) {
+            Ok(bytes) => bytes,
+            Err(TrainError::Invalid(message)) => return JobOutput::Invalid(message),
+            Err(e) => return JobOutput::Fail(e.to_string()),
+        };
+        let what = format!("cluster {} rows", frame.rows());
+        let _working = match progress.reserve(need, &what) {
+            Ok(reservation) => reservation,
+            Err(message) => return JobOutput::Fail(message),
+        };
         let mut report = |fraction: f64, message: &str| progress.report(fraction, message);
         match train_cluster(&frame, &spec, &mut report, progress.cancel_flag()) {
             Ok(model) => JobOutput::Stored(Box::new(move |store: &mut Store| {
@@ -86,7 +98,7 @@ fn train_job(frame: Arc<Frame>, data_id: String, spec: ClusterSpec) -> Job {
 }
 
 /// Stores a clustering experiment of one model; returns its document.
-fn store_experiment(store: &mut Store, model: ClusterModel, data_id: &str) -> Value {
+fn store_experiment(store: &mut Store, model: ClusterModel, data_id: &str) -> Arc<Value> {
     store.add_experiment_with(1, |exp_id, model_ids| {
         let model_id = &model_ids[0];
         let exp = experiment_doc(exp_id, model_id, &model, data_id);

@@ -97,7 +97,7 @@ pub struct Limits {
     /// starts the clock again, so a body sent slowly but steadily is read in full.
     pub read_timeout: Duration,
     /// Most bytes of request bodies buffered and uploads queued, over all connections
-    /// at once (default 384 MiB). A body that does not fit gets `503` with
+    /// at once (default 384 MiB; never more than a quarter of `max_memory`). A body that does not fit gets `503` with
     /// `Retry-After` and its connection is closed, so many large bodies at once cost
     /// this much memory, not their sum.
     pub max_buffered_bytes: usize,
@@ -110,9 +110,20 @@ pub struct Limits {
     /// each); beyond it the oldest are evicted (and answer `404`). `DELETE /v2/data/{id}` and
     /// `DELETE /v2/experiments/{id}` free them earlier.
     pub max_stored_items: usize,
-    /// Most bytes of stored data sets (default 1 GiB), oldest evicted first; the data
-    /// set just made is kept even if it alone is larger.
+    /// Most bytes of stored data sets and experiments (default 1 GiB; never more than
+    /// half of what `max_memory` leaves after request bodies), oldest evicted first; the
+    /// item just made is kept even if it alone is larger. A data set counts its CSV, its
+    /// columns (8 bytes a cell, the text of every level), its column names and its
+    /// document; an experiment its documents and its models' documents.
     pub max_stored_bytes: usize,
+    /// The server's memory ceiling (`--max-memory`; default half the machine's memory
+    /// as `/proc/meminfo` gives it, 4 GiB where that cannot be read). Request bodies get
+    /// at most a quarter of it (`max_buffered_bytes` if lower); stored data and the
+    /// working memory of running trains and predicts share the rest. Before a train or
+    /// predict allocates, it estimates its working memory from its rows, its encoded
+    /// width and the algorithm, and ends `fail` (saying how much it needed and the
+    /// limit) if that does not fit.
+    pub max_memory: usize,
 }
 
 impl Default for Limits {
@@ -128,6 +139,7 @@ impl Default for Limits {
             max_connections: 1000,
             max_stored_items: 10_000,
             max_stored_bytes: 1024 * 1024 * 1024,
+            max_memory: super::memory::default_max_memory(),
         }
     }
 }

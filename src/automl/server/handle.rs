@@ -51,11 +51,13 @@ pub struct ServerHandle {
 /// ```
 pub fn serve(config: ServerConfig) -> io::Result<ServerHandle> {
     let workers = config.workers.max(1);
+    let limits = &config.limits;
+    let memory = super::memory::shared_budget(limits.max_memory, limits.max_buffered_bytes);
     let caps = Caps {
-        items: config.limits.max_stored_items.max(1),
-        bytes: config.limits.max_stored_bytes,
+        items: limits.max_stored_items.max(1),
+        bytes: super::memory::store_cap(&memory, limits.max_stored_bytes),
     };
-    let shared = Shared::new(workers, config.max_running.max(1), caps);
+    let shared = Shared::new(workers, config.max_running.max(1), caps, memory);
     let stop = Arc::new(StopSignal::default());
     let (ready_tx, ready_rx) = mpsc::channel();
     let (thread_shared, thread_stop) = (shared.clone(), stop.clone());

@@ -11,8 +11,8 @@ use super::budget::Reservation;
 use super::store::{DataSet, NewExperiment};
 use super::worker::{Job, JobOutput};
 use crate::automl::ml::{
-    parse_csv, train_tested, ColumnData, CsvLimits, DataType, Frame, TrainError, TrainSpec,
-    TrainedModel,
+    parse_csv, train_tested, working_memory, ColumnData, CsvLimits, DataType, Frame, TrainError,
+    TrainSpec, TrainedModel,
 };
 
 /// Parses `body[content]` as CSV into a data set named `name`. `hold` keeps the body's
@@ -24,6 +24,10 @@ pub(crate) fn upload(body: Vec<u8>, content: Range<usize>, name: String, hold: R
         let Some(bytes) = body.get(content) else {
             return JobOutput::Fail("bad CSV: upload content out of range".into());
         };
+        let _working = match progress.reserve(parse_memory(bytes), "parse this upload") {
+            Ok(reservation) => reservation,
+            Err(message) => return JobOutput::Fail(message),
+        };
         match parse_csv(bytes, &CsvLimits::default()) {
             Ok(frame) => JobOutput::Data(DataSet {
                 name,
@@ -33,6 +37,16 @@ pub(crate) fn upload(body: Vec<u8>, content: Range<usize>, name: String, hold: R
             Err(e) => JobOutput::Fail(format!("bad CSV: {e}")),
         }
     })
+}
+
+/// Estimated peak bytes of parsing `csv`: per cell (counted by its separators) its
+/// value, its place in the text and the bookkeeping of a level, 32 bytes, plus the text
+/// twice (kept while the type is inferred, and the data set's copy of the CSV).
+fn parse_memory(csv: &[u8]) -> usize {
+    let cells = csv.iter().filter(|&&b| b == b',' || b == b'\n').count() + 1;
+    cells
+        .saturating_mul(32)
+        .saturating_add(csv.len().saturating_mul(2))
 }
 
 /// Retypes columns of `data` into a new data set (the original stays as it is). An
@@ -106,6 +120,15 @@ pub(crate) fn train_experiment(
     options: Map<String, Value>,
 ) -> Job {
     Box::new(move |progress| {
+        let what = format!("train on {} rows", frame.rows());
+        let need = match working_memory(&frame, &spec) {
+            Ok(bytes) => bytes,
+            Err(e) => return train_failed(e),
+        };
+        let _working = match progress.reserve(need, &what) {
+            Ok(reservation) => reservation,
+            Err(message) => return JobOutput::Fail(message),
+        };
         let mut report = |fraction: f64, message: &str| progress.report(fraction, message);
         let test_frame = test.as_ref().map(|(_, f)| &**f);
         match train_tested(
@@ -121,13 +144,18 @@ pub(crate) fn train_experiment(
                 test_data_id: test.map(|(id, _)| id),
                 options,
             }),
-            Err(TrainError::Invalid(message) | TrainError::BadSpec(message)) => {
-                JobOutput::Invalid(message)
-            }
-            Err(TrainError::Cancelled) => JobOutput::Fail("stopped".into()),
-            Err(e) => JobOutput::Fail(e.to_string()),
+            Err(e) => train_failed(e),
         }
     })
+}
+
+/// The task's end for a training error.
+fn train_failed(e: TrainError) -> JobOutput {
+    match e {
+        TrainError::Invalid(message) | TrainError::BadSpec(message) => JobOutput::Invalid(message),
+        TrainError::Cancelled => JobOutput::Fail("stopped".into()),
+        e => JobOutput::Fail(e.to_string()),
+    }
 }
 
 /// What a predict task needs besides the model and the data.
@@ -141,9 +169,19 @@ pub(crate) struct PredictOptions {
     pub(crate) threshold: Option<f64>,
 }
 
-/// Scores `data` with `model` into a new data set of predictions.
+/// Scores `data` with `model` into a new data set of predictions. The job reserves
+/// its working memory first: the output frame, its CSV (counted as large again) and
+/// one chunk of encoded rows (the model encodes a few thousand rows at a time).
 pub(crate) fn predict(model: Arc<TrainedModel>, data: Arc<Frame>, options: PredictOptions) -> Job {
     Box::new(move |progress| {
+        let need = model
+            .predict_memory(&data, &options.keep_columns)
+            .saturating_mul(2);
+        let what = format!("predict {} rows", data.rows());
+        let _working = match progress.reserve(need, &what) {
+            Ok(reservation) => reservation,
+            Err(message) => return JobOutput::Fail(message),
+        };
         progress.report(0.0, "predicting");
         let frame = match model.predict(&data, &options.keep_columns, options.threshold) {
             Ok(frame) => frame,
@@ -164,4 +202,15 @@ pub(crate) fn data_output(frame: Frame, name: String) -> JobOutput {
         frame: Arc::new(frame),
         csv: csv.into(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parsing_is_estimated_from_cells_and_text() {
+        // 2 commas + 2 line ends + 1 = 5 cells; 8 bytes of text, twice.
+        assert_eq!(parse_memory(b"a,b\n1,2\n"), 5 * 32 + 16);
+    }
 }

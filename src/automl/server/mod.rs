@@ -64,6 +64,7 @@ mod jobs;
 mod json;
 mod json_cost;
 mod listing;
+mod memory;
 mod multipart;
 mod offload;
 mod prepare;

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use super::budget::MemoryBudget;
 use super::store::{Caps, Store};
 use super::tasks::{TaskKind, TaskTable};
 use super::ServerStats;
@@ -51,19 +52,27 @@ pub(crate) struct Shared {
     pub(crate) workers: usize,
     /// Most tasks running at once.
     pub(crate) max_running: usize,
+    /// The budget of stored data and jobs' working memory (see `memory`).
+    pub(crate) memory: MemoryBudget,
 }
 
 impl Shared {
-    pub(crate) fn new(workers: usize, max_running: usize, caps: Caps) -> Arc<Shared> {
+    pub(crate) fn new(
+        workers: usize,
+        max_running: usize,
+        caps: Caps,
+        memory: MemoryBudget,
+    ) -> Arc<Shared> {
         let state = State {
             tasks: TaskTable::with_max_ended(caps.items),
-            store: Store::with_caps(caps),
+            store: Store::with_caps(caps, memory.reservation()),
             ..State::default()
         };
         Arc::new(Shared {
             state: Mutex::new(state),
             workers,
             max_running,
+            memory,
         })
     }
 

@@ -1,16 +1,25 @@
 //! What the server keeps in memory: data sets (uploaded, retyped by setup, predicted),
 //! experiments and their trained models, each under its own id, with the contract's
 //! JSON documents for them.
+//!
+//! Every item's bytes are counted (a data set's CSV, its columns, its column names and
+//! its document; an experiment's documents and its models'), held in the server's
+//! memory budget, and evicted oldest first beyond the cap. Documents are shared
+//! (`Arc`): an ended task keeps only a weak reference to the document it made, so
+//! deleting or evicting an item frees all of it.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
+use super::budget::Reservation;
 use super::ids::IdGen;
 use super::json;
 use super::tasks::now;
-use crate::automl::ml::{ClusterModel, Forecaster, Frame, TrainedExperiment, TrainedModel};
+use crate::automl::ml::{
+    frame_bytes, ClusterModel, Forecaster, Frame, TrainedExperiment, TrainedModel,
+};
 
 /// A data set: its frame for training and prediction, and its CSV for download.
 #[derive(Debug, Clone)]
@@ -28,6 +37,15 @@ pub(crate) struct DataSet {
 pub(crate) struct StoredData {
     pub(crate) set: DataSet,
     doc: Arc<Value>,
+    /// Bytes it takes (see [`data_bytes`]).
+    bytes: usize,
+}
+
+/// A stored experiment's document and the bytes it and its models' documents take.
+#[derive(Debug)]
+struct StoredExperiment {
+    doc: Arc<Value>,
+    bytes: usize,
 }
 
 /// A trained experiment, as the train request described it.
@@ -66,15 +84,17 @@ struct StoredModel {
 #[derive(Debug, Default)]
 pub(crate) struct Store {
     data: HashMap<String, StoredData>,
-    experiments: HashMap<String, Arc<Value>>,
+    experiments: HashMap<String, StoredExperiment>,
     /// Models by `(experiment id, model id)`; model ids are unique on their own too.
     models: HashMap<String, StoredModel>,
     ids: IdGen,
     /// Data ids and experiment ids, oldest first (ids deleted by hand linger a while).
     order: VecDeque<Stored>,
-    /// Bytes held by the stored data sets (their CSV and their columns).
+    /// Bytes held by the stored data sets and experiments.
     data_bytes: usize,
     caps: Caps,
+    /// `data_bytes`, held in the server's memory budget.
+    held: Option<Reservation>,
 }
 
 /// What the store may hold before it evicts, oldest first.
@@ -82,7 +102,7 @@ pub(crate) struct Store {
 pub(crate) struct Caps {
     /// Most data sets, and most experiments (each with its models).
     pub(crate) items: usize,
-    /// Most bytes of data sets.
+    /// Most bytes of data sets and experiments.
     pub(crate) bytes: usize,
 }
 
@@ -102,33 +122,67 @@ enum Stored {
     Experiment(String),
 }
 
-/// The memory a data set takes: its CSV and 8 bytes per cell.
-fn data_bytes(set: &DataSet) -> usize {
-    set.csv.len() + set.frame.rows() * set.frame.columns().len() * 8
+/// The memory a data set takes: its CSV, its columns (with their names and levels),
+/// its name and its document.
+fn data_bytes(set: &DataSet, doc: &Value) -> usize {
+    set.csv.len() + frame_bytes(&set.frame) + set.name.len() + json_bytes(doc)
+}
+
+/// About the memory a JSON tree takes: each node, each string's text, each key.
+pub(crate) fn json_bytes(value: &Value) -> usize {
+    const NODE: usize = 32;
+    NODE + match value {
+        Value::String(s) => s.len(),
+        Value::Array(items) => items.iter().map(json_bytes).sum(),
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| NODE + k.len() + json_bytes(v))
+            .sum(),
+        _ => 0,
+    }
 }
 
 impl Store {
-    /// A store that evicts beyond `caps`.
-    pub(crate) fn with_caps(caps: Caps) -> Store {
+    /// A store that evicts beyond `caps`,
+    /// holding its bytes in `held` (part of the server's memory budget).
+    pub(crate) fn with_caps(caps: Caps, held: Reservation) -> Store {
         Store {
             caps,
+            held: Some(held),
             ..Store::default()
         }
     }
 
+    /// Adds `bytes` (or, negative, frees them) to the count and the budget.
+    fn count(&mut self, bytes: usize, add: bool) {
+        self.data_bytes = match add {
+            true => self.data_bytes.saturating_add(bytes),
+            false => self.data_bytes.saturating_sub(bytes),
+        };
+        if let Some(held) = &mut self.held {
+            held.set_to(self.data_bytes);
+        }
+    }
+
+    /// Bytes of the stored items.
+    #[cfg(test)]
+    pub(crate) fn bytes(&self) -> usize {
+        self.data_bytes
+    }
+
     /// Adds a data set; returns its document (the result of the task that made it).
-    pub(crate) fn add_data(&mut self, set: DataSet) -> Value {
+    pub(crate) fn add_data(&mut self, set: DataSet) -> Arc<Value> {
         let id = self.ids.next_id();
-        let doc = data_json(&id, &set);
-        self.data_bytes += data_bytes(&set);
+        let doc = Arc::new(data_json(&id, &set));
+        let bytes = data_bytes(&set, &doc);
+        self.count(bytes, true);
         self.order.push_back(Stored::Data(id.clone()));
-        self.data.insert(
-            id.clone(),
-            StoredData {
-                set,
-                doc: Arc::new(doc.clone()),
-            },
-        );
+        let stored = StoredData {
+            set,
+            doc: doc.clone(),
+            bytes,
+        };
+        self.data.insert(id.clone(), stored);
         self.evict(&id);
         doc
     }
@@ -138,20 +192,21 @@ impl Store {
         let Some(stored) = self.data.remove(id) else {
             return false;
         };
-        self.data_bytes -= data_bytes(&stored.set);
+        self.count(stored.bytes, false);
         true
     }
 
     /// Deletes experiment `id` and its models; `false` if there is none.
     pub(crate) fn delete_experiment(&mut self, id: &str) -> bool {
-        let Some(doc) = self.experiments.remove(id) else {
+        let Some(stored) = self.experiments.remove(id) else {
             return false;
         };
-        for model_id in doc["models"].as_array().into_iter().flatten() {
+        for model_id in stored.doc["models"].as_array().into_iter().flatten() {
             if let Some(model_id) = model_id.as_str() {
                 self.models.remove(model_id);
             }
         }
+        self.count(stored.bytes, false);
         true
     }
 
@@ -199,7 +254,7 @@ impl Store {
 
     /// Adds an experiment and its models; returns the experiment's document (the
     /// result of the train task).
-    pub(crate) fn add_experiment(&mut self, trained: NewExperiment) -> Value {
+    pub(crate) fn add_experiment(&mut self, trained: NewExperiment) -> Arc<Value> {
         let count = trained.experiment.models.len();
         self.add_experiment_with(count, |id, model_ids| {
             let doc = experiment_json(id, &trained, model_ids);
@@ -223,15 +278,23 @@ impl Store {
         &mut self,
         count: usize,
         build: impl FnOnce(&str, &[String]) -> (Value, Vec<(ServedModel, Value)>),
-    ) -> Value {
+    ) -> Arc<Value> {
         let id = self.ids.next_id();
         let model_ids: Vec<String> = (0..count).map(|_| self.ids.next_id()).collect();
         let (doc, models) = build(&id, &model_ids);
+        let mut bytes = json_bytes(&doc);
         for (model_id, (model, doc)) in model_ids.into_iter().zip(models) {
+            bytes += json_bytes(&doc) + model_id.len();
             let doc = Arc::new(doc);
             self.models.insert(model_id, StoredModel { model, doc });
         }
-        self.experiments.insert(id.clone(), Arc::new(doc.clone()));
+        let doc = Arc::new(doc);
+        let stored = StoredExperiment {
+            doc: doc.clone(),
+            bytes,
+        };
+        self.count(bytes, true);
+        self.experiments.insert(id.clone(), stored);
         self.order.push_back(Stored::Experiment(id.clone()));
         self.evict(&id);
         doc
@@ -262,7 +325,7 @@ impl Store {
 
     /// An experiment's document by id.
     pub(crate) fn experiment(&self, id: &str) -> Option<&Arc<Value>> {
-        self.experiments.get(id)
+        self.experiments.get(id).map(|e| &e.doc)
     }
 
     /// A trained model by id.
@@ -383,4 +446,44 @@ fn model_details(model: &TrainedModel) -> (Value, Value) {
         .map(|(feature, value)| (feature, json::number(value)))
         .collect();
     (Value::Object(hyperparameters), Value::Object(importances))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::automl::ml::{parse_csv, CsvLimits};
+    use crate::automl::server::budget::MemoryBudget;
+
+    fn set(csv: &str) -> DataSet {
+        DataSet {
+            name: "upload".into(),
+            frame: Arc::new(parse_csv(csv.as_bytes(), &CsvLimits::default()).unwrap()),
+            csv: Arc::from(csv.as_bytes()),
+        }
+    }
+
+    #[test]
+    fn names_and_documents_count_and_deleting_frees_them_from_the_budget() {
+        let budget = MemoryBudget::new(usize::MAX);
+        let caps = Caps {
+            items: 100,
+            bytes: usize::MAX,
+        };
+        let mut store = Store::with_caps(caps, budget.reservation());
+        let small = store.add_data(set("x\n1\n"));
+        let small_bytes = store.bytes();
+        let long = format!("{}\n1\n", "n".repeat(50_000));
+        let big = store.add_data(set(&long));
+        let big_bytes = store.bytes() - small_bytes;
+        // The name is in the CSV, the column and the document (columns and schema).
+        assert!(big_bytes > 3 * 50_000, "{big_bytes}");
+        assert_eq!(budget.used(), store.bytes());
+        let weak = Arc::downgrade(&big);
+        drop(big);
+        assert!(store.delete_data(weak.upgrade().unwrap()["_id"].as_str().unwrap()));
+        assert!(weak.upgrade().is_none(), "the store held the only copy");
+        assert_eq!((store.bytes(), budget.used()), (small_bytes, small_bytes));
+        eprintln!("a one-column data set of one row: {small_bytes} bytes");
+        drop(small);
+    }
 }

@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
@@ -28,8 +28,8 @@ use super::worker::Job;
 /// How a task ends, as the table records it.
 #[derive(Debug)]
 pub(crate) enum Outcome {
-    /// Success: the task's `result`.
-    Done(Value),
+    /// Success: the task's `result`, the stored document of what it made.
+    Done(Arc<Value>),
     /// Failure, with the reason.
     Fail(String),
     /// The request does not fit the data, with the reason.
@@ -107,11 +107,37 @@ pub(crate) struct TaskRecord {
     pub(crate) status: Status,
     progress: f64,
     message: Option<String>,
-    result: Option<Value>,
+    result: Option<TaskResult>,
     created_at: f64,
     started_at: Option<f64>,
     finished_at: Option<f64>,
     pub(crate) cancel: Arc<AtomicBool>,
+}
+
+/// The result of a `done` task: the document of the item it made, as the store holds
+/// it. The task keeps only a weak reference, so an ended task never holds a second copy
+/// of a document, and deleting (or evicting) the item frees it; the task's `result` is
+/// then `{"_id": id, "deleted": true}`.
+#[derive(Debug)]
+struct TaskResult {
+    id: String,
+    doc: Weak<Value>,
+}
+
+impl TaskResult {
+    fn new(doc: &Arc<Value>) -> TaskResult {
+        TaskResult {
+            id: doc["_id"].as_str().unwrap_or_default().to_owned(),
+            doc: Arc::downgrade(doc),
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        match self.doc.upgrade() {
+            Some(doc) => Value::clone(&doc),
+            None => json!({ "_id": self.id, "deleted": true }),
+        }
+    }
 }
 
 impl TaskRecord {
@@ -122,7 +148,7 @@ impl TaskRecord {
             "type": self.kind.as_str(),
             "status": self.status.as_str(),
             "progress": json::number(self.progress),
-            "result": self.result.clone().unwrap_or(Value::Null),
+            "result": self.result.as_ref().map_or(Value::Null, TaskResult::to_json),
             "created_at": json::number(self.created_at),
         });
         let optional = [
@@ -138,17 +164,34 @@ impl TaskRecord {
         doc
     }
 
-    fn finish(&mut self, status: Status, message: Option<String>, result: Option<Value>) {
+    fn finish(&mut self, status: Status, message: Option<String>, result: Option<TaskResult>) {
         self.status = status;
         if status == Status::Done {
             self.progress = 1.0;
         }
-        if message.is_some() {
-            self.message = message;
+        if let Some(message) = message {
+            self.message = Some(clipped(message));
         }
         self.result = result;
         self.finished_at = Some(now());
     }
+}
+
+/// Longest `progress_message` an ended task keeps: a message that quotes a 64 KiB
+/// column name would otherwise cost that much for as long as the task is remembered.
+const MAX_MESSAGE_BYTES: usize = 1024;
+
+/// `message`, cut to [`MAX_MESSAGE_BYTES`] at a character boundary (marked `...`).
+fn clipped(mut message: String) -> String {
+    if message.len() > MAX_MESSAGE_BYTES {
+        let mut end = MAX_MESSAGE_BYTES;
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        message.truncate(end);
+        message.push_str("...");
+    }
+    message
 }
 
 /// Every task, the pending queue and the worker slots.
@@ -261,7 +304,7 @@ impl TaskTable {
             return false;
         }
         match outcome {
-            Outcome::Done(result) => record.finish(Status::Done, None, Some(result)),
+            Outcome::Done(doc) => record.finish(Status::Done, None, Some(TaskResult::new(&doc))),
             Outcome::Fail(m) => record.finish(Status::Fail, Some(m), None),
             Outcome::Invalid(m) => record.finish(Status::Invalid, Some(m), None),
         }
@@ -366,7 +409,8 @@ mod tests {
         assert!(table.next_runnable(2).is_none());
         assert_eq!((table.running(), table.pending()), (2, 1));
         assert_eq!(status(&table, &ids[2]), "pending");
-        assert!(table.finish(&ids[0], Outcome::Done(json!({"_id": "x"}))));
+        let made = Arc::new(json!({"_id": "x", "rows": 3}));
+        assert!(table.finish(&ids[0], Outcome::Done(made.clone())));
         table.release(&ids[0], None);
         assert_eq!(table.next_runnable(2).unwrap().0, ids[2]);
         let doc = table.get(&ids[0]).unwrap().to_json();
@@ -374,7 +418,10 @@ mod tests {
             (doc["status"].as_str(), doc["progress"].as_f64()),
             (Some("done"), Some(1.0))
         );
-        assert_eq!(doc["result"]["_id"], "x");
+        assert_eq!(doc["result"], *made);
+        drop(made); // the item is deleted: the task still names it
+        let doc = table.get(&ids[0]).unwrap().to_json();
+        assert_eq!(doc["result"], json!({"_id": "x", "deleted": true}));
         assert!(doc["finished_at"].as_f64().unwrap() >= doc["created_at"].as_f64().unwrap());
     }
 
@@ -393,11 +440,23 @@ mod tests {
         table.stop(&running);
         assert!(table.get(&running).unwrap().cancel.load(Ordering::SeqCst));
         // The job returns later: its outcome is dropped, its slot freed.
-        assert!(!table.finish(&running, Outcome::Done(json!({}))));
+        assert!(!table.finish(&running, Outcome::Done(Arc::new(json!({})))));
         table.release(&running, None);
         assert_eq!(status(&table, &running), "fail");
         assert_eq!(table.running(), 0);
         assert!(table.stop("task-nope").is_none());
+    }
+
+    #[test]
+    fn an_ended_task_keeps_a_short_message() {
+        let mut table = TaskTable::default();
+        let id = table.submit(TaskKind::Upload, job());
+        table.next_runnable(1);
+        let long = format!("column '{}' is bad", "é".repeat(40_000));
+        assert!(table.finish(&id, Outcome::Fail(long)));
+        let doc = table.get(&id).unwrap().to_json();
+        let message = doc["progress_message"].as_str().unwrap();
+        assert!(message.len() <= MAX_MESSAGE_BYTES + 3 && message.ends_with("..."));
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use super::budget::Reservation;
 use super::error::ApiError;
 use super::state::Shared;
 use serde_json::Value;
@@ -22,6 +23,9 @@ use super::tasks::{Outcome, TaskKind};
 /// Most tasks that may wait in the queue; more are refused with `503`.
 const MAX_PENDING: usize = 1000;
 
+/// Stores what a job made and returns the stored document (the task's result).
+pub(crate) type StoreFn = Box<dyn FnOnce(&mut Store) -> Arc<Value> + Send>;
+
 /// What a job returns.
 pub(crate) enum JobOutput {
     /// A new data set (upload, predictions); the result is its summary.
@@ -30,7 +34,7 @@ pub(crate) enum JobOutput {
     Experiment(NewExperiment),
     /// Anything else the job made: it stores itself and returns the task's result
     /// (another kind of experiment, through [`Store::add_experiment_with`]).
-    Stored(Box<dyn FnOnce(&mut Store) -> Value + Send>),
+    Stored(StoreFn),
     /// The job failed.
     Fail(String),
     /// The request does not fit the data.
@@ -66,6 +70,13 @@ impl Progress {
             .lock()
             .tasks
             .progress(&self.id, fraction, message);
+    }
+
+    /// Reserves `bytes` of the server's memory for the job's working memory before it
+    /// allocates (held until the reservation drops); `Err` says why it cannot, for
+    /// the task's `fail` message. `what` names the work ("train GLM").
+    pub(crate) fn reserve(&self, bytes: usize, what: &str) -> Result<Reservation, String> {
+        super::memory::reserve(&self.shared.memory, bytes, what)
     }
 
     /// The flag that is raised when the task is stopped.

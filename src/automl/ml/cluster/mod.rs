@@ -76,6 +76,25 @@ impl Default for ClusterSpec {
     }
 }
 
+/// Estimated peak bytes [`train_cluster`] allocates on `frame`: the feature columns'
+/// copy, the dense encoded matrix of the usable rows (8 bytes a cell, the encoding
+/// fitted first to learn its width) and a few numbers per row for k-means.
+///
+/// # Errors
+/// As [`train_cluster`], for a request that does not fit the data.
+pub(crate) fn working_memory(frame: &Frame, spec: &ClusterSpec) -> Result<usize, TrainError> {
+    let data = feature_frame(frame, spec)?;
+    let names: Vec<String> = data.column_names().map(str::to_owned).collect();
+    let rows = usable_rows(&data);
+    let failed = |e: super::error::PredictError| TrainError::Failed(e.to_string());
+    let width = Encoder::fit(&data, &names, &rows).map_err(failed)?.width();
+    let matrix = rows
+        .len()
+        .saturating_mul(width.saturating_add(4))
+        .saturating_mul(8);
+    Ok(matrix.saturating_add(super::train::frame_bytes(&data)))
+}
+
 /// Clusters the rows of `frame` as `spec` asks.
 ///
 /// `progress` is called with the fraction done and a message after every restart;

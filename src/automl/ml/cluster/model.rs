@@ -154,10 +154,14 @@ impl ClusterModel {
         let usable: Vec<usize> = (0..frame.rows())
             .filter(|&r| columns.iter().any(|c| present(c, r)))
             .collect();
-        let x = self.encoder.transform(frame, &usable)?;
         let mut clusters = vec![None; frame.rows()];
-        for (&r, row) in usable.iter().zip(x.iter_rows()) {
-            clusters[r] = Some(kmeans::nearest(row, &self.centroids).0);
+        // A chunk of rows at a time, as supervised models predict (see `Fitted::predict`).
+        let chunk = super::super::model::predict_chunk_rows(self.encoder.width());
+        for rows in usable.chunks(chunk) {
+            let x = self.encoder.transform(frame, rows)?;
+            for (&r, row) in rows.iter().zip(x.iter_rows()) {
+                clusters[r] = Some(kmeans::nearest(row, &self.centroids).0);
+            }
         }
         Ok(clusters)
     }

@@ -4,6 +4,12 @@
 //! `f64` it stays numerical, keeping the numbers and (compactly) the original text. The
 //! first value that does not parse turns it categorical: the text kept so far is replayed
 //! into the level table, so `007` stays `007` rather than becoming `7`.
+//!
+//! A value that reads as a number but not a finite one (`inf`, `-Infinity`, `1e999`)
+//! is kept as text. If the column later turns categorical it is just a label there; if
+//! the column would otherwise be numerical, [`ColumnBuilder::finish`] refuses it with an
+//! error naming the column and the line, rather than silently changing the column's
+//! type (a regression target with one `Infinity` would become a classification).
 
 use std::collections::HashMap;
 
@@ -20,6 +26,8 @@ pub(crate) fn is_missing(field: &Field) -> bool {
 pub(crate) struct ColumnBuilder {
     name: String,
     kind: Kind,
+    /// The first non-finite number read while numerical: its line and text.
+    non_finite: Option<(usize, String)>,
 }
 
 #[derive(Debug)]
@@ -47,17 +55,27 @@ impl ColumnBuilder {
             text: String::new(),
             ends: Vec::new(),
         };
-        ColumnBuilder { name, kind }
+        ColumnBuilder {
+            name,
+            kind,
+            non_finite: None,
+        }
     }
 
-    /// Appends one row's value.
-    pub(crate) fn push(&mut self, field: &Field) {
+    /// Appends one row's value, read on line `line`.
+    pub(crate) fn push(&mut self, field: &Field, line: usize) {
         let missing = is_missing(field);
         if let Kind::Numerical { values, text, ends } = &mut self.kind {
             let number = if missing {
                 Some(f64::NAN)
             } else {
-                parse_finite(&field.text)
+                match field.text.parse::<f64>() {
+                    Ok(x) if !x.is_finite() => {
+                        self.non_finite.get_or_insert((line, field.text.clone()));
+                        Some(f64::NAN)
+                    }
+                    parsed => parsed.ok().filter(|x| x.is_finite()),
+                }
             };
             if let Some(x) = number {
                 values.push(x);
@@ -83,16 +101,20 @@ impl ColumnBuilder {
         }
     }
 
-    /// The finished column; categorical levels are sorted.
-    pub(crate) fn finish(self) -> Column {
+    /// The finished column; categorical levels are sorted. `Err((line, text))` for a
+    /// numerical column holding a non-finite number (see the module docs).
+    pub(crate) fn finish(self) -> Result<Column, (String, usize, String)> {
         let data = match self.kind {
-            Kind::Numerical { values, .. } => ColumnData::Numerical(values),
+            Kind::Numerical { values, .. } => match self.non_finite {
+                Some((line, text)) => return Err((self.name, line, text)),
+                None => ColumnData::Numerical(values),
+            },
             Kind::Categorical { levels, codes, .. } => sorted_levels(levels, codes),
         };
-        Column {
+        Ok(Column {
             name: self.name,
             data,
-        }
+        })
     }
 
     fn make_categorical(&mut self) {
@@ -113,10 +135,6 @@ impl ColumnBuilder {
             codes,
         };
     }
-}
-
-fn parse_finite(text: &str) -> Option<f64> {
-    text.parse::<f64>().ok().filter(|x| x.is_finite())
 }
 
 fn intern(index: &mut HashMap<String, u32>, levels: &mut Vec<String>, value: &str) -> u32 {
@@ -161,8 +179,12 @@ mod tests {
 
     fn build(values: &[(&str, bool)]) -> ColumnData {
         let mut b = ColumnBuilder::new("c".into());
-        values.iter().for_each(|&(t, q)| b.push(&field(t, q)));
-        b.finish().data
+        let lines = 2..;
+        values
+            .iter()
+            .zip(lines)
+            .for_each(|(&(t, q), line)| b.push(&field(t, q), line));
+        b.finish().expect("finite numbers or text").data
     }
 
     #[test]
@@ -194,11 +216,24 @@ mod tests {
     }
 
     #[test]
-    fn infinity_and_quoted_tokens_are_text() {
-        assert!(matches!(
-            build(&[("inf", false)]),
-            ColumnData::Categorical { .. }
-        ));
+    fn infinity_is_a_label_among_text_and_an_error_among_numbers() {
+        let ColumnData::Categorical { levels, .. } =
+            build(&[("1", false), ("inf", false), ("x", false)])
+        else {
+            panic!("expected categorical")
+        };
+        assert_eq!(levels, ["1", "inf", "x"]);
+        for bad in ["inf", "-Infinity", "1e999", "+inf"] {
+            let mut b = ColumnBuilder::new("y".into());
+            b.push(&field("2.5", false), 2);
+            b.push(&field(bad, false), 3);
+            b.push(&field("4", false), 4);
+            assert_eq!(b.finish().unwrap_err(), ("y".into(), 3, bad.to_owned()));
+        }
+    }
+
+    #[test]
+    fn quoted_missing_tokens_are_text() {
         let ColumnData::Categorical { levels, codes } = build(&[("NA", true), ("NA", false)])
         else {
             panic!("expected categorical")

@@ -6,7 +6,9 @@
 //! Unquoted fields are trimmed of spaces and tabs; quoted fields are kept verbatim.
 //! Missing values are the empty field and the unquoted tokens `NA`, `N/A`, `NaN`,
 //! `null` and `?`. A column is numerical when every non-missing value is a finite
-//! number, categorical otherwise.
+//! number, categorical when some value is not a number. A non-finite number (`inf`,
+//! `Infinity`, `-inf`, `1e999`) among numbers is an error naming the column and the
+//! line ([`CsvError::NonFinite`]); among text it is just a label.
 
 mod builder;
 #[cfg(test)]
@@ -103,6 +105,9 @@ pub enum CsvError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// A numerical column holds a number that is not finite (`inf`, `1e999`): the
+    /// column's name, the line and the value as written (its first 40 characters).
+    NonFinite(Box<(String, usize, String)>),
 }
 
 impl fmt::Display for CsvError {
@@ -141,6 +146,14 @@ impl fmt::Display for CsvError {
             }
             CsvError::FieldTooLong { line, limit } => {
                 write!(f, "line {line}: a field is longer than {limit} bytes")
+            }
+            CsvError::NonFinite(at) => {
+                let (column, line, text) = &**at;
+                write!(
+                    f,
+                    "line {line}: column '{column}' holds '{text}', which is not a finite \
+                     number (write a missing value as an empty field or NA)"
+                )
             }
         }
     }
@@ -183,10 +196,18 @@ pub fn parse_csv<R: BufRead>(mut reader: R, limits: &CsvLimits) -> Result<Frame,
         }
         rows += 1;
         for (column, field) in columns.iter_mut().zip(&record.fields) {
-            column.push(field);
+            column.push(field, record.line);
         }
     }
-    let columns = columns.into_iter().map(ColumnBuilder::finish).collect();
+    let columns = columns
+        .into_iter()
+        .map(|c| {
+            c.finish().map_err(|(column, line, text)| {
+                let text = text.chars().take(40).collect();
+                CsvError::NonFinite(Box::new((column, line, text)))
+            })
+        })
+        .collect::<Result<_, _>>()?;
     // The header check above already guarantees unique, non-empty names.
     Frame::new(columns).map_err(|e| CsvError::Io(io::Error::new(io::ErrorKind::InvalidData, e)))
 }

@@ -187,3 +187,19 @@ fn streams_through_a_small_buffer() {
 fn error_type_stays_small() {
     assert!(std::mem::size_of::<CsvError>() <= 40);
 }
+
+#[test]
+fn a_non_finite_number_among_numbers_names_its_column_and_line() {
+    let err = parse("x,y\n1,2.5\n2,Infinity\n3,4\n").unwrap_err();
+    let message = err.to_string();
+    assert!(
+        matches!(&err, CsvError::NonFinite(at) if at.0 == "y" && at.1 == 3),
+        "{message}"
+    );
+    assert!(
+        message.contains("'y'") && message.contains("line 3"),
+        "{message}"
+    );
+    let text = parse("c\nabc\ninf\n").unwrap();
+    assert_eq!(text.column("c").unwrap().data_type(), DataType::Categorical);
+}

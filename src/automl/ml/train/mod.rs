@@ -10,6 +10,7 @@ mod balance;
 mod budget;
 #[cfg(test)]
 mod datetime_tests;
+mod memory;
 #[cfg(test)]
 mod model_tests;
 #[cfg(test)]
@@ -37,6 +38,8 @@ use super::rng::Rng;
 use super::spec::{trained_phrase, Algo, TrainSpec};
 use super::tree::Labels;
 use task::{Target, Task};
+
+pub(crate) use memory::{frame_bytes, working_memory};
 
 /// Trains the models `spec` asks for on `frame`.
 ///

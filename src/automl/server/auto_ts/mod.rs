@@ -142,7 +142,7 @@ fn store_experiment(
     experiment: TsExperiment,
     spec: &TsSpec,
     data_id: &str,
-) -> Value {
+) -> Arc<Value> {
     let count = experiment.models.len();
     store.add_experiment_with(count, |exp_id, model_ids| {
         let doc = experiment_doc(exp_id, &experiment, spec, data_id, model_ids);

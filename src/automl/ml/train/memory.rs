@@ -1,0 +1,157 @@
+//! What a training run or a prediction will allocate, estimated before it starts, so a
+//! server can refuse a job that would not fit its memory instead of being killed by
+//! the allocation.
+//!
+//! The big allocations of a fit, all proportional to the fit's rows `n` and the encoded
+//! width `p` ([`Encoder::width`] after fitting the encoding on those rows):
+//!
+//! - the dense encoded matrix, `n × p` numbers (8 bytes each), for every algorithm;
+//! - GLM: the `(p+1)²` Gram (or Hessian) matrix and its Cholesky factor, plus for
+//!   softmax `n × classes` probabilities and a few coefficient vectors per class;
+//! - DRF and GBM: the binned copy of the matrix, one byte per cell, the row index of a
+//!   tree, and for GBM `n × classes` scores and gradients.
+//!
+//! Algorithms run one after the other and each fit frees its matrix before the next, so
+//! the estimate is the largest single fit (the final fit, on the most rows) or, if
+//! larger, the scoring of held-out rows, which encodes a chunk of rows at a time
+//! ([`predict_chunk_rows`]).
+//! The figures are upper bounds of the big buffers, not of every small vector.
+
+use super::super::encode::Encoder;
+use super::super::error::TrainError;
+use super::super::frame::{ColumnData, Frame};
+use super::super::model::{predict_chunk_rows, TrainedModel};
+use super::super::spec::{Algo, TrainSpec};
+use super::task::Task;
+use super::{check_spec, retyped};
+
+/// Bytes of one number.
+const F64: usize = 8;
+
+/// Estimated peak bytes a training run of `spec` on `frame` allocates beyond the
+/// frame itself.
+///
+/// # Errors
+/// The errors [`train_tested`](super::train_tested) would report for a request that
+/// does not fit the data, found before anything large is allocated.
+pub fn working_memory(frame: &Frame, spec: &TrainSpec) -> Result<usize, TrainError> {
+    let algos = check_spec(spec)?;
+    let frame = retyped(frame, spec, "")?;
+    let task = Task::prepare(&frame, spec)?;
+    let internal = |e: super::super::error::PredictError| TrainError::Failed(e.to_string());
+    let width = Encoder::fit(&frame, &task.features, &task.final_rows)
+        .map_err(internal)?
+        .width();
+    let mut rows = task.final_rows.len();
+    if task.balance.is_some() {
+        rows = rows.saturating_mul(2); // balancing may repeat rows of small classes
+    }
+    let classes = task.classes.len().max(1);
+    let retyped_copy = match &frame {
+        std::borrow::Cow::Owned(f) => frame_bytes(f),
+        std::borrow::Cow::Borrowed(_) => 0,
+    };
+    let fit = algos
+        .iter()
+        .map(|&algo| fit_bytes(algo, rows, width, classes))
+        .max()
+        .unwrap_or(0);
+    let indexes = frame
+        .rows()
+        .saturating_mul(3 * std::mem::size_of::<usize>());
+    Ok(fit
+        .max(chunk_bytes(width, classes))
+        .saturating_add(indexes)
+        .saturating_add(retyped_copy))
+}
+
+/// Peak bytes of one fit of `algo` on `rows` rows encoded `width` wide.
+pub(crate) fn fit_bytes(algo: Algo, rows: usize, width: usize, classes: usize) -> usize {
+    let matrix = rows.saturating_mul(width).saturating_mul(F64);
+    let d = width.saturating_add(1);
+    let extra = match algo {
+        Algo::Glm => {
+            let gram = d.saturating_mul(d).saturating_mul(2 * F64);
+            let per_class = rows.saturating_add(4 * d).saturating_mul(classes * F64);
+            gram.saturating_add(per_class)
+        }
+        Algo::Drf | Algo::Gbm => {
+            let binned = rows.saturating_mul(width);
+            let scores = rows.saturating_mul(classes.saturating_mul(3 * F64));
+            binned.saturating_add(scores).saturating_add(rows * 4)
+        }
+    };
+    matrix.saturating_add(extra)
+}
+
+/// Bytes of one chunk of encoded rows and its outputs.
+fn chunk_bytes(width: usize, classes: usize) -> usize {
+    predict_chunk_rows(width)
+        .saturating_mul(width.saturating_add(classes))
+        .saturating_mul(2 * F64)
+}
+
+/// Bytes the columns of `frame` take: 8 per cell, 16 per date-time cell, and the text
+/// of every categorical level.
+pub fn frame_bytes(frame: &Frame) -> usize {
+    frame
+        .columns()
+        .iter()
+        .map(|c| {
+            let cells = match &c.data {
+                ColumnData::Numerical(v) => v.len() * F64,
+                ColumnData::Categorical { levels, codes } => {
+                    let text: usize = levels.iter().map(|l| l.len() + 24).sum();
+                    codes.len() * F64 + text
+                }
+                ColumnData::Datetime { millis, .. } => millis.len() * 2 * F64,
+            };
+            cells + c.name.len() + 64
+        })
+        .sum()
+}
+
+impl TrainedModel {
+    /// Estimated peak bytes of [`predict`](TrainedModel::predict) on `frame` keeping
+    /// `keep_columns`: the output frame (the kept columns copied, the prediction and
+    /// one probability per class) and one chunk of encoded rows. What the output's CSV
+    /// costs on top is for the caller to add.
+    pub fn predict_memory(&self, frame: &Frame, keep_columns: &[String]) -> usize {
+        let rows = frame.rows();
+        let kept: usize = keep_columns
+            .iter()
+            .chain(std::iter::once(&self.target))
+            .filter_map(|name| frame.column(name))
+            .map(|c| frame_bytes_of(c, rows))
+            .sum();
+        let outputs = rows.saturating_mul((self.classes.len() + 1) * F64);
+        let width = self.fitted.encoder.width();
+        kept.saturating_add(outputs)
+            .saturating_add(chunk_bytes(width, self.classes.len()))
+    }
+}
+
+/// Bytes of one column of `rows` rows (see [`frame_bytes`]).
+fn frame_bytes_of(column: &super::super::frame::Column, rows: usize) -> usize {
+    match &column.data {
+        ColumnData::Categorical { levels, .. } => {
+            rows * F64 + levels.iter().map(|l| l.len() + 24).sum::<usize>()
+        }
+        ColumnData::Datetime { .. } => rows * 2 * F64,
+        ColumnData::Numerical(_) => rows * F64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_glm_on_a_wide_encoding_is_dominated_by_its_gram_matrix() {
+        let glm = fit_bytes(Algo::Glm, 1000, 10_000, 1);
+        assert!(glm >= 10_001 * 10_001 * 16, "{glm}");
+        let drf = fit_bytes(Algo::Drf, 1000, 10_000, 1);
+        assert!(drf < glm / 10, "{drf} vs {glm}");
+        assert_eq!(fit_bytes(Algo::Glm, usize::MAX, usize::MAX, 3), usize::MAX);
+    }
+}
