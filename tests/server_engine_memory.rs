@@ -7,7 +7,8 @@
 //! - a GLM train whose Gram matrix would not fit the memory ceiling ends `fail` saying
 //!   what it needed and the limit, before it allocates (it used to allocate it);
 //! - uploads with very long column names, each deleted at once, leave the server's
-//!   memory flat (ended tasks used to keep each upload's document for ever).
+//!   memory flat (ended tasks used to keep each upload's document for ever);
+//! - a forecast train whose samples would not fit fails before it builds them.
 
 #![cfg(all(feature = "server", feature = "signal", target_os = "linux"))]
 
@@ -174,6 +175,70 @@ fn a_glm_on_a_wide_one_hot_upload_fails_before_it_allocates() {
         &submit(addr, "/v2/tasks/train", spec.to_string().as_bytes()),
     );
     assert_eq!(done["status"], "done", "{done}");
+}
+
+/// A forecast train whose samples (rows × horizon steps × features) would not fit the
+/// ceiling ends `fail` in words before it builds them, and the server stays small.
+#[test]
+fn a_forecast_train_that_would_not_fit_fails_before_it_allocates() {
+    let server = Server::start(&["--max-memory", "256M", "--workers", "1"]);
+    let addr = server.addr;
+    let mut csv = String::from("ds,y\n");
+    for day in 0..6_000u64 {
+        // consecutive days from 1900-01-01 on, a weekly wave
+        let (y, m, d) = civil(day);
+        let _ = writeln!(csv, "{y:04}-{m:02}-{d:02},{}", 10 + day % 7);
+    }
+    let data_id = upload(addr, &csv);
+    let body = json!({
+        "build_spec": {"algos": ["GLM"], "nfold": 2,
+                       "genetic_algorithm": {"max_iteration": 1, "generation_size": 1}},
+        "input_spec": {"train_data_id": data_id, "target": "y", "datetime_column": "ds",
+                       "forecast_horizon": 30, "gap": 0,
+                       "max_window_for_feature_derivation": 60}
+    });
+    let task = submit(addr, "/v2/tasks/auto_ts/train", body.to_string().as_bytes());
+    let doc = wait_within(&server, &task, 150 * MIB);
+    eprintln!("{doc}; peak RSS {} MiB", server.kib("VmHWM:") / MIB);
+    assert_eq!(doc["status"], "fail", "{doc}");
+    let message = doc["progress_message"].as_str().unwrap();
+    assert!(
+        message.contains("needs about") && message.contains("forecast"),
+        "{message}"
+    );
+}
+
+/// Year, month and day of `days` after 1900-01-01 (a proleptic Gregorian count).
+fn civil(days: u64) -> (u64, u64, u64) {
+    let (mut y, mut left) = (1900u64, days);
+    loop {
+        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        let len = if leap { 366 } else { 365 };
+        if left < len {
+            let months = [
+                31,
+                if leap { 29 } else { 28 },
+                31,
+                30,
+                31,
+                30,
+                31,
+                31,
+                30,
+                31,
+                30,
+                31,
+            ];
+            let mut m = 0;
+            while left >= months[m] {
+                left -= months[m];
+                m += 1;
+            }
+            return (y, m as u64 + 1, left + 1);
+        }
+        left -= len;
+        y += 1;
+    }
 }
 
 /// 16 uploads of 160 columns with 50,000-byte names (8 MB each), each deleted at once:

@@ -93,6 +93,21 @@ fn submit(shared: &Arc<Shared>, kind: TaskKind, job: Job) -> Result<Response, Ap
     Ok(Response::json(200, &json!({ "_id": id })))
 }
 
+/// An upper estimate of a forecast train's working memory, reserved before it starts:
+/// every (row, horizon step) pair can become a sample of lag, rolling, endogenous,
+/// exogenous, time-group and calendar features, held once as the samples and once as
+/// the encoded matrix a fit reads, plus a fit's own copy (binned trees or a Gram sum).
+fn working_memory(rows: usize, spec: &TsSpec) -> usize {
+    let window = spec.window.unwrap_or(7);
+    let width = window * (1 + spec.endogenous.len())
+        + 2 * spec.exogenous.len()
+        + 32 * spec.time_groups.len()
+        + 24;
+    rows.saturating_mul(spec.horizon)
+        .saturating_mul(width)
+        .saturating_mul(3 * 8)
+}
+
 /// A job that ends its task `invalid` with `message`.
 fn refused(message: String) -> Job {
     Box::new(move |_| JobOutput::Invalid(message))
@@ -111,6 +126,11 @@ fn train_job(frame: Arc<Frame>, request: TrainRequest) -> Job {
                 Ok(retyped) => Arc::new(retyped),
                 Err(e) => return JobOutput::Invalid(format!("input_spec.feature_types: {e}")),
             },
+        };
+        let what = format!("train a forecast on {} rows", frame.rows());
+        let _working = match progress.reserve(working_memory(frame.rows(), &spec), &what) {
+            Ok(reservation) => reservation,
+            Err(message) => return JobOutput::Fail(message),
         };
         let mut report = |fraction: f64, message: &str| progress.report(fraction, message);
         match train_ts(&frame, &spec, &mut report, progress.cancel_flag()) {
