@@ -245,3 +245,54 @@ fn readers_of_a_large_document_that_never_read_share_one_copy() {
     assert_eq!(list["items"][0]["_id"], id.as_str());
     drop(readers);
 }
+
+#[test]
+fn pollers_of_a_task_with_a_large_result_share_one_copy() {
+    // The SDK polls `GET /v2/tasks/{id}` and reads the result from it: a task whose
+    // result is a large data document was serialised again, on the loop, per poll.
+    const READERS: usize = 24;
+    let server = start_server();
+    let pid = server.child.id();
+    let task = submit(
+        server.addr,
+        "/v2/upload",
+        wide_named_csv(256, 32 * 1024).as_bytes(),
+    );
+    let done = wait_task(server.addr, &task);
+    assert_eq!(done["status"], "done");
+    let path = format!("/v2/tasks/{task}");
+    let answer = call(server.addr, "GET", &path, b"");
+    let size_mib = answer.body.len() / (1024 * 1024);
+    assert!(size_mib >= 15, "the task document is {size_mib} MiB");
+    assert_eq!(
+        answer.json()["result"],
+        get_json(
+            server.addr,
+            &format!("/v2/data/{}", done["result"]["_id"].as_str().unwrap())
+        )
+    );
+    let before = status_kib(pid, "VmHWM:");
+    let (readers, slowest) = probed(server.addr, || {
+        let readers: Vec<TcpStream> = (0..READERS)
+            .map(|_| {
+                let mut s = connect(server.addr);
+                let bytes = request_bytes("GET", &path, &[("Authorization", AUTH)], b"");
+                s.write_all(&bytes).unwrap();
+                s
+            })
+            .collect();
+        thread::sleep(Duration::from_secs(3));
+        readers
+    });
+    let grown_mib = (status_kib(pid, "VmHWM:") - before) / 1024;
+    println!(
+        "{READERS} pollers of a task with a {size_mib} MiB result: peak RSS +{grown_mib} MiB, \
+         slowest probe {slowest:?}"
+    );
+    assert!(
+        grown_mib < 4 * size_mib as u64 + 32,
+        "peak RSS grew {grown_mib} MiB for {READERS} pollers of {size_mib} MiB"
+    );
+    assert!(slowest < PROBE_LIMIT, "the loop stalled {slowest:?}");
+    drop(readers);
+}

@@ -85,7 +85,10 @@ pub(crate) async fn refuse_connection(mut stream: TcpStream) {
     let (head, body) = response.encode(true);
     let write = async {
         stream.write_all(&head).await?;
-        stream.write_all(body.unwrap_or_default()).await
+        for part in body {
+            stream.write_all(part).await?;
+        }
+        Ok::<(), std::io::Error>(())
     };
     let _ = crate::timeout(Duration::from_secs(1), write).await;
 }
@@ -314,10 +317,12 @@ impl Connection {
         if !self.write_raw(&head).await {
             return false;
         }
-        match body {
-            Some(body) => self.write_raw(body).await,
-            None => true,
+        for part in body {
+            if !self.write_raw(part).await {
+                return false;
+            }
         }
+        true
     }
 
     /// Sends `response` with `Connection: close`, then closes gracefully: no more

@@ -135,6 +135,38 @@ impl DocumentCache {
         Ok(Response::shared_json(bytes))
     }
 
+    /// `200` with the object `doc` and, under `key`, the stored document `inner` (a
+    /// task and the document of what it made): `inner`'s serialisation is shared as
+    /// [`answer`](Self::answer) shares it, and framed by `doc`'s own few bytes, so
+    /// readers polling a task with a large result share one copy too.
+    ///
+    /// # Errors
+    /// `503` when the parse pool stays busy.
+    pub(crate) async fn answer_within(
+        &self,
+        mut doc: Value,
+        key: &str,
+        inner: Arc<Value>,
+        offload: &Offload,
+    ) -> Result<Response, ApiError> {
+        let slot = self.slot(&inner);
+        let bytes = match slot.shared_bytes() {
+            Some(bytes) => bytes,
+            None if slot.known_len().is_some_and(|n| n <= LARGE_BODY) => {
+                if let Some(map) = doc.as_object_mut() {
+                    map.insert(key.to_owned(), Value::clone(&inner));
+                }
+                return Ok(Response::json(200, &doc));
+            }
+            None => {
+                offload
+                    .run("sending large documents", move || slot.serialise(&inner))
+                    .await?
+            }
+        };
+        Ok(Response::framed_json(&doc, key, bytes))
+    }
+
     /// `200` with a page of a list, `{"total", "offset", "limit", "items": docs}`:
     /// put together here when every document on it is known to be small (together at
     /// most [`LARGE_BODY`]), else in the parse pool.
@@ -234,7 +266,7 @@ mod tests {
         ];
         let shared = cache.slot(&docs[0]).serialise(&docs[0]);
         let response = rt.block_on(cache.page((7, 1, 2), docs, &offload)).unwrap();
-        let page: Value = serde_json::from_slice(response.body.as_slice()).unwrap();
+        let page: Value = serde_json::from_slice(&response.body.as_slice()).unwrap();
         assert_eq!((&page["total"], &page["offset"]), (&json!(7), &json!(1)));
         assert_eq!(page["limit"], 2);
         assert_eq!(

@@ -59,8 +59,14 @@ pub(crate) async fn handle(
         Route::WorkerStatus => Ok(worker_status(shared)),
         Route::Info => Ok(info()),
         Route::Upload => upload(shared, request),
-        Route::Task(id) => task(shared, id),
-        Route::StopTask(id) => stop(shared, id),
+        Route::Task(id) => {
+            let parts = shared.lock().tasks.get(id).map(|t| t.without_result());
+            task_answer(parts, id, docs, offload).await
+        }
+        Route::StopTask(id) => {
+            let parts = shared.lock().tasks.stop(id).map(|t| t.without_result());
+            task_answer(parts, id, docs, offload).await
+        }
         Route::DataFile(id) => data_file(shared, id),
         Route::DeleteData(id) => deleted(id, shared.lock().store.delete_data(id), "data"),
         Route::DeleteExperiment(id) => {
@@ -364,18 +370,19 @@ fn predict(shared: &Arc<Shared>, map: &Map<String, Value>) -> Result<Response, A
     submit(shared, TaskKind::Predict, job)
 }
 
-/// `GET /v2/tasks/{id}`.
-fn task(shared: &Arc<Shared>, id: &str) -> Result<Response, ApiError> {
-    let doc = shared.lock().tasks.get(id).map(|t| t.to_json());
-    let doc = doc.ok_or_else(|| not_found("task", id))?;
-    Ok(Response::json(200, &doc))
-}
-
-/// `PUT /v2/tasks/{id}/stop`.
-fn stop(shared: &Arc<Shared>, id: &str) -> Result<Response, ApiError> {
-    let doc = shared.lock().tasks.stop(id).map(|t| t.to_json());
-    let doc = doc.ok_or_else(|| not_found("task", id))?;
-    Ok(Response::json(200, &doc))
+/// The answer of `GET /v2/tasks/{id}` and `PUT /v2/tasks/{id}/stop`: the task's
+/// document, whose result (a stored document, maybe a large one) is shared, not
+/// serialised per request on the loop.
+async fn task_answer(
+    parts: Option<(Value, Option<Arc<Value>>)>,
+    id: &str,
+    docs: &DocumentCache,
+    offload: &Offload,
+) -> Result<Response, ApiError> {
+    match parts.ok_or_else(|| not_found("task", id))? {
+        (doc, None) => Ok(Response::json(200, &doc)),
+        (doc, Some(result)) => docs.answer_within(doc, "result", result, offload).await,
+    }
 }
 
 /// The stored document a `GET` of `route` names (`GET /v2/data/{id}`,

@@ -206,7 +206,7 @@ mod tests {
     fn a_page_is_a_slice_with_the_total() {
         let page = Page::from_query("offset=1&limit=2").unwrap();
         let response = page.answer(&[1, 2, 3, 4], |n| json!(n));
-        let doc: Value = serde_json::from_slice(response.body.as_slice()).unwrap();
+        let doc: Value = serde_json::from_slice(&response.body.as_slice()).unwrap();
         assert_eq!(
             doc,
             json!({"total": 4, "offset": 1, "limit": 2, "items": [2, 3]})
@@ -214,7 +214,7 @@ mod tests {
         let beyond = Page::from_query("offset=9")
             .unwrap()
             .answer(&[1], |n| json!(n));
-        let doc: Value = serde_json::from_slice(beyond.body.as_slice()).unwrap();
+        let doc: Value = serde_json::from_slice(&beyond.body.as_slice()).unwrap();
         assert_eq!(doc["items"], json!([]));
     }
 }

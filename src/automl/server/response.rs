@@ -15,14 +15,43 @@ pub(crate) enum Body {
     Owned(Vec<u8>),
     /// Bytes the store keeps (no copy per download).
     Shared(Arc<[u8]>),
+    /// Shared bytes framed by a few of this response's own: a task document around
+    /// the shared serialisation of its result, say.
+    Framed {
+        /// Written before `shared`.
+        before: Vec<u8>,
+        /// The shared bytes.
+        shared: Arc<[u8]>,
+        /// Written after `shared`.
+        after: Vec<u8>,
+    },
 }
 
 impl Body {
-    /// The bytes.
-    pub(crate) fn as_slice(&self) -> &[u8] {
+    /// The body's pieces, in order (some may be empty).
+    pub(crate) fn parts(&self) -> [&[u8]; 3] {
         match self {
-            Body::Owned(v) => v,
-            Body::Shared(s) => s,
+            Body::Owned(v) => [v, &[], &[]],
+            Body::Shared(s) => [s, &[], &[]],
+            Body::Framed {
+                before,
+                shared,
+                after,
+            } => [before, shared, after],
+        }
+    }
+
+    /// The body's length in bytes.
+    pub(crate) fn len(&self) -> usize {
+        self.parts().iter().map(|p| p.len()).sum()
+    }
+
+    /// The bytes in one piece (a copy for a framed body).
+    #[cfg(test)]
+    pub(crate) fn as_slice(&self) -> std::borrow::Cow<'_, [u8]> {
+        match self.parts() {
+            [only, [], []] => std::borrow::Cow::Borrowed(only),
+            parts => std::borrow::Cow::Owned(parts.concat()),
         }
     }
 }
@@ -110,15 +139,16 @@ impl Response {
     }
 
     /// The head (status line and header fields), followed by the body when it is
-    /// small; the second value is the body when it still has to be written.
-    pub(crate) fn encode(&self, close: bool) -> (Vec<u8>, Option<&[u8]>) {
-        let body = self.body.as_slice();
+    /// small; the second value is the pieces of the body that still have to be written
+    /// (none when the body went with the head).
+    pub(crate) fn encode(&self, close: bool) -> (Vec<u8>, Vec<&[u8]>) {
+        let len = self.body.len();
         let mut head = format!(
             "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
             self.status,
             reason(self.status),
             self.content_type,
-            body.len()
+            len
         );
         for (name, value) in &self.headers {
             head.push_str(&format!("{name}: {value}\r\n"));
@@ -128,11 +158,35 @@ impl Response {
         }
         head.push_str("\r\n");
         let mut bytes = head.into_bytes();
-        if body.len() <= COALESCE_LIMIT {
-            bytes.extend_from_slice(body);
-            return (bytes, None);
+        let parts = self.body.parts();
+        if len <= COALESCE_LIMIT {
+            parts.iter().for_each(|p| bytes.extend_from_slice(p));
+            return (bytes, Vec::new());
         }
-        (bytes, Some(body))
+        (bytes, parts.into_iter().filter(|p| !p.is_empty()).collect())
+    }
+
+    /// `200` with the JSON object `doc` and, under `key`, the JSON value whose
+    /// serialisation is `shared` (not copied: the answer writes it in place).
+    pub(crate) fn framed_json(doc: &Value, key: &str, shared: Arc<[u8]>) -> Response {
+        let mut before = doc.to_string().into_bytes();
+        let empty = before.len() <= 2; // "{}"
+        before.pop(); // the closing brace
+        if !empty {
+            before.push(b',');
+        }
+        before.extend_from_slice(Value::from(key).to_string().as_bytes());
+        before.push(b':');
+        Response {
+            status: 200,
+            content_type: "application/json",
+            headers: Vec::new(),
+            body: Body::Framed {
+                before,
+                shared,
+                after: b"}".to_vec(),
+            },
+        }
     }
 }
 
@@ -166,7 +220,7 @@ mod tests {
         assert!(text.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"));
         assert!(text.contains("Allow: GET\r\n") && text.contains("Connection: close\r\n"));
         assert!(text.ends_with("\r\n\r\n{\"error\":\"method not allowed here (allowed: GET)\"}"));
-        assert!(rest.is_none());
+        assert!(rest.is_empty());
     }
 
     #[test]
@@ -177,6 +231,32 @@ mod tests {
         assert!(String::from_utf8(head)
             .unwrap()
             .contains("Content-Length: 65537\r\n"));
-        assert_eq!(rest.map(<[u8]>::len), Some(COALESCE_LIMIT + 1));
+        assert_eq!(
+            rest.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [COALESCE_LIMIT + 1]
+        );
+    }
+
+    #[test]
+    fn a_framed_answer_is_the_object_with_the_shared_value_in_place() {
+        let shared: Arc<[u8]> = br#"{"_id":"d","rows":3}"#.to_vec().into();
+        let doc = serde_json::json!({"_id": "t", "status": "done"});
+        let response = Response::framed_json(&doc, "result", shared.clone());
+        let parsed: Value = serde_json::from_slice(&response.body.as_slice()).unwrap();
+        assert_eq!(
+            parsed,
+            serde_json::json!({"_id": "t", "status": "done", "result": {"_id": "d", "rows": 3}})
+        );
+        let Body::Framed { shared: inside, .. } = &response.body else {
+            panic!("framed")
+        };
+        assert!(
+            Arc::ptr_eq(inside, &shared),
+            "the shared bytes are not copied"
+        );
+        let empty = Response::framed_json(&serde_json::json!({}), "k", b"1".to_vec().into());
+        assert_eq!(&*empty.body.as_slice(), br#"{"k":1}"#);
+        let (head, rest) = response.encode(false);
+        assert!(rest.is_empty() && head.ends_with(br#""rows":3}}"#));
     }
 }

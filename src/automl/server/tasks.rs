@@ -138,17 +138,44 @@ impl TaskResult {
             None => json!({ "_id": self.id, "deleted": true }),
         }
     }
+
+    /// The stored document, shared (no copy), while the item exists.
+    fn shared(&self) -> Option<Arc<Value>> {
+        self.doc.upgrade()
+    }
 }
 
 impl TaskRecord {
+    /// The task's document without its `result`, and the stored document that is its
+    /// result when the item still exists (shared, so that a large one is not copied:
+    /// the answer frames its serialised bytes instead).
+    pub(crate) fn without_result(&self) -> (Value, Option<Arc<Value>>) {
+        let shared = self.result.as_ref().and_then(TaskResult::shared);
+        let mut doc = self.to_json_with(|| Value::Null);
+        if shared.is_some() {
+            if let Some(map) = doc.as_object_mut() {
+                map.remove("result");
+            }
+        }
+        (doc, shared)
+    }
+
     /// The contract's task document.
     pub(crate) fn to_json(&self) -> Value {
+        self.to_json_with(|| {
+            self.result
+                .as_ref()
+                .map_or(Value::Null, TaskResult::to_json)
+        })
+    }
+
+    fn to_json_with(&self, result: impl FnOnce() -> Value) -> Value {
         let mut doc = json!({
             "_id": self.id,
             "type": self.kind.as_str(),
             "status": self.status.as_str(),
             "progress": json::number(self.progress),
-            "result": self.result.as_ref().map_or(Value::Null, TaskResult::to_json),
+            "result": result(),
             "created_at": json::number(self.created_at),
         });
         let optional = [
