@@ -114,7 +114,7 @@ pub(crate) fn task_list(shared: &Arc<Shared>, query: &str) -> Result<Response, A
     let page = Page::from_query(query)?;
     let state = shared.lock();
     let tasks = state.tasks.newest_first();
-    Ok(page.answer(&tasks, |t| t.to_json()))
+    Ok(page.answer(&tasks, |t| t.to_list_json()))
 }
 
 /// `GET /v2/worker/count`: how many workers there are and what they are doing. Every

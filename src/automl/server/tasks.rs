@@ -139,6 +139,14 @@ impl TaskResult {
         }
     }
 
+    /// A reference to the result: its id, and `deleted` once the item is gone.
+    fn reference(&self) -> Value {
+        match self.doc.strong_count() {
+            0 => json!({ "_id": self.id, "deleted": true }),
+            _ => json!({ "_id": self.id }),
+        }
+    }
+
     /// The stored document, shared (no copy), while the item exists.
     fn shared(&self) -> Option<Arc<Value>> {
         self.doc.upgrade()
@@ -158,6 +166,17 @@ impl TaskRecord {
             }
         }
         (doc, shared)
+    }
+
+    /// The task's entry in `GET /v2/tasks`: its document with the result as a
+    /// reference (`{"_id"}`), so that a page costs a few hundred bytes a task however
+    /// large the results are (read one with `GET /v2/tasks/{id}` or by its id).
+    pub(crate) fn to_list_json(&self) -> Value {
+        self.to_json_with(|| {
+            self.result
+                .as_ref()
+                .map_or(Value::Null, TaskResult::reference)
+        })
     }
 
     /// The contract's task document.
