@@ -28,7 +28,7 @@ use crate::runtime::lock;
 struct Slot {
     /// The last serialisation, while a response holds it. Locked while a thread
     /// serialises, so that the others wait for its bytes.
-    bytes: Mutex<Option<Weak<[u8]>>>,
+    bytes: Mutex<Option<Weak<Vec<u8>>>>,
     /// Its length (0 before the first serialisation).
     len: AtomicUsize,
 }
@@ -36,7 +36,7 @@ struct Slot {
 impl Slot {
     /// The bytes a response holds now, if any. Never waits: `None` while another
     /// thread is serialising.
-    fn shared_bytes(&self) -> Option<Arc<[u8]>> {
+    fn shared_bytes(&self) -> Option<Arc<Vec<u8>>> {
         self.bytes.try_lock().ok()?.as_ref()?.upgrade()
     }
 
@@ -52,12 +52,12 @@ impl Slot {
     }
 
     /// `doc` serialised, shared with every response that holds it already.
-    fn serialise(&self, doc: &Value) -> Arc<[u8]> {
+    fn serialise(&self, doc: &Value) -> Arc<Vec<u8>> {
         let mut slot = lock(&self.bytes);
         if let Some(bytes) = slot.as_ref().and_then(Weak::upgrade) {
             return bytes;
         }
-        let bytes: Arc<[u8]> = doc.to_string().into_bytes().into();
+        let bytes = Arc::new(doc.to_string().into_bytes());
         *slot = Some(Arc::downgrade(&bytes));
         self.len.store(bytes.len(), Ordering::Relaxed);
         bytes
@@ -251,7 +251,7 @@ mod tests {
         });
         assert_eq!((a.status, a.content_type), (200, "application/json"));
         match (&a.body, &b.body) {
-            (Body::Shared(x), Body::Shared(y)) => assert!(Arc::ptr_eq(x, y)),
+            (Body::Document(x), Body::Document(y)) => assert!(Arc::ptr_eq(x, y)),
             _ => panic!("the bodies are not one shared copy"),
         }
     }

@@ -15,13 +15,18 @@ pub(crate) enum Body {
     Owned(Vec<u8>),
     /// Bytes the store keeps (no copy per download).
     Shared(Arc<[u8]>),
+    /// A document's serialisation, shared by the answers that send it. Held as a
+    /// `Vec` so that the document cache's `Weak` to it keeps only the `Vec`'s header
+    /// alive once the last answer is sent (a `Weak` to an `Arc<[u8]>` would keep the
+    /// bytes themselves allocated).
+    Document(Arc<Vec<u8>>),
     /// Shared bytes framed by a few of this response's own: a task document around
     /// the shared serialisation of its result, say.
     Framed {
         /// Written before `shared`.
         before: Vec<u8>,
         /// The shared bytes.
-        shared: Arc<[u8]>,
+        shared: Arc<Vec<u8>>,
         /// Written after `shared`.
         after: Vec<u8>,
     },
@@ -33,6 +38,7 @@ impl Body {
         match self {
             Body::Owned(v) => [v, &[], &[]],
             Body::Shared(s) => [s, &[], &[]],
+            Body::Document(d) => [d, &[], &[]],
             Body::Framed {
                 before,
                 shared,
@@ -94,12 +100,12 @@ impl Response {
     }
 
     /// `200` with JSON bytes shared with other responses (a stored document).
-    pub(crate) fn shared_json(bytes: Arc<[u8]>) -> Response {
+    pub(crate) fn shared_json(bytes: Arc<Vec<u8>>) -> Response {
         Response {
             status: 200,
             content_type: "application/json",
             headers: Vec::new(),
-            body: Body::Shared(bytes),
+            body: Body::Document(bytes),
         }
     }
 
@@ -168,7 +174,7 @@ impl Response {
 
     /// `200` with the JSON object `doc` and, under `key`, the JSON value whose
     /// serialisation is `shared` (not copied: the answer writes it in place).
-    pub(crate) fn framed_json(doc: &Value, key: &str, shared: Arc<[u8]>) -> Response {
+    pub(crate) fn framed_json(doc: &Value, key: &str, shared: Arc<Vec<u8>>) -> Response {
         let mut before = doc.to_string().into_bytes();
         let empty = before.len() <= 2; // "{}"
         before.pop(); // the closing brace
@@ -239,7 +245,7 @@ mod tests {
 
     #[test]
     fn a_framed_answer_is_the_object_with_the_shared_value_in_place() {
-        let shared: Arc<[u8]> = br#"{"_id":"d","rows":3}"#.to_vec().into();
+        let shared = Arc::new(br#"{"_id":"d","rows":3}"#.to_vec());
         let doc = serde_json::json!({"_id": "t", "status": "done"});
         let response = Response::framed_json(&doc, "result", shared.clone());
         let parsed: Value = serde_json::from_slice(&response.body.as_slice()).unwrap();
@@ -254,7 +260,7 @@ mod tests {
             Arc::ptr_eq(inside, &shared),
             "the shared bytes are not copied"
         );
-        let empty = Response::framed_json(&serde_json::json!({}), "k", b"1".to_vec().into());
+        let empty = Response::framed_json(&serde_json::json!({}), "k", Arc::new(b"1".to_vec()));
         assert_eq!(&*empty.body.as_slice(), br#"{"k":1}"#);
         let (head, rest) = response.encode(false);
         assert!(rest.is_empty() && head.ends_with(br#""rows":3}}"#));

@@ -132,6 +132,7 @@ impl TaskResult {
         }
     }
 
+    #[cfg(test)]
     fn to_json(&self) -> Value {
         match self.doc.upgrade() {
             Some(doc) => Value::clone(&doc),
@@ -179,7 +180,9 @@ impl TaskRecord {
         })
     }
 
-    /// The contract's task document.
+    /// The contract's task document, whole (the server answers it through
+    /// [`without_result`](Self::without_result), which does not copy the result).
+    #[cfg(test)]
     pub(crate) fn to_json(&self) -> Value {
         self.to_json_with(|| {
             self.result
