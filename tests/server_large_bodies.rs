@@ -201,21 +201,18 @@ fn wide_named_csv(columns: usize, name_len: usize) -> String {
     format!("{}\n{}\n", names.join(","), row.join(","))
 }
 
-#[test]
-fn readers_of_a_large_document_that_never_read_share_one_copy() {
+/// Sends `GET path` on `READERS` connections that never read the answer, and returns
+/// them with the growth of the server's peak RSS in MiB and the slowest status probe
+/// meanwhile.
+fn readers_that_never_read(server: &Server, path: &str) -> (Vec<TcpStream>, u64, Duration) {
     const READERS: usize = 24;
-    let server = start_server();
     let pid = server.child.id();
-    let id = upload(server.addr, &wide_named_csv(256, 32 * 1024));
-    let path = format!("/v2/data/{id}");
-    let size_mib = call(server.addr, "GET", &path, b"").body.len() / (1024 * 1024);
-    assert!(size_mib >= 15, "the document is {size_mib} MiB");
     let before = status_kib(pid, "VmHWM:");
     let (readers, slowest) = probed(server.addr, || {
         let readers: Vec<TcpStream> = (0..READERS)
             .map(|_| {
                 let mut s = connect(server.addr);
-                let bytes = request_bytes("GET", &path, &[("Authorization", AUTH)], b"");
+                let bytes = request_bytes("GET", path, &[("Authorization", AUTH)], b"");
                 s.write_all(&bytes).unwrap();
                 s
             })
@@ -225,15 +222,26 @@ fn readers_of_a_large_document_that_never_read_share_one_copy() {
         readers
     });
     let grown_mib = (status_kib(pid, "VmHWM:") - before) / 1024;
+    (readers, grown_mib, slowest)
+}
+
+#[test]
+fn readers_of_a_large_document_that_never_read_share_one_copy() {
+    let server = start_server();
+    let id = upload(server.addr, &wide_named_csv(256, 32 * 1024));
+    let path = format!("/v2/data/{id}");
+    let size_mib = call(server.addr, "GET", &path, b"").body.len() / (1024 * 1024);
+    assert!(size_mib >= 15, "the document is {size_mib} MiB");
+    let (readers, grown_mib, slowest) = readers_that_never_read(&server, &path);
     println!(
-        "{READERS} readers of a {size_mib} MiB document: peak RSS +{grown_mib} MiB, slowest \
-         probe {slowest:?}"
+        "24 readers of a {size_mib} MiB document: peak RSS +{grown_mib} MiB, slowest probe \
+         {slowest:?}"
     );
     // One shared copy (plus what the first serialisation takes on the way), not one per
-    // reader (the old code: about READERS x size_mib).
+    // reader (the old code: about 24 x size_mib).
     assert!(
         grown_mib < 4 * size_mib as u64 + 32,
-        "peak RSS grew {grown_mib} MiB for {READERS} readers of {size_mib} MiB"
+        "peak RSS grew {grown_mib} MiB for 24 readers of {size_mib} MiB"
     );
     assert!(slowest < PROBE_LIMIT, "the loop stalled {slowest:?}");
     // A reader that does read gets the whole document.
@@ -250,9 +258,7 @@ fn readers_of_a_large_document_that_never_read_share_one_copy() {
 fn pollers_of_a_task_with_a_large_result_share_one_copy() {
     // The SDK polls `GET /v2/tasks/{id}` and reads the result from it: a task whose
     // result is a large data document was serialised again, on the loop, per poll.
-    const READERS: usize = 24;
     let server = start_server();
-    let pid = server.child.id();
     let task = submit(
         server.addr,
         "/v2/upload",
@@ -264,34 +270,19 @@ fn pollers_of_a_task_with_a_large_result_share_one_copy() {
     let answer = call(server.addr, "GET", &path, b"");
     let size_mib = answer.body.len() / (1024 * 1024);
     assert!(size_mib >= 15, "the task document is {size_mib} MiB");
+    let data = done["result"]["_id"].as_str().unwrap();
     assert_eq!(
         answer.json()["result"],
-        get_json(
-            server.addr,
-            &format!("/v2/data/{}", done["result"]["_id"].as_str().unwrap())
-        )
+        get_json(server.addr, &format!("/v2/data/{data}"))
     );
-    let before = status_kib(pid, "VmHWM:");
-    let (readers, slowest) = probed(server.addr, || {
-        let readers: Vec<TcpStream> = (0..READERS)
-            .map(|_| {
-                let mut s = connect(server.addr);
-                let bytes = request_bytes("GET", &path, &[("Authorization", AUTH)], b"");
-                s.write_all(&bytes).unwrap();
-                s
-            })
-            .collect();
-        thread::sleep(Duration::from_secs(3));
-        readers
-    });
-    let grown_mib = (status_kib(pid, "VmHWM:") - before) / 1024;
+    let (readers, grown_mib, slowest) = readers_that_never_read(&server, &path);
     println!(
-        "{READERS} pollers of a task with a {size_mib} MiB result: peak RSS +{grown_mib} MiB, \
+        "24 pollers of a task with a {size_mib} MiB result: peak RSS +{grown_mib} MiB, \
          slowest probe {slowest:?}"
     );
     assert!(
         grown_mib < 4 * size_mib as u64 + 32,
-        "peak RSS grew {grown_mib} MiB for {READERS} pollers of {size_mib} MiB"
+        "peak RSS grew {grown_mib} MiB for 24 pollers of {size_mib} MiB"
     );
     assert!(slowest < PROBE_LIMIT, "the loop stalled {slowest:?}");
     drop(readers);
