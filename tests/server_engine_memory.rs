@@ -15,57 +15,17 @@
 mod server_util;
 
 use std::fmt::Write as _;
-use std::io::BufReader;
-use std::net::SocketAddr;
-use std::process::{Child, ChildStdout, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use server_util::{call, get_json, is_terminal, submit, upload, wait_task, Binary, Lcg};
+use server_util::{call, get_json, is_terminal, submit, upload, wait_task, Lcg, ServerProcess};
 
 const BIN: &str = env!("CARGO_BIN_EXE_automl-server");
 const MIB: u64 = 1024;
 
-/// The server process, stopped when dropped (its stdin closes).
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    _stdout: BufReader<ChildStdout>,
-}
-
-impl Server {
-    fn start(extra: &[&str]) -> Server {
-        let mut args = vec!["--exit-on-stdin-close"];
-        args.extend_from_slice(extra);
-        let (child, addr, stdout) = Binary {
-            path: BIN,
-            extra: &args,
-            stdin: Stdio::piped(),
-            nofile: None,
-        }
-        .start();
-        Server {
-            child,
-            addr,
-            _stdout: stdout,
-        }
-    }
-
-    /// A figure of `/proc/PID/status` in KiB (`VmHWM` peak, `VmRSS` now).
-    fn kib(&self, field: &str) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        let line = status.lines().find(|l| l.starts_with(field)).unwrap();
-        line.split_whitespace().nth(1).unwrap().parse().unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+/// The server process.
+type Server = ServerProcess;
 
 /// A CSV of `rows` rows of `columns` categorical columns, each with 40 levels, and a
 /// numeric target `y`.
@@ -111,7 +71,7 @@ fn wait_within(server: &Server, id: &str, bound_kib: u64) -> Value {
 /// matrix; in chunks the predict adds a few tens of MiB to what the data takes.
 #[test]
 fn a_large_categorical_forecast_is_scored_in_chunks() {
-    let server = Server::start(&["--max-memory", "2G", "--workers", "1"]);
+    let server = Server::start(BIN, &["--max-memory", "2G", "--workers", "1"]);
     let addr = server.addr;
     let train_id = upload(addr, &categorical_csv(300, 24, 1));
     let spec = json!({"train_data_id": train_id, "target": "y", "algos": ["DRF"], "nfold": 2});
@@ -154,7 +114,7 @@ fn a_large_categorical_forecast_is_scored_in_chunks() {
 /// matrix and its factor are 2 × 6,401² × 8 bytes = 655 MB, over a 512 MiB ceiling.
 #[test]
 fn a_glm_on_a_wide_one_hot_upload_fails_before_it_allocates() {
-    let server = Server::start(&["--max-memory", "512M", "--workers", "1"]);
+    let server = Server::start(BIN, &["--max-memory", "512M", "--workers", "1"]);
     let addr = server.addr;
     let data_id = upload(addr, &categorical_csv(2000, 200, 3));
     let spec = json!({"train_data_id": data_id, "target": "y", "algos": ["GLM"], "nfold": 2});
@@ -181,7 +141,7 @@ fn a_glm_on_a_wide_one_hot_upload_fails_before_it_allocates() {
 /// ceiling ends `fail` in words before it builds them, and the server stays small.
 #[test]
 fn a_forecast_train_that_would_not_fit_fails_before_it_allocates() {
-    let server = Server::start(&["--max-memory", "256M", "--workers", "1"]);
+    let server = Server::start(BIN, &["--max-memory", "256M", "--workers", "1"]);
     let addr = server.addr;
     let mut csv = String::from("ds,y\n");
     for day in 0..6_000u64 {
@@ -246,7 +206,7 @@ fn civil(days: u64) -> (u64, u64, u64) {
 /// (the old code grew 15 MiB a round, 266 MiB in all).
 #[test]
 fn uploads_with_long_column_names_deleted_at_once_leave_memory_flat() {
-    let server = Server::start(&["--max-memory", "2G", "--workers", "1"]);
+    let server = Server::start(BIN, &["--max-memory", "2G", "--workers", "1"]);
     let addr = server.addr;
     let mut rss = Vec::new();
     for round in 0..16u8 {

@@ -15,7 +15,6 @@ mod server_util;
 
 use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, ChildStdout, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
@@ -30,40 +29,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_automl-server");
 /// answers it in milliseconds (3 to 85 ms measured, on two busy cores).
 const PROBE_LIMIT: Duration = Duration::from_millis(500);
 
-/// The `automl-server` binary, stopped when dropped.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    _stdout: BufReader<ChildStdout>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_server() -> Server {
-    let (child, addr, stdout) = Binary {
-        path: BIN,
-        extra: &["--exit-on-stdin-close"],
-        stdin: Stdio::piped(),
-        nofile: None,
-    }
-    .start();
-    Server {
-        child,
-        addr,
-        _stdout: stdout,
-    }
-}
-
-/// A figure of `/proc/<pid>/status` in KiB (`VmHWM` is the peak RSS).
-fn status_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with(field)).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+fn start_server() -> ServerProcess {
+    ServerProcess::start(BIN, &[])
 }
 
 /// Probes the status endpoint on one connection every 20 ms until `stop` is set (at
@@ -159,13 +126,12 @@ fn a_delete_answer_echoes_at_most_a_hundred_missing_ids() {
 #[test]
 fn a_form_of_millions_of_empty_parts_is_refused_in_words_in_bounded_memory() {
     let server = start_server();
-    let pid = server.child.id();
     let mut body = b"--b\r\n\r\n".to_vec();
     while body.len() < 48 * 1024 * 1024 {
         body.extend_from_slice(b"\r\n--b\r\n\r\n");
     }
     body.extend_from_slice(b"\r\n--b--\r\n");
-    let before = status_kib(pid, "VmHWM:");
+    let before = server.kib("VmHWM:");
     let (answer, slowest) = probed(server.addr, || {
         let headers = [
             ("Authorization", AUTH),
@@ -173,7 +139,7 @@ fn a_form_of_millions_of_empty_parts_is_refused_in_words_in_bounded_memory() {
         ];
         request(server.addr, "POST", "/v2/upload", &headers, &body)
     });
-    let grown_mib = (status_kib(pid, "VmHWM:") - before) / 1024;
+    let grown_mib = (server.kib("VmHWM:") - before) / 1024;
     println!(
         "form of {} parts: {} {:?}, peak RSS +{grown_mib} MiB, slowest probe {slowest:?}",
         body.len() / 9,
@@ -204,10 +170,9 @@ fn wide_named_csv(columns: usize, name_len: usize) -> String {
 /// Sends `GET path` on `READERS` connections that never read the answer, and returns
 /// them with the growth of the server's peak RSS in MiB and the slowest status probe
 /// meanwhile.
-fn readers_that_never_read(server: &Server, path: &str) -> (Vec<TcpStream>, u64, Duration) {
+fn readers_that_never_read(server: &ServerProcess, path: &str) -> (Vec<TcpStream>, u64, Duration) {
     const READERS: usize = 24;
-    let pid = server.child.id();
-    let before = status_kib(pid, "VmHWM:");
+    let before = server.kib("VmHWM:");
     let (readers, slowest) = probed(server.addr, || {
         let readers: Vec<TcpStream> = (0..READERS)
             .map(|_| {
@@ -221,7 +186,7 @@ fn readers_that_never_read(server: &Server, path: &str) -> (Vec<TcpStream>, u64,
         thread::sleep(Duration::from_secs(3));
         readers
     });
-    let grown_mib = (status_kib(pid, "VmHWM:") - before) / 1024;
+    let grown_mib = (server.kib("VmHWM:") - before) / 1024;
     (readers, grown_mib, slowest)
 }
 

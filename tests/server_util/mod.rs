@@ -346,3 +346,45 @@ impl Binary<'_> {
         (child, addr, stdout)
     }
 }
+
+/// An `automl-server` process started with [`Binary`] (`--exit-on-stdin-close` and
+/// `extra`), for tests that read its memory from `/proc`; killed when dropped.
+pub struct ServerProcess {
+    pub child: Child,
+    pub addr: SocketAddr,
+    _stdout: BufReader<ChildStdout>,
+}
+
+impl ServerProcess {
+    /// Starts `path` with `extra` arguments.
+    pub fn start(path: &str, extra: &[&str]) -> ServerProcess {
+        let mut args = vec!["--exit-on-stdin-close"];
+        args.extend_from_slice(extra);
+        let (child, addr, stdout) = Binary {
+            path,
+            extra: &args,
+            stdin: Stdio::piped(),
+            nofile: None,
+        }
+        .start();
+        ServerProcess {
+            child,
+            addr,
+            _stdout: stdout,
+        }
+    }
+
+    /// A figure of `/proc/PID/status` in KiB (`VmHWM:` the peak RSS, `VmRSS:` now).
+    pub fn kib(&self, field: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let line = status.lines().find(|l| l.starts_with(field)).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
