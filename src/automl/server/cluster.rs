@@ -151,11 +151,7 @@ fn experiment_doc(id: &str, model_id: &str, model: &ClusterModel, data_id: &str)
 /// The model document: centroids, cluster sizes and sums of squares, by H2O's names.
 fn model_doc(id: &str, exp_id: &str, model: &ClusterModel) -> Value {
     let time = json::number(now());
-    let hyperparameters: Map<String, Value> = model
-        .hyperparameters()
-        .into_iter()
-        .map(|(name, value)| (name.to_owned(), json::number(value)))
-        .collect();
+    let hyperparameters = json::named_numbers(model.hyperparameters());
     json!({
         "_id": id,
         "exp_id": exp_id,
@@ -177,7 +173,7 @@ fn model_doc(id: &str, exp_id: &str, model: &ClusterModel) -> Value {
             "converged": model.converged,
             "rows_used": model.rows_used,
         },
-        "hyperparameters": Value::Object(hyperparameters),
+        "hyperparameters": hyperparameters,
         "importances": {},
         "created_at": time,
         "completed_at": time,

@@ -21,6 +21,17 @@ pub(crate) fn metrics(scores: &BTreeMap<String, f64>) -> Value {
     Value::Object(map.collect())
 }
 
+/// A JSON object of named numbers (a model's hyper-parameters or importances), each
+/// through [`number`].
+pub(crate) fn named_numbers<K: Into<String>>(pairs: impl IntoIterator<Item = (K, f64)>) -> Value {
+    Value::Object(
+        pairs
+            .into_iter()
+            .map(|(k, v)| (k.into(), number(v)))
+            .collect(),
+    )
+}
+
 /// A request body parsed as a JSON object.
 ///
 /// # Errors

@@ -415,7 +415,8 @@ fn experiment_json(id: &str, trained: &NewExperiment, model_ids: &[String]) -> V
 /// The contract's model document.
 fn model_json(id: &str, exp_id: &str, model: &TrainedModel) -> Value {
     let time = json::number(now());
-    let (hyperparameters, importances) = model_details(model);
+    let hyperparameters = json::named_numbers(model.hyperparameters());
+    let importances = json::named_numbers(model.importances());
     json!({
         "_id": id,
         "exp_id": exp_id,
@@ -431,21 +432,6 @@ fn model_json(id: &str, exp_id: &str, model: &TrainedModel) -> Value {
         "created_at": time,
         "completed_at": time,
     })
-}
-
-/// A model's hyper-parameters and feature importances, as JSON objects.
-fn model_details(model: &TrainedModel) -> (Value, Value) {
-    let hyperparameters: Map<String, Value> = model
-        .hyperparameters()
-        .into_iter()
-        .map(|(name, value)| (name.to_owned(), json::number(value)))
-        .collect();
-    let importances: Map<String, Value> = model
-        .importances()
-        .into_iter()
-        .map(|(feature, value)| (feature, json::number(value)))
-        .collect();
-    (Value::Object(hyperparameters), Value::Object(importances))
 }
 
 #[cfg(test)]

@@ -239,16 +239,8 @@ fn experiment_doc(
 
 /// The SDK's `MultiModel` document.
 fn model_doc(id: &str, exp_id: &str, model: &Forecaster) -> Value {
-    let hyperparameters: Map<String, Value> = model
-        .hyperparameters()
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), json::number(v)))
-        .collect();
-    let importances: Map<String, Value> = model
-        .importances()
-        .into_iter()
-        .map(|(k, v)| (k, json::number(v)))
-        .collect();
+    let hyperparameters = json::named_numbers(model.hyperparameters());
+    let importances = json::named_numbers(model.importances());
     let time = json::number(super::tasks::now());
     json!({
         "_id": id,
