@@ -54,7 +54,7 @@ impl Forest {
             trees.push(Tree::grow(&data, labels, &mut rows, params, &mut rng));
         }
         let classes = match labels {
-            Labels::Values(_) | Labels::Newton { .. } => None,
+            Labels::Values(_) => None,
             Labels::Classes(_, k) => Some(k),
         };
         Ok(Forest {
@@ -103,7 +103,7 @@ impl Forest {
 
 fn params_for(labels: Labels<'_>, p: usize) -> TreeParams {
     let (mtry, min_leaf) = match labels {
-        Labels::Values(_) | Labels::Newton { .. } => (p / 3, MIN_LEAF_REGRESSION),
+        Labels::Values(_) => (p / 3, MIN_LEAF_REGRESSION),
         Labels::Classes(..) => ((p as f64).sqrt().round() as usize, MIN_LEAF_CLASSIFICATION),
     };
     TreeParams {

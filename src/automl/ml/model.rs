@@ -53,11 +53,20 @@ impl Engine {
     }
 
     /// A non-negative weight per column of the training matrix `x`: `|β|` times the
-    /// column's standard deviation for GLM, the total split gain for the tree models.
+    /// column's standard deviation for GLM, the total split gain for the tree models
+    /// (which need only the matrix's width).
     fn column_weights(&self, x: &Matrix) -> Vec<f64> {
-        let mut gains = vec![0.0; x.cols()];
         match self {
-            Engine::Glm(glm) => return glm.importances(x),
+            Engine::Glm(glm) => glm.importances(x),
+            _ => self.split_gains(x.cols()),
+        }
+    }
+
+    /// The total split gain per encoded column of a tree model (zeros for GLM).
+    fn split_gains(&self, width: usize) -> Vec<f64> {
+        let mut gains = vec![0.0; width];
+        match self {
+            Engine::Glm(_) => {}
             Engine::Drf(forest) => forest.add_gains(&mut gains),
             Engine::Gbm(gbm) => gbm.add_gains(&mut gains),
         }
@@ -86,6 +95,16 @@ impl Fitted {
     /// Wraps `engine`, fitted on `x` (the encoding of the training rows by `encoder`).
     pub(crate) fn new(encoder: Encoder, engine: Engine, x: &Matrix) -> Fitted {
         let column_weights = engine.column_weights(x);
+        Fitted {
+            encoder,
+            engine,
+            column_weights,
+        }
+    }
+
+    /// Wraps the tree model `engine`, which reads the encoding of `encoder`.
+    pub(crate) fn trees(encoder: Encoder, engine: Engine) -> Fitted {
+        let column_weights = engine.split_gains(encoder.width());
         Fitted {
             encoder,
             engine,
@@ -193,7 +212,9 @@ impl TrainedModel {
     ///
     /// - GLM: `alpha` (0: a pure ridge penalty), `lambda`;
     /// - DRF: `ntrees`, `max_depth`, `min_rows`, `mtries`, `nbins`;
-    /// - GBM: `ntrees`, `learn_rate`, `max_depth`, `min_rows`, `sample_rate`, `nbins`.
+    /// - GBM: `ntrees`, `learn_rate`, `max_leaves`, `max_depth` (0: limited by the
+    ///   leaves), `min_rows`, `reg_lambda`, `sample_rate`, `col_sample_rate_per_tree`,
+    ///   `nbins`.
     pub fn hyperparameters(&self) -> Vec<(&'static str, f64)> {
         let mut settings = self.fitted.engine.hyperparameters();
         settings.push(("seed", self.seed as f64));

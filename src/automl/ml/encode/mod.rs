@@ -18,6 +18,14 @@
 //!   training rows had missing values. A scoring column that arrives as text is read
 //!   as date-times first.
 //!
+//! Tree models use the encoder's **tree mode** ([`Encoder::fit_trees`]) instead, which
+//! keeps what trees can use natively: a numerical column passes as it is, missing values
+//! as NaN (a tree learns which side they go to); a categorical column becomes one column
+//! of level codes, `0` for the most frequent training level, `1` for the next and so on
+//! over **every** training level, `levels.len()` for a level unseen in training and NaN
+//! for a missing value (trees split codes by sets of levels); datetime columns expand
+//! into calendar features as above.
+//!
 //! Column types may drift between the training and the scoring file: a categorical
 //! feature whose scoring column was read as numerical is matched on the numbers' text,
 //! and a numerical feature whose scoring column is categorical must hold numbers only.
@@ -27,6 +35,7 @@ use std::collections::HashMap;
 use super::error::PredictError;
 use super::frame::{format_number, Column, ColumnData, Frame};
 use super::linalg::Matrix;
+use super::tree::ColumnKind;
 
 mod calendar;
 
@@ -62,6 +71,11 @@ pub(crate) enum Feature {
         parts: Vec<(Part, f64, f64)>,
         indicator: bool,
     },
+    /// Tree mode: a number as it is, NaN when missing.
+    Raw { name: String },
+    /// Tree mode: a level's index in `levels` (most frequent first), `levels.len()` when
+    /// unseen, NaN when missing.
+    Codes { name: String, levels: Vec<String> },
 }
 
 /// A categorical cell resolved against a feature's levels.
@@ -77,7 +91,9 @@ impl Feature {
         match self {
             Feature::Numeric { name, .. }
             | Feature::OneHot { name, .. }
-            | Feature::Calendar { name, .. } => name,
+            | Feature::Calendar { name, .. }
+            | Feature::Raw { name }
+            | Feature::Codes { name, .. } => name,
         }
     }
 
@@ -92,6 +108,7 @@ impl Feature {
             Feature::Calendar {
                 parts, indicator, ..
             } => parts.len() + WEEKDAYS + usize::from(*indicator),
+            Feature::Raw { .. } | Feature::Codes { .. } => 1,
         }
     }
 }
@@ -111,6 +128,44 @@ impl Encoder {
         };
         let features = names.iter().map(fit_one).collect::<Result<_, _>>()?;
         Ok(Encoder { features })
+    }
+
+    /// Learns the tree-mode encoding (see the module docs) of columns `names` of
+    /// `frame` from the rows `rows`.
+    pub(crate) fn fit_trees(
+        frame: &Frame,
+        names: &[String],
+        rows: &[usize],
+    ) -> Result<Encoder, PredictError> {
+        let fit_one = |name: &String| {
+            let column = frame
+                .column(name)
+                .ok_or_else(|| PredictError::MissingFeature(name.clone()))?;
+            Ok(match &column.data {
+                ColumnData::Numerical(_) => Feature::Raw { name: name.clone() },
+                ColumnData::Categorical { levels, codes } => Feature::Codes {
+                    name: name.clone(),
+                    levels: by_frequency(levels, codes, rows, usize::MAX),
+                },
+                ColumnData::Datetime { .. } => fit_calendar(column, rows)?,
+            })
+        };
+        let features = names.iter().map(fit_one).collect::<Result<_, _>>()?;
+        Ok(Encoder { features })
+    }
+
+    /// How a tree reads each encoded column: level codes are categorical, the rest
+    /// numerical.
+    pub(crate) fn column_kinds(&self) -> Vec<ColumnKind> {
+        let mut kinds = Vec::with_capacity(self.width());
+        for feature in &self.features {
+            let kind = match feature {
+                Feature::Codes { .. } => ColumnKind::Categorical,
+                _ => ColumnKind::Numeric,
+            };
+            kinds.extend(std::iter::repeat_n(kind, feature.width()));
+        }
+        kinds
     }
 
     /// Number of columns of the encoded matrix.
@@ -157,6 +212,10 @@ impl Encoder {
                     names.extend((0..WEEKDAYS).map(|d| format!("{name}.weekday{d}")));
                     *indicator
                 }
+                Feature::Raw { .. } | Feature::Codes { .. } => {
+                    names.push(name.to_owned());
+                    false
+                }
             };
             if missing {
                 names.push(format!("{name}.missing"));
@@ -198,6 +257,21 @@ impl Encoder {
                     let moments = calendar_values(column, rows)?;
                     fill_calendar(&mut out, offset, &moments, parts, *indicator);
                 }
+                Feature::Raw { .. } => {
+                    let values = numeric_values(column, rows)?;
+                    for (i, v) in values.into_iter().enumerate() {
+                        out.row_mut(i)[offset] = if v.is_finite() { v } else { f64::NAN };
+                    }
+                }
+                Feature::Codes { levels, .. } => {
+                    for (i, cell) in categorical_cells(column, rows, levels).iter().enumerate() {
+                        out.row_mut(i)[offset] = match cell {
+                            Cell::Slot(s) => *s as f64,
+                            Cell::Unseen => levels.len() as f64,
+                            Cell::Missing => f64::NAN,
+                        };
+                    }
+                }
             }
             offset += feature.width();
         }
@@ -224,19 +298,8 @@ fn fit_feature(column: &Column, rows: &[usize]) -> Result<Feature, PredictError>
             }
         }
         ColumnData::Categorical { levels, codes } => {
-            let mut counts = vec![0usize; levels.len()];
-            rows.iter()
-                .filter_map(|&r| codes[r])
-                .for_each(|c| counts[c as usize] += 1);
             let missing_slot = rows.iter().any(|&r| codes[r].is_none());
-            let mut order: Vec<usize> = (0..levels.len()).filter(|&i| counts[i] > 0).collect();
-            // Most frequent first; ties in level order, so the choice is deterministic.
-            order.sort_by(|&a, &b| counts[b].cmp(&counts[a]).then(a.cmp(&b)));
-            let levels = order
-                .iter()
-                .take(MAX_LEVELS)
-                .map(|&i| levels[i].clone())
-                .collect();
+            let levels = by_frequency(levels, codes, rows, MAX_LEVELS);
             Feature::OneHot {
                 name,
                 levels,
@@ -245,6 +308,27 @@ fn fit_feature(column: &Column, rows: &[usize]) -> Result<Feature, PredictError>
         }
         ColumnData::Datetime { .. } => fit_calendar(column, rows)?,
     })
+}
+
+/// The (at most `keep`) levels present in `rows`, most frequent first; ties in level
+/// order, so the choice is deterministic.
+fn by_frequency(
+    levels: &[String],
+    codes: &[Option<u32>],
+    rows: &[usize],
+    keep: usize,
+) -> Vec<String> {
+    let mut counts = vec![0usize; levels.len()];
+    rows.iter()
+        .filter_map(|&r| codes[r])
+        .for_each(|c| counts[c as usize] += 1);
+    let mut order: Vec<usize> = (0..levels.len()).filter(|&i| counts[i] > 0).collect();
+    order.sort_by(|&a, &b| counts[b].cmp(&counts[a]).then(a.cmp(&b)));
+    order
+        .iter()
+        .take(keep)
+        .map(|&i| levels[i].clone())
+        .collect()
 }
 
 fn mean_and_scale(values: &[f64]) -> (f64, f64) {

@@ -1,5 +1,5 @@
 //! The encoder and the three engines (GLM, DRF, GBM, with their trees) to and from the
-//! JSON of a model document, version 1. Reading checks every index and length that
+//! JSON of a model document, version 2. Reading checks every index and length that
 //! scoring relies on, so that a document that reads is one that scores without panics.
 
 use serde_json::{json, Value};
@@ -8,10 +8,10 @@ use super::read::{must, numbers, At};
 use super::ModelFormatError;
 use crate::automl::ml::encode::{Encoder, Feature, Part};
 use crate::automl::ml::forest::Forest;
-use crate::automl::ml::gbm::{Gbm, Loss, LEARN_RATE};
+use crate::automl::ml::gbm::{bit, set_bit, BoostNode, BoostTree, Gbm, GbmParams, Loss, Rule};
 use crate::automl::ml::glm::Glm;
 use crate::automl::ml::model::Engine;
-use crate::automl::ml::tree::{Node, Tree, TreeParams};
+use crate::automl::ml::tree::{Node, Tree, TreeParams, OTHER_BIN};
 
 /// The encoder's `features` list.
 pub(super) fn write_encoder(encoder: &Encoder) -> Value {
@@ -47,6 +47,8 @@ pub(super) fn write_encoder(encoder: &Encoder) -> Value {
                 "parts": parts, "missing_indicator": indicator,
             })
         }
+        Feature::Raw { name } => json!({"name": name, "type": "raw"}),
+        Feature::Codes { name, levels } => json!({"name": name, "type": "codes", "levels": levels}),
     };
     Value::Array(encoder.features.iter().map(feature).collect())
 }
@@ -113,9 +115,14 @@ fn read_feature(at: At<'_>) -> Result<Feature, ModelFormatError> {
                 indicator: at.bool("missing_indicator")?,
             })
         }
+        "raw" => Ok(Feature::Raw { name }),
+        "codes" => Ok(Feature::Codes {
+            name,
+            levels: at.strings("levels")?,
+        }),
         _ => Err(must(
             &at.child_path("type"),
-            "numerical, categorical or datetime",
+            "numerical, categorical, datetime, raw or codes",
         )),
     }
 }
@@ -142,14 +149,48 @@ pub(super) fn write_engine(engine: &Engine) -> Value {
             let rounds: Vec<Value> = gbm
                 .trees
                 .iter()
-                .map(|round| Value::Array(round.iter().map(write_tree).collect()))
+                .map(|round| Value::Array(round.iter().map(write_boost_tree).collect()))
                 .collect();
-            json!({
-                "kind": "gbm", "loss": loss, "learn_rate": LEARN_RATE,
-                "init": gbm.init, "rounds": rounds,
-            })
+            let params: serde_json::Map<String, Value> = gbm
+                .hyperparameters()
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), json!(value)))
+                .collect();
+            json!({ "kind": "gbm", "loss": loss, "init": gbm.init, "params": params, "rounds": rounds })
         }
     }
+}
+
+/// A boosted tree's nodes, in index order: `{"value"}` for a leaf (already shrunk),
+/// `{"feature", "cut", "missing_left", ...}` for a threshold split and
+/// `{"feature", "levels", "missing_left", "other_left", ...}` for a split on level codes.
+fn write_boost_tree(tree: &BoostTree) -> Value {
+    let node = |n: &BoostNode| match n {
+        BoostNode::Leaf(value) => json!({ "value": value }),
+        BoostNode::Split {
+            feature,
+            rule,
+            left,
+            right,
+            gain,
+        } => match rule {
+            Rule::Le { cut, missing_left } => json!({
+                "feature": feature, "cut": cut, "missing_left": missing_left,
+                "left": left, "right": right, "gain": gain,
+            }),
+            Rule::In { bins } => {
+                let levels: Vec<u8> = (1..OTHER_BIN)
+                    .filter(|&b| bit(bins, b))
+                    .map(|b| b - 1)
+                    .collect();
+                json!({
+                    "feature": feature, "levels": levels, "missing_left": bit(bins, 0),
+                    "other_left": bit(bins, OTHER_BIN), "left": left, "right": right, "gain": gain,
+                })
+            }
+        },
+    };
+    json!({ "nodes": tree.nodes.iter().map(node).collect::<Vec<_>>() })
 }
 
 fn write_glm(glm: &Glm) -> Value {
@@ -285,24 +326,132 @@ fn read_gbm(at: At<'_>, shape: Shape) -> Result<Gbm, ModelFormatError> {
     if init.len() != scores {
         return Err(must(&at.child_path("init"), format!("{scores} number(s)")));
     }
-    let learn_rate = at.f64("learn_rate")?;
-    if learn_rate != LEARN_RATE {
-        let expected = format!("{LEARN_RATE} (the only learning rate of version 1)");
-        return Err(must(&at.child_path("learn_rate"), expected));
-    }
+    let params = read_gbm_params(at)?;
     let path = at.child_path("rounds");
     let rounds = at.list("rounds")?;
     let mut trees = Vec::with_capacity(rounds.len());
     for (i, round) in rounds.iter().enumerate() {
         let round_path = format!("{path}[{i}]");
         let list = round.as_array().map_or(&[][..], Vec::as_slice);
-        let grown = read_trees(list, &round_path, shape.width, 1)?;
-        if grown.len() != scores || !round.is_array() {
+        if list.len() != scores || !round.is_array() {
             return Err(must(&round_path, format!("a list of {scores} tree(s)")));
+        }
+        let mut grown = Vec::with_capacity(scores);
+        for (k, value) in list.iter().enumerate() {
+            let tree_path = format!("{round_path}[{k}]");
+            grown.push(read_boost_tree(At::new(value, &tree_path), shape.width)?);
         }
         trees.push(grown);
     }
-    Ok(Gbm { loss, init, trees })
+    Ok(Gbm {
+        loss,
+        init,
+        trees,
+        params,
+    })
+}
+
+/// The settings a GBM was fitted with, from its `params` object (by H2O names).
+fn read_gbm_params(at: At<'_>) -> Result<GbmParams, ModelFormatError> {
+    let path = at.child_path("params");
+    let params = At::new(at.field("params")?, &path);
+    let count = |name: &str| -> Result<usize, ModelFormatError> {
+        let x = params.f64(name)?;
+        if x.is_finite() && x >= 0.0 && x.fract() == 0.0 {
+            Ok(x as usize)
+        } else {
+            Err(must(
+                &params.child_path(name),
+                "a whole number of at least 0",
+            ))
+        }
+    };
+    let depth = count("max_depth")?;
+    Ok(GbmParams {
+        ntrees: Some(count("ntrees")?),
+        learn_rate: params.f64("learn_rate")?,
+        max_leaves: count("max_leaves")?,
+        max_depth: if depth == 0 { usize::MAX } else { depth },
+        min_rows: count("min_rows")?,
+        lambda: params.f64("reg_lambda")?,
+        sample_rate: params.f64("sample_rate")?,
+        col_sample_rate: params.f64("col_sample_rate_per_tree")?,
+        ..GbmParams::default()
+    })
+}
+
+/// A boosted tree reading encoded rows of `width` columns.
+fn read_boost_tree(at: At<'_>, width: usize) -> Result<BoostTree, ModelFormatError> {
+    let path = at.child_path("nodes");
+    let list = at.list("nodes")?;
+    if list.is_empty() {
+        return Err(must(&path, "a non-empty list"));
+    }
+    let mut nodes = Vec::with_capacity(list.len());
+    for (i, value) in list.iter().enumerate() {
+        let node_path = format!("{path}[{i}]");
+        let node = At::new(value, &node_path);
+        nodes.push(match value.get("value") {
+            Some(_) => BoostNode::Leaf(node.f64("value")?),
+            None => read_boost_split(node, i, list.len(), width)?,
+        });
+    }
+    Ok(BoostTree { nodes })
+}
+
+/// A boosted tree's split node at index `index` of `count`.
+fn read_boost_split(
+    at: At<'_>,
+    index: usize,
+    count: usize,
+    width: usize,
+) -> Result<BoostNode, ModelFormatError> {
+    let Node::Split {
+        feature,
+        cut,
+        left,
+        right,
+        gain,
+    } = read_split_with(at, index, count, width, value_or_nan(at, "cut"))?
+    else {
+        unreachable!("read_split_with makes a split");
+    };
+    let missing_left = at.bool("missing_left")?;
+    let rule = match at.value.get("levels") {
+        None => Rule::Le { cut, missing_left },
+        Some(_) => {
+            let mut bins = [0; 4];
+            for (i, code) in at.numbers("levels")?.into_iter().enumerate() {
+                if !(code.fract() == 0.0 && (0.0..f64::from(OTHER_BIN - 1)).contains(&code)) {
+                    let item = format!("{}[{i}]", at.child_path("levels"));
+                    return Err(must(&item, "a level code from 0 to 253"));
+                }
+                set_bit(&mut bins, code as usize + 1);
+            }
+            if missing_left {
+                set_bit(&mut bins, 0);
+            }
+            if at.bool("other_left")? {
+                set_bit(&mut bins, usize::from(OTHER_BIN));
+            }
+            Rule::In { bins }
+        }
+    };
+    Ok(BoostNode::Split {
+        feature,
+        rule,
+        left,
+        right,
+        gain,
+    })
+}
+
+/// `at[name]` as a number, or NaN when `at` has no such field (a split on levels).
+fn value_or_nan(at: At<'_>, name: &str) -> Result<f64, ModelFormatError> {
+    match at.value.get(name) {
+        None if at.value.get("levels").is_some() => Ok(f64::NAN),
+        _ => at.f64(name),
+    }
 }
 
 /// A tree: its leaf width and its nodes, in index order.
@@ -383,6 +532,17 @@ fn read_split(
     count: usize,
     width: usize,
 ) -> Result<Node, ModelFormatError> {
+    read_split_with(at, index, count, width, at.f64("cut"))
+}
+
+/// [`read_split`] with the threshold already read.
+fn read_split_with(
+    at: At<'_>,
+    index: usize,
+    count: usize,
+    width: usize,
+    cut: Result<f64, ModelFormatError>,
+) -> Result<Node, ModelFormatError> {
     let child = |name: &str| -> Result<usize, ModelFormatError> {
         let c = at.usize(name)?;
         match c > index && c < count {
@@ -402,7 +562,7 @@ fn read_split(
     }
     Ok(Node::Split {
         feature,
-        cut: at.f64("cut")?,
+        cut: cut?,
         left: child("left")?,
         right: child("right")?,
         gain: at.f64("gain")?,

@@ -38,7 +38,7 @@ use super::spec::{Algo, ModelType};
 /// The `format` field of every model document.
 pub const FORMAT: &str = "taskloop-model";
 /// The version of the model document this build writes and reads.
-pub const VERSION: u64 = 1;
+pub const VERSION: u64 = 2;
 
 /// Why a model document could not be loaded.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -102,11 +102,12 @@ fn edited(edit: impl FnOnce(&mut Value)) -> Result<TrainedModel, ModelFormatErro
 
 #[test]
 fn other_versions_and_formats_are_refused_naming_both_versions() {
-    let err = edited(|d| d["version"] = json!(2)).unwrap_err();
-    assert_eq!(err, ModelFormatError::Version { found: 2 });
+    // Version 1 stored boosted trees without missing-value directions or level sets.
+    let err = edited(|d| d["version"] = json!(1)).unwrap_err();
+    assert_eq!(err, ModelFormatError::Version { found: 1 });
     let text = err.to_string();
     assert!(
-        text.contains("version 2") && text.contains("version 1"),
+        text.contains("version 1") && text.contains("version 2"),
         "{text}"
     );
     let err = edited(|d| d["format"] = json!("h2o-mojo")).unwrap_err();
@@ -141,8 +142,17 @@ fn inconsistent_documents_are_refused_naming_the_field() {
         ),
         (Box::new(|d| d["algo"] = json!("DRF")), "'engine.kind'"),
         (
-            Box::new(|d| d["engine"]["learn_rate"] = json!(0.2)),
-            "learn_rate",
+            Box::new(|d| d["engine"]["params"]["min_rows"] = json!(2.5)),
+            "'engine.params.min_rows' must be a whole number",
+        ),
+        (
+            Box::new(|d| {
+                d["engine"]["rounds"][0][1]["nodes"][0] = json!({
+                    "feature": 0, "levels": [300], "missing_left": false, "other_left": false,
+                    "left": 1, "right": 2, "gain": 1.0,
+                })
+            }),
+            "'engine.rounds[0][1].nodes[0].levels[0]' must be a level code",
         ),
         (
             Box::new(|d| d["engine"]["init"] = json!([0.0])),
@@ -162,11 +172,11 @@ fn inconsistent_documents_are_refused_naming_the_field() {
         ),
         (
             Box::new(|d| d["engine"]["rounds"][1][0]["nodes"] = json!([{"value": [1.0, 2.0]}])),
-            "'engine.rounds[1][0].nodes[0].value' must be 1 number(s)",
+            "'engine.rounds[1][0].nodes[0].value' must be a number",
         ),
         (
-            Box::new(|d| d["features"][0]["scale"] = json!(0.0)),
-            "'features[0].scale'",
+            Box::new(|d| d["features"][0]["type"] = json!("numerical")),
+            "'features[0].scale' is missing",
         ),
         (
             Box::new(|d| d["features"][1]["type"] = json!("text")),
@@ -178,7 +188,7 @@ fn inconsistent_documents_are_refused_naming_the_field() {
         ),
     ];
     for (edit, needle) in cases {
-        let err = edited(edit).unwrap_err();
+        let err = edited(edit).expect_err(needle);
         assert!(matches!(err, ModelFormatError::Malformed(_)), "{err}");
         assert!(err.to_string().contains(needle), "{err} lacks {needle}");
     }

@@ -19,6 +19,7 @@ mod split;
 mod task;
 #[cfg(test)]
 mod tests;
+mod trees;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -29,7 +30,7 @@ use super::error::TrainError;
 use super::experiment::TrainedExperiment;
 use super::forest::Forest;
 use super::frame::{Frame, FrameError};
-use super::gbm::Gbm;
+use super::gbm::{Gbm, GbmParams};
 use super::glm::Glm;
 use super::linalg::Matrix;
 use super::metrics::{average, classification_scores, regression_scores, Scores};
@@ -38,6 +39,7 @@ use super::rng::Rng;
 use super::spec::{trained_phrase, Algo, TrainSpec};
 use super::tree::Labels;
 use task::{Target, Task};
+use trees::TreeData;
 
 pub(crate) use memory::{frame_bytes, working_memory};
 
@@ -314,17 +316,39 @@ fn train_algo(
     cancel: &AtomicBool,
 ) -> Result<TrainedModel, TrainError> {
     let k = task.cv.len();
+    let trees = match algo {
+        Algo::Gbm => Some(TreeData::new(frame, task)?),
+        _ => None,
+    };
     let mut fold_scores = Vec::with_capacity(k);
+    let mut rounds = Vec::with_capacity(k);
     for fold in 0..k {
         check_cancel(cancel)?;
         let (training, scored) = task.cv.fold(fold);
         let fold_seed = Rng::derive(seed, fold as u64).next_u64();
-        let fitted = fit(frame, task, algo, &training, fold_seed, cancel)?;
+        let how = How {
+            algo,
+            trees: trees.as_ref(),
+            ntrees: None,
+        };
+        let fitted = fit(frame, task, how, &training, fold_seed, cancel)?;
+        if let Engine::Gbm(gbm) = &fitted.engine {
+            rounds.push(gbm.trees.len());
+        }
         fold_scores.push(score(frame, task, &task.target, &fitted, scored)?);
         report(&format!("{algo} fold {}/{k}", fold + 1));
     }
     check_cancel(cancel)?;
-    let fitted = fit(frame, task, algo, &task.final_rows, seed, cancel)?;
+    // The final boosted model grows the folds' mean number of trees (each fold chose
+    // its own by early stopping on rows it held out).
+    let ntrees = (!rounds.is_empty())
+        .then(|| (rounds.iter().sum::<usize>() as f64 / rounds.len() as f64).round() as usize);
+    let how = How {
+        algo,
+        trees: trees.as_ref(),
+        ntrees: ntrees.map(|n| n.max(1)),
+    };
+    let fitted = fit(frame, task, how, &task.final_rows, seed, cancel)?;
     let scores_on = |frame: &Frame, target: &Target, rows: &[usize]| match rows {
         [] => Ok(BTreeMap::new()),
         rows => score(frame, task, target, &fitted, rows),
@@ -353,11 +377,20 @@ fn check_cancel(cancel: &AtomicBool) -> Result<(), TrainError> {
     }
 }
 
-/// Learns the encoding and fits `algo` on rows `rows`.
+/// What a fit trains: the algorithm, the tree-mode data of a boosted model and its fixed
+/// number of trees (`None`: chosen by early stopping).
+#[derive(Clone, Copy)]
+struct How<'a> {
+    algo: Algo,
+    trees: Option<&'a TreeData>,
+    ntrees: Option<usize>,
+}
+
+/// Learns the encoding and fits `how.algo` on rows `rows`.
 fn fit(
     frame: &Frame,
     task: &Task,
-    algo: Algo,
+    how: How<'_>,
     rows: &[usize],
     seed: u64,
     cancel: &AtomicBool,
@@ -374,6 +407,15 @@ fn fit(
         Target::Values(_) => Cow::Borrowed(rows),
     };
     let rows: &[usize] = &rows;
+    let algo = how.algo;
+    if let Some(trees) = how.trees {
+        let params = GbmParams {
+            ntrees: how.ntrees,
+            tolerance: task.tolerance,
+            ..GbmParams::default()
+        };
+        return trees.fit_gbm(task, rows, &params, seed, cancel);
+    }
     let encoder = Encoder::fit(frame, &task.features, rows).map_err(internal)?;
     let x = encoder.transform(frame, rows).map_err(internal)?;
     let engine = match &task.target {
@@ -409,11 +451,14 @@ pub(crate) fn fit_engine(
         (Algo::Glm, Labels::Classes(c, k)) => {
             Engine::Glm(Glm::fit_softmax(x, c, k, cancel).ok_or_else(|| glm_failed(cancel))?)
         }
-        (Algo::Glm, Labels::Newton { .. }) => {
-            return Err(TrainError::Failed("GLM: no residual targets".into()))
-        }
         (Algo::Drf, labels) => Engine::Drf(Forest::fit(x, labels, seed, cancel)?),
-        (Algo::Gbm, labels) => Engine::Gbm(Gbm::fit_with(x, labels, seed, tolerance, cancel)?),
+        (Algo::Gbm, labels) => {
+            let params = GbmParams {
+                tolerance,
+                ..GbmParams::default()
+            };
+            Engine::Gbm(Gbm::fit_matrix(x, labels, &params, seed, cancel)?)
+        }
     })
 }
 

@@ -3,7 +3,7 @@
 //! Before growing, each feature is cut into at most [`MAX_BINS`] bins at quantiles of
 //! its training values ([`Binned`]). A node then finds its best split by one pass over
 //! its rows per candidate feature, filling a per-bin histogram, and one scan over the
-//! bins. A split sends `x <= cut` left.
+//! bins. A split sends `x <= cut` (and missing values) left.
 //!
 //! Regression and classification share one criterion. Each row carries a target vector
 //! (`[y]` for regression, the one-hot class for classification); a node's score is
@@ -11,15 +11,12 @@
 //! score(right) − score(node), is then the reduction of the squared error for
 //! regression and of the Gini impurity (times `n`) for classification. Each split
 //! keeps its gain, so a tree can tell how much each feature reduced the impurity.
-//!
-//! Gradient boosting reuses the grower with [`Labels::Newton`]: splits on the squared
-//! error of the residuals, leaves holding a Newton step instead of a mean.
 
 mod binned;
 mod labels;
 
 use super::rng::Rng;
-pub(crate) use binned::{Binned, MAX_BINS};
+pub(crate) use binned::{code_bin, Binned, ColumnKind, MAX_BINS, OTHER_BIN};
 pub(crate) use labels::Labels;
 
 /// Growth limits of one tree.
@@ -113,7 +110,7 @@ impl Tree {
                     right,
                     ..
                 }) => {
-                    node = if row.get(*feature).is_some_and(|v| v <= cut) {
+                    node = if row.get(*feature).is_some_and(|v| v.is_nan() || v <= cut) {
                         *left
                     } else {
                         *right
@@ -154,7 +151,7 @@ impl Grower<'_, '_> {
                 let (left_rows, right_rows) = rows.split_at_mut(mid);
                 let left = self.grow(left_rows, depth + 1);
                 let right = self.grow(right_rows, depth + 1);
-                let cut = self.data.cuts[split.feature][split.bin as usize];
+                let cut = self.data.cut(split.feature, usize::from(split.bin));
                 Node::Split {
                     feature: split.feature,
                     cut,
@@ -194,8 +191,8 @@ impl Grower<'_, '_> {
 
     /// The best cut of one feature, by a histogram of per-bin target sums.
     fn best_cut(&self, feature: usize, rows: &[u32]) -> Option<Split> {
-        let n_bins = self.data.cuts[feature].len() + 1;
-        if n_bins < 2 {
+        let n_bins = self.data.n_bins[feature];
+        if n_bins < 3 {
             return None;
         }
         let w = self.tree.width + 1;
@@ -213,7 +210,9 @@ impl Grower<'_, '_> {
         let min_leaf = self.params.min_leaf.max(1) as f64;
         let mut left = vec![0.0; w];
         let mut best: Option<Split> = None;
-        for bin in 0..n_bins - 1 {
+        // Bin 0 (missing values) always goes left, with the lowest values.
+        left.copy_from_slice(&hist[..w]);
+        for bin in 1..n_bins - 1 {
             left.iter_mut()
                 .zip(&hist[bin * w..(bin + 1) * w])
                 .for_each(|(l, h)| *l += h);
@@ -254,7 +253,6 @@ fn partition(rows: &mut [u32], left: impl Fn(u32) -> bool) -> usize {
 #[cfg(test)]
 mod tests {
     use super::super::linalg::Matrix;
-    use super::labels::MAX_NEWTON_STEP;
     use super::*;
 
     fn column(values: &[f64]) -> Matrix {
@@ -290,43 +288,6 @@ mod tests {
         let mut gains = [0.0];
         tree.add_gains(&mut gains);
         assert!((gains[0] - 32.0).abs() < 1e-9, "{gains:?}");
-    }
-
-    #[test]
-    fn newton_leaves_hold_the_scaled_step() {
-        let x = column(&[0.0, 1.0, 10.0, 11.0]);
-        let residuals = [0.5, 0.5, -0.25, -0.25];
-        let hessians = [0.25, 0.25, 0.5, 0.5];
-        let labels = Labels::Newton {
-            residuals: &residuals,
-            hessians: &hessians,
-            scale: 0.5,
-        };
-        let params = TreeParams {
-            max_depth: 2,
-            min_leaf: 1,
-            mtry: 1,
-        };
-        let mut rows: Vec<u32> = (0..4).collect();
-        let tree = Tree::grow(
-            &Binned::new(&x),
-            labels,
-            &mut rows,
-            params,
-            &mut Rng::new(1),
-        );
-        // 0.5 · (0.5 + 0.5) / (0.25 + 0.25) and 0.5 · (−0.5) / 1.
-        assert_eq!(tree.predict_row(&[0.5]), &[1.0]);
-        assert_eq!(tree.predict_row(&[10.5]), &[-0.25]);
-        let sure = Labels::Newton {
-            residuals: &[1.0, 1.0],
-            hessians: &[0.0, 0.0],
-            scale: 1.0,
-        };
-        let mut rows: Vec<u32> = (0..2).collect();
-        let x = column(&[0.0, 1.0]);
-        let tree = Tree::grow(&Binned::new(&x), sure, &mut rows, params, &mut Rng::new(1));
-        assert_eq!(tree.predict_row(&[0.0]), &[MAX_NEWTON_STEP]);
     }
 
     #[test]

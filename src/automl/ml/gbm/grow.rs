@@ -1,0 +1,247 @@
+//! Growing one boosted tree leaf by leaf, as LightGBM does: the leaf whose best split
+//! gains most is split next, until the tree has its number of leaves or no split gains.
+//!
+//! Each leaf owns a contiguous range of the row buffer (a split partitions its range in
+//! place) and the histogram of its rows: per feature and bin, the sums of gradients,
+//! hessians and counts. Only the smaller child's histogram is built from its rows; the
+//! larger child's is the parent's minus it (histogram subtraction), so each level of a
+//! tree reads at most half of the rows. The rows' gradients are gathered in leaf order
+//! first, so the inner loop reads them sequentially.
+
+use super::super::tree::Binned;
+use super::split::{best_split, Found, SplitLimits, Sums};
+use super::tree::{BoostNode, BoostTree};
+
+/// Shape limits of a tree.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct TreeLimits {
+    /// Most leaves.
+    pub(super) leaves: usize,
+    /// Deepest split level (the root is depth 0); `usize::MAX`: unlimited.
+    pub(super) max_depth: usize,
+    /// What every split must respect.
+    pub(super) split: SplitLimits,
+    /// Factor on every leaf value (the learning rate).
+    pub(super) shrink: f64,
+}
+
+/// Most a leaf's Newton step may move a score, before shrinking.
+const MAX_STEP: f64 = 10.0;
+
+/// A leaf while the tree grows.
+struct Open {
+    /// Its range of the row buffer.
+    start: usize,
+    end: usize,
+    depth: usize,
+    node: usize,
+    sums: Sums,
+    hist: Vec<f64>,
+    best: Option<Found>,
+}
+
+/// One finished leaf: its rows' range of the buffer and its value.
+pub(super) struct LeafRows {
+    pub(super) start: usize,
+    pub(super) end: usize,
+    pub(super) value: f64,
+}
+
+/// The features' offsets into a histogram, and its length in cells.
+pub(super) fn layout(data: &Binned) -> (Vec<usize>, usize) {
+    let mut offsets = Vec::with_capacity(data.features());
+    let mut total = 0;
+    for &n in &data.n_bins {
+        offsets.push(total);
+        total += n;
+    }
+    (offsets, total)
+}
+
+/// What a tree grows from: the binned data, each row's gradient and hessian (indexed
+/// by data row), the candidate features and the histogram layout.
+pub(super) struct Grower<'a> {
+    pub(super) data: &'a Binned,
+    pub(super) grad: &'a [f64],
+    pub(super) hess: &'a [f64],
+    pub(super) features: &'a [usize],
+    pub(super) offsets: &'a [usize],
+    pub(super) cells: usize,
+    pub(super) limits: TreeLimits,
+}
+
+impl Grower<'_> {
+    /// Grows a tree on `rows` (reordered in place) and returns it with its leaves' row
+    /// ranges of `rows`.
+    pub(super) fn grow(&self, rows: &mut [u32]) -> (BoostTree, Vec<LeafRows>) {
+        let mut hist = vec![0.0; 3 * self.cells];
+        self.build(rows, &mut hist);
+        let sums = rows.iter().fold(Sums::default(), |s, &r| Sums {
+            g: s.g + self.grad[r as usize],
+            h: s.h + self.hess[r as usize],
+            n: s.n + 1.0,
+        });
+        let mut nodes = vec![BoostNode::Leaf(0.0)];
+        let mut root = Open {
+            start: 0,
+            end: rows.len(),
+            depth: 0,
+            node: 0,
+            sums,
+            hist,
+            best: None,
+        };
+        root.best = self.find(&root);
+        let mut open = vec![root];
+        let mut done = Vec::new();
+        while open.len() + done.len() < self.limits.leaves {
+            let Some(i) = best_open(&open) else { break };
+            let leaf = open.swap_remove(i);
+            let (left, right) = self.split(leaf, rows, &mut nodes);
+            for mut child in [left, right] {
+                child.best = self.find(&child);
+                if child.best.is_some() {
+                    open.push(child);
+                } else {
+                    done.push(child);
+                }
+            }
+        }
+        done.extend(open);
+        done.sort_by_key(|l| l.node);
+        let leaves = done
+            .into_iter()
+            .map(|leaf| {
+                let step = -leaf.sums.g / (leaf.sums.h + self.limits.split.lambda).max(1e-12);
+                let value = self.limits.shrink * step.clamp(-MAX_STEP, MAX_STEP);
+                nodes[leaf.node] = BoostNode::Leaf(value);
+                LeafRows {
+                    start: leaf.start,
+                    end: leaf.end,
+                    value,
+                }
+            })
+            .collect();
+        (BoostTree { nodes }, leaves)
+    }
+
+    /// The best split of `leaf`, if it may split and one gains.
+    fn find(&self, leaf: &Open) -> Option<Found> {
+        let min_rows = self.limits.split.min_rows.max(1.0);
+        let rows = (leaf.end - leaf.start) as f64;
+        if leaf.depth >= self.limits.max_depth || rows < 2.0 * min_rows {
+            return None;
+        }
+        best_split(
+            self.data,
+            &leaf.hist,
+            self.offsets,
+            self.features,
+            leaf.sums,
+            self.limits.split,
+        )
+    }
+
+    /// Splits `leaf` by its best split: partitions its rows, makes its node a split and
+    /// returns the two children with their histograms.
+    fn split(&self, leaf: Open, rows: &mut [u32], nodes: &mut Vec<BoostNode>) -> (Open, Open) {
+        let found = leaf.best.expect("only leaves with a split are split");
+        let (bins, cuts) = (
+            &self.data.bins[found.feature],
+            &self.data.cuts[found.feature],
+        );
+        let range = &mut rows[leaf.start..leaf.end];
+        let mid = leaf.start + partition(range, |r| found.rule.left_bin(bins[r as usize], cuts));
+        let (l, r) = (nodes.len(), nodes.len() + 1);
+        nodes.push(BoostNode::Leaf(0.0));
+        nodes.push(BoostNode::Leaf(0.0));
+        nodes[leaf.node] = BoostNode::Split {
+            feature: found.feature,
+            rule: found.rule,
+            left: l,
+            right: r,
+            gain: found.gain,
+        };
+        let left_small = mid - leaf.start <= leaf.end - mid;
+        let (small_range, small_node) = if left_small {
+            (leaf.start..mid, l)
+        } else {
+            (mid..leaf.end, r)
+        };
+        let mut small = vec![0.0; 3 * self.cells];
+        self.build(&rows[small_range], &mut small);
+        let mut large = leaf.hist;
+        for &f in self.features {
+            let cells = 3 * self.offsets[f]..3 * (self.offsets[f] + self.data.n_bins[f]);
+            large[cells.clone()]
+                .iter_mut()
+                .zip(&small[cells])
+                .for_each(|(a, b)| *a -= b);
+        }
+        let child = |start, end, node, sums, hist| Open {
+            start,
+            end,
+            depth: leaf.depth + 1,
+            node,
+            sums,
+            hist,
+            best: None,
+        };
+        let left_sums = found.left;
+        let right_sums = leaf.sums.sub(left_sums);
+        if small_node == l {
+            (
+                child(leaf.start, mid, l, left_sums, small),
+                child(mid, leaf.end, r, right_sums, large),
+            )
+        } else {
+            (
+                child(leaf.start, mid, l, left_sums, large),
+                child(mid, leaf.end, r, right_sums, small),
+            )
+        }
+    }
+
+    /// Fills `hist` with the sums of `rows` for every candidate feature.
+    fn build(&self, rows: &[u32], hist: &mut [f64]) {
+        let ordered: Vec<(f64, f64)> = rows
+            .iter()
+            .map(|&r| (self.grad[r as usize], self.hess[r as usize]))
+            .collect();
+        for &f in self.features {
+            let bins = &self.data.bins[f];
+            let cells = &mut hist[3 * self.offsets[f]..3 * (self.offsets[f] + self.data.n_bins[f])];
+            for (&r, &(g, h)) in rows.iter().zip(&ordered) {
+                let c = 3 * usize::from(bins[r as usize]);
+                cells[c] += g;
+                cells[c + 1] += h;
+                cells[c + 2] += 1.0;
+            }
+        }
+    }
+}
+
+/// The open leaf whose split gains most (the first of equals).
+fn best_open(open: &[Open]) -> Option<usize> {
+    let mut best: Option<(usize, f64)> = None;
+    for (i, leaf) in open.iter().enumerate() {
+        if let Some(found) = &leaf.best {
+            if best.is_none_or(|(_, g)| found.gain > g) {
+                best = Some((i, found.gain));
+            }
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
+/// Moves the rows for which `left` holds to the front; returns how many there are.
+fn partition(rows: &mut [u32], left: impl Fn(u32) -> bool) -> usize {
+    let mut mid = 0;
+    for i in 0..rows.len() {
+        if left(rows[i]) {
+            rows.swap(mid, i);
+            mid += 1;
+        }
+    }
+    mid
+}

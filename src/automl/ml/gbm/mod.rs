@@ -1,0 +1,728 @@
+//! Gradient boosting machines: trees fitted one after another, each to the gradient of
+//! the loss at the current scores, grown leaf by leaf on histograms as LightGBM does.
+//!
+//! - Regression: squared loss. The initial score is the target's mean.
+//! - Binary: logistic loss on the log-odds of the second class; the initial score is the
+//!   log-odds of the positive rate.
+//! - Multinomial: softmax over one score per class, one tree per class per round (the
+//!   hessian scaled by `K / (K − 1)`, as LightGBM and Friedman do); the initial scores are
+//!   the logs of the class priors.
+//!
+//! A tree's leaf holds the Newton step `−G / (H + λ)` of its rows' gradient and hessian
+//! sums, times the learning rate. Trees split numerical features at thresholds (the
+//! missing values sent to the better side) and categorical features by sets of levels
+//! (module `split`), on features binned once per training ([`Binned`]).
+//!
+//! **Early stopping.** Unless the number of trees is fixed, a fit holds out a seeded
+//! tenth of its rows, boosts on the rest and stops once the held-out loss has not
+//! improved for [`GbmParams::stopping_rounds`] rounds, keeping the trees up to the best
+//! round. Cross-validation then fits the final model on all rows with the folds' mean
+//! best number of trees (see `train`), so no score is computed on rows that chose it.
+//!
+//! Each round may grow its trees on a sample of the rows (drawn without replacement) and
+//! of the features, from the round's own random stream of the seed, so a model is
+//! reproducible; the cancel flag is checked before every round.
+
+mod grow;
+mod split;
+mod tree;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::error::TrainError;
+use super::glm::{sigmoid, softmax};
+use super::linalg::Matrix;
+use super::model::Output;
+use super::rng::Rng;
+use super::tree::{Binned, Labels, MAX_BINS};
+use grow::{layout, Grower, TreeLimits};
+use split::SplitLimits;
+pub(crate) use tree::{bit, set_bit, BoostNode, BoostTree, Rule};
+
+/// The boosting settings.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct GbmParams {
+    /// Most boosting rounds when early stopping chooses the number.
+    pub(crate) max_trees: usize,
+    /// A fixed number of rounds (no held-out rows, no early stopping).
+    pub(crate) ntrees: Option<usize>,
+    /// Shrinkage applied to every tree's output.
+    pub(crate) learn_rate: f64,
+    /// Most leaves per tree.
+    pub(crate) max_leaves: usize,
+    /// Deepest split level; `usize::MAX`: limited by the leaves only.
+    pub(crate) max_depth: usize,
+    /// Fewest training rows in a leaf; a fit of fewer than 50 times as many rows uses
+    /// a fiftieth of its rows (at least 2), so that small data can still be split.
+    pub(crate) min_rows: usize,
+    /// L2 penalty on leaf values.
+    pub(crate) lambda: f64,
+    /// Share of the rows each round's trees are grown on.
+    pub(crate) sample_rate: f64,
+    /// Share of the features each tree may split on.
+    pub(crate) col_sample_rate: f64,
+    /// Rounds without improvement of the held-out loss before boosting stops.
+    pub(crate) stopping_rounds: usize,
+    /// The SDK's `tolerance`: also stop once the training deviance improved by less than
+    /// this fraction over the last [`TOLERANCE_ROUNDS`] rounds.
+    pub(crate) tolerance: Option<f64>,
+}
+
+impl Default for GbmParams {
+    /// LightGBM's defaults (31 leaves, learning rate 0.1, 20 rows per leaf, no
+    /// sampling), with early stopping after 20 rounds instead of a fixed 100 trees.
+    fn default() -> Self {
+        GbmParams {
+            max_trees: 1000,
+            ntrees: None,
+            learn_rate: 0.1,
+            max_leaves: 31,
+            max_depth: usize::MAX,
+            min_rows: 20,
+            lambda: 0.0,
+            sample_rate: 1.0,
+            col_sample_rate: 1.0,
+            stopping_rounds: 20,
+            tolerance: None,
+        }
+    }
+}
+
+/// With a tolerance, the rounds over which the training deviance must improve.
+pub(crate) const TOLERANCE_ROUNDS: usize = 3;
+/// Least hessian sum in a leaf (LightGBM's `min_sum_hessian_in_leaf`).
+const MIN_HESSIAN: f64 = 1e-3;
+/// Fewest rows a fit needs to hold some out for early stopping; with fewer it boosts
+/// [`SMALL_FIT_TREES`] rounds.
+const MIN_EARLY_STOPPING_ROWS: usize = 40;
+/// Rounds of a fit too small to hold rows out.
+const SMALL_FIT_TREES: usize = 100;
+
+/// The loss a model minimises, which decides its outputs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Loss {
+    /// Squared error on one score.
+    Squared,
+    /// Logistic loss on the log-odds of the second class.
+    Logistic,
+    /// Softmax loss over one score per class.
+    Softmax(usize),
+}
+
+impl Loss {
+    /// Scores per row (trees per round).
+    pub(crate) fn width(self) -> usize {
+        match self {
+            Loss::Squared | Loss::Logistic => 1,
+            Loss::Softmax(k) => k,
+        }
+    }
+
+    /// Turns one row's scores into predictions in place: the value, the positive
+    /// class's probability, or every class's probability.
+    fn link(self, scores: &mut [f64]) {
+        match self {
+            Loss::Squared => {}
+            Loss::Logistic => scores[0] = sigmoid(scores[0]),
+            Loss::Softmax(_) => softmax(scores),
+        }
+    }
+}
+
+/// A fitted gradient boosting machine.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Gbm {
+    pub(crate) loss: Loss,
+    /// The initial score of each output.
+    pub(crate) init: Vec<f64>,
+    /// `trees[round][output]`, leaf values already shrunk by the learning rate.
+    pub(crate) trees: Vec<Vec<BoostTree>>,
+    /// The settings it was fitted with.
+    pub(crate) params: GbmParams,
+}
+
+impl Gbm {
+    /// Boosts on every row of `x` (all numerical columns) with `params`.
+    ///
+    /// # Errors
+    /// [`TrainError::Cancelled`] once `cancel` is set.
+    pub(crate) fn fit_matrix(
+        x: &Matrix,
+        labels: Labels<'_>,
+        params: &GbmParams,
+        seed: u64,
+        cancel: &AtomicBool,
+    ) -> Result<Gbm, TrainError> {
+        let rows: Vec<u32> = (0..x.rows() as u32).collect();
+        Gbm::fit(&Binned::new(x), &rows, labels, params, seed, cancel)
+    }
+
+    /// Boosts on rows `rows` of `data` (repeats count twice), whose `labels` are indexed
+    /// by data row, checking `cancel` before every round.
+    ///
+    /// # Errors
+    /// [`TrainError::Cancelled`] once `cancel` is set.
+    pub(crate) fn fit(
+        data: &Binned,
+        rows: &[u32],
+        labels: Labels<'_>,
+        params: &GbmParams,
+        seed: u64,
+        cancel: &AtomicBool,
+    ) -> Result<Gbm, TrainError> {
+        let targets = Targets::new(labels);
+        let (train, valid) = hold_out(rows, params, seed);
+        let mut boost = Boosting::new(data, &targets, &train, &valid, params);
+        let rounds = match (params.ntrees, valid.is_empty()) {
+            (Some(n), _) => n,
+            (None, true) => SMALL_FIT_TREES.min(params.max_trees),
+            (None, false) => params.max_trees,
+        };
+        let mut best = (f64::INFINITY, 0);
+        let mut deviances = vec![];
+        for round in 0..rounds {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(TrainError::Cancelled);
+            }
+            boost.round(seed, round);
+            if !valid.is_empty() {
+                let loss = boost.loss(&valid);
+                if loss < best.0 - 1e-12 * best.0.abs().min(1e300) {
+                    best = (loss, round + 1);
+                } else if round + 1 - best.1 >= params.stopping_rounds {
+                    break;
+                }
+            }
+            if let Some(tolerance) = params.tolerance {
+                deviances.push(boost.loss(&boost.unique));
+                let r = deviances.len();
+                if r > TOLERANCE_ROUNDS {
+                    let before = deviances[r - 1 - TOLERANCE_ROUNDS];
+                    if before - deviances[r - 1] < tolerance * before.abs() {
+                        break;
+                    }
+                }
+            }
+        }
+        let mut trees = boost.trees;
+        if !valid.is_empty() && best.1 > 0 {
+            trees.truncate(best.1);
+        }
+        Ok(Gbm {
+            loss: targets.loss,
+            init: boost.init,
+            trees,
+            params: params.clone(),
+        })
+    }
+
+    /// Predicts every row of `x` (tree mode): values for regression, class
+    /// probabilities otherwise.
+    pub(crate) fn predict(&self, x: &Matrix) -> Output {
+        let width = self.loss.width();
+        let mut scores = Matrix::zeros(x.rows(), width);
+        for (i, row) in x.iter_rows().enumerate() {
+            let out = scores.row_mut(i);
+            out.copy_from_slice(&self.init);
+            for round in &self.trees {
+                for (o, tree) in out.iter_mut().zip(round) {
+                    *o += tree.predict_row(row);
+                }
+            }
+            self.loss.link(out);
+        }
+        match self.loss {
+            Loss::Squared => Output::Values(scores.iter_rows().map(|r| r[0]).collect()),
+            Loss::Logistic => {
+                let mut probs = Matrix::zeros(x.rows(), 2);
+                for (i, p) in scores.iter_rows().enumerate() {
+                    probs.row_mut(i).copy_from_slice(&[1.0 - p[0], p[0]]);
+                }
+                Output::Probs(probs)
+            }
+            Loss::Softmax(_) => Output::Probs(scores),
+        }
+    }
+
+    /// Adds every split's gain to `out[feature]`.
+    pub(crate) fn add_gains(&self, out: &mut [f64]) {
+        self.trees.iter().flatten().for_each(|t| t.add_gains(out));
+    }
+
+    /// The boosting settings, by their H2O names (`max_depth` 0: limited by the leaves
+    /// only).
+    pub(crate) fn hyperparameters(&self) -> Vec<(&'static str, f64)> {
+        let p = &self.params;
+        let depth = if p.max_depth == usize::MAX {
+            0.0
+        } else {
+            p.max_depth as f64
+        };
+        vec![
+            ("ntrees", self.trees.len() as f64),
+            ("learn_rate", p.learn_rate),
+            ("max_leaves", p.max_leaves as f64),
+            ("max_depth", depth),
+            ("min_rows", p.min_rows as f64),
+            ("reg_lambda", p.lambda),
+            ("sample_rate", p.sample_rate),
+            ("col_sample_rate_per_tree", p.col_sample_rate),
+            ("nbins", MAX_BINS as f64),
+        ]
+    }
+}
+
+/// Splits `rows` into rows to boost on and held-out rows for early stopping (none when
+/// the number of trees is fixed or the rows are too few).
+fn hold_out(rows: &[u32], params: &GbmParams, seed: u64) -> (Vec<u32>, Vec<u32>) {
+    if params.ntrees.is_some() || rows.len() < MIN_EARLY_STOPPING_ROWS {
+        return (rows.to_vec(), Vec::new());
+    }
+    let mut shuffled = rows.to_vec();
+    Rng::derive(seed, 0xE5).shuffle(&mut shuffled);
+    let held = (rows.len() / 10).max(MIN_EARLY_STOPPING_ROWS / 4);
+    let train = shuffled.split_off(held);
+    (train, shuffled)
+}
+
+/// The boosting state of one fit.
+struct Boosting<'a> {
+    data: &'a Binned,
+    targets: &'a Targets<'a>,
+    params: &'a GbmParams,
+    /// The rows boosted on, repeats included.
+    train: &'a [u32],
+    /// The distinct rows of `train`.
+    unique: Vec<u32>,
+    /// Rows scored for early stopping.
+    valid: &'a [u32],
+    init: Vec<f64>,
+    /// `scores[row * width + k]`, for every data row (only boosted and held-out rows are
+    /// kept up to date).
+    scores: Vec<f64>,
+    grad: Vec<Vec<f64>>,
+    hess: Vec<Vec<f64>>,
+    offsets: Vec<usize>,
+    cells: usize,
+    trees: Vec<Vec<BoostTree>>,
+}
+
+impl<'a> Boosting<'a> {
+    fn new(
+        data: &'a Binned,
+        targets: &'a Targets<'a>,
+        train: &'a [u32],
+        valid: &'a [u32],
+        params: &'a GbmParams,
+    ) -> Boosting<'a> {
+        let width = targets.loss.width();
+        let init = targets.initial_scores(train);
+        let mut scores = vec![0.0; data.rows() * width];
+        scores
+            .chunks_mut(width)
+            .for_each(|s| s.copy_from_slice(&init));
+        let mut unique = train.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        let (offsets, cells) = layout(data);
+        Boosting {
+            data,
+            targets,
+            params,
+            train,
+            unique,
+            valid,
+            init,
+            scores,
+            grad: vec![vec![0.0; data.rows()]; width],
+            hess: vec![vec![0.0; data.rows()]; width],
+            offsets,
+            cells,
+            trees: Vec::new(),
+        }
+    }
+
+    /// Grows round `round`'s trees and updates the scores.
+    fn round(&mut self, seed: u64, round: usize) {
+        let width = self.targets.loss.width();
+        self.targets
+            .gradients(&self.unique, &self.scores, &mut self.grad, &mut self.hess);
+        let mut rng = Rng::derive(seed, round as u64);
+        let sample = sample(self.train, self.params.sample_rate, &mut rng);
+        let by_leaf = sample.len() == self.unique.len();
+        let mut grown = Vec::with_capacity(width);
+        for k in 0..width {
+            let features =
+                sample_features(self.data.features(), self.params.col_sample_rate, &mut rng);
+            let grower = Grower {
+                data: self.data,
+                grad: &self.grad[k],
+                hess: &self.hess[k],
+                features: &features,
+                offsets: &self.offsets,
+                cells: self.cells,
+                limits: self.limits(),
+            };
+            let mut rows = sample.clone();
+            let (tree, leaves) = grower.grow(&mut rows);
+            if by_leaf {
+                for leaf in leaves {
+                    for &r in &rows[leaf.start..leaf.end] {
+                        self.scores[r as usize * width + k] += leaf.value;
+                    }
+                }
+            } else {
+                for &r in &self.unique {
+                    self.scores[r as usize * width + k] +=
+                        tree.predict_binned(self.data, r as usize);
+                }
+            }
+            for &r in self.valid {
+                self.scores[r as usize * width + k] += tree.predict_binned(self.data, r as usize);
+            }
+            grown.push(tree);
+        }
+        self.trees.push(grown);
+    }
+
+    fn limits(&self) -> TreeLimits {
+        let p = self.params;
+        TreeLimits {
+            leaves: p.max_leaves.max(2),
+            max_depth: p.max_depth,
+            split: SplitLimits {
+                min_rows: effective_min_rows(p.min_rows, self.train.len()) as f64,
+                min_hessian: MIN_HESSIAN,
+                lambda: p.lambda,
+            },
+            shrink: p.learn_rate,
+        }
+    }
+
+    /// The mean loss of `rows` at the current scores.
+    fn loss(&self, rows: &[u32]) -> f64 {
+        self.targets.deviance(rows, &self.scores)
+    }
+}
+
+/// The fewest rows per leaf for a fit of `rows` rows asking for `min_rows`.
+pub(crate) fn effective_min_rows(min_rows: usize, rows: usize) -> usize {
+    min_rows.min((rows / 50).max(2)).max(1)
+}
+
+/// `rate` of `rows` (at least one), drawn without replacement, in their order; all of
+/// them at rate 1.
+fn sample(rows: &[u32], rate: f64, rng: &mut Rng) -> Vec<u32> {
+    if rate >= 1.0 {
+        return rows.to_vec();
+    }
+    let n = rows.len();
+    let m = ((n as f64 * rate).round() as usize).clamp(n.min(1), n);
+    let mut picked: Vec<usize> = (0..n).collect();
+    for i in 0..m {
+        let j = i + rng.below(n - i);
+        picked.swap(i, j);
+    }
+    picked.truncate(m);
+    picked.sort_unstable();
+    picked.into_iter().map(|i| rows[i]).collect()
+}
+
+/// `rate` of the features `0..p` (at least one), sorted; all of them at rate 1.
+fn sample_features(p: usize, rate: f64, rng: &mut Rng) -> Vec<usize> {
+    let all: Vec<u32> = (0..p as u32).collect();
+    sample(&all, rate, rng)
+        .into_iter()
+        .map(|f| f as usize)
+        .collect()
+}
+
+/// The training targets and the loss they call for.
+struct Targets<'a> {
+    loss: Loss,
+    labels: Labels<'a>,
+}
+
+impl<'a> Targets<'a> {
+    fn new(labels: Labels<'a>) -> Targets<'a> {
+        let loss = match labels {
+            Labels::Classes(_, 2) => Loss::Logistic,
+            Labels::Classes(_, k) => Loss::Softmax(k),
+            Labels::Values(_) => Loss::Squared,
+        };
+        Targets { loss, labels }
+    }
+
+    /// Target of output `k` for data row `i`: the value, or 1 for the row's class.
+    fn target(&self, i: usize, k: usize) -> f64 {
+        match (self.labels, self.loss) {
+            (Labels::Values(y), _) => y[i],
+            (Labels::Classes(c, _), Loss::Logistic) => f64::from(u8::from(c[i] == 1)),
+            (Labels::Classes(c, _), _) => f64::from(u8::from(c[i] == k)),
+        }
+    }
+
+    /// The mean target of `rows`, the log-odds of their positive rate or their log
+    /// class priors (smoothed by half a row so that no score is infinite).
+    fn initial_scores(&self, rows: &[u32]) -> Vec<f64> {
+        let n = rows.len() as f64;
+        let width = self.loss.width();
+        let total = |k: usize| {
+            rows.iter()
+                .map(|&i| self.target(i as usize, k))
+                .sum::<f64>()
+        };
+        match self.loss {
+            Loss::Squared => vec![if n > 0.0 { total(0) / n } else { 0.0 }],
+            Loss::Logistic => {
+                let rate = (total(0) + 0.5) / (n + 1.0);
+                vec![(rate / (1.0 - rate)).ln()]
+            }
+            Loss::Softmax(_) => (0..width)
+                .map(|k| ((total(k) + 0.5) / (n + 0.5 * width as f64)).ln())
+                .collect(),
+        }
+    }
+
+    /// The mean deviance of `rows` at `scores`: the squared error for regression, twice
+    /// the log loss of the true class otherwise.
+    fn deviance(&self, rows: &[u32], scores: &[f64]) -> f64 {
+        let width = self.loss.width();
+        let mut p = vec![0.0; width];
+        let mut total = 0.0;
+        for &i in rows {
+            let i = i as usize;
+            p.copy_from_slice(&scores[i * width..(i + 1) * width]);
+            self.loss.link(&mut p);
+            total += match self.loss {
+                Loss::Squared => (self.target(i, 0) - p[0]).powi(2),
+                Loss::Logistic => {
+                    let q = if self.target(i, 0) > 0.5 {
+                        p[0]
+                    } else {
+                        1.0 - p[0]
+                    };
+                    -2.0 * q.max(1e-15).ln()
+                }
+                Loss::Softmax(k) => {
+                    let class = (0..k).find(|&c| self.target(i, c) > 0.5).unwrap_or(0);
+                    -2.0 * p[class].max(1e-15).ln()
+                }
+            };
+        }
+        total / rows.len().max(1) as f64
+    }
+
+    /// Fills, for every row of `rows` and output `k`, `grad[k][row]` with the loss's
+    /// gradient (prediction − target) and `hess[k][row]` with its second derivative.
+    fn gradients(
+        &self,
+        rows: &[u32],
+        scores: &[f64],
+        grad: &mut [Vec<f64>],
+        hess: &mut [Vec<f64>],
+    ) {
+        let width = self.loss.width();
+        let factor = match self.loss {
+            Loss::Softmax(k) => k as f64 / (k - 1) as f64,
+            _ => 1.0,
+        };
+        let mut p = vec![0.0; width];
+        for &i in rows {
+            let i = i as usize;
+            p.copy_from_slice(&scores[i * width..(i + 1) * width]);
+            self.loss.link(&mut p);
+            for k in 0..width {
+                grad[k][i] = p[k] - self.target(i, k);
+                hess[k][i] = match self.loss {
+                    Loss::Squared => 1.0,
+                    _ => (factor * p[k] * (1.0 - p[k])).max(1e-16),
+                };
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tree::ColumnKind;
+    use super::*;
+
+    /// A 20 × 20 grid of `(x0, x1)` in `[0, 1)²`.
+    fn grid() -> Matrix {
+        let mut x = Matrix::zeros(400, 2);
+        for i in 0..400 {
+            let (a, b) = ((i % 20) as f64 / 20.0, (i / 20) as f64 / 20.0);
+            x.row_mut(i).copy_from_slice(&[a, b]);
+        }
+        x
+    }
+
+    fn fit(x: &Matrix, labels: Labels<'_>, seed: u64) -> Gbm {
+        let params = GbmParams {
+            min_rows: 5,
+            ..GbmParams::default()
+        };
+        Gbm::fit_matrix(x, labels, &params, seed, &AtomicBool::new(false)).unwrap()
+    }
+
+    fn mse(a: &[f64], b: &[f64]) -> f64 {
+        a.iter().zip(b).map(|(p, t)| (p - t).powi(2)).sum::<f64>() / a.len() as f64
+    }
+
+    #[test]
+    fn regression_fits_a_bump() {
+        let x = grid();
+        let y: Vec<f64> = x
+            .iter_rows()
+            .map(|r| (6.0 * r[0]).sin() + 4.0 * (r[1] - 0.5).powi(2))
+            .collect();
+        let Output::Values(pred) = fit(&x, Labels::Values(&y), 1).predict(&x) else {
+            panic!("regression predicts values")
+        };
+        assert!(mse(&pred, &y) < 0.02, "training mse {}", mse(&pred, &y));
+    }
+
+    #[test]
+    fn classifiers_give_probabilities_that_separate() {
+        let x = grid();
+        let two: Vec<usize> = x.iter_rows().map(|r| usize::from(r[0] > r[1])).collect();
+        let Output::Probs(p) = fit(&x, Labels::Classes(&two, 2), 2).predict(&x) else {
+            panic!("classifiers predict probabilities")
+        };
+        let right = (0..400)
+            .filter(|&i| (p.row(i)[1] >= 0.5) == (two[i] == 1))
+            .count();
+        assert!(right >= 380, "{right} of 400");
+        let three: Vec<usize> = x.iter_rows().map(|r| (r[0] * 3.0) as usize).collect();
+        let Output::Probs(p) = fit(&x, Labels::Classes(&three, 3), 3).predict(&x) else {
+            panic!("classifiers predict probabilities")
+        };
+        for (i, row) in p.iter_rows().enumerate() {
+            assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+            let best = (0..3).max_by(|&a, &b| row[a].total_cmp(&row[b])).unwrap();
+            assert_eq!(best, three[i], "row {i}: {row:?}");
+        }
+    }
+
+    #[test]
+    fn same_seed_same_model_and_cancel_stops_it() {
+        let x = grid();
+        let c: Vec<usize> = x
+            .iter_rows()
+            .map(|r| usize::from(r[0] + r[1] > 1.0))
+            .collect();
+        let a = fit(&x, Labels::Classes(&c, 2), 5);
+        assert_eq!(a, fit(&x, Labels::Classes(&c, 2), 5));
+        assert_ne!(a, fit(&x, Labels::Classes(&c, 2), 6));
+        let fixed = GbmParams {
+            ntrees: Some(7),
+            ..GbmParams::default()
+        };
+        let seven = Gbm::fit_matrix(
+            &x,
+            Labels::Classes(&c, 2),
+            &fixed,
+            5,
+            &AtomicBool::new(false),
+        );
+        assert_eq!(seven.unwrap().trees.len(), 7);
+        let stopped = Gbm::fit_matrix(
+            &x,
+            Labels::Classes(&c, 2),
+            &GbmParams::default(),
+            5,
+            &AtomicBool::new(true),
+        );
+        assert_eq!(stopped, Err(TrainError::Cancelled));
+    }
+
+    #[test]
+    fn early_stopping_keeps_the_best_round_of_the_held_out_rows() {
+        // Pure noise: the held-out loss stops improving almost at once.
+        let mut rng = Rng::new(3);
+        let mut x = Matrix::zeros(2000, 3);
+        (0..2000).for_each(|i| (0..3).for_each(|j| x.row_mut(i)[j] = rng.next_f64()));
+        let y: Vec<f64> = (0..2000).map(|_| rng.normal()).collect();
+        let params = GbmParams::default();
+        let gbm = Gbm::fit_matrix(&x, Labels::Values(&y), &params, 1, &AtomicBool::new(false));
+        let n = gbm.unwrap().trees.len();
+        assert!(n < 30, "{n} trees on noise");
+        // A learnable target keeps boosting far longer.
+        let y: Vec<f64> = x.iter_rows().map(|r| (9.0 * r[0]).sin() * r[1]).collect();
+        let gbm = Gbm::fit_matrix(&x, Labels::Values(&y), &params, 1, &AtomicBool::new(false));
+        assert!(gbm.unwrap().trees.len() > 100);
+    }
+
+    #[test]
+    fn missing_values_and_many_levels_are_used() {
+        // y depends on which of 80 levels a row has, and is high when x is missing.
+        let n = 8000;
+        let mut x = Matrix::zeros(n, 2);
+        let mut y = Vec::with_capacity(n);
+        for i in 0..n {
+            let level = (i * 7919) % 80;
+            let missing = i % 5 == 0;
+            x.row_mut(i).copy_from_slice(&[
+                level as f64,
+                if missing { f64::NAN } else { (i % 13) as f64 },
+            ]);
+            y.push(f64::from(u8::from(level % 3 == 0)) + if missing { 2.0 } else { 0.0 });
+        }
+        let data = Binned::with_kinds(&x, &[ColumnKind::Categorical, ColumnKind::Numeric]);
+        let rows: Vec<u32> = (0..n as u32).collect();
+        let gbm = Gbm::fit(
+            &data,
+            &rows,
+            Labels::Values(&y),
+            &GbmParams::default(),
+            1,
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+        let Output::Values(pred) = gbm.predict(&x) else {
+            panic!()
+        };
+        assert!(mse(&pred, &y) < 1e-3, "mse {}", mse(&pred, &y));
+        let splits_on_sets = gbm
+            .trees
+            .iter()
+            .flatten()
+            .flat_map(|t| &t.nodes)
+            .any(|node| {
+                matches!(
+                    node,
+                    BoostNode::Split {
+                        rule: Rule::In { .. },
+                        ..
+                    }
+                )
+            });
+        assert!(splits_on_sets);
+    }
+
+    #[test]
+    fn rounds_sample_without_replacement() {
+        let all: Vec<u32> = (0..100).collect();
+        let rows = sample(&all, 0.8, &mut Rng::new(1));
+        assert_eq!(rows.len(), 80);
+        assert!(rows.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(sample(&[4], 0.5, &mut Rng::new(1)), [4]);
+        assert!(sample(&[], 0.5, &mut Rng::new(1)).is_empty());
+        assert_eq!(sample_features(5, 1.0, &mut Rng::new(1)), [0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn initial_scores_match_the_priors() {
+        let c = [0, 1, 1, 1];
+        let targets = Targets::new(Labels::Classes(&c, 2));
+        // (3 + 0.5) / (4 + 1) = 0.7.
+        let init = targets.initial_scores(&[0, 1, 2, 3]);
+        assert!((init[0] - (0.7f64 / 0.3).ln()).abs() < 1e-12);
+        let y = [1.0, 2.0, 6.0];
+        assert_eq!(
+            Targets::new(Labels::Values(&y)).initial_scores(&[0, 1, 2]),
+            [3.0]
+        );
+    }
+}
