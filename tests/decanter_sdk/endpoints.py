@@ -71,6 +71,11 @@ def encode(model, row):
             x.append(0.0 if missing else (float(raw) - f["mean"]) / f["scale"])
             if f["missing_indicator"]:
                 x.append(1.0 if missing else 0.0)
+        elif f["type"] == "raw":
+            x.append(math.nan if missing else float(raw))
+        elif f["type"] == "codes":
+            levels = f["levels"]
+            x.append(math.nan if missing else float(levels.index(raw) if raw in levels else len(levels)))
         else:
             hot = [0.0] * (len(f["levels"]) + (1 if f["missing_slot"] else 0))
             if missing and f["missing_slot"]:
@@ -81,11 +86,21 @@ def encode(model, row):
     return x
 
 
+def goes_left(node, v):
+    """Whether a split node sends the encoded value v left (design/06)."""
+    if math.isnan(v):
+        return node.get("missing_left", True)
+    if "levels" in node:
+        return node["other_left"] if v >= 254 else int(v) in node["levels"]
+    return v <= node["cut"]
+
+
 def leaf(tree, x):
     node = tree["nodes"][0]
     while "value" not in node:
         j = node["feature"]
-        node = tree["nodes"][node["left"] if j < len(x) and x[j] <= node["cut"] else node["right"]]
+        v = x[j] if j < len(x) else math.nan
+        node = tree["nodes"][node["left"] if goes_left(node, v) else node["right"]]
     return node["value"]
 
 
@@ -127,7 +142,7 @@ def score(model, x):
     scores = list(engine["init"])
     for trees in engine["rounds"]:
         for k, tree in enumerate(trees):
-            scores[k] += engine["learn_rate"] * leaf(tree, x)[0]
+            scores[k] += leaf(tree, x)
     return link(engine["loss"], scores)
 
 
@@ -264,8 +279,8 @@ def main():
                 raw = f.read()
             doc = json.loads(raw)
             check(
-                doc.get("format") == "taskloop-model" and doc.get("version") == 1,
-                "%s: a taskloop-model document, version 1" % name,
+                doc.get("format") == "taskloop-model" and doc.get("version") == 2,
+                "%s: a taskloop-model document, version 2" % name,
                 repr({k: doc.get(k) for k in ("format", "version")}),
             )
             check(doc.get("target") == targets[name], "%s: the document names the target" % name)
@@ -317,7 +332,7 @@ def main():
                 doc = downloaded[model_id]
                 kinds = {f["name"]: f["type"] for f in doc["features"]}
                 records = [
-                    {k: (float(v) if kinds[k] == "numerical" else v)
+                    {k: (float(v) if kinds[k] in ("numerical", "raw") else v)
                      for k, v in row.items() if k in kinds and v != ""}
                     for row in rows
                 ]
