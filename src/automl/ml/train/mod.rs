@@ -10,6 +10,7 @@ mod balance;
 mod budget;
 #[cfg(test)]
 mod datetime_tests;
+mod folds;
 mod memory;
 #[cfg(test)]
 mod model_tests;
@@ -45,6 +46,7 @@ use search::{Candidate, Plan, Settings};
 use task::{Target, Task};
 use trees::TreeData;
 
+pub use folds::cv_folds;
 pub(crate) use memory::{frame_bytes, working_memory};
 
 /// Trains the models `spec` asks for on `frame`.
