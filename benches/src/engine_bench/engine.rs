@@ -118,13 +118,25 @@ fn scored(model: &TrainedModel, metric: Evaluator, seconds: Option<f64>) -> Scor
         .hyperparameters()
         .iter()
         .filter(|(name, _)| *name != "seed")
-        .map(|(name, value)| format!("{name}={value}"))
+        .map(|(name, value)| format!("{name}={}", compact(*value)))
         .collect();
     Scored {
         name: model.algo.to_string(),
         value: model.cv_averages.get(metric.as_str()).copied(),
         seconds,
         settings: settings.join(" "),
+    }
+}
+
+/// `value` in few characters: `50`, `0.8`, `4.42e-4`.
+fn compact(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{value:.0}")
+    } else if value.abs() >= 0.01 {
+        let text = format!("{value:.4}");
+        text.trim_end_matches('0').to_owned()
+    } else {
+        format!("{value:.2e}")
     }
 }
 
@@ -165,6 +177,12 @@ mod tests {
         assert!(close(fold_seconds(&events, start, Algo::Drf), 0.260));
         assert_eq!(fold_seconds(&events, start, Algo::Gbm), None);
         assert!(close(fold_seconds(&events[1..], start, Algo::Glm), 0.030));
+    }
+
+    #[test]
+    fn settings_are_short() {
+        let texts = [50.0, 0.8, 0.1, 0.000442, -2.5].map(compact);
+        assert_eq!(texts, ["50", "0.8", "0.1", "4.42e-4", "-2.5"]);
     }
 
     #[test]

@@ -94,7 +94,7 @@ fn summary_row(r: &SetResult, timed: &[String]) -> Vec<String> {
         metric_name(r.metric),
         named(ours),
         named(theirs),
-        pair.map_or("n/a".into(), |(o, t)| format!("{:.3}", o / t)),
+        pair.map_or("n/a".into(), |(o, t)| format!("{:.4}", o / t)),
         pair.map_or("n/a".into(), |(o, t)| {
             if at_least_as_good(o, t, r.metric) { "yes" } else { "no" }.into()
         }),
@@ -119,7 +119,7 @@ pub fn per_model(results: &[SetResult]) -> Table {
         let sides = [("server", &r.engine), ("peer", &r.peers)];
         for (side, models) in sides {
             for m in models.iter() {
-                let ratio = m.value.zip(peer).map(|(v, p)| format!("{:.3}", v / p));
+                let ratio = m.value.zip(peer).map(|(v, p)| format!("{:.4}", v / p));
                 rows.push(vec![
                     r.set.name.clone(),
                     side.into(),
