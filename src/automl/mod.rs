@@ -34,6 +34,9 @@ pub use ml::{
 // The engine's training entry point, for programs that train in-process (the engine
 // benchmark), and the folds it cross-validates on.
 #[cfg(feature = "server")]
-pub use ml::{cv_folds, train_tested, TrainError, TrainSpec, TrainedExperiment};
+pub use ml::{
+    cv_folds, train_tested, Balance, SplitBound, SplitFold, SplitRange, TimeSplit, TrainError,
+    TrainSpec, TrainedExperiment,
+};
 #[cfg(feature = "server")]
 pub use server::{serve, Faults, Limits, ServerConfig, ServerHandle, ServerStats};

@@ -67,7 +67,10 @@ fn print_report(results: &[SetResult], threads: usize) {
         let header: Vec<&str> = header.iter().map(String::as_str).collect();
         print_table(&header, &rows);
     };
-    show("Engine against the best peer (5-fold CV, same folds)", summary(results));
+    show(
+        "Engine against the best peer (5-fold CV, same folds)",
+        summary(results),
+    );
     show("Every model", per_model(results));
     show("Speed: GBM alone against LightGBM", speed(results, threads));
     let versions = results.first().map_or("n/a", |r| r.versions.as_str());

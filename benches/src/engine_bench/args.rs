@@ -135,16 +135,23 @@ mod tests {
             panic!()
         };
         assert_eq!((args.rows, args.threads, args.sets.len()), (None, 1, 8));
-        let parsed = run(&["--rows", "100000", "--sets=wine,breast_cancer", "--threads", "4"]);
+        let parsed = run(&[
+            "--rows",
+            "100000",
+            "--sets=wine,breast_cancer",
+            "--threads",
+            "4",
+        ]);
         let expected = Args {
             rows: Some(100_000),
             sets: vec!["breast_cancer", "wine"],
             threads: 4,
         };
         assert_eq!(parsed, Ok(Command::Run(expected)));
-        assert_eq!(run(&["--rows", "5", "--help"]), Err(
-            "--rows takes a whole number of at least 10, not '5'".into()
-        ));
+        assert_eq!(
+            run(&["--rows", "5", "--help"]),
+            Err("--rows takes a whole number of at least 10, not '5'".into())
+        );
         assert_eq!(run(&["--sets", "wine", "--help"]), Ok(Command::Help));
     }
 

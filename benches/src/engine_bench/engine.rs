@@ -189,10 +189,7 @@ mod tests {
     fn folds_file_has_one_line_per_row() {
         let csv = "x,target\n1,a\n2,b\n3,a\n4,b\n5,a\n6,b\n7,\n";
         let frame = parse_csv(csv.as_bytes(), &CsvLimits::default()).unwrap();
-        let spec = TrainSpec {
-            nfold: 2,
-            ..spec()
-        };
+        let spec = TrainSpec { nfold: 2, ..spec() };
         let path = std::env::temp_dir().join(format!("engine-folds-{}.csv", std::process::id()));
         write_folds(&frame, &spec, &path).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();

@@ -55,17 +55,29 @@ impl Peers {
             return Ok(Peers { python, script });
         }
         if !python.exists() {
-            eprintln!("[engine] creating a venv: python3 -m venv {}", venv.display());
+            eprintln!(
+                "[engine] creating a venv: python3 -m venv {}",
+                venv.display()
+            );
             run(Command::new("python3").args(["-m", "venv"]).arg(venv))?;
         }
         eprintln!(
             "[engine] installing into it: pip install {}",
             PACKAGES.join(" ")
         );
-        let pip = ["-m", "pip", "install", "--quiet", "--disable-pip-version-check"];
+        let pip = [
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ];
         run(Command::new(&python).args(pip).args(PACKAGES))?;
         if !ready() {
-            return Err(format!("the venv at {} cannot import {PACKAGES:?}", venv.display()));
+            return Err(format!(
+                "the venv at {} cannot import {PACKAGES:?}",
+                venv.display()
+            ));
         }
         Ok(Peers { python, script })
     }
@@ -82,7 +94,10 @@ impl Peers {
         sets: &[&str],
     ) -> Result<Vec<DataSet>, String> {
         let mut command = self.script_command("data");
-        command.arg("--out").arg(out).args(["--sets", &sets.join(",")]);
+        command
+            .arg("--out")
+            .arg(out)
+            .args(["--sets", &sets.join(",")]);
         if let Some(rows) = rows {
             command.args(["--rows", &rows.to_string()]);
         }
@@ -105,7 +120,11 @@ impl Peers {
         threads: usize,
     ) -> Result<PeerRun, String> {
         let mut command = self.script_command("peers");
-        command.arg("--data").arg(&set.path).arg("--folds").arg(folds);
+        command
+            .arg("--data")
+            .arg(&set.path)
+            .arg("--folds")
+            .arg(folds);
         command.args(["--metric", metric, "--threads", &threads.to_string()]);
         for variable in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"] {
             command.env(variable, threads.to_string());
@@ -170,7 +189,9 @@ fn data_set(line: &Value) -> Result<DataSet, String> {
 
 /// `{"model", "value", "seconds"}` as a [`Scored`] peer.
 fn peer_model(line: &Value) -> Result<Scored, String> {
-    let name = line["model"].as_str().ok_or(format!("no model in {line}"))?;
+    let name = line["model"]
+        .as_str()
+        .ok_or(format!("no model in {line}"))?;
     Ok(Scored {
         name: name.to_owned(),
         value: line["value"].as_f64().filter(|v| v.is_finite()),
@@ -205,8 +226,8 @@ mod tests {
         assert_eq!(versions(&lines[0]).unwrap(), "lightgbm 4.7.0");
         let model = peer_model(&lines[1]).unwrap();
         assert_eq!((model.value, model.seconds), (Some(0.9), Some(1.5)));
-        let set = json_lines("{\"set\": \"wine\", \"path\": \"/d/wine.csv\", \"rows\": 178}")
-            .unwrap();
+        let set =
+            json_lines("{\"set\": \"wine\", \"path\": \"/d/wine.csv\", \"rows\": 178}").unwrap();
         assert_eq!(data_set(&set[0]).unwrap().rows, 178);
         assert!(json_lines("Traceback").unwrap_err().contains("bad line"));
         assert!(peer_model(&set[0]).unwrap_err().contains("no model"));

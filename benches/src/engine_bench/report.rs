@@ -62,7 +62,11 @@ fn named(model: Option<&Scored>) -> String {
 
 /// The metric's name with its direction, `auc (higher)`.
 fn metric_name(metric: Evaluator) -> String {
-    let direction = if metric.higher_is_better() { "higher" } else { "lower" };
+    let direction = if metric.higher_is_better() {
+        "higher"
+    } else {
+        "lower"
+    };
     format!("{} ({direction} is better)", metric.as_str())
 }
 
@@ -96,11 +100,20 @@ fn summary_row(r: &SetResult, timed: &[String]) -> Vec<String> {
         named(theirs),
         pair.map_or("n/a".into(), |(o, t)| format!("{:.4}", o / t)),
         pair.map_or("n/a".into(), |(o, t)| {
-            if at_least_as_good(o, t, r.metric) { "yes" } else { "no" }.into()
+            if at_least_as_good(o, t, r.metric) {
+                "yes"
+            } else {
+                "no"
+            }
+            .into()
         }),
     ];
     for column in timed {
-        let model = r.engine.iter().chain(&r.peers).find(|m| short(&m.name) == column);
+        let model = r
+            .engine
+            .iter()
+            .chain(&r.peers)
+            .find(|m| short(&m.name) == column);
         row.push(seconds(model.and_then(|m| m.seconds)));
     }
     row.push(seconds(Some(r.engine_total)));
@@ -110,7 +123,15 @@ fn summary_row(r: &SetResult, timed: &[String]) -> Vec<String> {
 /// Every model on every set: its cross-validated metric, against the best peer, its
 /// 5-fold time and its settings.
 pub fn per_model(results: &[SetResult]) -> Table {
-    let header = ["set", "side", "model", "metric", "cv value", "vs best peer", "5-fold s"];
+    let header = [
+        "set",
+        "side",
+        "model",
+        "metric",
+        "cv value",
+        "vs best peer",
+        "5-fold s",
+    ];
     let mut header: Vec<String> = header.map(String::from).to_vec();
     header.push("settings".into());
     let mut rows = Vec::new();
@@ -139,20 +160,27 @@ pub fn per_model(results: &[SetResult]) -> Table {
 /// GBM alone against LightGBM on the generated sets: 5-fold times, their ratio and the
 /// two scores.
 pub fn speed(results: &[SetResult], threads: usize) -> Table {
-    let header = ["set", "rows", "peer threads", "GBM 5-fold s", "LightGBM 5-fold s"];
+    let header = [
+        "set",
+        "rows",
+        "peer threads",
+        "GBM 5-fold s",
+        "LightGBM 5-fold s",
+    ];
     let mut header: Vec<String> = header.map(String::from).to_vec();
     header.extend(["GBM / LightGBM time", "metric", "GBM", "LightGBM"].map(String::from));
     let rows = results
         .iter()
         .filter(|r| args::is_generated(&r.set.name))
         .map(|r| {
-            let find = |models: &[Scored], name: &str| {
-                models.iter().find(|m| m.name == name).cloned()
-            };
+            let find =
+                |models: &[Scored], name: &str| models.iter().find(|m| m.name == name).cloned();
             let (gbm, lgbm) = (find(&r.engine, "GBM"), find(&r.peers, "LightGBM"));
             let time = |m: &Option<Scored>| m.as_ref().and_then(|m| m.seconds);
             let score = |m: &Option<Scored>| value(m.as_ref().and_then(|m| m.value));
-            let ratio = time(&gbm).zip(time(&lgbm)).map(|(g, l)| format!("{:.2}x", g / l));
+            let ratio = time(&gbm)
+                .zip(time(&lgbm))
+                .map(|(g, l)| format!("{:.2}x", g / l));
             vec![
                 r.set.name.clone(),
                 r.set.rows.to_string(),
@@ -184,7 +212,11 @@ mod tests {
 
     #[test]
     fn best_follows_the_metric_direction_and_skips_missing_values() {
-        let models = [model("a", Some(0.8)), model("b", None), model("c", Some(0.9))];
+        let models = [
+            model("a", Some(0.8)),
+            model("b", None),
+            model("c", Some(0.9)),
+        ];
         assert_eq!(best(&models, Evaluator::Auc).unwrap().name, "c");
         assert_eq!(best(&models, Evaluator::Rmse).unwrap().name, "a");
         assert!(best(&models[1..2], Evaluator::Rmse).is_none());

@@ -66,7 +66,7 @@ mod tests {
     fn split(folds: &[Option<usize>], f: usize) -> (Vec<usize>, Vec<usize>) {
         let rows = |keep: &dyn Fn(usize) -> bool| -> Vec<usize> {
             (0..folds.len())
-                .filter(|&r| folds[r].is_some_and(|g| keep(g)))
+                .filter(|&r| folds[r].is_some_and(keep))
                 .collect()
         };
         (rows(&|g| g != f), rows(&|g| g == f))
@@ -95,7 +95,10 @@ mod tests {
         let trained = &model(&experiment, Algo::Glm).cv_averages;
         for metric in ["mse", "mae", "r2"] {
             let (a, b) = (ours[metric], trained[metric]);
-            assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{metric}: {a} vs {b}");
+            assert!(
+                (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+                "{metric}: {a} vs {b}"
+            );
         }
     }
 
