@@ -75,8 +75,9 @@ fn print_report(results: &[SetResult], threads: usize) {
     show("Speed: GBM alone against LightGBM", speed(results, threads));
     let versions = results.first().map_or("n/a", |r| r.versions.as_str());
     println!(
-        "\nPeers: {versions}; {threads} thread(s) (n_jobs, num_threads, OMP_NUM_THREADS). \
-         The engine trains on the calling thread. Times are wall-clock seconds of the 5 \
-         fold fits and scorings; `server total` adds the final fits on all rows."
+        "\nPeers: {versions}. Threads: {threads} on both sides (the engine's \
+         TrainSpec::threads, folds fitted at once; the peers' n_jobs, num_threads and \
+         OMP_NUM_THREADS). Times are wall-clock seconds of the 5 fold fits and scorings; \
+         `server total` adds the final fits on all rows."
     );
 }

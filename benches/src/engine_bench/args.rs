@@ -32,8 +32,8 @@ and LightGBM on the same folds, and prints markdown tables (progress on stderr).
   --rows N     rows of the generated sets (default 10000, and 20000 for categorical)
   --sets a,b   only these data sets (default all): breast_cancer, diabetes, wine, digits,
                classification, regression, friedman1, categorical
-  --threads T  threads of the peers: n_jobs, num_threads, OMP_NUM_THREADS (default 1);
-               the engine trains on the calling thread
+  --threads T  threads of both sides (default 1): the engine's folds fitted at once
+               (TrainSpec::threads); the peers' n_jobs, num_threads, OMP_NUM_THREADS
   --help       print this text";
 
 /// The settings of one run.
@@ -43,7 +43,7 @@ pub struct Args {
     pub rows: Option<usize>,
     /// The data sets to run, in [`SETS`] order.
     pub sets: Vec<&'static str>,
-    /// Threads given to the peers.
+    /// Threads of both sides: the engine's folds at once, the peers' thread settings.
     pub threads: usize,
 }
 

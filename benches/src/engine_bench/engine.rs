@@ -32,11 +32,13 @@ pub struct EngineRun {
 }
 
 /// The SDK's default train input with GBM added: GLM, DRF and GBM, 5 folds, seed 42,
-/// `auto` evaluator, no hold-out.
-pub fn spec() -> TrainSpec {
+/// `auto` evaluator, no hold-out; `threads` folds fitted at once (the models do not
+/// depend on it).
+pub fn spec(threads: usize) -> TrainSpec {
     TrainSpec {
         algos: vec![Algo::Glm, Algo::Drf, Algo::Gbm],
         nfold: 5,
+        threads,
         ..TrainSpec::new(TARGET)
     }
 }

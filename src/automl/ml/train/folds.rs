@@ -59,7 +59,7 @@ mod tests {
     use super::super::super::testdata::linear;
     use super::super::super::{Algo, Column};
     use super::super::tests::{model, run};
-    use super::super::{fit, score};
+    use super::super::{fit, score, How, Settings};
     use super::*;
 
     /// The rows `folds` assigns to fold `f`, and the labelled rows of the other folds.
@@ -86,7 +86,13 @@ mod tests {
         let scores: Vec<_> = (0..spec.nfold)
             .map(|f| {
                 let (training, scored) = split(&folds, f);
-                let fitted = fit(&frame, &task, Algo::Glm, &training, 0, &cancel).unwrap();
+                let how = How {
+                    algo: Algo::Glm,
+                    trees: None,
+                    settings: &Settings::Default,
+                    ntrees: None,
+                };
+                let fitted = fit(&frame, &task, how, &training, 0, &cancel).unwrap();
                 score(&frame, &task, &task.target, &fitted, &scored).unwrap()
             })
             .collect();
