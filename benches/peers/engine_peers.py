@@ -4,7 +4,7 @@ LightGBM cross-validated on exactly the folds the engine uses.
 
     python engine_peers.py data --out DIR [--rows N] [--sets a,b]
     python engine_peers.py peers --data SET.csv --folds SET.folds.csv \
-        --metric rmse|logloss|auc --threads T
+        --metric rmse|logloss|auc --threads T [--peers a,b]
 
 `data` writes one CSV per data set into DIR (the target is the column `target`; class
 targets are text labels, missing values are empty fields) and prints one JSON line per
@@ -14,9 +14,11 @@ seeded, so it would be the same).
 `peers` reads one data set and its folds (the column `fold`, one line per data row: the
 fold that scores the row, empty for a row no fold scores) and, for each peer model, fits
 on the other folds and scores each fold, then prints one JSON line per model:
-{"model", "value", "folds", "seconds"}, where value is the mean over the folds of the
+{"model", "value", "folds", "seconds", "rounds"}, where value is the mean over the folds of the
 per-fold metric (as the engine's `cv_averages`) and seconds the wall time of the whole
-5-fold run (preprocessing included, data loading not). A first line gives the versions.
+5-fold run (preprocessing included, data loading not), rounds a boosted model's mean
+boosting rounds over the folds (null otherwise). A first line gives the versions.
+`--peers linear,rf,histgb,lightgbm` runs only those peers (default all).
 
 Metrics, as the engine computes them (src/automl/ml/metrics/):
 - rmse: sqrt(mean((y - p)^2));
@@ -161,7 +163,7 @@ def pick_sets(wanted):
 # ---------------------------------------------------------------------------------------
 
 def peer_models(classify, threads, cat_cols, num_cols):
-    """(name, factory, wants_categories): factory() returns a fresh unfitted model taking
+    """(key, name, factory, wants_categories): factory() returns a fresh unfitted model taking
     the raw frame; wants_categories says whether it reads pandas category columns (the
     native-categorical learners) or object columns (the one-hot pipelines)."""
     from lightgbm import LGBMClassifier, LGBMRegressor
@@ -198,8 +200,17 @@ def peer_models(classify, threads, cat_cols, num_cols):
         return kind(n_jobs=threads, verbose=-1)
 
     name = "LogisticRegression" if classify else "LinearRegression"
-    return [(name, linear, False), ("RandomForest", forest, False),
-            ("HistGradientBoosting", hist, True), ("LightGBM", lgbm, True)]
+    return [("linear", name, linear, False), ("rf", "RandomForest", forest, False),
+            ("histgb", "HistGradientBoosting", hist, True), ("lightgbm", "LightGBM", lgbm, True)]
+
+
+def rounds(model):
+    """A boosted model's boosting rounds (after early stopping), else None."""
+    for attribute in ["n_estimators_", "n_iter_"]:
+        value = getattr(model, attribute, None)
+        if isinstance(value, (int, float)) or hasattr(value, "item"):
+            return float(value)
+    return None
 
 
 def fold_metric(metric, model, x, y, classes):
@@ -220,16 +231,20 @@ def fold_metric(metric, model, x, y, classes):
 
 
 def cross_validate(metric, factory, x, y, folds, classes):
-    """Per-fold metrics of fresh models fitted on the other folds, and the wall time."""
+    """Per-fold metrics of fresh models fitted on the other folds, the wall time, and
+    the mean boosting rounds (None for a model that does not boost)."""
     import numpy as np
     in_cv = ~np.isnan(folds)
-    scores = []
+    scores, fold_rounds = [], []
     start = time.perf_counter()
     for fold in sorted(set(folds[in_cv].astype(int))):
         scored = folds == fold
         fitted = factory().fit(x[in_cv & ~scored], y[in_cv & ~scored])
         scores.append(fold_metric(metric, fitted, x[scored], y[scored], classes))
-    return scores, time.perf_counter() - start
+        fold_rounds.append(rounds(fitted))
+    seconds = time.perf_counter() - start
+    mean_rounds = None if None in fold_rounds else float(np.mean(fold_rounds))
+    return scores, seconds, mean_rounds
 
 
 def read_frame(path, folds_path, classify):
@@ -264,13 +279,15 @@ def run_peers(args):
     print(json.dumps({"versions": {"scikit-learn": sklearn.__version__,
                                    "lightgbm": lightgbm.__version__,
                                    "numpy": np.__version__}}), flush=True)
-    for name, factory, wants_categories in peer_models(classify, args.threads, cat_cols,
-                                                       num_cols):
+    models = peer_models(classify, args.threads, cat_cols, num_cols)
+    for key, name, factory, wants_categories in models:
+        if args.peers and key not in args.peers.split(","):
+            continue
         x = as_category if wants_categories else frame
         log(f"{os.path.basename(args.data)}: {name}")
-        scores, seconds = cross_validate(args.metric, factory, x, y, folds, classes)
+        scores, seconds, boosted = cross_validate(args.metric, factory, x, y, folds, classes)
         print(json.dumps({"model": name, "value": float(np.mean(scores)), "folds": scores,
-                          "seconds": seconds}), flush=True)
+                          "seconds": seconds, "rounds": boosted}), flush=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -289,11 +306,17 @@ def parse_args():
     peers.add_argument("--folds", required=True)
     peers.add_argument("--metric", required=True, choices=["rmse", "logloss", "auc"])
     peers.add_argument("--threads", type=int, default=1)
+    peers.add_argument("--peers", help="comma-separated: linear, rf, histgb, lightgbm "
+                                        "(default: all)")
     args = parser.parse_args()
     if getattr(args, "rows", None) is not None and args.rows < 10:
         parser.error("--rows must be at least 10")
     if getattr(args, "threads", 1) < 1:
         parser.error("--threads must be at least 1")
+    known = ["linear", "rf", "histgb", "lightgbm"]
+    unknown = [p for p in (getattr(args, "peers", None) or "").split(",") if p and p not in known]
+    if unknown:
+        parser.error(f"unknown peer(s) {', '.join(unknown)}; known: {', '.join(known)}")
     return args
 
 

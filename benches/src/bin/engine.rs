@@ -48,7 +48,7 @@ fn run(args: &Args) -> Result<bool, String> {
     let mut failures: Vec<String> = Vec::new();
     for set in &sets {
         eprintln!("[engine] {} ({} rows)", set.name, set.rows);
-        match run_set(&peers, set, args.threads) {
+        match run_set(&peers, set, args) {
             Ok(result) => results.push(result),
             Err(message) => failures.push(format!("{}: {message}", set.name)),
         }

@@ -13,6 +13,9 @@ pub const SETS: [&str; 8] = [
     "categorical",
 ];
 
+/// The peers, by the names `--peers` takes.
+pub const PEERS: [&str; 4] = ["linear", "rf", "histgb", "lightgbm"];
+
 /// How many of [`SETS`] are scikit-learn's bundled sets; the rest are generated.
 const BUNDLED: usize = 4;
 
@@ -24,7 +27,7 @@ pub fn is_generated(set: &str) -> bool {
 
 /// What `--help` prints.
 pub const USAGE: &str = "\
-usage: engine [--rows N] [--sets a,b] [--threads T] [--help]
+usage: engine [--rows N] [--sets a,b] [--peers a,b] [--threads T] [--help]
 
 Cross-validates the bundled AutoML engine (GLM, DRF, GBM; 5 folds) against scikit-learn
 and LightGBM on the same folds, and prints markdown tables (progress on stderr).
@@ -32,6 +35,7 @@ and LightGBM on the same folds, and prints markdown tables (progress on stderr).
   --rows N     rows of the generated sets (default 10000, and 20000 for categorical)
   --sets a,b   only these data sets (default all): breast_cancer, diabetes, wine, digits,
                classification, regression, friedman1, categorical
+  --peers a,b  only these peers (default all): linear, rf, histgb, lightgbm
   --threads T  threads of both sides (default 1): the engine's folds fitted at once
                (TrainSpec::threads); the peers' n_jobs, num_threads, OMP_NUM_THREADS
   --help       print this text";
@@ -43,6 +47,8 @@ pub struct Args {
     pub rows: Option<usize>,
     /// The data sets to run, in [`SETS`] order.
     pub sets: Vec<&'static str>,
+    /// The peers to run, in [`PEERS`] order.
+    pub peers: Vec<&'static str>,
     /// Threads of both sides: the engine's folds at once, the peers' thread settings.
     pub threads: usize,
 }
@@ -65,6 +71,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
     let mut parsed = Args {
         rows: None,
         sets: SETS.to_vec(),
+        peers: PEERS.to_vec(),
         threads: 1,
     };
     let mut args = args.into_iter();
@@ -85,7 +92,8 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
         match flag.as_str() {
             "--rows" => parsed.rows = Some(count(&flag, &value()?, 10)?),
             "--threads" => parsed.threads = count(&flag, &value()?, 1)?,
-            "--sets" => parsed.sets = sets(&value()?)?,
+            "--sets" => parsed.sets = names(&flag, &value()?, &SETS)?,
+            "--peers" => parsed.peers = names(&flag, &value()?, &PEERS)?,
             _ => return Err(format!("unknown argument '{arg}'")),
         }
     }
@@ -102,23 +110,27 @@ fn count(flag: &str, text: &str, min: usize) -> Result<usize, String> {
     }
 }
 
-/// The comma-separated set names of `text`, in [`SETS`] order.
-fn sets(text: &str) -> Result<Vec<&'static str>, String> {
+/// The comma-separated names of `text`, each one of `known`, in `known`'s order.
+fn names(flag: &str, text: &str, known: &[&'static str]) -> Result<Vec<&'static str>, String> {
     let names: Vec<&str> = text
         .split(',')
         .map(str::trim)
         .filter(|n| !n.is_empty())
         .collect();
-    if let Some(unknown) = names.iter().find(|n| !SETS.contains(n)) {
+    if let Some(unknown) = names.iter().find(|n| !known.contains(n)) {
         return Err(format!(
-            "unknown data set '{unknown}' (known: {})",
-            SETS.join(", ")
+            "{flag}: unknown name '{unknown}' (known: {})",
+            known.join(", ")
         ));
     }
     if names.is_empty() {
-        return Err("--sets names no data set".into());
+        return Err(format!("{flag} names nothing"));
     }
-    Ok(SETS.into_iter().filter(|s| names.contains(s)).collect())
+    Ok(known
+        .iter()
+        .copied()
+        .filter(|s| names.contains(s))
+        .collect())
 }
 
 #[cfg(test)]
@@ -145,6 +157,7 @@ mod tests {
         let expected = Args {
             rows: Some(100_000),
             sets: vec!["breast_cancer", "wine"],
+            peers: PEERS.to_vec(),
             threads: 4,
         };
         assert_eq!(parsed, Ok(Command::Run(expected)));
@@ -153,6 +166,10 @@ mod tests {
             Err("--rows takes a whole number of at least 10, not '5'".into())
         );
         assert_eq!(run(&["--sets", "wine", "--help"]), Ok(Command::Help));
+        let Ok(Command::Run(args)) = run(&["--peers=lightgbm,linear"]) else {
+            panic!()
+        };
+        assert_eq!(args.peers, ["linear", "lightgbm"]);
     }
 
     #[test]
@@ -161,8 +178,12 @@ mod tests {
             (&["--fast"][..], "unknown argument '--fast'"),
             (&["--rows"][..], "--rows needs a value"),
             (&["--threads", "0"][..], "at least 1, not '0'"),
-            (&["--sets", "iris"][..], "unknown data set 'iris'"),
-            (&["--sets", ","][..], "names no data set"),
+            (&["--sets", "iris"][..], "--sets: unknown name 'iris'"),
+            (&["--sets", ","][..], "--sets names nothing"),
+            (
+                &["--peers", "xgboost"][..],
+                "--peers: unknown name 'xgboost'",
+            ),
             (&["data.csv"][..], "unknown argument 'data.csv'"),
         ] {
             let err = run(args).unwrap_err();

@@ -122,11 +122,16 @@ fn scored(model: &TrainedModel, metric: Evaluator, seconds: Option<f64>) -> Scor
         .filter(|(name, _)| *name != "seed")
         .map(|(name, value)| format!("{name}={}", compact(*value)))
         .collect();
+    let rounds = model
+        .hyperparameters()
+        .into_iter()
+        .find(|(n, _)| *n == "ntrees");
     Scored {
         name: model.algo.to_string(),
         value: model.cv_averages.get(metric.as_str()).copied(),
         seconds,
         settings: settings.join(" "),
+        rounds: rounds.filter(|_| model.algo == Algo::Gbm).map(|(_, n)| n),
     }
 }
 
@@ -191,7 +196,10 @@ mod tests {
     fn folds_file_has_one_line_per_row() {
         let csv = "x,target\n1,a\n2,b\n3,a\n4,b\n5,a\n6,b\n7,\n";
         let frame = parse_csv(csv.as_bytes(), &CsvLimits::default()).unwrap();
-        let spec = TrainSpec { nfold: 2, ..spec() };
+        let spec = TrainSpec {
+            nfold: 2,
+            ..spec(1)
+        };
         let path = std::env::temp_dir().join(format!("engine-folds-{}.csv", std::process::id()));
         write_folds(&frame, &spec, &path).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use taskloop::automl::evaluator::Evaluator;
 
+use args::Args;
 use python::{DataSet, Peers};
 
 /// One model's cross-validated result.
@@ -30,6 +31,9 @@ pub struct Scored {
     pub seconds: Option<f64>,
     /// Its settings: the engine's hyper-parameters, `defaults` for a peer.
     pub settings: String,
+    /// A boosted model's boosting rounds (the engine's final `ntrees`, which is the
+    /// folds' mean; the peers' mean over the folds); `None` for other models.
+    pub rounds: Option<f64>,
 }
 
 /// Everything measured on one data set.
@@ -72,18 +76,20 @@ impl Paths {
     }
 }
 
-/// Runs the engine, then the peers on the engine's folds, on one data set.
+/// Runs the engine, then the peers `args.peers` on the engine's folds, on one data set,
+/// both sides on `args.threads` threads.
 ///
 /// # Errors
 /// A message when the data cannot be read, the engine fails or the peers do.
-pub fn run_set(peers: &Peers, set: &DataSet, threads: usize) -> Result<SetResult, String> {
+pub fn run_set(peers: &Peers, set: &DataSet, args: &Args) -> Result<SetResult, String> {
     let frame = engine::load(&set.path)?;
-    let spec = engine::spec(threads);
+    let spec = engine::spec(args.threads);
     let folds = set.path.with_extension("folds.csv");
     engine::write_folds(&frame, &spec, &folds)?;
     let ours = engine::train(&frame, &spec, &set.name)?;
     drop(frame);
-    let theirs = peers.cross_validate(set, &folds, ours.metric.as_str(), threads)?;
+    let metric = ours.metric.as_str();
+    let theirs = peers.cross_validate(set, &folds, metric, &args.peers, args.threads)?;
     Ok(SetResult {
         set: set.clone(),
         metric: ours.metric,

@@ -107,8 +107,9 @@ impl Peers {
             .collect()
     }
 
-    /// Cross-validates the peers on `set` with the folds in `folds`, scoring by
-    /// `metric` (`rmse`, `logloss` or `auc`), on `threads` threads.
+    /// Cross-validates the peers `only` (names of [`PEERS`](super::args::PEERS)) on
+    /// `set` with the folds in `folds`, scoring by `metric` (`rmse`, `logloss` or
+    /// `auc`), on `threads` threads.
     ///
     /// # Errors
     /// A message when the script fails or prints something unexpected.
@@ -117,6 +118,7 @@ impl Peers {
         set: &DataSet,
         folds: &Path,
         metric: &str,
+        only: &[&str],
         threads: usize,
     ) -> Result<PeerRun, String> {
         let mut command = self.script_command("peers");
@@ -126,6 +128,7 @@ impl Peers {
             .arg("--folds")
             .arg(folds);
         command.args(["--metric", metric, "--threads", &threads.to_string()]);
+        command.args(["--peers", &only.join(",")]);
         for variable in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"] {
             command.env(variable, threads.to_string());
         }
@@ -187,7 +190,7 @@ fn data_set(line: &Value) -> Result<DataSet, String> {
     })
 }
 
-/// `{"model", "value", "seconds"}` as a [`Scored`] peer.
+/// `{"model", "value", "seconds", "rounds"}` as a [`Scored`] peer.
 fn peer_model(line: &Value) -> Result<Scored, String> {
     let name = line["model"]
         .as_str()
@@ -197,6 +200,7 @@ fn peer_model(line: &Value) -> Result<Scored, String> {
         value: line["value"].as_f64().filter(|v| v.is_finite()),
         seconds: line["seconds"].as_f64(),
         settings: "defaults".into(),
+        rounds: line["rounds"].as_f64(),
     })
 }
 

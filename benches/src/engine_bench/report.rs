@@ -157,44 +157,62 @@ pub fn per_model(results: &[SetResult]) -> Table {
     (header, rows)
 }
 
-/// GBM alone against LightGBM on the generated sets: 5-fold times, their ratio and the
-/// two scores.
+/// GBM alone against LightGBM on the generated sets: 5-fold times, boosting rounds, the
+/// time ratios (whole and per round) and the two scores.
 pub fn speed(results: &[SetResult], threads: usize) -> Table {
     let header = [
         "set",
         "rows",
-        "peer threads",
+        "threads",
         "GBM 5-fold s",
         "LightGBM 5-fold s",
     ];
     let mut header: Vec<String> = header.map(String::from).to_vec();
-    header.extend(["GBM / LightGBM time", "metric", "GBM", "LightGBM"].map(String::from));
+    header.extend(
+        [
+            "GBM / LightGBM time",
+            "GBM rounds",
+            "LightGBM rounds",
+            "GBM / LightGBM time per round",
+            "metric",
+            "GBM",
+            "LightGBM",
+        ]
+        .map(String::from),
+    );
     let rows = results
         .iter()
         .filter(|r| args::is_generated(&r.set.name))
-        .map(|r| {
-            let find =
-                |models: &[Scored], name: &str| models.iter().find(|m| m.name == name).cloned();
-            let (gbm, lgbm) = (find(&r.engine, "GBM"), find(&r.peers, "LightGBM"));
-            let time = |m: &Option<Scored>| m.as_ref().and_then(|m| m.seconds);
-            let score = |m: &Option<Scored>| value(m.as_ref().and_then(|m| m.value));
-            let ratio = time(&gbm)
-                .zip(time(&lgbm))
-                .map(|(g, l)| format!("{:.2}x", g / l));
-            vec![
-                r.set.name.clone(),
-                r.set.rows.to_string(),
-                threads.to_string(),
-                seconds(time(&gbm)),
-                seconds(time(&lgbm)),
-                ratio.unwrap_or_else(|| "n/a".into()),
-                r.metric.as_str().into(),
-                score(&gbm),
-                score(&lgbm),
-            ]
-        })
+        .map(|r| speed_row(r, threads))
         .collect();
     (header, rows)
+}
+
+fn speed_row(r: &SetResult, threads: usize) -> Vec<String> {
+    let find = |models: &[Scored], name: &str| models.iter().find(|m| m.name == name).cloned();
+    let (gbm, lgbm) = (find(&r.engine, "GBM"), find(&r.peers, "LightGBM"));
+    let time = |m: &Option<Scored>| m.as_ref().and_then(|m| m.seconds);
+    let rounds = |m: &Option<Scored>| m.as_ref().and_then(|m| m.rounds);
+    let per_round = |m: &Option<Scored>| time(m).zip(rounds(m)).map(|(t, n)| t / n);
+    let ratio = |a: Option<f64>, b: Option<f64>| {
+        a.zip(b)
+            .map_or("n/a".into(), |(a, b)| format!("{:.2}x", a / b))
+    };
+    let count = |n: Option<f64>| n.map_or("n/a".into(), |n| format!("{n:.0}"));
+    vec![
+        r.set.name.clone(),
+        r.set.rows.to_string(),
+        threads.to_string(),
+        seconds(time(&gbm)),
+        seconds(time(&lgbm)),
+        ratio(time(&gbm), time(&lgbm)),
+        count(rounds(&gbm)),
+        count(rounds(&lgbm)),
+        ratio(per_round(&gbm), per_round(&lgbm)),
+        r.metric.as_str().into(),
+        value(gbm.as_ref().and_then(|m| m.value)),
+        value(lgbm.as_ref().and_then(|m| m.value)),
+    ]
 }
 
 #[cfg(test)]
@@ -207,6 +225,7 @@ mod tests {
             value: v,
             seconds: Some(1.0),
             settings: String::new(),
+            rounds: None,
         }
     }
 
@@ -224,5 +243,40 @@ mod tests {
         assert!(!at_least_as_good(0.89, 0.9, Evaluator::Auc));
         assert!(at_least_as_good(1.0, 1.1, Evaluator::Logloss));
         assert!(!at_least_as_good(1.2, 1.1, Evaluator::Rmse));
+    }
+
+    #[test]
+    fn speed_compares_whole_runs_and_rounds() {
+        let boosted = |name: &str, seconds: f64, rounds: f64| Scored {
+            seconds: Some(seconds),
+            rounds: Some(rounds),
+            ..model(name, Some(0.5))
+        };
+        let result = SetResult {
+            set: super::super::python::DataSet {
+                name: "friedman1".into(),
+                path: "f.csv".into(),
+                rows: 10,
+            },
+            metric: Evaluator::Rmse,
+            engine: vec![boosted("GBM", 10.0, 500.0)],
+            engine_total: 12.0,
+            peers: vec![boosted("LightGBM", 2.0, 100.0)],
+            versions: String::new(),
+        };
+        let row = speed_row(&result, 2);
+        assert_eq!(row[5..9], ["5.00x", "500", "100", "1.00x"]);
+        assert!(speed(
+            &[SetResult {
+                set: super::super::python::DataSet {
+                    name: "wine".into(),
+                    ..result.set.clone()
+                },
+                ..result
+            }],
+            1
+        )
+        .1
+        .is_empty());
     }
 }
