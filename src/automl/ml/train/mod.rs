@@ -10,6 +10,7 @@ mod balance;
 mod budget;
 #[cfg(test)]
 mod datetime_tests;
+mod folds;
 mod memory;
 #[cfg(test)]
 mod model_tests;
@@ -45,6 +46,7 @@ use search::{Candidate, Plan, Settings};
 use task::{Target, Task};
 use trees::TreeData;
 
+pub use folds::cv_folds;
 pub(crate) use memory::{frame_bytes, working_memory};
 
 /// Trains the models `spec` asks for on `frame`.
@@ -71,12 +73,14 @@ pub fn train(
     train_tested(frame, None, spec, progress, cancel)
 }
 
-/// [`train()`], and each final model also scored on the data set `test` (the SDK's
-/// `test_data_id`) into [`TrainedModel::test_scores`]. `test` must hold the target;
-/// `spec.feature_types` retype its columns as they retype `frame`'s.
+/// Trains the models `spec` asks for on `frame` as `train()` does (the test-only
+/// wrapper above: progress reports, cancel flag and errors as it describes), and also
+/// scores each final model on the data set `test` (the SDK's `test_data_id`) into
+/// [`TrainedModel::test_scores`]. `test` must hold the target; `spec.feature_types`
+/// retype its columns as they retype `frame`'s.
 ///
 /// # Errors
-/// Those of [`train()`], and [`TrainError::Invalid`] when `test` lacks the target or
+/// Those of `train()`, and [`TrainError::Invalid`] when `test` lacks the target or
 /// has a class the training data does not.
 pub fn train_tested(
     frame: &Frame,
