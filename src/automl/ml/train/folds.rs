@@ -92,7 +92,7 @@ mod tests {
                     settings: &Settings::Default,
                     ntrees: None,
                 };
-                let fitted = fit(&frame, &task, how, &training, 0, &cancel).unwrap();
+                let (fitted, _) = fit(&frame, &task, how, &training, None, 0, &cancel).unwrap();
                 score(&frame, &task, &task.target, &fitted, &scored).unwrap()
             })
             .collect();
