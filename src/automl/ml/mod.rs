@@ -49,6 +49,7 @@ mod frame;
 mod gbm;
 mod glm;
 mod importance;
+mod lbfgs;
 mod linalg;
 mod metrics;
 mod model;
