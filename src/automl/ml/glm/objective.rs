@@ -74,14 +74,12 @@ impl Family<'_> {
     }
 }
 
-/// A family on some rows of an encoded matrix.
+/// A family on the rows of an encoded matrix.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Problem<'a> {
-    /// The encoded rows (all of them; `rows` picks the ones fitted).
+    /// The encoded rows.
     pub(super) x: &'a Matrix,
-    /// The rows of `x` the loss is summed over.
-    pub(super) rows: &'a [usize],
-    /// The response.
+    /// The response, one per row of `x`.
     pub(super) family: Family<'a>,
 }
 
@@ -91,37 +89,21 @@ impl Problem<'_> {
         self.x.cols() + 1
     }
 
-    /// The mean loss at the coefficients `w` (the vectors one after another), without
-    /// the penalty: the hold-out criterion of the λ search.
-    pub(super) fn mean_loss(&self, w: &[f64]) -> f64 {
-        let mut eta = vec![0.0; self.family.outputs()];
-        let total: f64 = self
-            .rows
-            .iter()
-            .map(|&i| {
-                self.predictors(w, i, &mut eta);
-                self.family.loss(i, &mut eta)
-            })
-            .sum();
-        total / self.rows.len().max(1) as f64
-    }
-
     /// The objective at `w` for the penalty `lambda`; its gradient goes to `grad`.
     pub(super) fn value_and_gradient(&self, w: &[f64], lambda: f64, grad: &mut [f64]) -> f64 {
         let d = self.stride();
         let mut eta = vec![0.0; self.family.outputs()];
         grad.fill(0.0);
         let mut total = 0.0;
-        for &i in self.rows {
-            self.predictors(w, i, &mut eta);
+        for (i, row) in self.x.iter_rows().enumerate() {
+            predictors(w, row, &mut eta);
             total += self.family.loss(i, &mut eta);
-            let row = self.x.row(i);
             for (k, &r) in eta.iter().enumerate() {
                 grad[k * d] += r;
                 axpy(r, row, &mut grad[k * d + 1..(k + 1) * d]);
             }
         }
-        let scale = 1.0 / self.rows.len().max(1) as f64;
+        let scale = 1.0 / self.x.rows().max(1) as f64;
         grad.iter_mut().for_each(|g| *g *= scale);
         let mut penalty = 0.0;
         for (k, beta) in w.chunks(d).enumerate() {
@@ -131,49 +113,21 @@ impl Problem<'_> {
         total * scale + 0.5 * lambda * penalty
     }
 
-    /// The linear predictors of row `i`, one per output.
-    fn predictors(&self, w: &[f64], i: usize, eta: &mut [f64]) {
-        let row = self.x.row(i);
-        for (e, beta) in eta.iter_mut().zip(w.chunks(self.stride())) {
-            *e = super::linear(beta, row);
-        }
-    }
-
-    /// Minimises the objective for `lambda`, from `start` (L-BFGS) or exactly (least
-    /// squares on a narrow matrix).
-    pub(super) fn solve(
-        &self,
-        lambda: f64,
-        start: Vec<f64>,
-        settings: &Settings,
-        cancel: &AtomicBool,
-    ) -> Result<Vec<f64>, Failure> {
-        if let Family::Gaussian(y) = self.family {
-            if self.x.cols() <= NORMAL_EQUATIONS_MAX_WIDTH {
-                return self.normal_equations(y, lambda, cancel);
-            }
-        }
-        let objective = |w: &[f64], g: &mut [f64]| self.value_and_gradient(w, lambda, g);
-        Ok(lbfgs::minimise(objective, start, settings, cancel)?.x)
-    }
-
-    /// Least squares from `(ZᵀZ + nλ I′) β = Zᵀy`, where `Z = [1 x]` and `I′` spares
-    /// the intercept.
+    /// Sums the normal equations `ZᵀZ` and `Zᵀy` over the rows, `Z = [1 x]`.
     pub(super) fn normal_equations(
         &self,
         y: &[f64],
-        lambda: f64,
         cancel: &AtomicBool,
-    ) -> Result<Vec<f64>, Failure> {
+    ) -> Result<NormalEquations, Failure> {
         let d = self.stride();
         let mut gram = vec![0.0; d * d];
         let mut rhs = vec![0.0; d];
         let mut z = vec![1.0; d];
-        for (n, &i) in self.rows.iter().enumerate() {
-            if n % CANCEL_ROWS == 0 && cancel.load(Ordering::Relaxed) {
+        for (i, row) in self.x.iter_rows().enumerate() {
+            if i % CANCEL_ROWS == 0 && cancel.load(Ordering::Relaxed) {
                 return Err(Failure::Cancelled);
             }
-            z[1..].copy_from_slice(self.x.row(i));
+            z[1..].copy_from_slice(row);
             axpy(y[i], &z, &mut rhs);
             for a in 0..d {
                 if z[a] != 0.0 {
@@ -181,13 +135,78 @@ impl Problem<'_> {
                 }
             }
         }
-        let ridge = lambda * self.rows.len() as f64;
         for a in 0..d {
             for b in 0..a {
                 gram[a * d + b] = gram[b * d + a];
             }
-            gram[a * d + a] += if a == 0 { 0.0 } else { ridge };
         }
-        solve_spd(&gram, &rhs).ok_or(Failure::NotFinite)
+        let rows = self.x.rows() as f64;
+        Ok(NormalEquations { gram, rhs, rows })
+    }
+}
+
+/// The sums of least squares, `ZᵀZ` and `Zᵀy`: solved for any λ without another pass
+/// over the rows.
+#[derive(Debug, Clone)]
+pub(super) struct NormalEquations {
+    gram: Vec<f64>,
+    rhs: Vec<f64>,
+    rows: f64,
+}
+
+impl NormalEquations {
+    /// Solves `(ZᵀZ + nλ I′) β = Zᵀy`, where `I′` spares the intercept.
+    pub(super) fn solve(&self, lambda: f64) -> Result<Vec<f64>, Failure> {
+        let d = self.rhs.len();
+        let mut gram = self.gram.clone();
+        (1..d).for_each(|a| gram[a * d + a] += lambda * self.rows);
+        solve_spd(&gram, &self.rhs).ok_or(Failure::NotFinite)
+    }
+}
+
+/// Minimises a [`Problem`]'s objective for one λ after another.
+#[derive(Debug, Clone)]
+pub(super) enum Solver<'a> {
+    /// Least squares on a narrow matrix: exactly, from sums taken once.
+    Exact(NormalEquations),
+    /// Everything else: by L-BFGS from a start.
+    Iterative(Problem<'a>),
+}
+
+impl<'a> Solver<'a> {
+    /// The solver for `problem` (which, for narrow least squares, sums the normal
+    /// equations now).
+    pub(super) fn new(problem: Problem<'a>, cancel: &AtomicBool) -> Result<Solver<'a>, Failure> {
+        Ok(match problem.family {
+            Family::Gaussian(y) if problem.x.cols() <= NORMAL_EQUATIONS_MAX_WIDTH => {
+                Solver::Exact(problem.normal_equations(y, cancel)?)
+            }
+            _ => Solver::Iterative(problem),
+        })
+    }
+
+    /// The coefficients minimising the objective for `lambda`; L-BFGS starts from
+    /// `start`.
+    pub(super) fn solve(
+        &self,
+        lambda: f64,
+        start: Vec<f64>,
+        settings: &Settings,
+        cancel: &AtomicBool,
+    ) -> Result<Vec<f64>, Failure> {
+        match self {
+            Solver::Exact(normal) => normal.solve(lambda),
+            Solver::Iterative(problem) => {
+                let objective = |w: &[f64], g: &mut [f64]| problem.value_and_gradient(w, lambda, g);
+                Ok(lbfgs::minimise(objective, start, settings, cancel)?.x)
+            }
+        }
+    }
+}
+
+/// The linear predictors of `row`, one per coefficient vector in `w`.
+fn predictors(w: &[f64], row: &[f64], eta: &mut [f64]) {
+    for (e, beta) in eta.iter_mut().zip(w.chunks(row.len() + 1)) {
+        *e = super::linear(beta, row);
     }
 }

@@ -1,7 +1,7 @@
 //! What a GLM fit must get right: known models recovered, wide and separable data,
-//! the λ search, cancellation, determinism and bad labels.
+//! the penalty, cancellation, determinism and bad labels.
 
-use super::objective::Problem;
+use super::objective::{Problem, Solver};
 use super::*;
 use crate::automl::ml::rng::Rng;
 
@@ -94,10 +94,8 @@ fn wide_least_squares_by_lbfgs_matches_the_normal_equations() {
         .enumerate()
         .map(|(i, r)| (i % 7) as f64 + 2.0 * r[r.len() - 1] + rng.normal())
         .collect();
-    let rows: Vec<usize> = (0..x.rows()).collect();
     let problem = Problem {
         x: &x,
-        rows: &rows,
         family: Family::Gaussian(&y),
     };
     let settings = Settings {
@@ -105,20 +103,32 @@ fn wide_least_squares_by_lbfgs_matches_the_normal_equations() {
         ..Settings::default()
     };
     let start = vec![0.0; x.cols() + 1];
-    let by_lbfgs = problem.solve(1e-3, start, &settings, &no_cancel()).unwrap();
-    let exact = problem.normal_equations(&y, 1e-3, &no_cancel()).unwrap();
+    let by_lbfgs = Solver::Iterative(problem)
+        .solve(1e-3, start, &settings, &no_cancel())
+        .unwrap();
+    let exact = problem
+        .normal_equations(&y, &no_cancel())
+        .unwrap()
+        .solve(1e-3)
+        .unwrap();
     for (a, b) in by_lbfgs.iter().zip(&exact) {
         assert!((a - b).abs() < 1e-6, "{a} vs {b}");
     }
 }
 
 #[test]
-fn wide_regression_fits_through_the_default_path() {
+fn wide_regression_fits_by_default() {
     let x = wide_one_hot(3000, 600);
     let y: Vec<f64> = (0..3000).map(|i| (i % 600) as f64 / 100.0).collect();
     let pred = values(fit(&x, Labels::Values(&y)).predict(&x));
-    let worst = pred.iter().zip(&y).map(|(p, t)| (p - t).abs()).fold(0.0, f64::max);
-    assert!(worst < 1e-3, "worst error {worst}");
+    let worst = pred
+        .iter()
+        .zip(&y)
+        .map(|(p, t)| (p - t).abs())
+        .fold(0.0, f64::max);
+    // The 1e-8 ridge alone shrinks a level seen in 1/600 of the rows by 6e-6 of its
+    // effect (up to 3 standard deviations here).
+    assert!(worst < 1e-4, "worst error {worst}");
 }
 
 #[test]
@@ -163,9 +173,10 @@ fn prototypes(rows: usize, features: usize, classes: usize, noise: f64) -> (Matr
 }
 
 fn accuracy(p: &Matrix, labels: &[usize]) -> f64 {
-    let right = p.iter_rows().zip(labels).filter(|(row, &label)| {
-        (0..row.len()).all(|k| row[k] <= row[label])
-    });
+    let right = p
+        .iter_rows()
+        .zip(labels)
+        .filter(|(row, &label)| (0..row.len()).all(|k| row[k] <= row[label]));
     right.count() as f64 / labels.len() as f64
 }
 
@@ -248,7 +259,7 @@ fn constant_and_all_zero_columns_are_harmless() {
 }
 
 #[test]
-fn lambda_is_the_one_given_or_searched_down_to_the_default() {
+fn lambda_is_the_one_given_or_scikit_learns_default() {
     let (x, labels) = prototypes(500, 5, 3, 1.0);
     let given = GlmParams {
         lambda: Some(0.25),
@@ -256,24 +267,28 @@ fn lambda_is_the_one_given_or_searched_down_to_the_default() {
     };
     let model = Glm::fit(&x, Labels::Classes(&labels, 3), &given, &no_cancel()).unwrap();
     assert_eq!(model.hyperparameters(), [("alpha", 0.0), ("lambda", 0.25)]);
-    // Noise features only: the hold-out wants a penalty far stronger than C = 1.
-    let noise = normal_matrix(200, 40, 12);
-    let coin: Vec<usize> = (0..200).map(|i| (i * 13 / 7) % 2).collect();
-    let searched = lambda_of(&fit(&noise, Labels::Classes(&coin, 2)));
-    assert!(searched >= 0.01, "{searched}");
-    // A clean signal keeps scikit-learn's default, 1/n.
-    let clean = lambda_of(&fit(&x, Labels::Classes(&labels, 3)));
-    assert_eq!(clean, 1.0 / 500.0);
-    // Below the search's row minimum, the default without a search.
-    let small = lambda_of(&fit(&noise_rows(&noise, 60), Labels::Classes(&coin[..60], 2)));
-    assert_eq!(small, 1.0 / 60.0);
-}
-
-/// The first `rows` rows of `x`.
-fn noise_rows(x: &Matrix, rows: usize) -> Matrix {
-    let mut out = Matrix::zeros(rows, x.cols());
-    (0..rows).for_each(|i| out.row_mut(i).copy_from_slice(x.row(i)));
-    out
+    // C = 1 on the summed loss is λ = 1/n on the mean loss.
+    assert_eq!(
+        lambda_of(&fit(&x, Labels::Classes(&labels, 3))),
+        1.0 / 500.0
+    );
+    let y: Vec<f64> = labels.iter().map(|&l| l as f64).collect();
+    assert_eq!(
+        lambda_of(&fit(&x, Labels::Values(&y))),
+        LEAST_SQUARES_LAMBDA
+    );
+    // A stronger penalty shrinks the coefficients.
+    let norm = |glm: &Glm| {
+        let Glm::Softmax { betas, .. } = glm else {
+            panic!("not a softmax model")
+        };
+        betas
+            .iter()
+            .flat_map(|b| &b[1..])
+            .map(|v| v * v)
+            .sum::<f64>()
+    };
+    assert!(norm(&model) < 0.5 * norm(&fit(&x, Labels::Classes(&labels, 3))));
 }
 
 #[test]
@@ -286,7 +301,10 @@ fn labels_that_do_not_fit_are_refused() {
             "{err:?} lacks {needle}"
         );
     };
-    invalid(Labels::Classes(&[0, 1, 2, 0, 1, 2, 0, 1, 2, 0], 2), "class index 2");
+    invalid(
+        Labels::Classes(&[0, 1, 2, 0, 1, 2, 0, 1, 2, 0], 2),
+        "class index 2",
+    );
     invalid(Labels::Values(&[1.0; 9]), "9 labels for 10 rows");
     let r = [0.0; 10];
     let newton = Labels::Newton {
@@ -296,11 +314,21 @@ fn labels_that_do_not_fit_are_refused() {
     };
     invalid(newton, "no residual targets");
     let none = Matrix::zeros(0, 2);
-    let err = Glm::fit(&none, Labels::Values(&[]), &GlmParams::default(), &no_cancel());
+    let err = Glm::fit(
+        &none,
+        Labels::Values(&[]),
+        &GlmParams::default(),
+        &no_cancel(),
+    );
     assert!(matches!(err, Err(TrainError::Invalid(_))), "{err:?}");
     let mut nan = normal_matrix(10, 2, 14);
     nan.row_mut(3)[1] = f64::NAN;
-    let err = Glm::fit(&nan, Labels::Classes(&[0, 1].repeat(5), 2), &GlmParams::default(), &no_cancel());
+    let err = Glm::fit(
+        &nan,
+        Labels::Classes(&[0, 1].repeat(5), 2),
+        &GlmParams::default(),
+        &no_cancel(),
+    );
     assert!(matches!(err, Err(TrainError::Failed(_))), "{err:?}");
 }
 
@@ -308,6 +336,9 @@ fn labels_that_do_not_fit_are_refused() {
 fn a_fit_never_needs_a_width_squared_buffer_for_classifiers() {
     let narrow = fit_bytes(1000, 100, 10);
     let wide = fit_bytes(1000, 10_000, 10);
-    assert!(wide < 100 * narrow + 1000 * 3 * 8 * 100, "{narrow} vs {wide}");
+    assert!(
+        wide < 100 * narrow + 1000 * 3 * 8 * 100,
+        "{narrow} vs {wide}"
+    );
     assert!(fit_bytes(1000, 10_000, 2) < 10_001 * 10_001);
 }
