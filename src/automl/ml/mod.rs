@@ -29,8 +29,10 @@
 //! Models are plain data (`Send + Sync`), deterministic for a given seed, and
 //! cancellable through an `AtomicBool` checked between folds and trees.
 //!
-//! The learners are deliberately small: GLM is ridge least squares or L2-penalised
-//! logistic/softmax regression solved by Newton's method; DRF is a random forest of 30
+//! The learners are deliberately small: GLM is ridge least squares (normal equations
+//! up to 512 encoded columns, L-BFGS beyond) or L2-penalised logistic/softmax
+//! regression by L-BFGS, with scikit-learn's default penalty (`C = 1`) and no Hessian,
+//! so it scales with rows × columns × classes; DRF is a random forest of 30
 //! histogram-based CART trees; GBM boosts 50 histogram trees of depth 5 (squared,
 //! logistic or softmax loss, learning rate 0.1, 80% of the rows per round). The
 //! ranking rules (metric names and directions, `auto`, best model) live in
