@@ -206,7 +206,7 @@ impl History {
             .map(|(a, b)| a - b)
             .collect();
         let sy = dot(&s, &y);
-        if !(sy > 1e-12 * norm(&s) * norm(&y)) {
+        if sy.is_nan() || sy <= 1e-12 * norm(&s) * norm(&y) {
             return;
         }
         if self.pairs.len() == self.capacity {
