@@ -31,15 +31,17 @@
 //! number of threads), and cancellable through an `AtomicBool` checked between folds
 //! and trees.
 //!
-//! The learners: GLM is ridge least squares or L2-penalised logistic/softmax regression;
-//! DRF is a random forest of histogram-based CART trees; GBM boosts histogram trees grown
-//! leaf by leaf as LightGBM grows them (31 leaves, learning rate 0.1, 255 bins, native
-//! splits on sets of categorical levels, missing values sent to the better side, early
-//! stopping on held-out rows). [`TrainSpec::max_model`] and `max_run_time` turn one
-//! model per algorithm into a seeded search over GBM settings, every model tried
-//! listed; [`TrainSpec::threads`] fits a training's folds in parallel. The ranking rules
-//! (metric names and directions, `auto`, best model) live in
-//! [`evaluator`](crate::automl::evaluator), shared with the client.
+//! The learners: GLM is ridge least squares (normal equations up to 512 encoded
+//! columns, L-BFGS beyond) or L2-penalised logistic/softmax regression by L-BFGS, with
+//! scikit-learn's default penalty (`C = 1`) and no Hessian, so it scales with rows ×
+//! columns × classes; DRF is a random forest of histogram-based CART trees; GBM boosts
+//! histogram trees grown leaf by leaf as LightGBM grows them (31 leaves, learning rate
+//! 0.1, 255 bins, native splits on sets of categorical levels, missing values sent to
+//! the better side, the number of trees chosen on the folds). [`TrainSpec::max_model`]
+//! and `max_run_time` turn one model per algorithm into a seeded search over GBM
+//! settings, every model tried listed; [`TrainSpec::threads`] fits a training's folds
+//! in parallel. The ranking rules (metric names and directions, `auto`, best model)
+//! live in [`evaluator`](crate::automl::evaluator), shared with the client.
 
 mod cluster;
 mod csv;
@@ -51,6 +53,7 @@ mod frame;
 mod gbm;
 mod glm;
 mod importance;
+mod lbfgs;
 mod linalg;
 mod metrics;
 mod model;

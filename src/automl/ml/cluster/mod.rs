@@ -13,8 +13,9 @@
 //!    ([`Encoder`]): numerical columns standardised with the training mean and
 //!    standard deviation, a missing number imputed with the mean (0 after
 //!    standardising) plus a 0/1 missing-indicator column when the column had missing
-//!    values, categorical columns one-hot over their 32 most frequent levels (plus a
-//!    missing slot when they had missing values).
+//!    values, categorical columns one-hot over their levels as the supervised
+//!    encoding does (the 32 most frequent, then those with at least 5 rows, 256 at
+//!    most; plus a missing slot when they had missing values).
 //! 4. [`kmeans`] runs [`RESTARTS`] k-means++ seedings with Lloyd iterations (at most
 //!    [`MAX_ITERATIONS`] each) and keeps the lowest within-cluster sum of squares.
 //!

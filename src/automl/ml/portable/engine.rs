@@ -194,17 +194,14 @@ fn write_boost_tree(tree: &BoostTree) -> Value {
 }
 
 fn write_glm(glm: &Glm) -> Value {
-    match glm {
-        Glm::Linear { beta, lambda } => json!({
-            "kind": "glm", "link": "identity", "lambda": lambda, "coefficients": [beta],
-        }),
-        Glm::Logistic(beta) => json!({
-            "kind": "glm", "link": "logistic", "coefficients": [beta],
-        }),
-        Glm::Softmax(betas) => json!({
-            "kind": "glm", "link": "softmax", "coefficients": betas,
-        }),
-    }
+    let (link, coefficients, lambda) = match glm {
+        Glm::Linear { beta, lambda } => ("identity", vec![beta], lambda),
+        Glm::Logistic { beta, lambda } => ("logistic", vec![beta], lambda),
+        Glm::Softmax { betas, lambda } => ("softmax", betas.iter().collect(), lambda),
+    };
+    json!({
+        "kind": "glm", "link": link, "lambda": lambda, "coefficients": coefficients,
+    })
 }
 
 /// What an engine must fit: the encoded width it reads and the outputs it makes
@@ -260,13 +257,21 @@ fn read_glm(at: At<'_>, shape: Shape) -> Result<Glm, ModelFormatError> {
     if betas.len() != wanted {
         return Err(must(&path, format!("{wanted} coefficient list(s)")));
     }
+    // Classifier documents from before their λ was written have none: unknown (NaN).
+    let lambda = match (link, at.field("lambda")) {
+        ("identity", _) | (_, Ok(_)) => at.f64("lambda")?,
+        _ => f64::NAN,
+    };
     Ok(match link {
         "identity" => Glm::Linear {
             beta: betas.remove(0),
-            lambda: at.f64("lambda")?,
+            lambda,
         },
-        "logistic" => Glm::Logistic(betas.remove(0)),
-        _ => Glm::Softmax(betas),
+        "logistic" => Glm::Logistic {
+            beta: betas.remove(0),
+            lambda,
+        },
+        _ => Glm::Softmax { betas, lambda },
     })
 }
 

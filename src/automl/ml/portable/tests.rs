@@ -240,3 +240,28 @@ fn a_model_with_a_datetime_feature_reloads_and_scores_bit_for_bit() {
     );
     round_trip(&frame, "y", ModelType::Regression);
 }
+
+#[test]
+fn a_glm_classifier_keeps_its_lambda_and_reads_without_one() {
+    let lambda = |m: &TrainedModel| {
+        m.hyperparameters()
+            .iter()
+            .find(|(n, _)| *n == "lambda")
+            .unwrap()
+            .1
+    };
+    for (frame, target) in [(binary(120, 7), "label"), (three_class(120, 8), "label")] {
+        let model = &models(&frame, target)[0];
+        let mut doc: Value = serde_json::from_slice(&model.to_portable()).unwrap();
+        assert_eq!(doc["engine"]["lambda"], json!(lambda(model)));
+        // A document written before classifiers stored their λ still reads and scores.
+        doc["engine"].as_object_mut().unwrap().remove("lambda");
+        let old = TrainedModel::from_portable(doc.to_string().as_bytes()).unwrap();
+        assert!(lambda(&old).is_nan());
+        let want = model.predict(&frame, &[], None).unwrap();
+        assert_eq!(
+            cells(&old.predict(&frame, &[], None).unwrap()),
+            cells(&want)
+        );
+    }
+}

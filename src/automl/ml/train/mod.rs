@@ -35,7 +35,7 @@ use super::experiment::TrainedExperiment;
 use super::forest::Forest;
 use super::frame::{Frame, FrameError};
 use super::gbm::{Gbm, GbmParams};
-use super::glm::Glm;
+use super::glm::{Glm, GlmParams};
 use super::linalg::Matrix;
 use super::metrics::{average, classification_scores, regression_scores, Scores};
 use super::model::{Engine, Fitted, Output, TrainedModel};
@@ -587,15 +587,7 @@ pub(crate) fn fit_engine(
     cancel: &AtomicBool,
 ) -> Result<Engine, TrainError> {
     Ok(match (algo, labels) {
-        (Algo::Glm, Labels::Values(y)) => {
-            Engine::Glm(Glm::fit_linear(x, y, cancel).ok_or_else(|| glm_failed(cancel))?)
-        }
-        (Algo::Glm, Labels::Classes(c, 2)) => {
-            Engine::Glm(Glm::fit_logistic(x, c, cancel).ok_or_else(|| glm_failed(cancel))?)
-        }
-        (Algo::Glm, Labels::Classes(c, k)) => {
-            Engine::Glm(Glm::fit_softmax(x, c, k, cancel).ok_or_else(|| glm_failed(cancel))?)
-        }
+        (Algo::Glm, labels) => Engine::Glm(Glm::fit(x, labels, &GlmParams::default(), cancel)?),
         (Algo::Drf, labels) => Engine::Drf(Forest::fit(x, labels, seed, cancel)?),
         (Algo::Gbm, labels) => {
             let params = GbmParams {
@@ -605,14 +597,6 @@ pub(crate) fn fit_engine(
             Engine::Gbm(Gbm::fit_matrix(x, labels, &params, seed, cancel)?)
         }
     })
-}
-
-/// Why a GLM fit gave nothing: it was cancelled, or its equations broke down.
-fn glm_failed(cancel: &AtomicBool) -> TrainError {
-    if cancel.load(Ordering::Relaxed) {
-        return TrainError::Cancelled;
-    }
-    TrainError::Failed("GLM: the normal equations hold non-finite values".into())
 }
 
 /// The metrics of `fitted` on rows `rows` of `frame`, whose targets are `target`.

@@ -229,7 +229,8 @@ fn hyperparameters_name_each_algorithm_settings() {
     assert_eq!(value(drf, "ntrees"), 30.0);
     // Six encoded columns (x1, x2, noise, tags p and q, missing tag): √6 rounds to 2.
     assert_eq!(value(drf, "mtries"), 2.0);
-    assert_eq!(value(glm, "lambda"), 1.0);
+    // scikit-learn's C = 1 on the mean loss of the 120 training rows.
+    assert_eq!(value(glm, "lambda"), 1.0 / 120.0);
     assert!(experiment.models.iter().all(|m| value(m, "seed") == 99.0));
 }
 
