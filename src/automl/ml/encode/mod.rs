@@ -131,13 +131,22 @@ impl Encoder {
         names: &[String],
         rows: &[usize],
     ) -> Result<Encoder, PredictError> {
-        let fit_one = |name: &String| {
+        Encoder::fit_each(frame, names, |column| fit_feature(column, rows))
+    }
+
+    /// The encoder of columns `names` of `frame`, each learnt by `fit_one`.
+    fn fit_each(
+        frame: &Frame,
+        names: &[String],
+        fit_one: impl Fn(&Column) -> Result<Feature, PredictError>,
+    ) -> Result<Encoder, PredictError> {
+        let fit_named = |name: &String| {
             let column = frame
                 .column(name)
                 .ok_or_else(|| PredictError::MissingFeature(name.clone()))?;
-            fit_feature(column, rows)
+            fit_one(column)
         };
-        let features = names.iter().map(fit_one).collect::<Result<_, _>>()?;
+        let features = names.iter().map(fit_named).collect::<Result<_, _>>()?;
         Ok(Encoder { features })
     }
 
@@ -148,14 +157,12 @@ impl Encoder {
         names: &[String],
         rows: &[usize],
     ) -> Result<Encoder, PredictError> {
-        let fit_one = |name: &String| {
-            let column = frame
-                .column(name)
-                .ok_or_else(|| PredictError::MissingFeature(name.clone()))?;
+        Encoder::fit_each(frame, names, |column| {
+            let name = column.name.clone();
             Ok(match &column.data {
-                ColumnData::Numerical(_) => Feature::Raw { name: name.clone() },
+                ColumnData::Numerical(_) => Feature::Raw { name },
                 ColumnData::Categorical { levels, codes } => Feature::Codes {
-                    name: name.clone(),
+                    name,
                     levels: by_frequency(levels, codes, rows)
                         .into_iter()
                         .map(|(level, _)| level.clone())
@@ -163,9 +170,7 @@ impl Encoder {
                 },
                 ColumnData::Datetime { .. } => fit_calendar(column, rows)?,
             })
-        };
-        let features = names.iter().map(fit_one).collect::<Result<_, _>>()?;
-        Ok(Encoder { features })
+        })
     }
 
     /// How a tree reads each encoded column: level codes are categorical, the rest
@@ -555,5 +560,44 @@ mod tests {
         assert_eq!(encoded(&[(40, MIN_LEVEL_ROWS), (20, 4)]), 40);
         assert_eq!(encoded(&[(60, MIN_LEVEL_ROWS)]), 60);
         assert_eq!(encoded(&[(300, MIN_LEVEL_ROWS)]), MAX_LEVELS);
+    }
+
+    #[test]
+    fn tree_mode_keeps_numbers_and_codes_every_level_by_frequency() {
+        let labels: Vec<Option<String>> = (0..200)
+            .map(|i| (i % 7 != 0).then(|| format!("l{}", i % 50)))
+            .collect();
+        let f = Frame::new(vec![
+            Column::categorical("c", &labels),
+            Column::numerical(
+                "x",
+                (0..200)
+                    .map(|i| if i == 3 { f64::NAN } else { i as f64 })
+                    .collect(),
+            ),
+        ])
+        .unwrap();
+        let rows: Vec<usize> = (0..200).collect();
+        let enc = Encoder::fit_trees(&f, &["c".into(), "x".into()], &rows).unwrap();
+        assert_eq!(enc.width(), 2);
+        assert_eq!(
+            enc.column_kinds(),
+            [ColumnKind::Categorical, ColumnKind::Numeric]
+        );
+        let Feature::Codes { levels, .. } = &enc.features[0] else {
+            panic!("codes")
+        };
+        // Every level is kept, not only the 32 most frequent.
+        assert_eq!(levels.len(), 50);
+        let m = enc.transform(&f, &[0, 1, 3]).unwrap();
+        assert!(m.row(0)[0].is_nan(), "row 0 has no level");
+        assert_eq!(levels[m.row(1)[0] as usize], "l1");
+        assert!(m.row(2)[1].is_nan() && m.row(1)[1] == 1.0);
+        let unseen = Frame::new(vec![
+            Column::categorical("c", &[Some("new")]),
+            Column::numerical("x", vec![2.5]),
+        ])
+        .unwrap();
+        assert_eq!(enc.transform(&unseen, &[0]).unwrap().row(0), &[50.0, 2.5]);
     }
 }
