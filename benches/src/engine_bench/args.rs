@@ -27,7 +27,7 @@ pub fn is_generated(set: &str) -> bool {
 
 /// What `--help` prints.
 pub const USAGE: &str = "\
-usage: engine [--rows N] [--sets a,b] [--peers a,b] [--threads T] [--help]
+usage: engine [--rows N] [--sets a,b] [--peers a,b] [--threads T] [--max-model M] [--help]
 
 Cross-validates the bundled AutoML engine (GLM, DRF, GBM; 5 folds) against scikit-learn
 and LightGBM on the same folds, and prints markdown tables (progress on stderr).
@@ -38,6 +38,8 @@ and LightGBM on the same folds, and prints markdown tables (progress on stderr).
   --peers a,b  only these peers (default all): linear, rf, histgb, lightgbm
   --threads T  threads of both sides (default 1): the engine's folds fitted at once
                (TrainSpec::threads); the peers' n_jobs, num_threads, OMP_NUM_THREADS
+  --max-model M  the engine's max_model (default: none, the SDK's default input: one
+               model per algorithm); M above 3 adds searched GBM settings
   --help       print this text";
 
 /// The settings of one run.
@@ -51,6 +53,8 @@ pub struct Args {
     pub peers: Vec<&'static str>,
     /// Threads of both sides: the engine's folds at once, the peers' thread settings.
     pub threads: usize,
+    /// The engine's `max_model`; `None`: the SDK's default input.
+    pub max_model: Option<usize>,
 }
 
 /// What the command line asks for.
@@ -73,6 +77,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
         sets: SETS.to_vec(),
         peers: PEERS.to_vec(),
         threads: 1,
+        max_model: None,
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -92,6 +97,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
         match flag.as_str() {
             "--rows" => parsed.rows = Some(count(&flag, &value()?, 10)?),
             "--threads" => parsed.threads = count(&flag, &value()?, 1)?,
+            "--max-model" => parsed.max_model = Some(count(&flag, &value()?, 1)?),
             "--sets" => parsed.sets = names(&flag, &value()?, &SETS)?,
             "--peers" => parsed.peers = names(&flag, &value()?, &PEERS)?,
             _ => return Err(format!("unknown argument '{arg}'")),
@@ -159,8 +165,13 @@ mod tests {
             sets: vec!["breast_cancer", "wine"],
             peers: PEERS.to_vec(),
             threads: 4,
+            max_model: None,
         };
         assert_eq!(parsed, Ok(Command::Run(expected)));
+        let Ok(Command::Run(args)) = run(&["--max-model", "8"]) else {
+            panic!()
+        };
+        assert_eq!(args.max_model, Some(8));
         assert_eq!(
             run(&["--rows", "5", "--help"]),
             Err("--rows takes a whole number of at least 10, not '5'".into())

@@ -34,11 +34,12 @@ pub struct EngineRun {
 /// The SDK's default train input with GBM added: GLM, DRF and GBM, 5 folds, seed 42,
 /// `auto` evaluator, no hold-out; `threads` folds fitted at once (the models do not
 /// depend on it).
-pub fn spec(threads: usize) -> TrainSpec {
+pub fn spec(threads: usize, max_model: Option<usize>) -> TrainSpec {
     TrainSpec {
         algos: vec![Algo::Glm, Algo::Drf, Algo::Gbm],
         nfold: 5,
         threads,
+        max_model,
         ..TrainSpec::new(TARGET)
     }
 }
@@ -198,7 +199,7 @@ mod tests {
         let frame = parse_csv(csv.as_bytes(), &CsvLimits::default()).unwrap();
         let spec = TrainSpec {
             nfold: 2,
-            ..spec(1)
+            ..spec(1, None)
         };
         let path = std::env::temp_dir().join(format!("engine-folds-{}.csv", std::process::id()));
         write_folds(&frame, &spec, &path).unwrap();
