@@ -45,6 +45,8 @@ mod encode;
 mod error;
 mod experiment;
 mod forest;
+#[cfg(test)]
+mod forest_measure;
 mod frame;
 mod gbm;
 mod glm;

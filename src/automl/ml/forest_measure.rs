@@ -1,0 +1,97 @@
+//! A measurement, run by hand, of the random forest's time and quality on generated
+//! data (Friedman's first function: 10 uniform features, 5 of them noise), 20,000
+//! training rows and 10,000 test rows, for regression and for the binary target
+//! "above the median". With `DRF_BENCH_CSV=dir` it also writes the data as CSV for
+//! `benches/peers/forest_sklearn.py`, so scikit-learn can be measured on the same rows.
+//!
+//! `cargo test --release --lib forest_measure -- --ignored --nocapture`
+
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use super::forest::Forest;
+use super::linalg::Matrix;
+use super::metrics::{classification_scores, regression_scores};
+use super::model::Output;
+use super::rng::Rng;
+use super::spec::ModelType;
+use super::tree::Labels;
+
+/// Rows and targets of Friedman's first function with unit noise.
+fn friedman(rows: usize, seed: u64) -> (Matrix, Vec<f64>) {
+    let mut rng = Rng::new(seed);
+    let mut x = Matrix::zeros(rows, 10);
+    let mut y = Vec::with_capacity(rows);
+    for i in 0..rows {
+        let r = x.row_mut(i);
+        r.iter_mut().for_each(|v| *v = rng.next_f64());
+        let f = 10.0 * (std::f64::consts::PI * r[0] * r[1]).sin()
+            + 20.0 * (r[2] - 0.5).powi(2)
+            + 10.0 * r[3]
+            + 5.0 * r[4];
+        y.push(f + rng.normal());
+    }
+    (x, y)
+}
+
+fn write_csv(path: &str, x: &Matrix, y: &[f64]) {
+    let mut text = (0..x.cols()).map(|j| format!("x{j},")).collect::<String>() + "y\n";
+    for (row, t) in x.iter_rows().zip(y) {
+        row.iter().for_each(|v| text += &format!("{v},"));
+        text += &format!("{t}\n");
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// Median seconds of `runs` fits, and the last forest.
+fn timed(runs: usize, fit: impl Fn() -> Forest) -> (f64, Forest) {
+    let mut times = Vec::new();
+    let mut forest = None;
+    for _ in 0..runs {
+        let start = Instant::now();
+        forest = Some(fit());
+        times.push(start.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    (times[runs / 2], forest.unwrap())
+}
+
+#[test]
+#[ignore = "a measurement: run by hand with --nocapture"]
+fn forest_measure() {
+    let (x, y) = friedman(20_000, 1);
+    let (tx, ty) = friedman(10_000, 2);
+    let mut sorted = y.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    let class = |y: &[f64]| -> Vec<usize> { y.iter().map(|&v| usize::from(v > median)).collect() };
+    let (c, tc) = (class(&y), class(&ty));
+    if let Ok(dir) = std::env::var("DRF_BENCH_CSV") {
+        write_csv(&format!("{dir}/train.csv"), &x, &y);
+        write_csv(&format!("{dir}/test.csv"), &tx, &ty);
+    }
+    let cancel = AtomicBool::new(false);
+    let runs = 3;
+    let (secs, forest) = timed(runs, || {
+        Forest::fit(&x, Labels::Values(&y), 7, &cancel).unwrap()
+    });
+    let Output::Values(pred) = forest.predict(&tx) else {
+        panic!()
+    };
+    let scores = regression_scores(&ty, &pred);
+    println!(
+        "regression: {secs:.3} s per forest, test rmse {:.4}, r2 {:.4}",
+        scores["rmse"], scores["r2"]
+    );
+    let (secs, forest) = timed(runs, || {
+        Forest::fit(&x, Labels::Classes(&c, 2), 7, &cancel).unwrap()
+    });
+    let Output::Probs(probs) = forest.predict(&tx) else {
+        panic!()
+    };
+    let scores = classification_scores(&tc, &probs, ModelType::Binary);
+    println!(
+        "binary: {secs:.3} s per forest, test auc {:.4}, logloss {:.4}, error {:.4}",
+        scores["auc"], scores["logloss"], scores["misclassification"]
+    );
+}
