@@ -1,10 +1,18 @@
-//! Random forests: bagged CART trees with feature sampling at every node.
+//! Random forests: CART trees grown on samples of the rows, with features sampled at
+//! every node, as H2O's DRF does.
 //!
-//! Each tree grows on a bootstrap sample of the rows (drawn with replacement) and, at
-//! each node, considers `√p` randomly chosen features for classification or `p / 3`
-//! for regression. The forest averages the trees' leaf predictions: means for
-//! regression, class frequencies for classification. Tree `t` draws from its own random
-//! stream derived from the seed, so a forest is reproducible.
+//! Each tree grows on its own sample of the rows: by default 63.2% of them drawn
+//! without replacement (H2O's `sample_rate`; the share of distinct rows a bootstrap
+//! holds), and at each node considers `mtries` randomly chosen features: `⌊√p⌋` for
+//! classification and `⌊p / 3⌋` for regression unless set (at least 1; more are tried
+//! while none of those gains). Trees grow to depth 20 and down to single rows
+//! ([`ForestParams`]). They split the tree-mode data natively (module `tree`):
+//! thresholds on numbers, sets of levels on categorical codes, missing values sent to
+//! the better side. The forest averages the trees' leaf predictions: means for
+//! regression, class frequencies for classification.
+//!
+//! Tree `t` draws its rows and features from its own random stream derived from the
+//! seed, so a forest is reproducible; the cancel flag is checked before every tree.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -14,11 +22,35 @@ use super::model::Output;
 use super::rng::Rng;
 use super::tree::{Binned, Labels, Tree, TreeParams, MAX_BINS};
 
-/// Trees per forest; modest so that cross-validation stays fast.
-const TREES: usize = 30;
-const MAX_DEPTH: usize = 12;
-const MIN_LEAF_REGRESSION: usize = 3;
-const MIN_LEAF_CLASSIFICATION: usize = 1;
+/// The forest settings, named as H2O's DRF names them.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ForestParams {
+    /// Trees in the forest.
+    pub(crate) ntrees: usize,
+    /// Deepest level of a split (the root is depth 0).
+    pub(crate) max_depth: usize,
+    /// Fewest training rows in a leaf.
+    pub(crate) min_rows: usize,
+    /// Features tried at each node; `None`: `⌊√p⌋` for classification, `⌊p / 3⌋` for
+    /// regression. A fitted forest holds the number it used.
+    pub(crate) mtries: Option<usize>,
+    /// Share of the rows each tree grows on, drawn without replacement.
+    pub(crate) sample_rate: f64,
+}
+
+impl Default for ForestParams {
+    /// H2O's DRF defaults: 50 trees of depth 20, leaves of one row, 63.2% of the rows
+    /// per tree.
+    fn default() -> Self {
+        ForestParams {
+            ntrees: 50,
+            max_depth: 20,
+            min_rows: 1,
+            mtries: None,
+            sample_rate: 0.632,
+        }
+    }
+}
 
 /// A fitted random forest.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,41 +58,68 @@ pub(crate) struct Forest {
     pub(crate) trees: Vec<Tree>,
     /// `Some(k)` for a classifier over `k` classes.
     pub(crate) classes: Option<usize>,
-    /// The limits every tree grew under.
-    pub(crate) params: TreeParams,
+    /// The settings it grew with, `mtries` resolved.
+    pub(crate) params: ForestParams,
 }
 
 impl Forest {
-    /// Grows a forest on `x` and `labels`, checking `cancel` before every tree.
+    /// Grows a forest on every row of `x` (all numerical columns).
+    ///
+    /// # Errors
+    /// [`TrainError::Cancelled`] once `cancel` is set.
+    pub(crate) fn fit_matrix(
+        x: &Matrix,
+        labels: Labels<'_>,
+        params: &ForestParams,
+        seed: u64,
+        cancel: &AtomicBool,
+    ) -> Result<Forest, TrainError> {
+        let rows: Vec<u32> = (0..x.rows() as u32).collect();
+        Forest::fit(&Binned::new(x), &rows, labels, params, seed, cancel)
+    }
+
+    /// Grows a forest on rows `rows` of `data` (repeats count twice), whose `labels`
+    /// are indexed by data row, checking `cancel` before every tree.
     ///
     /// # Errors
     /// [`TrainError::Cancelled`] once `cancel` is set.
     pub(crate) fn fit(
-        x: &Matrix,
+        data: &Binned,
+        rows: &[u32],
         labels: Labels<'_>,
+        params: &ForestParams,
         seed: u64,
         cancel: &AtomicBool,
     ) -> Result<Forest, TrainError> {
-        let data = Binned::new(x);
-        let params = params_for(labels, x.cols());
-        let n = x.rows();
-        let mut trees = Vec::with_capacity(TREES);
-        for t in 0..TREES {
-            if cancel.load(Ordering::Relaxed) {
-                return Err(TrainError::Cancelled);
-            }
-            let mut rng = Rng::derive(seed, t as u64);
-            let mut rows: Vec<u32> = (0..n).map(|_| rng.below(n) as u32).collect();
-            trees.push(Tree::grow(&data, labels, &mut rows, params, &mut rng));
-        }
         let classes = match labels {
             Labels::Values(_) => None,
             Labels::Classes(_, k) => Some(k),
         };
+        let mtry = params
+            .mtries
+            .unwrap_or_else(|| default_mtries(classes.is_some(), data.features()))
+            .clamp(1, data.features().max(1));
+        let tree_params = TreeParams {
+            max_depth: params.max_depth,
+            min_leaf: params.min_rows,
+            mtry,
+        };
+        let mut trees = Vec::with_capacity(params.ntrees);
+        for t in 0..params.ntrees {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(TrainError::Cancelled);
+            }
+            let mut rng = Rng::derive(seed, t as u64);
+            let mut sample = sample(rows, params.sample_rate, &mut rng);
+            trees.push(Tree::grow(data, labels, &mut sample, tree_params, &mut rng));
+        }
         Ok(Forest {
             trees,
             classes,
-            params,
+            params: ForestParams {
+                mtries: Some(mtry),
+                ..params.clone()
+            },
         })
     }
 
@@ -71,16 +130,18 @@ impl Forest {
 
     /// The forest's settings, by their H2O names (`mtries`: features tried per split).
     pub(crate) fn hyperparameters(&self) -> Vec<(&'static str, f64)> {
+        let p = &self.params;
         vec![
             ("ntrees", self.trees.len() as f64),
-            ("max_depth", self.params.max_depth as f64),
-            ("min_rows", self.params.min_leaf as f64),
-            ("mtries", self.params.mtry as f64),
+            ("max_depth", p.max_depth as f64),
+            ("min_rows", p.min_rows as f64),
+            ("mtries", p.mtries.unwrap_or(0) as f64),
+            ("sample_rate", p.sample_rate),
             ("nbins", MAX_BINS as f64),
         ]
     }
 
-    /// Predicts every row of `x`.
+    /// Predicts every row of `x` (tree mode): the mean of the trees' leaf values.
     pub(crate) fn predict(&self, x: &Matrix) -> Output {
         let width = self.classes.unwrap_or(1);
         let mut sums = Matrix::zeros(x.rows(), width);
@@ -101,16 +162,26 @@ impl Forest {
     }
 }
 
-fn params_for(labels: Labels<'_>, p: usize) -> TreeParams {
-    let (mtry, min_leaf) = match labels {
-        Labels::Values(_) => (p / 3, MIN_LEAF_REGRESSION),
-        Labels::Classes(..) => ((p as f64).sqrt().round() as usize, MIN_LEAF_CLASSIFICATION),
-    };
-    TreeParams {
-        max_depth: MAX_DEPTH,
-        min_leaf,
-        mtry: mtry.max(1),
+/// H2O's default features per node: `⌊√p⌋` for a classifier, `⌊p / 3⌋` for regression.
+fn default_mtries(classifier: bool, p: usize) -> usize {
+    match classifier {
+        true => (p as f64).sqrt().floor() as usize,
+        false => p / 3,
     }
+}
+
+/// A share `rate` of `rows` drawn without replacement (at least one row), in row
+/// order so that a tree reads the bins in memory order.
+fn sample(rows: &[u32], rate: f64, rng: &mut Rng) -> Vec<u32> {
+    let mut sample = rows.to_vec();
+    let k = ((rows.len() as f64 * rate).round() as usize).clamp(1, rows.len().max(1));
+    for i in 0..k.min(rows.len()) {
+        let j = i + rng.below(rows.len() - i);
+        sample.swap(i, j);
+    }
+    sample.truncate(k);
+    sample.sort_unstable();
+    sample
 }
 
 #[cfg(test)]
@@ -130,7 +201,7 @@ mod tests {
     fn regression_forest_fits_a_smooth_function() {
         let x = grid(400);
         let y: Vec<f64> = x.iter_rows().map(|r| r[0] + 2.0 * r[1]).collect();
-        let forest = Forest::fit(&x, Labels::Values(&y), 7, &AtomicBool::new(false)).unwrap();
+        let forest = Forest::fit_matrix(&x, Labels::Values(&y), &ForestParams::default(), 7, &AtomicBool::new(false)).unwrap();
         let Output::Values(pred) = forest.predict(&x) else {
             panic!()
         };
@@ -142,10 +213,11 @@ mod tests {
     fn is_deterministic_and_cancellable() {
         let x = grid(100);
         let c: Vec<usize> = x.iter_rows().map(|r| usize::from(r[0] > 9.5)).collect();
-        let a = Forest::fit(&x, Labels::Classes(&c, 2), 3, &AtomicBool::new(false)).unwrap();
-        let b = Forest::fit(&x, Labels::Classes(&c, 2), 3, &AtomicBool::new(false)).unwrap();
+        let params = ForestParams::default();
+        let a = Forest::fit_matrix(&x, Labels::Classes(&c, 2), &params, 3, &AtomicBool::new(false)).unwrap();
+        let b = Forest::fit_matrix(&x, Labels::Classes(&c, 2), &params, 3, &AtomicBool::new(false)).unwrap();
         assert_eq!(a, b);
-        let stopped = Forest::fit(&x, Labels::Classes(&c, 2), 3, &AtomicBool::new(true));
+        let stopped = Forest::fit_matrix(&x, Labels::Classes(&c, 2), &params, 3, &AtomicBool::new(true));
         assert_eq!(stopped, Err(TrainError::Cancelled));
     }
 }

@@ -9,7 +9,7 @@
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use super::forest::Forest;
+use super::forest::{Forest, ForestParams};
 use super::linalg::Matrix;
 use super::metrics::{classification_scores, regression_scores};
 use super::model::Output;
@@ -72,8 +72,9 @@ fn forest_measure() {
     }
     let cancel = AtomicBool::new(false);
     let runs = 3;
+    let params = ForestParams::default();
     let (secs, forest) = timed(runs, || {
-        Forest::fit(&x, Labels::Values(&y), 7, &cancel).unwrap()
+        Forest::fit_matrix(&x, Labels::Values(&y), &params, 7, &cancel).unwrap()
     });
     let Output::Values(pred) = forest.predict(&tx) else {
         panic!()
@@ -84,7 +85,7 @@ fn forest_measure() {
         scores["rmse"], scores["r2"]
     );
     let (secs, forest) = timed(runs, || {
-        Forest::fit(&x, Labels::Classes(&c, 2), 7, &cancel).unwrap()
+        Forest::fit_matrix(&x, Labels::Classes(&c, 2), &params, 7, &cancel).unwrap()
     });
     let Output::Probs(probs) = forest.predict(&tx) else {
         panic!()

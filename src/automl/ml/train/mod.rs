@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::encode::Encoder;
 use super::error::TrainError;
 use super::experiment::TrainedExperiment;
-use super::forest::Forest;
+use super::forest::{Forest, ForestParams};
 use super::frame::{Frame, FrameError};
 use super::gbm::{Gbm, GbmParams};
 use super::glm::Glm;
@@ -317,7 +317,7 @@ fn train_algo(
 ) -> Result<TrainedModel, TrainError> {
     let k = task.cv.len();
     let trees = match algo {
-        Algo::Gbm => Some(TreeData::new(frame, task)?),
+        Algo::Gbm | Algo::Drf => Some(TreeData::new(frame, task)?),
         _ => None,
     };
     let mut fold_scores = Vec::with_capacity(k);
@@ -408,6 +408,9 @@ fn fit(
     };
     let rows: &[usize] = &rows;
     let algo = how.algo;
+    if let (Some(trees), Algo::Drf) = (how.trees, algo) {
+        return trees.fit_drf(task, rows, &ForestParams::default(), seed, cancel);
+    }
     if let Some(trees) = how.trees {
         let params = GbmParams {
             ntrees: how.ntrees,
@@ -451,7 +454,10 @@ pub(crate) fn fit_engine(
         (Algo::Glm, Labels::Classes(c, k)) => {
             Engine::Glm(Glm::fit_softmax(x, c, k, cancel).ok_or_else(|| glm_failed(cancel))?)
         }
-        (Algo::Drf, labels) => Engine::Drf(Forest::fit(x, labels, seed, cancel)?),
+        (Algo::Drf, labels) => {
+            let params = ForestParams::default();
+            Engine::Drf(Forest::fit_matrix(x, labels, &params, seed, cancel)?)
+        }
         (Algo::Gbm, labels) => {
             let params = GbmParams {
                 tolerance,

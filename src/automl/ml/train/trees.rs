@@ -1,6 +1,6 @@
 //! The tree-mode data of one training: the encoding learned once from all training
 //! rows, and those rows binned once, so that every fold's fit and the final fit of a
-//! boosted model reuse them instead of encoding and binning anew.
+//! boosted model or a random forest reuse them instead of encoding and binning anew.
 //!
 //! The encoding of a categorical column here is only the order of its levels by
 //! training frequency, and the bins only cut points of feature values: neither looks at
@@ -11,6 +11,7 @@ use std::sync::atomic::AtomicBool;
 use super::super::encode::Encoder;
 use super::super::error::TrainError;
 use super::super::frame::Frame;
+use super::super::forest::{Forest, ForestParams};
 use super::super::gbm::{Gbm, GbmParams};
 use super::super::model::{Engine, Fitted};
 use super::super::tree::{Binned, Labels};
@@ -60,6 +61,32 @@ impl TreeData {
         seed: u64,
         cancel: &AtomicBool,
     ) -> Result<Fitted, TrainError> {
+        let (mapped, labels) = self.rows_and_labels(task, rows)?;
+        let gbm = Gbm::fit(&self.data, &mapped, labels, params, seed, cancel)?;
+        Ok(Fitted::trees(self.encoder.clone(), Engine::Gbm(gbm)))
+    }
+
+    /// Grows a random forest on the frame rows `rows` (each one of the training rows;
+    /// repeats count twice).
+    pub(super) fn fit_drf(
+        &self,
+        task: &Task,
+        rows: &[usize],
+        params: &ForestParams,
+        seed: u64,
+        cancel: &AtomicBool,
+    ) -> Result<Fitted, TrainError> {
+        let (mapped, labels) = self.rows_and_labels(task, rows)?;
+        let forest = Forest::fit(&self.data, &mapped, labels, params, seed, cancel)?;
+        Ok(Fitted::trees(self.encoder.clone(), Engine::Drf(forest)))
+    }
+
+    /// The data rows of the frame rows `rows`, and the labels of every data row.
+    fn rows_and_labels(
+        &self,
+        task: &Task,
+        rows: &[usize],
+    ) -> Result<(Vec<u32>, Labels<'_>), TrainError> {
         let mapped: Vec<u32> = rows.iter().map(|&r| self.index[r]).collect();
         if mapped.contains(&u32::MAX) {
             return Err(TrainError::Failed(
@@ -70,7 +97,6 @@ impl TreeData {
             Target::Values(y) => Labels::Values(y),
             Target::Classes(c) => Labels::Classes(c, task.classes.len()),
         };
-        let gbm = Gbm::fit(&self.data, &mapped, labels, params, seed, cancel)?;
-        Ok(Fitted::trees(self.encoder.clone(), Engine::Gbm(gbm)))
+        Ok((mapped, labels))
     }
 }
