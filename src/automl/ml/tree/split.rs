@@ -18,7 +18,9 @@
 //!   (rare, unseen or missing) go to the larger child.
 //!
 //! The buffers live in a [`Search`] reused by every node and feature of a tree, so a
-//! split search allocates nothing.
+//! split search allocates nothing; it also keeps the set of bins the node's rows fall
+//! in, so that scanning and clearing the histogram of a small node (most nodes of a
+//! deep tree) costs its bins, not all 256.
 
 use super::binned::{Binned, ColumnKind};
 use super::rule::{set_bit, Rule};
@@ -40,8 +42,10 @@ const BELOW_ALL: f64 = f64::MIN;
 pub(super) struct Search {
     /// Numbers per cell: the count and one per output.
     width: usize,
-    /// One feature's histogram, `n_bins × width`.
+    /// One feature's histogram, `256 × width`; zero outside the bins of `present`.
     hist: Vec<f64>,
+    /// The bins holding rows (a 256-bit set).
+    present: [u64; 4],
     /// The running sums of the rows going left.
     left: Vec<f64>,
     /// A categorical feature's present bins, in split order.
@@ -54,7 +58,8 @@ impl Search {
         let width = outputs + 1;
         Search {
             width,
-            hist: Vec::with_capacity(256 * width),
+            hist: vec![0.0; 256 * width],
+            present: [0; 4],
             left: vec![0.0; width],
             order: Vec::with_capacity(256),
         }
@@ -72,11 +77,13 @@ impl Search {
         total: &[f64],
         min_rows: f64,
     ) -> Option<Found> {
-        self.fill(&data.bins[feature], data.n_bins[feature], rows, targets);
-        let (rule, gain) = match data.kinds[feature] {
+        self.fill(&data.bins[feature], rows, targets);
+        let found = match data.kinds[feature] {
             ColumnKind::Numeric => self.numeric(data, feature, total, min_rows),
             ColumnKind::Categorical => self.categorical(total, min_rows),
-        }?;
+        };
+        self.clear();
+        let (rule, gain) = found?;
         Some(Found {
             feature,
             rule,
@@ -85,20 +92,24 @@ impl Search {
     }
 
     /// Fills the histogram of one feature (its rows' bins `bins`).
-    fn fill(&mut self, bins: &[u8], n_bins: usize, rows: &[u32], targets: &[(u32, f64)]) {
+    fn fill(&mut self, bins: &[u8], rows: &[u32], targets: &[(u32, f64)]) {
         let w = self.width;
-        self.hist.clear();
-        self.hist.resize(n_bins * w, 0.0);
         for (&r, &(output, value)) in rows.iter().zip(targets) {
-            let cell = usize::from(bins[r as usize]) * w;
+            let bin = bins[r as usize];
+            set_bit(&mut self.present, usize::from(bin));
+            let cell = usize::from(bin) * w;
             self.hist[cell] += 1.0;
             self.hist[cell + 1 + output as usize] += value;
         }
     }
 
-    /// The sums of bin `bin`.
-    fn cell(&self, bin: usize) -> &[f64] {
-        &self.hist[bin * self.width..(bin + 1) * self.width]
+    /// Zeroes the cells of the present bins, and the set of them.
+    fn clear(&mut self) {
+        let w = self.width;
+        for bin in bins_of(self.present) {
+            self.hist[bin * w..(bin + 1) * w].fill(0.0);
+        }
+        self.present = [0; 4];
     }
 
     /// Adds bin `bin` to the left sums.
@@ -108,8 +119,9 @@ impl Search {
         self.left.iter_mut().zip(cell).for_each(|(l, c)| *l += c);
     }
 
-    /// The gain of sending the left sums left, if both sides keep `min_rows` rows.
-    fn gain(&self, total: &[f64], min_rows: f64) -> Option<f64> {
+    /// The gain of sending the left sums left out of `total` (whose score is `parent`),
+    /// if both sides keep `min_rows` rows.
+    fn gain(&self, total: &[f64], parent: f64, min_rows: f64) -> Option<f64> {
         let (n_left, n_right) = (self.left[0], total[0] - self.left[0]);
         if n_left < min_rows || n_right < min_rows {
             return None;
@@ -119,7 +131,7 @@ impl Search {
             left += l * l;
             right += (t - l) * (t - l);
         }
-        Some(left / n_left + right / n_right - score(total))
+        Some(left / n_left + right / n_right - parent)
     }
 
     fn numeric(
@@ -129,8 +141,9 @@ impl Search {
         total: &[f64],
         min_rows: f64,
     ) -> Option<(Rule, f64)> {
-        let n_bins = data.n_bins[feature];
         let missing = self.hist[0];
+        let last = last_bin(self.present);
+        let parent = score(total);
         let sides: &[bool] = if missing > 0.0 {
             &[true, false]
         } else {
@@ -142,17 +155,16 @@ impl Search {
             if missing_left {
                 self.add_left(0);
             }
-            for bin in usize::from(!missing_left)..n_bins.saturating_sub(1) {
+            // Splits after each present bin but the last, or after bin 0 alone.
+            let first = usize::from(!missing_left);
+            for bin in bins_of(self.present).filter(|&b| b >= first && b < last) {
                 if bin > 0 {
-                    if self.cell(bin)[0] == 0.0 {
-                        continue; // the same rows go left as after the previous bin
-                    }
                     self.add_left(bin);
                 }
-                let Some(gain) = self.gain(total, min_rows) else {
+                let Some(gain) = self.gain(total, parent, min_rows) else {
                     continue;
                 };
-                if worth(gain, total) && best.is_none_or(|(_, _, g)| gain > g) {
+                if worth(gain, parent) && best.is_none_or(|(_, _, g)| gain > g) {
                     // With no missing rows here, missing values follow the larger side.
                     let larger_left = 2.0 * self.left[0] >= total[0];
                     best = Some((bin, missing_left || (missing == 0.0 && larger_left), gain));
@@ -169,10 +181,8 @@ impl Search {
 
     fn categorical(&mut self, total: &[f64], min_rows: f64) -> Option<(Rule, f64)> {
         let w = self.width;
-        let n_bins = self.hist.len() / w;
         self.order.clear();
-        self.order
-            .extend((0..n_bins).filter(|&b| self.hist[b * w] > 0.0).map(|b| b as u8));
+        self.order.extend(bins_of(self.present).map(|b| b as u8));
         if self.order.len() < 2 {
             return None;
         }
@@ -185,13 +195,14 @@ impl Search {
         self.order
             .sort_unstable_by(|&a, &b| key(a).total_cmp(&key(b)).then(a.cmp(&b)));
         self.left.fill(0.0);
+        let parent = score(total);
         let mut best: Option<(usize, bool, f64)> = None;
         for i in 0..self.order.len() - 1 {
             self.add_left(usize::from(self.order[i]));
-            let Some(gain) = self.gain(total, min_rows) else {
+            let Some(gain) = self.gain(total, parent, min_rows) else {
                 continue;
             };
-            if worth(gain, total) && best.is_none_or(|(_, _, g)| gain > g) {
+            if worth(gain, parent) && best.is_none_or(|(_, _, g)| gain > g) {
                 best = Some((i + 1, 2.0 * self.left[0] <= total[0], gain));
             }
         }
@@ -213,9 +224,31 @@ pub(super) fn score(sums: &[f64]) -> f64 {
     sums[1..].iter().map(|s| s * s).sum::<f64>() / sums[0].max(1.0)
 }
 
-/// A gain worth a split: positive beyond rounding.
-fn worth(gain: f64, total: &[f64]) -> bool {
-    gain > 1e-12 * score(total).max(1.0) && gain.is_finite()
+/// A gain worth a split of a node scoring `parent`: positive beyond rounding.
+fn worth(gain: f64, parent: f64) -> bool {
+    gain > 1e-12 * parent.max(1.0) && gain.is_finite()
+}
+
+/// The largest member of a 256-bit set (0 if it is empty).
+fn last_bin(set: [u64; 4]) -> usize {
+    (0..4)
+        .rev()
+        .find(|&w| set[w] != 0)
+        .map_or(0, |w| 64 * w + 63 - set[w].leading_zeros() as usize)
+}
+
+/// The members of a 256-bit set, in increasing order.
+fn bins_of(set: [u64; 4]) -> impl Iterator<Item = usize> {
+    (0..4).flat_map(move |word| {
+        let mut bits = set[word];
+        std::iter::from_fn(move || {
+            (bits != 0).then(|| {
+                let b = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                64 * word + b
+            })
+        })
+    })
 }
 
 /// The output levels are sorted by: the mean for regression (one output), else the
