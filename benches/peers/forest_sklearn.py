@@ -2,7 +2,7 @@
 
 Write the data first (from the taskloop crate):
 
-    DRF_BENCH_CSV=/tmp/drf-bench cargo test --release --lib forest_measure -- --ignored --nocapture
+    DRF_BENCH_CSV=/tmp/drf-bench cargo test --release --lib forest::measure -- --ignored --nocapture
 
 then `python forest_sklearn.py /tmp/drf-bench`. Prints, per setting, the median seconds of
 three fits on one thread and the test metrics, as taskloop's measurement does.

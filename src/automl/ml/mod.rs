@@ -45,8 +45,6 @@ mod encode;
 mod error;
 mod experiment;
 mod forest;
-#[cfg(test)]
-mod forest_measure;
 mod frame;
 mod gbm;
 mod glm;

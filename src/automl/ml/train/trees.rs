@@ -10,8 +10,8 @@ use std::sync::atomic::AtomicBool;
 
 use super::super::encode::Encoder;
 use super::super::error::TrainError;
-use super::super::frame::Frame;
 use super::super::forest::{Forest, ForestParams};
+use super::super::frame::Frame;
 use super::super::gbm::{Gbm, GbmParams};
 use super::super::model::{Engine, Fitted};
 use super::super::tree::{Binned, Labels};

@@ -80,7 +80,9 @@ impl Grower<'_, '_> {
     fn leaf(&mut self) {
         let start = self.tree.values.len();
         let n = self.total[0].max(1.0);
-        self.tree.values.extend(self.total[1..].iter().map(|s| s / n));
+        self.tree
+            .values
+            .extend(self.total[1..].iter().map(|s| s / n));
         self.tree.nodes.push(Node::Leaf { start });
     }
 

@@ -124,7 +124,11 @@ impl Tree {
                     ..
                 }) => {
                     let value = row.get(*feature).copied().unwrap_or(f64::NAN);
-                    node = if rule.left_value(value) { *left } else { *right };
+                    node = if rule.left_value(value) {
+                        *left
+                    } else {
+                        *right
+                    };
                 }
                 Some(Node::Leaf { start }) => return &self.values[*start..*start + self.width],
                 None => return &[],

@@ -14,6 +14,11 @@
 //! Tree `t` draws its rows and features from its own random stream derived from the
 //! seed, so a forest is reproducible; the cancel flag is checked before every tree.
 
+#[cfg(test)]
+mod measure;
+#[cfg(test)]
+mod tests;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::error::TrainError;
@@ -182,42 +187,4 @@ fn sample(rows: &[u32], rate: f64, rng: &mut Rng) -> Vec<u32> {
     sample.truncate(k);
     sample.sort_unstable();
     sample
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn grid(n: usize) -> Matrix {
-        let mut x = Matrix::zeros(n, 2);
-        for i in 0..n {
-            x.row_mut(i)
-                .copy_from_slice(&[(i % 20) as f64, (i / 20) as f64]);
-        }
-        x
-    }
-
-    #[test]
-    fn regression_forest_fits_a_smooth_function() {
-        let x = grid(400);
-        let y: Vec<f64> = x.iter_rows().map(|r| r[0] + 2.0 * r[1]).collect();
-        let forest = Forest::fit_matrix(&x, Labels::Values(&y), &ForestParams::default(), 7, &AtomicBool::new(false)).unwrap();
-        let Output::Values(pred) = forest.predict(&x) else {
-            panic!()
-        };
-        let mae = pred.iter().zip(&y).map(|(p, t)| (p - t).abs()).sum::<f64>() / 400.0;
-        assert!(mae < 2.5, "mae {mae}");
-    }
-
-    #[test]
-    fn is_deterministic_and_cancellable() {
-        let x = grid(100);
-        let c: Vec<usize> = x.iter_rows().map(|r| usize::from(r[0] > 9.5)).collect();
-        let params = ForestParams::default();
-        let a = Forest::fit_matrix(&x, Labels::Classes(&c, 2), &params, 3, &AtomicBool::new(false)).unwrap();
-        let b = Forest::fit_matrix(&x, Labels::Classes(&c, 2), &params, 3, &AtomicBool::new(false)).unwrap();
-        assert_eq!(a, b);
-        let stopped = Forest::fit_matrix(&x, Labels::Classes(&c, 2), &params, 3, &AtomicBool::new(true));
-        assert_eq!(stopped, Err(TrainError::Cancelled));
-    }
 }

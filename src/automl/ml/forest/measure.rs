@@ -4,18 +4,18 @@
 //! "above the median". With `DRF_BENCH_CSV=dir` it also writes the data as CSV for
 //! `benches/peers/forest_sklearn.py`, so scikit-learn can be measured on the same rows.
 //!
-//! `cargo test --release --lib forest_measure -- --ignored --nocapture`
+//! `cargo test --release --lib forest::measure -- --ignored --nocapture`
 
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use super::forest::{Forest, ForestParams};
-use super::linalg::Matrix;
-use super::metrics::{classification_scores, regression_scores};
-use super::model::Output;
-use super::rng::Rng;
-use super::spec::ModelType;
-use super::tree::Labels;
+use super::super::linalg::Matrix;
+use super::super::metrics::{classification_scores, regression_scores};
+use super::super::model::Output;
+use super::super::rng::Rng;
+use super::super::spec::ModelType;
+use super::super::tree::Labels;
+use super::{Forest, ForestParams};
 
 /// Rows and targets of Friedman's first function with unit noise.
 fn friedman(rows: usize, seed: u64) -> (Matrix, Vec<f64>) {
@@ -58,7 +58,7 @@ fn timed(runs: usize, fit: impl Fn() -> Forest) -> (f64, Forest) {
 
 #[test]
 #[ignore = "a measurement: run by hand with --nocapture"]
-fn forest_measure() {
+fn forest_time_and_quality() {
     let (x, y) = friedman(20_000, 1);
     let (tx, ty) = friedman(10_000, 2);
     let mut sorted = y.clone();
