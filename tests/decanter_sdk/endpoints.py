@@ -62,7 +62,7 @@ def raw_rows(path):
 
 
 def encode(model, row):
-    """One row (column -> text) encoded as design/06 describes."""
+    """One row (column -> text) encoded as design/06 describes (None: missing)."""
     x = []
     for f in model["features"]:
         raw = row.get(f["name"])
@@ -71,6 +71,11 @@ def encode(model, row):
             x.append(0.0 if missing else (float(raw) - f["mean"]) / f["scale"])
             if f["missing_indicator"]:
                 x.append(1.0 if missing else 0.0)
+        elif f["type"] == "raw":
+            x.append(None if missing else float(raw))
+        elif f["type"] == "codes":
+            levels = f["levels"]
+            x.append(None if missing else levels.index(raw) if raw in levels else len(levels))
         else:
             hot = [0.0] * (len(f["levels"]) + (1 if f["missing_slot"] else 0))
             if missing and f["missing_slot"]:
@@ -81,11 +86,21 @@ def encode(model, row):
     return x
 
 
+def goes_left(node, v):
+    """Whether a split node sends the value v (None: missing) left."""
+    if v is None:
+        return node["missing_left"]
+    if "levels" in node:
+        return node["other_left"] if v >= 254 else v in node["levels"]
+    return v <= node["cut"]
+
+
 def leaf(tree, x):
     node = tree["nodes"][0]
     while "value" not in node:
         j = node["feature"]
-        node = tree["nodes"][node["left"] if j < len(x) and x[j] <= node["cut"] else node["right"]]
+        v = x[j] if j < len(x) else None
+        node = tree["nodes"][node["left"] if goes_left(node, v) else node["right"]]
     return node["value"]
 
 
@@ -127,7 +142,7 @@ def score(model, x):
     scores = list(engine["init"])
     for trees in engine["rounds"]:
         for k, tree in enumerate(trees):
-            scores[k] += engine["learn_rate"] * leaf(tree, x)[0]
+            scores[k] += leaf(tree, x)
     return link(engine["loss"], scores)
 
 

@@ -30,9 +30,12 @@
 //! cancellable through an `AtomicBool` checked between folds and trees.
 //!
 //! The learners are deliberately small: GLM is ridge least squares or L2-penalised
-//! logistic/softmax regression solved by Newton's method; DRF is a random forest of 30
-//! histogram-based CART trees; GBM boosts 50 histogram trees of depth 5 (squared,
-//! logistic or softmax loss, learning rate 0.1, 80% of the rows per round). The
+//! logistic/softmax regression solved by Newton's method; DRF is a random forest of 50
+//! histogram-based CART trees (H2O's defaults: depth 20, leaves of one row, 63.2% of the
+//! rows per tree, √p or p/3 features per node) that split numbers at thresholds and
+//! categorical codes by sets of levels, missing values sent to the better side; GBM
+//! boosts 50 histogram trees of depth 5 (squared, logistic or softmax loss, learning
+//! rate 0.1, 80% of the rows per round). The
 //! ranking rules (metric names and directions, `auto`, best model) live in
 //! [`evaluator`](crate::automl::evaluator), shared with the client. A production
 //! AutoML service would add more algorithms,

@@ -25,7 +25,7 @@ use super::error::TrainError;
 use super::linalg::Matrix;
 use super::model::Output;
 use super::rng::Rng;
-use super::tree::{Binned, Labels, Tree, TreeParams, MAX_BINS};
+use super::tree::{Binned, Labels, Node, Tree, TreeParams, MAX_BINS};
 
 /// The forest settings, named as H2O's DRF names them.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +54,24 @@ impl Default for ForestParams {
             mtries: None,
             sample_rate: 0.632,
         }
+    }
+}
+
+impl ForestParams {
+    /// The most bytes a forest grown with these settings on `rows` rows holds, with
+    /// leaves of `outputs` values: each tree has at most one leaf per `min_rows` sampled
+    /// rows (and `2^max_depth`), and one split fewer than leaves.
+    pub(crate) fn max_bytes(&self, rows: usize, outputs: usize) -> usize {
+        let sampled = (rows as f64 * self.sample_rate.clamp(0.0, 1.0)).ceil() as usize;
+        let depth_limit = 1usize.checked_shl(self.max_depth.min(63) as u32);
+        let leaves = (sampled / self.min_rows.max(1))
+            .max(1)
+            .min(depth_limit.unwrap_or(usize::MAX));
+        let nodes = leaves.saturating_mul(2).saturating_mul(size_of::<Node>());
+        let values = leaves
+            .saturating_mul(outputs)
+            .saturating_mul(size_of::<f64>());
+        nodes.saturating_add(values).saturating_mul(self.ntrees)
     }
 }
 
