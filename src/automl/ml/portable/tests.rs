@@ -337,3 +337,4 @@ fn broken_forest_documents_are_refused_naming_the_field() {
         assert!(err.to_string().contains(needle), "{err} lacks {needle}");
     }
 }
+
