@@ -256,7 +256,9 @@ fn best_of_groups(
             group.iter().for_each(|&b| set_bit(&mut bins, b));
             best = Some(Found {
                 feature,
-                rule: Rule::In { bins },
+                rule: Rule::In {
+                    bins: Box::new(bins),
+                },
                 gain: g,
                 left,
             });

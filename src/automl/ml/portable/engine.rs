@@ -579,5 +579,7 @@ fn read_rule(at: At<'_>) -> Result<Rule, ModelFormatError> {
     if at.bool("other_left")? {
         set_bit(&mut bins, usize::from(OTHER_BIN));
     }
-    Ok(Rule::In { bins })
+    Ok(Rule::In {
+        bins: Box::new(bins),
+    })
 }

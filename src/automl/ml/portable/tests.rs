@@ -337,4 +337,3 @@ fn broken_forest_documents_are_refused_naming_the_field() {
         assert!(err.to_string().contains(needle), "{err} lacks {needle}");
     }
 }
-

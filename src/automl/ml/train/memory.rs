@@ -11,7 +11,7 @@
 //! - DRF and GBM: the binned copy of the matrix, one byte per cell, the row index of a
 //!   tree, and for GBM `n × classes` scores and gradients;
 //! - DRF: the forest itself, whose trees grow down to single rows: at most two nodes
-//!   per sampled row per tree ([`ForestParams::max_bytes`]; at most about 100 MB for
+//!   per sampled row per tree ([`ForestParams::max_bytes`]; at most about 70 MB for
 //!   50 trees on 20,000 rows).
 //!
 //! Algorithms run one after the other and each fit frees its matrix before the next, so

@@ -18,8 +18,9 @@ pub(crate) enum Rule {
     /// A categorical feature: the bins (bin 0 = missing, `1 + code` = a level, 255 =
     /// the rarest and unseen levels) whose bit is set go left.
     In {
-        /// A 256-bit set of bins.
-        bins: [u64; 4],
+        /// A 256-bit set of bins (boxed: most splits are thresholds, and a tree's nodes
+        /// are as large as their largest rule).
+        bins: Box<[u64; 4]>,
     },
 }
 
@@ -79,7 +80,9 @@ mod tests {
         set_bit(&mut bins, 0);
         set_bit(&mut bins, 3);
         set_bit(&mut bins, 255);
-        let set = Rule::In { bins };
+        let set = Rule::In {
+            bins: Box::new(bins),
+        };
         // Code 2 is bin 3; NaN is bin 0; codes from 254 on share bin 255.
         assert!(set.left_value(2.0) && set.left_value(f64::NAN) && set.left_value(900.0));
         assert!(!set.left_value(1.0) && !set.left_bin(2, &[]) && set.left_bin(255, &[]));

@@ -215,7 +215,12 @@ impl Search {
         smaller
             .iter()
             .for_each(|&b| set_bit(&mut bins, usize::from(b)));
-        Some((Rule::In { bins }, gain))
+        Some((
+            Rule::In {
+                bins: Box::new(bins),
+            },
+            gain,
+        ))
     }
 }
 
@@ -316,10 +321,10 @@ mod tests {
         let y: Vec<f64> = codes.iter().map(|&c| f64::from(c % 2.0 == 1.0)).collect();
         let data = binned(&codes, ColumnKind::Categorical);
         let found = split(&data, &y).unwrap();
-        let Rule::In { bins } = found.rule else {
+        let Rule::In { bins } = &found.rule else {
             panic!("a set split")
         };
-        let left: Vec<u8> = (0..=255).filter(|&b| bit(&bins, b)).collect();
+        let left: Vec<u8> = (0..=255).filter(|&b| bit(bins, b)).collect();
         assert_eq!(left, [2, 4, 6]);
         assert!(!found.rule.left_value(f64::NAN) && !found.rule.left_value(9.0));
     }
