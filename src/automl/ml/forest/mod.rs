@@ -58,6 +58,28 @@ impl Default for ForestParams {
 }
 
 impl ForestParams {
+    /// Checks that the settings can grow a forest.
+    ///
+    /// # Errors
+    /// [`TrainError::BadSpec`] naming the setting: `ntrees`, `min_rows` or `mtries` of
+    /// 0, or a `sample_rate` outside `(0, 1]`.
+    pub(crate) fn check(&self) -> Result<(), TrainError> {
+        let bad = |m: String| Err(TrainError::BadSpec(format!("DRF: {m}")));
+        if self.ntrees == 0 {
+            return bad("ntrees must be at least 1".into());
+        }
+        if self.min_rows == 0 || self.mtries == Some(0) {
+            return bad("min_rows and mtries must be at least 1".into());
+        }
+        if !(self.sample_rate > 0.0 && self.sample_rate <= 1.0) {
+            let rate = self.sample_rate;
+            return bad(format!(
+                "sample_rate must be above 0 and at most 1, not {rate}"
+            ));
+        }
+        Ok(())
+    }
+
     /// The most bytes a forest grown with these settings on `rows` rows holds, with
     /// leaves of `outputs` values: each tree has at most one leaf per `min_rows` sampled
     /// rows (and `2^max_depth`), and one split fewer than leaves.
@@ -89,7 +111,7 @@ impl Forest {
     /// Grows a forest on every row of `x` (all numerical columns).
     ///
     /// # Errors
-    /// [`TrainError::Cancelled`] once `cancel` is set.
+    /// Those of [`Forest::fit`].
     pub(crate) fn fit_matrix(
         x: &Matrix,
         labels: Labels<'_>,
@@ -105,6 +127,7 @@ impl Forest {
     /// are indexed by data row, checking `cancel` before every tree.
     ///
     /// # Errors
+    /// [`TrainError::BadSpec`] for settings [`ForestParams::check`] refuses;
     /// [`TrainError::Cancelled`] once `cancel` is set.
     pub(crate) fn fit(
         data: &Binned,
@@ -114,6 +137,7 @@ impl Forest {
         seed: u64,
         cancel: &AtomicBool,
     ) -> Result<Forest, TrainError> {
+        params.check()?;
         let classes = match labels {
             Labels::Values(_) => None,
             Labels::Classes(_, k) => Some(k),

@@ -204,3 +204,101 @@ fn a_trained_forest_reads_every_level_of_a_categorical_feature() {
     let error = experiment.models[0].cv_averages["misclassification"];
     assert!(error < 0.02, "cross-validated error {error}");
 }
+
+#[test]
+fn settings_that_cannot_grow_a_forest_are_refused_by_name() {
+    let x = grid(40);
+    let y: Vec<f64> = x.iter_rows().map(|r| r[0]).collect();
+    let cases = [
+        (
+            ForestParams {
+                ntrees: 0,
+                ..ForestParams::default()
+            },
+            "ntrees",
+        ),
+        (
+            ForestParams {
+                min_rows: 0,
+                ..ForestParams::default()
+            },
+            "min_rows",
+        ),
+        (
+            ForestParams {
+                mtries: Some(0),
+                ..ForestParams::default()
+            },
+            "mtries",
+        ),
+        (
+            ForestParams {
+                sample_rate: 0.0,
+                ..ForestParams::default()
+            },
+            "sample_rate",
+        ),
+        (
+            ForestParams {
+                sample_rate: f64::NAN,
+                ..ForestParams::default()
+            },
+            "sample_rate",
+        ),
+        (
+            ForestParams {
+                sample_rate: 1.5,
+                ..ForestParams::default()
+            },
+            "sample_rate",
+        ),
+    ];
+    for (params, name) in cases {
+        let cancel = AtomicBool::new(false);
+        let err = Forest::fit_matrix(&x, Labels::Values(&y), &params, 1, &cancel).unwrap_err();
+        assert!(
+            matches!(&err, TrainError::BadSpec(m) if m.contains(name)),
+            "{err}"
+        );
+    }
+    let params = ForestParams {
+        ntrees: 3,
+        max_depth: 2,
+        min_rows: 5,
+        mtries: Some(2),
+        sample_rate: 1.0,
+    };
+    let forest = Forest::fit_matrix(&x, Labels::Values(&y), &params, 1, &AtomicBool::new(false));
+    let forest = forest.unwrap();
+    assert_eq!(forest.params, params);
+    assert!(
+        forest.trees.iter().all(|t| t.nodes.len() <= 7),
+        "depth 2 at most"
+    );
+}
+
+#[test]
+fn classes_of_many_levels_are_told_apart() {
+    // Three classes; each of 30 levels belongs to one of them.
+    let mut rng = Rng::new(12);
+    let mut x = Matrix::zeros(3000, 1);
+    let mut c = Vec::new();
+    for i in 0..3000 {
+        let level = rng.below(30);
+        x.row_mut(i)[0] = level as f64;
+        c.push(level * 7 % 3);
+    }
+    let data = Binned::with_kinds(&x, &[ColumnKind::Categorical]);
+    let rows: Vec<u32> = (0..3000).collect();
+    let params = ForestParams::default();
+    let cancel = AtomicBool::new(false);
+    let forest = Forest::fit(&data, &rows, Labels::Classes(&c, 3), &params, 2, &cancel).unwrap();
+    let mut levels = Matrix::zeros(30, 1);
+    (0..30).for_each(|l| levels.row_mut(l)[0] = l as f64);
+    let Output::Probs(probs) = forest.predict(&levels) else {
+        panic!("a classifier")
+    };
+    for (level, p) in probs.iter_rows().enumerate() {
+        assert!(p[level * 7 % 3] > 0.99, "level {level}: {p:?}");
+    }
+}
