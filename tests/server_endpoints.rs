@@ -86,7 +86,7 @@ fn downloaded_models_reload_and_score_bit_for_bit_like_the_server() {
             let doc = answer.json();
             assert_eq!(
                 (doc["format"].as_str(), doc["version"].as_u64()),
-                (Some("taskloop-model"), Some(1))
+                (Some("taskloop-model"), Some(2))
             );
             assert_eq!(doc["model_type"], model_type);
             let model = TrainedModel::from_portable(&answer.body).unwrap();
@@ -135,7 +135,7 @@ fn downloads_of_unknown_models_are_refused_and_versions_are_checked() {
     assert_eq!(err, ModelFormatError::Version { found: 7 });
     let text = err.to_string();
     assert!(
-        text.contains("version 7") && text.contains("version 1"),
+        text.contains("version 7") && text.contains("version 2"),
         "{text}"
     );
     // A k-means model has no portable form: refused in words, for download and for

@@ -62,7 +62,7 @@ def raw_rows(path):
 
 
 def encode(model, row):
-    """One row (column -> text) encoded as design/06 describes (None: missing)."""
+    """One row (column -> text) encoded as design/06 describes."""
     x = []
     for f in model["features"]:
         raw = row.get(f["name"])
@@ -72,10 +72,10 @@ def encode(model, row):
             if f["missing_indicator"]:
                 x.append(1.0 if missing else 0.0)
         elif f["type"] == "raw":
-            x.append(None if missing else float(raw))
+            x.append(math.nan if missing else float(raw))
         elif f["type"] == "codes":
             levels = f["levels"]
-            x.append(None if missing else levels.index(raw) if raw in levels else len(levels))
+            x.append(math.nan if missing else float(levels.index(raw) if raw in levels else len(levels)))
         else:
             hot = [0.0] * (len(f["levels"]) + (1 if f["missing_slot"] else 0))
             if missing and f["missing_slot"]:
@@ -87,11 +87,11 @@ def encode(model, row):
 
 
 def goes_left(node, v):
-    """Whether a split node sends the value v (None: missing) left."""
-    if v is None:
-        return node["missing_left"]
+    """Whether a split node sends the encoded value v left (design/06)."""
+    if math.isnan(v):
+        return node.get("missing_left", True)
     if "levels" in node:
-        return node["other_left"] if v >= 254 else v in node["levels"]
+        return node["other_left"] if v >= 254 else int(v) in node["levels"]
     return v <= node["cut"]
 
 
@@ -99,7 +99,7 @@ def leaf(tree, x):
     node = tree["nodes"][0]
     while "value" not in node:
         j = node["feature"]
-        v = x[j] if j < len(x) else None
+        v = x[j] if j < len(x) else math.nan
         node = tree["nodes"][node["left"] if goes_left(node, v) else node["right"]]
     return node["value"]
 
@@ -279,8 +279,8 @@ def main():
                 raw = f.read()
             doc = json.loads(raw)
             check(
-                doc.get("format") == "taskloop-model" and doc.get("version") == 1,
-                "%s: a taskloop-model document, version 1" % name,
+                doc.get("format") == "taskloop-model" and doc.get("version") == 2,
+                "%s: a taskloop-model document, version 2" % name,
                 repr({k: doc.get(k) for k in ("format", "version")}),
             )
             check(doc.get("target") == targets[name], "%s: the document names the target" % name)
@@ -332,7 +332,7 @@ def main():
                 doc = downloaded[model_id]
                 kinds = {f["name"]: f["type"] for f in doc["features"]}
                 records = [
-                    {k: (float(v) if kinds[k] == "numerical" else v)
+                    {k: (float(v) if kinds[k] in ("numerical", "raw") else v)
                      for k, v in row.items() if k in kinds and v != ""}
                     for row in rows
                 ]

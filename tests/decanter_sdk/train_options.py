@@ -120,6 +120,7 @@ def main():
     random_folds = train("trend_random", data=up_trend, target="y", algos=[Algo.DRF], nfold=3)
     gbm_full = train("gbm_full", data=up_coded, target="y", algos=[Algo.GBM])
     gbm_loose = train("gbm_loose", data=up_coded, target="y", algos=[Algo.GBM], tolerance=0.5)
+    searched = train("gbm_search", data=up_coded, target="y", algos=[Algo.GLM, Algo.GBM], max_model=4)
     out_of_time = train("out_of_time", data=up_big, target="y", algos=[Algo.DRF], max_run_time=0.05)
     # refused options, and an algorithm this server does not train
     refused = {
@@ -202,8 +203,19 @@ def main():
             model = Model.create(exp.id, exp.models[0])
             return model.hyperparameters["ntrees"]
 
-        check(ntrees(gbm_full) == 50 and ntrees(gbm_loose) < 20,
+        check(ntrees(gbm_loose) < 20 and ntrees(gbm_loose) < ntrees(gbm_full),
               "tolerance: a loose tolerance stops boosting early (ntrees %s -> %s)" % (ntrees(gbm_full), ntrees(gbm_loose)))
+
+        found = [Model.create(searched.id, m) for m in searched.models]
+        settings = [tuple(sorted(m.hyperparameters.items())) for m in found]
+        check(len(found) == 4 and [m.name for m in found] == ["GLM", "GBM", "GBM", "GBM"]
+              and len(set(settings)) == 4,
+              "max_model: 4 models, each algorithm's defaults then searched GBM settings, each listed",
+              [m.name for m in found])
+        best = searched.best_model.id
+        ranked = min(searched.attributes[m]["cv_averages"]["deviance"] for m in searched.models)
+        check(best in searched.models and searched.attributes[best]["cv_averages"]["deviance"] == ranked,
+              "max_model: the best model is the one with the best cross-validated deviance", best)
 
         check(out_of_time.is_fail() and "max_run_time" in message(out_of_time)
               and "no model finished" in message(out_of_time),

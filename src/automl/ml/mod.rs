@@ -1,6 +1,7 @@
 //! The AutoML engine behind the bundled server: CSV in, trained models out, predictions
 //! back as a frame. Pure computation on the calling thread: no I/O beyond the reader or
-//! writer handed in, no threads, no clock, no global state.
+//! writer handed in, no global state; threads only for folds fitted in parallel
+//! ([`TrainSpec::threads`]) and a clock only for `max_run_time`.
 //!
 //! # How it works
 //!
@@ -26,21 +27,21 @@
 //!    validation and a small genetic search over (algorithm, window); each
 //!    [`Forecaster`] forecasts the horizon after a history (module `timeseries`).
 //!
-//! Models are plain data (`Send + Sync`), deterministic for a given seed, and
-//! cancellable through an `AtomicBool` checked between folds and trees.
+//! Models are plain data (`Send + Sync`), deterministic for a given seed (whatever the
+//! number of threads), and cancellable through an `AtomicBool` checked between folds
+//! and trees.
 //!
-//! The learners are deliberately small: GLM is ridge least squares or L2-penalised
-//! logistic/softmax regression solved by Newton's method; DRF is a random forest of 50
-//! histogram-based CART trees (H2O's defaults: depth 20, leaves of one row, 63.2% of the
-//! rows per tree, √p or p/3 features per node) that split numbers at thresholds and
-//! categorical codes by sets of levels, missing values sent to the better side; GBM
-//! boosts 50 histogram trees of depth 5 (squared, logistic or softmax loss, learning
-//! rate 0.1, 80% of the rows per round). The
-//! ranking rules (metric names and directions, `auto`, best model) live in
-//! [`evaluator`](crate::automl::evaluator), shared with the client. A production
-//! AutoML service would add more algorithms,
-//! tune hyper-parameters, and train folds in parallel; this one favours code that can
-//! be read end to end and runs fast even in a debug build.
+//! The learners: GLM is ridge least squares or L2-penalised logistic/softmax regression;
+//! DRF is a random forest of histogram-based CART trees with H2O's defaults (50 trees of
+//! depth 20 down to single rows, 63.2% of the rows per tree, √p or p/3 features per
+//! node); GBM boosts histogram trees grown leaf by leaf as LightGBM grows them (31
+//! leaves, learning rate 0.1, 255 bins, early stopping on held-out rows). Both kinds of
+//! tree split categorical features natively on sets of levels and send missing values
+//! to the better side. [`TrainSpec::max_model`] and `max_run_time` turn one
+//! model per algorithm into a seeded search over GBM settings, every model tried
+//! listed; [`TrainSpec::threads`] fits a training's folds in parallel. The ranking rules
+//! (metric names and directions, `auto`, best model) live in
+//! [`evaluator`](crate::automl::evaluator), shared with the client.
 
 mod cluster;
 mod csv;

@@ -112,7 +112,9 @@ pub struct TrainSpec {
     pub nfold: usize,
     /// Seed for every random choice; the same seed gives the same models.
     pub seed: u64,
-    /// Train at most this many models (the first ones of `algos`).
+    /// How many models to train: each algorithm's defaults first (in the order of
+    /// `algos`), then settings drawn by the hyper-parameter search. `None`: one model per
+    /// algorithm, or, with `max_run_time`, as many as the time allows (at most 100).
     pub max_model: Option<usize>,
     /// Percentage (0 to 90) of rows held out and scored into `validation_scores`.
     pub validation_percentage: Option<f64>,
@@ -134,6 +136,9 @@ pub struct TrainSpec {
     /// training deviance improved by less than this fraction over the last 3 rounds.
     /// `None`: every round is grown.
     pub tolerance: Option<f64>,
+    /// Cross-validation folds fitted at once, each on its own thread (0 counts as 1).
+    /// The models do not depend on it; the memory a training needs grows with it.
+    pub threads: usize,
 }
 
 impl TrainSpec {
@@ -153,6 +158,7 @@ impl TrainSpec {
             time_split: None,
             max_run_time: None,
             tolerance: None,
+            threads: 1,
         }
     }
 

@@ -310,7 +310,10 @@ fn column_types(fields: Fields<'_>) -> Result<(ColumnTypes, Vec<String>), ApiErr
 /// `POST /v2/tasks/train`.
 fn train(shared: &Arc<Shared>, map: &Map<String, Value>) -> Result<Response, ApiError> {
     let data_id = Fields(map).string("train_data_id")?;
-    let (spec, test_id) = train_request::train_spec(map)?;
+    let (mut spec, test_id) = train_request::train_spec(map)?;
+    // A training fits its folds on as many threads as the pool has, memory allowing
+    // (see `jobs::train_experiment`).
+    spec.threads = shared.workers.max(1);
     let (frame, test) = {
         let state = shared.lock();
         let frame = |id: &str| state.store.data(id).map(|d| d.frame.clone());

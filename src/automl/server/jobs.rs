@@ -120,14 +120,20 @@ pub(crate) fn train_experiment(
     options: Map<String, Value>,
 ) -> Job {
     Box::new(move |progress| {
+        let mut spec = spec;
         let what = format!("train on {} rows", frame.rows());
-        let need = match working_memory(&frame, &spec) {
-            Ok(bytes) => bytes,
-            Err(e) => return train_failed(e),
-        };
-        let _working = match progress.reserve(need, &what) {
-            Ok(reservation) => reservation,
-            Err(message) => return JobOutput::Fail(message),
+        // Folds fitted at once each need a fit's memory: as many threads as fit, at
+        // least one (whose refusal is the task's error).
+        let _working = loop {
+            let need = match working_memory(&frame, &spec) {
+                Ok(bytes) => bytes,
+                Err(e) => return train_failed(e),
+            };
+            match progress.reserve(need, &what) {
+                Ok(reservation) => break reservation,
+                Err(_) if spec.threads > 1 => spec.threads -= 1,
+                Err(message) => return JobOutput::Fail(message),
+            }
         };
         let mut report = |fraction: f64, message: &str| progress.report(fraction, message);
         let test_frame = test.as_ref().map(|(_, f)| &**f);

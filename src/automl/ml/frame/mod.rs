@@ -139,6 +139,15 @@ impl Column {
         }
     }
 
+    /// Whether the cell at `row` is missing (or out of range).
+    pub fn is_missing(&self, row: usize) -> bool {
+        match &self.data {
+            ColumnData::Numerical(v) => v.get(row).is_none_or(|x| !x.is_finite()),
+            ColumnData::Categorical { codes, .. } => codes.get(row).is_none_or(Option::is_none),
+            ColumnData::Datetime { millis, .. } => millis.get(row).is_none_or(Option::is_none),
+        }
+    }
+
     /// The cell at `row` as text (numbers formatted as by [`Frame::write_csv`]);
     /// `None` when missing or out of range.
     pub fn text(&self, row: usize) -> Option<Cow<'_, str>> {

@@ -55,11 +55,14 @@ pub fn working_memory(frame: &Frame, spec: &TrainSpec) -> Result<usize, TrainErr
         std::borrow::Cow::Owned(f) => frame_bytes(f),
         std::borrow::Cow::Borrowed(_) => 0,
     };
+    // Folds fitted at once each hold a fit's buffers.
+    let parallel = spec.threads.clamp(1, task.cv.len().max(1));
     let fit = algos
         .iter()
         .map(|&algo| fit_bytes(algo, rows, width, classes))
         .max()
-        .unwrap_or(0);
+        .unwrap_or(0)
+        .saturating_mul(parallel);
     let indexes = frame
         .rows()
         .saturating_mul(3 * std::mem::size_of::<usize>());

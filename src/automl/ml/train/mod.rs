@@ -15,6 +15,9 @@ mod memory;
 mod model_tests;
 #[cfg(test)]
 mod option_tests;
+mod search;
+#[cfg(test)]
+mod search_tests;
 mod split;
 mod task;
 #[cfg(test)]
@@ -38,6 +41,7 @@ use super::model::{Engine, Fitted, Output, TrainedModel};
 use super::rng::Rng;
 use super::spec::{trained_phrase, Algo, TrainSpec};
 use super::tree::Labels;
+use search::{Candidate, Plan, Settings};
 use task::{Target, Task};
 use trees::TreeData;
 
@@ -109,22 +113,47 @@ pub fn train_tested(
             rows: &task.test_rows,
         },
     };
-    let total = (algos.len() * (task.cv.len() + 1)) as f64;
+    let plan = Plan::new(&algos, spec);
+    let fits_per_model = (task.cv.len() + 1) as f64;
+    let total = plan.count as f64 * fits_per_model;
+    let started = std::time::Instant::now();
     let mut done = 0.0;
     progress(0.0, "data prepared");
     let mut report = |message: &str| {
         done += 1.0;
-        progress((done / total).min(1.0), message);
+        let fraction = match (plan.open_ended, spec.max_run_time) {
+            (true, Some(limit)) => started.elapsed().as_secs_f64() / limit.as_secs_f64(),
+            _ => done / total,
+        };
+        progress(fraction.min(1.0), message);
     };
+    let trees = std::cell::OnceCell::new();
     let (models, stopped_early) =
         budget::within(spec.max_run_time, cancel, |stop, out_of_time| {
-            let mut models = Vec::with_capacity(algos.len());
-            for (index, &algo) in algos.iter().enumerate() {
+            let mut models = Vec::with_capacity(plan.count.min(algos.len() * 4));
+            for index in 0..plan.count {
+                let candidate = plan.candidate(index);
                 let seed = Rng::derive(spec.seed, index as u64 + 1).next_u64();
-                match train_algo(&frame, &task, &test, algo, seed, &mut report, stop) {
+                let data = match candidate.algo {
+                    Algo::Gbm | Algo::Drf => Some(tree_data(&trees, &frame, &task)?),
+                    _ => None,
+                };
+                let how = How {
+                    algo: candidate.algo,
+                    trees: data,
+                    settings: &candidate.settings,
+                    ntrees: None,
+                };
+                let run = Run {
+                    frame: &frame,
+                    task: &task,
+                    threads: spec.threads.max(1),
+                    cancel: stop,
+                };
+                match run.candidate(&test, how, seed, &mut report) {
                     Ok(model) => models.push(model),
                     Err(TrainError::Cancelled) if out_of_time() => {
-                        return Ok((models, Some(algo)));
+                        return Ok((models, Some(candidate)));
                     }
                     Err(e) => return Err(e),
                 }
@@ -133,7 +162,7 @@ pub fn train_tested(
         })?;
     let stopped_early = match stopped_early {
         None => None,
-        Some(algo) => Some(out_of_time_note(spec, algo, &models, algos.len())?),
+        Some(candidate) => Some(out_of_time_note(spec, &candidate, &models, &plan)?),
     };
     let mut models = models;
     keep_common_metrics(&mut models);
@@ -149,26 +178,44 @@ pub fn train_tested(
     })
 }
 
-/// What an experiment that ran out of `max_run_time` during `algo` says, or the error
-/// if no model finished.
+/// What an experiment that ran out of `max_run_time` during `candidate` says, or the
+/// error if no model finished.
 fn out_of_time_note(
     spec: &TrainSpec,
-    algo: Algo,
+    candidate: &Candidate,
     models: &[TrainedModel],
-    wanted: usize,
+    plan: &Plan,
 ) -> Result<String, TrainError> {
     let seconds = spec.max_run_time.unwrap_or_default().as_secs_f64();
+    let algo = candidate.algo;
     if models.is_empty() {
         return Err(TrainError::OutOfTime(format!(
             "max_run_time of {seconds} s ran out while {algo}, the first model, was training; \
              no model finished"
         )));
     }
+    let wanted = match plan.open_ended {
+        true => String::new(),
+        false => format!(" of {}", plan.count),
+    };
     Ok(format!(
-        "max_run_time of {seconds} s ran out while {algo} was training: {} of {wanted} \
+        "max_run_time of {seconds} s ran out while {algo} was training: {}{wanted} \
          models finished and are kept",
         models.len()
     ))
+}
+
+/// The tree-mode data of this training, made on first use.
+fn tree_data<'a>(
+    cell: &'a std::cell::OnceCell<TreeData>,
+    frame: &Frame,
+    task: &Task,
+) -> Result<&'a TreeData, TrainError> {
+    if let Some(data) = cell.get() {
+        return Ok(data);
+    }
+    let data = TreeData::new(frame, task)?;
+    Ok(cell.get_or_init(|| data))
 }
 
 /// `frame` with `spec.feature_types` applied (columns `frame` lacks are skipped for a
@@ -301,72 +348,148 @@ fn check_spec(spec: &TrainSpec) -> Result<Vec<Algo>, TrainError> {
             trained_phrase(", ")
         )));
     }
-    algos.truncate(spec.max_model.unwrap_or(usize::MAX));
     Ok(algos)
 }
 
-/// Cross-validates `algo`, then fits and scores its final model.
-fn train_algo(
-    frame: &Frame,
-    task: &Task,
-    test: &Scored<'_>,
-    algo: Algo,
-    seed: u64,
-    report: &mut dyn FnMut(&str),
-    cancel: &AtomicBool,
-) -> Result<TrainedModel, TrainError> {
-    let k = task.cv.len();
-    let trees = match algo {
-        Algo::Gbm | Algo::Drf => Some(TreeData::new(frame, task)?),
-        _ => None,
-    };
-    let mut fold_scores = Vec::with_capacity(k);
-    let mut rounds = Vec::with_capacity(k);
-    for fold in 0..k {
-        check_cancel(cancel)?;
-        let (training, scored) = task.cv.fold(fold);
-        let fold_seed = Rng::derive(seed, fold as u64).next_u64();
-        let how = How {
-            algo,
-            trees: trees.as_ref(),
-            ntrees: None,
-        };
-        let fitted = fit(frame, task, how, &training, fold_seed, cancel)?;
-        if let Engine::Gbm(gbm) = &fitted.engine {
-            rounds.push(gbm.trees.len());
+/// What every fit of a training shares.
+struct Run<'a> {
+    frame: &'a Frame,
+    task: &'a Task,
+    /// Folds fitted at once.
+    threads: usize,
+    cancel: &'a AtomicBool,
+}
+
+/// A fold's fitted model and its scores.
+type FoldResult = Result<(Fitted, Scores), TrainError>;
+
+impl Run<'_> {
+    /// Cross-validates a candidate, then fits and scores its final model.
+    fn candidate(
+        &self,
+        test: &Scored<'_>,
+        how: How<'_>,
+        seed: u64,
+        report: &mut dyn FnMut(&str),
+    ) -> Result<TrainedModel, TrainError> {
+        let (frame, task, cancel) = (self.frame, self.task, self.cancel);
+        let algo = how.algo;
+        let k = task.cv.len();
+        let folds = self.folds(how, seed, &mut |fold| {
+            report(&format!("{algo} fold {}/{k}", fold + 1));
+        })?;
+        let mut fold_scores = Vec::with_capacity(k);
+        let mut rounds = Vec::with_capacity(k);
+        for (fitted, scores) in folds {
+            if let Engine::Gbm(gbm) = &fitted.engine {
+                rounds.push(gbm.trees.len());
+            }
+            fold_scores.push(scores);
         }
-        fold_scores.push(score(frame, task, &task.target, &fitted, scored)?);
-        report(&format!("{algo} fold {}/{k}", fold + 1));
+        check_cancel(cancel)?;
+        // The final boosted model grows the folds' mean number of trees (each fold
+        // chose its own by early stopping on rows it held out).
+        let ntrees = (!rounds.is_empty()).then(|| {
+            let mean = rounds.iter().sum::<usize>() as f64 / rounds.len() as f64;
+            (mean.round() as usize).max(1)
+        });
+        let how = How { ntrees, ..how };
+        let fitted = fit(frame, task, how, &task.final_rows, seed, cancel)?;
+        let scores_on = |frame: &Frame, target: &Target, rows: &[usize]| match rows {
+            [] => Ok(BTreeMap::new()),
+            rows => score(frame, task, target, &fitted, rows),
+        };
+        let validation_scores = scores_on(frame, &task.target, &task.validation_rows)?;
+        let test_scores = scores_on(test.frame, test.target, test.rows)?;
+        report(&format!("{algo} final model"));
+        Ok(TrainedModel {
+            algo,
+            cv_averages: average(&fold_scores),
+            validation_scores,
+            test_scores,
+            target: task.target_name.clone(),
+            seed: task.seed,
+            model_type: task.model_type,
+            classes: task.classes.clone(),
+            fitted,
+        })
     }
-    check_cancel(cancel)?;
-    // The final boosted model grows the folds' mean number of trees (each fold chose
-    // its own by early stopping on rows it held out).
-    let ntrees = (!rounds.is_empty())
-        .then(|| (rounds.iter().sum::<usize>() as f64 / rounds.len() as f64).round() as usize);
-    let how = How {
-        algo,
-        trees: trees.as_ref(),
-        ntrees: ntrees.map(|n| n.max(1)),
-    };
-    let fitted = fit(frame, task, how, &task.final_rows, seed, cancel)?;
-    let scores_on = |frame: &Frame, target: &Target, rows: &[usize]| match rows {
-        [] => Ok(BTreeMap::new()),
-        rows => score(frame, task, target, &fitted, rows),
-    };
-    let validation_scores = scores_on(frame, &task.target, &task.validation_rows)?;
-    let test_scores = scores_on(test.frame, test.target, test.rows)?;
-    report(&format!("{algo} final model"));
-    Ok(TrainedModel {
-        algo,
-        cv_averages: average(&fold_scores),
-        validation_scores,
-        test_scores,
-        target: task.target_name.clone(),
-        seed: task.seed,
-        model_type: task.model_type,
-        classes: task.classes.clone(),
-        fitted,
-    })
+
+    /// Fits and scores every fold, `threads` at a time, calling `done(fold)` on this
+    /// thread as each finishes; the results come back in fold order whatever the
+    /// threads, so they never change a model.
+    fn folds(
+        &self,
+        how: How<'_>,
+        seed: u64,
+        done: &mut dyn FnMut(usize),
+    ) -> Result<Vec<(Fitted, Scores)>, TrainError> {
+        let k = self.task.cv.len();
+        let one = |fold: usize| -> FoldResult {
+            check_cancel(self.cancel)?;
+            let (training, scored) = self.task.cv.fold(fold);
+            let fold_seed = Rng::derive(seed, fold as u64).next_u64();
+            let fitted = fit(
+                self.frame,
+                self.task,
+                how,
+                &training,
+                fold_seed,
+                self.cancel,
+            )?;
+            let scores = score(self.frame, self.task, &self.task.target, &fitted, scored)?;
+            Ok((fitted, scores))
+        };
+        let mut results: Vec<Option<FoldResult>> = (0..k).map(|_| None).collect();
+        if self.threads <= 1 || k <= 1 {
+            for (fold, slot) in results.iter_mut().enumerate() {
+                let result = one(fold);
+                let failed = result.is_err();
+                *slot = Some(result);
+                if failed {
+                    break;
+                }
+                done(fold);
+            }
+        } else {
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            std::thread::scope(|scope| {
+                let (tx, rx) = std::sync::mpsc::channel();
+                for _ in 0..self.threads.min(k) {
+                    let tx = tx.clone();
+                    let (next, one) = (&next, &one);
+                    scope.spawn(move || loop {
+                        let fold = next.fetch_add(1, Ordering::Relaxed);
+                        if fold >= k {
+                            return;
+                        }
+                        let result = one(fold);
+                        let failed = result.is_err();
+                        if tx.send((fold, result)).is_err() || failed {
+                            // Later folds are not worth starting after a failure.
+                            next.store(k, Ordering::Relaxed);
+                            return;
+                        }
+                    });
+                }
+                drop(tx);
+                for (fold, result) in rx {
+                    if result.is_ok() {
+                        done(fold);
+                    }
+                    results[fold] = Some(result);
+                }
+            });
+        }
+        let mut out = Vec::with_capacity(k);
+        for result in results {
+            match result {
+                Some(result) => out.push(result?),
+                None => return Err(TrainError::Cancelled),
+            }
+        }
+        Ok(out)
+    }
 }
 
 fn check_cancel(cancel: &AtomicBool) -> Result<(), TrainError> {
@@ -377,12 +500,13 @@ fn check_cancel(cancel: &AtomicBool) -> Result<(), TrainError> {
     }
 }
 
-/// What a fit trains: the algorithm, the tree-mode data of a boosted model and its fixed
-/// number of trees (`None`: chosen by early stopping).
+/// What a fit trains: the algorithm, its settings, the tree-mode data of a tree model
+/// and a boosted model's fixed number of trees (`None`: chosen by early stopping).
 #[derive(Clone, Copy)]
 struct How<'a> {
     algo: Algo,
     trees: Option<&'a TreeData>,
+    settings: &'a Settings,
     ntrees: Option<usize>,
 }
 
@@ -412,10 +536,14 @@ fn fit(
         return trees.fit_drf(task, rows, &ForestParams::default(), seed, cancel);
     }
     if let Some(trees) = how.trees {
+        let base = match how.settings {
+            Settings::Gbm(params) => params.clone(),
+            Settings::Default => GbmParams::default(),
+        };
         let params = GbmParams {
             ntrees: how.ntrees,
             tolerance: task.tolerance,
-            ..GbmParams::default()
+            ..base
         };
         return trees.fit_gbm(task, rows, &params, seed, cancel);
     }

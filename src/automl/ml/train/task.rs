@@ -104,6 +104,14 @@ impl Task {
                 (validation_rows, Cv::Folds(folds), final_rows, Vec::new())
             }
         };
+        check_learnable(
+            frame,
+            &spec.target,
+            &features,
+            &target,
+            &classes,
+            &final_rows,
+        )?;
         let target_name = spec.target.clone();
         Ok(Task {
             target_name,
@@ -327,6 +335,52 @@ fn select_features(frame: &Frame, spec: &TrainSpec) -> Result<Vec<String>, Train
         ));
     }
     Ok(features)
+}
+
+/// Refuses data that trains nothing sensible, in words: a feature with no value on the
+/// training rows, a regression target with one value, a class with a single row.
+fn check_learnable(
+    frame: &Frame,
+    name: &str,
+    features: &[String],
+    target: &Target,
+    classes: &[String],
+    rows: &[usize],
+) -> Result<(), TrainError> {
+    let invalid = |m: String| Err(TrainError::Invalid(m));
+    for feature in features {
+        let column = frame.column(feature).expect("features are frame columns");
+        if rows.iter().all(|&r| column.is_missing(r)) {
+            return invalid(format!(
+                "the feature column '{feature}' has no values in the training rows; \
+                 leave it out of the features"
+            ));
+        }
+    }
+    match target {
+        Target::Values(y) => {
+            let first = rows.first().map(|&r| y[r]);
+            if let Some(v) = first.filter(|&v| rows.iter().all(|&r| y[r] == v)) {
+                return invalid(format!(
+                    "the target column '{name}' is {v} on every training row: there is \
+                     nothing to learn"
+                ));
+            }
+        }
+        Target::Classes(labels) => {
+            let mut counts = vec![0usize; classes.len()];
+            rows.iter().for_each(|&r| counts[labels[r]] += 1);
+            if let Some(c) = counts.iter().position(|&n| n < 2) {
+                return invalid(format!(
+                    "the class '{}' of the target column '{name}' has {} training row(s); \
+                     every class needs at least 2 so that cross-validation can learn and \
+                     score it",
+                    classes[c], counts[c]
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Shuffles the labelled rows and splits off the validation rows.
