@@ -29,6 +29,14 @@ fn fit(x: &Matrix, labels: Labels<'_>, seed: u64) -> Forest {
     Forest::fit_matrix(x, labels, &params, seed, &AtomicBool::new(false)).unwrap()
 }
 
+/// A forest with the default settings on every row of `x`, its columns of `kinds`.
+fn fit_kinds(x: &Matrix, kinds: &[ColumnKind], labels: Labels<'_>, seed: u64) -> Forest {
+    let data = Binned::with_kinds(x, kinds);
+    let rows: Vec<u32> = (0..x.rows() as u32).collect();
+    let params = ForestParams::default();
+    Forest::fit(&data, &rows, labels, &params, seed, &AtomicBool::new(false)).unwrap()
+}
+
 /// The probability of class 1 for each row of `x`.
 fn p1(forest: &Forest, x: &Matrix) -> Vec<f64> {
     let Output::Probs(probs) = forest.predict(x) else {
@@ -86,11 +94,7 @@ fn eighty_levels(rows: usize, seed: u64) -> (Matrix, Vec<usize>, Vec<bool>) {
 fn a_categorical_feature_of_80_levels_is_split_by_sets_of_levels() {
     let (x, c, high) = eighty_levels(4000, 3);
     let kinds = [ColumnKind::Categorical, ColumnKind::Numeric];
-    let data = Binned::with_kinds(&x, &kinds);
-    let rows: Vec<u32> = (0..x.rows() as u32).collect();
-    let params = ForestParams::default();
-    let cancel = AtomicBool::new(false);
-    let forest = Forest::fit(&data, &rows, Labels::Classes(&c, 2), &params, 9, &cancel).unwrap();
+    let forest = fit_kinds(&x, &kinds, Labels::Classes(&c, 2), 9);
     // Every level, the rarer ones beyond 32 included, gets its class.
     let mut levels = Matrix::zeros(80, 2);
     (0..80).for_each(|l| levels.row_mut(l)[0] = l as f64);
@@ -209,49 +213,18 @@ fn a_trained_forest_reads_every_level_of_a_categorical_feature() {
 fn settings_that_cannot_grow_a_forest_are_refused_by_name() {
     let x = grid(40);
     let y: Vec<f64> = x.iter_rows().map(|r| r[0]).collect();
+    let with = |edit: fn(&mut ForestParams)| {
+        let mut params = ForestParams::default();
+        edit(&mut params);
+        params
+    };
     let cases = [
-        (
-            ForestParams {
-                ntrees: 0,
-                ..ForestParams::default()
-            },
-            "ntrees",
-        ),
-        (
-            ForestParams {
-                min_rows: 0,
-                ..ForestParams::default()
-            },
-            "min_rows",
-        ),
-        (
-            ForestParams {
-                mtries: Some(0),
-                ..ForestParams::default()
-            },
-            "mtries",
-        ),
-        (
-            ForestParams {
-                sample_rate: 0.0,
-                ..ForestParams::default()
-            },
-            "sample_rate",
-        ),
-        (
-            ForestParams {
-                sample_rate: f64::NAN,
-                ..ForestParams::default()
-            },
-            "sample_rate",
-        ),
-        (
-            ForestParams {
-                sample_rate: 1.5,
-                ..ForestParams::default()
-            },
-            "sample_rate",
-        ),
+        (with(|p| p.ntrees = 0), "ntrees"),
+        (with(|p| p.min_rows = 0), "min_rows"),
+        (with(|p| p.mtries = Some(0)), "mtries"),
+        (with(|p| p.sample_rate = 0.0), "sample_rate"),
+        (with(|p| p.sample_rate = f64::NAN), "sample_rate"),
+        (with(|p| p.sample_rate = 1.5), "sample_rate"),
     ];
     for (params, name) in cases {
         let cancel = AtomicBool::new(false);
@@ -288,11 +261,7 @@ fn classes_of_many_levels_are_told_apart() {
         x.row_mut(i)[0] = level as f64;
         c.push(level * 7 % 3);
     }
-    let data = Binned::with_kinds(&x, &[ColumnKind::Categorical]);
-    let rows: Vec<u32> = (0..3000).collect();
-    let params = ForestParams::default();
-    let cancel = AtomicBool::new(false);
-    let forest = Forest::fit(&data, &rows, Labels::Classes(&c, 3), &params, 2, &cancel).unwrap();
+    let forest = fit_kinds(&x, &[ColumnKind::Categorical], Labels::Classes(&c, 3), 2);
     let mut levels = Matrix::zeros(30, 1);
     (0..30).for_each(|l| levels.row_mut(l)[0] = l as f64);
     let Output::Probs(probs) = forest.predict(&levels) else {
