@@ -31,5 +31,12 @@ pub use ml::{
     parse_csv, Algo, CsvError, CsvLimits, ModelFormatError, PredictError, TrainedModel,
     MODEL_FORMAT, MODEL_FORMAT_VERSION,
 };
+// The engine's training entry point, for programs that train in-process (the engine
+// benchmark), and the folds it cross-validates on.
+#[cfg(feature = "server")]
+pub use ml::{
+    cv_folds, train_tested, Balance, SplitBound, SplitFold, SplitRange, TimeSplit, TrainError,
+    TrainSpec, TrainedExperiment,
+};
 #[cfg(feature = "server")]
 pub use server::{serve, Faults, Limits, ServerConfig, ServerHandle, ServerStats};

@@ -4,7 +4,7 @@ use std::fmt;
 
 use super::spec::ParseSpecError;
 
-/// Why [`train`](super::train()) did not produce an experiment.
+/// Why [`train_tested`](super::train_tested) did not produce an experiment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TrainError {

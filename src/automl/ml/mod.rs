@@ -81,5 +81,5 @@ pub use timeseries::{
 };
 #[cfg(test)]
 pub use train::train;
-pub use train::train_tested;
+pub use train::{cv_folds, train_tested};
 pub(crate) use train::{frame_bytes, working_memory};

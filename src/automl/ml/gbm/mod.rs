@@ -13,10 +13,11 @@
 //! missing values sent to the better side) and categorical features by sets of levels
 //! (module `split`), on features binned once per training ([`Binned`]).
 //!
-//! **Early stopping.** Unless the number of trees is fixed, a fit holds out a seeded
-//! tenth of its rows, boosts on the rest and stops once the held-out loss has not
-//! improved for [`GbmParams::stopping_rounds`] rounds, keeping the trees up to the best
-//! round. Cross-validation then fits the final model on all rows with the folds' mean
+//! **Early stopping.** Unless the number of trees is fixed, a fit of at least 10,000
+//! rows holds out a seeded tenth of them, boosts on the rest and stops once the
+//! held-out loss has not improved for [`GbmParams::stopping_rounds`] rounds, keeping
+//! the trees up to the best round; a smaller fit boosts 100 rounds, as LightGBM's and
+//! scikit-learn's defaults do. Cross-validation then fits the final model on all rows with the folds' mean
 //! best number of trees (see `train`), so no score is computed on rows that chose it.
 //!
 //! Each round may grow its trees on a sample of the rows (drawn without replacement) and
@@ -52,8 +53,8 @@ pub(crate) struct GbmParams {
     pub(crate) max_leaves: usize,
     /// Deepest split level; `usize::MAX`: limited by the leaves only.
     pub(crate) max_depth: usize,
-    /// Fewest training rows in a leaf; a fit of fewer than 50 times as many rows uses
-    /// a fiftieth of its rows (at least 2), so that small data can still be split.
+    /// Fewest training rows in a leaf; a fit of fewer than 10 times as many rows uses
+    /// a tenth of its rows (at least 2), so that small data can still be split.
     pub(crate) min_rows: usize,
     /// L2 penalty on leaf values.
     pub(crate) lambda: f64,
@@ -70,10 +71,11 @@ pub(crate) struct GbmParams {
 
 impl Default for GbmParams {
     /// LightGBM's defaults (31 leaves, learning rate 0.1, 20 rows per leaf, no
-    /// sampling), with early stopping after 20 rounds instead of a fixed 100 trees.
+    /// sampling), with early stopping after 20 rounds without improvement, at most 200
+    /// trees, instead of a fixed 100.
     fn default() -> Self {
         GbmParams {
-            max_trees: 1000,
+            max_trees: 200,
             ntrees: None,
             learn_rate: 0.1,
             max_leaves: 31,
@@ -93,8 +95,9 @@ pub(crate) const TOLERANCE_ROUNDS: usize = 3;
 /// Least hessian sum in a leaf (LightGBM's `min_sum_hessian_in_leaf`).
 const MIN_HESSIAN: f64 = 1e-3;
 /// Fewest rows a fit needs to hold some out for early stopping; with fewer it boosts
-/// [`SMALL_FIT_TREES`] rounds.
-const MIN_EARLY_STOPPING_ROWS: usize = 40;
+/// [`SMALL_FIT_TREES`] rounds (scikit-learn's histogram boosting draws the same line:
+/// a tenth of fewer rows scores too noisily to choose the number of trees).
+const MIN_EARLY_STOPPING_ROWS: usize = 10_000;
 /// Rounds of a fit too small to hold rows out.
 const SMALL_FIT_TREES: usize = 100;
 
@@ -158,7 +161,8 @@ impl Gbm {
     }
 
     /// Boosts on rows `rows` of `data` (repeats count twice), whose `labels` are indexed
-    /// by data row, checking `cancel` before every round.
+    /// by data row, checking `cancel` before every round. Without a fixed number of
+    /// trees, a fit of 10,000 rows or more stops early on a tenth of them it holds out.
     ///
     /// # Errors
     /// [`TrainError::Cancelled`] once `cancel` is set.
@@ -170,26 +174,70 @@ impl Gbm {
         seed: u64,
         cancel: &AtomicBool,
     ) -> Result<Gbm, TrainError> {
-        let targets = Targets::new(labels);
         let (train, valid) = hold_out(rows, params, seed);
-        let mut boost = Boosting::new(data, &targets, &train, &valid, params);
+        let (mut gbm, curve) = Gbm::boost(data, &train, &valid, labels, params, seed, cancel)?;
+        if let Some(best) = best_round(&curve) {
+            gbm.trees.truncate(best);
+        }
+        Ok(gbm)
+    }
+
+    /// Boosts on `rows` while scoring the rows `scored` (a cross-validation fold, which
+    /// the fit does not learn from) after every round, until their loss has not improved
+    /// for [`GbmParams::stopping_rounds`] rounds; returns every tree grown and the loss
+    /// after each round, so that the caller can choose the number of trees from several
+    /// folds' losses at once and [`Gbm::truncate`] to it.
+    ///
+    /// # Errors
+    /// [`TrainError::Cancelled`] once `cancel` is set.
+    pub(crate) fn fit_scored(
+        data: &Binned,
+        rows: &[u32],
+        scored: &[u32],
+        labels: Labels<'_>,
+        params: &GbmParams,
+        seed: u64,
+        cancel: &AtomicBool,
+    ) -> Result<(Gbm, Vec<f64>), TrainError> {
+        Gbm::boost(data, rows, scored, labels, params, seed, cancel)
+    }
+
+    /// Keeps the first `rounds` rounds of trees.
+    pub(crate) fn truncate(&mut self, rounds: usize) {
+        self.trees.truncate(rounds.max(1));
+    }
+
+    /// Boosts on `train`, with early stopping on `valid` when there are such rows and
+    /// the number of trees is not fixed; returns the model (every round grown) and the
+    /// loss of `valid` after each round.
+    fn boost(
+        data: &Binned,
+        train: &[u32],
+        valid: &[u32],
+        labels: Labels<'_>,
+        params: &GbmParams,
+        seed: u64,
+        cancel: &AtomicBool,
+    ) -> Result<(Gbm, Vec<f64>), TrainError> {
+        let targets = Targets::new(labels);
+        let mut boost = Boosting::new(data, &targets, train, valid, params);
         let rounds = match (params.ntrees, valid.is_empty()) {
             (Some(n), _) => n,
             (None, true) => SMALL_FIT_TREES.min(params.max_trees),
             (None, false) => params.max_trees,
         };
-        let mut best = (f64::INFINITY, 0);
+        let early_stopping = params.ntrees.is_none() && !valid.is_empty();
+        let mut curve = Vec::new();
         let mut deviances = vec![];
         for round in 0..rounds {
             if cancel.load(Ordering::Relaxed) {
                 return Err(TrainError::Cancelled);
             }
             boost.round(seed, round);
-            if !valid.is_empty() {
-                let loss = boost.loss(&valid);
-                if loss < best.0 - 1e-12 * best.0.abs().min(1e300) {
-                    best = (loss, round + 1);
-                } else if round + 1 - best.1 >= params.stopping_rounds {
+            if early_stopping {
+                curve.push(boost.loss(valid));
+                let best = best_round(&curve).unwrap_or(0);
+                if round + 1 - best >= params.stopping_rounds {
                     break;
                 }
             }
@@ -204,16 +252,13 @@ impl Gbm {
                 }
             }
         }
-        let mut trees = boost.trees;
-        if !valid.is_empty() && best.1 > 0 {
-            trees.truncate(best.1);
-        }
-        Ok(Gbm {
+        let gbm = Gbm {
             loss: targets.loss,
             init: boost.init,
-            trees,
+            trees: boost.trees,
             params: params.clone(),
-        })
+        };
+        Ok((gbm, curve))
     }
 
     /// Predicts every row of `x` (tree mode): values for regression, class
@@ -272,6 +317,18 @@ impl Gbm {
     }
 }
 
+/// The number of rounds after which `curve` (a loss per round) is lowest (the first
+/// of equals), or `None` for an empty curve.
+pub(crate) fn best_round(curve: &[f64]) -> Option<usize> {
+    let mut best: Option<(usize, f64)> = None;
+    for (i, &loss) in curve.iter().enumerate() {
+        if best.is_none_or(|(_, b)| loss < b - 1e-12 * b.abs().min(1e300)) {
+            best = Some((i + 1, loss));
+        }
+    }
+    best.map(|(n, _)| n)
+}
+
 /// Splits `rows` into rows to boost on and held-out rows for early stopping (none when
 /// the number of trees is fixed or the rows are too few).
 fn hold_out(rows: &[u32], params: &GbmParams, seed: u64) -> (Vec<u32>, Vec<u32>) {
@@ -280,7 +337,7 @@ fn hold_out(rows: &[u32], params: &GbmParams, seed: u64) -> (Vec<u32>, Vec<u32>)
     }
     let mut shuffled = rows.to_vec();
     Rng::derive(seed, 0xE5).shuffle(&mut shuffled);
-    let held = (rows.len() / 10).max(MIN_EARLY_STOPPING_ROWS / 4);
+    let held = rows.len() / 10;
     let train = shuffled.split_off(held);
     (train, shuffled)
 }
@@ -407,7 +464,7 @@ impl<'a> Boosting<'a> {
 
 /// The fewest rows per leaf for a fit of `rows` rows asking for `min_rows`.
 pub(crate) fn effective_min_rows(min_rows: usize, rows: usize) -> usize {
-    min_rows.min((rows / 50).max(2)).max(1)
+    min_rows.min((rows / 10).max(2)).max(1)
 }
 
 /// `rate` of `rows` (at least one), drawn without replacement, in their order; all of
@@ -612,9 +669,18 @@ mod tests {
             .iter_rows()
             .map(|r| usize::from(r[0] + r[1] > 1.0))
             .collect();
-        let a = fit(&x, Labels::Classes(&c, 2), 5);
-        assert_eq!(a, fit(&x, Labels::Classes(&c, 2), 5));
-        assert_ne!(a, fit(&x, Labels::Classes(&c, 2), 6));
+        // The seed draws each round's rows.
+        let sampled = GbmParams {
+            sample_rate: 0.8,
+            ..GbmParams::default()
+        };
+        let fit = |seed| {
+            let cancel = AtomicBool::new(false);
+            Gbm::fit_matrix(&x, Labels::Classes(&c, 2), &sampled, seed, &cancel).unwrap()
+        };
+        let a = fit(5);
+        assert_eq!(a, fit(5));
+        assert_ne!(a, fit(6));
         let fixed = GbmParams {
             ntrees: Some(7),
             ..GbmParams::default()
@@ -641,9 +707,10 @@ mod tests {
     fn early_stopping_keeps_the_best_round_of_the_held_out_rows() {
         // Pure noise: the held-out loss stops improving almost at once.
         let mut rng = Rng::new(3);
-        let mut x = Matrix::zeros(2000, 3);
-        (0..2000).for_each(|i| (0..3).for_each(|j| x.row_mut(i)[j] = rng.next_f64()));
-        let y: Vec<f64> = (0..2000).map(|_| rng.normal()).collect();
+        let n = 12_000;
+        let mut x = Matrix::zeros(n, 3);
+        (0..n).for_each(|i| (0..3).for_each(|j| x.row_mut(i)[j] = rng.next_f64()));
+        let y: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
         let params = GbmParams::default();
         let gbm = Gbm::fit_matrix(&x, Labels::Values(&y), &params, 1, &AtomicBool::new(false));
         let n = gbm.unwrap().trees.len();
@@ -652,6 +719,16 @@ mod tests {
         let y: Vec<f64> = x.iter_rows().map(|r| (9.0 * r[0]).sin() * r[1]).collect();
         let gbm = Gbm::fit_matrix(&x, Labels::Values(&y), &params, 1, &AtomicBool::new(false));
         assert!(gbm.unwrap().trees.len() > 100);
+        // Fewer rows than early stopping needs: LightGBM's 100 rounds.
+        let small = Matrix::zeros(500, 3);
+        let gbm = Gbm::fit_matrix(
+            &small,
+            Labels::Values(&y[..500]),
+            &params,
+            1,
+            &AtomicBool::new(false),
+        );
+        assert_eq!(gbm.unwrap().trees.len(), 100);
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod balance;
 mod budget;
 #[cfg(test)]
 mod datetime_tests;
+mod folds;
 mod memory;
 #[cfg(test)]
 mod model_tests;
@@ -45,6 +46,7 @@ use search::{Candidate, Plan, Settings};
 use task::{Target, Task};
 use trees::TreeData;
 
+pub use folds::cv_folds;
 pub(crate) use memory::{frame_bytes, working_memory};
 
 /// Trains the models `spec` asks for on `frame`.
@@ -71,12 +73,14 @@ pub fn train(
     train_tested(frame, None, spec, progress, cancel)
 }
 
-/// [`train()`], and each final model also scored on the data set `test` (the SDK's
-/// `test_data_id`) into [`TrainedModel::test_scores`]. `test` must hold the target;
-/// `spec.feature_types` retype its columns as they retype `frame`'s.
+/// Trains the models `spec` asks for on `frame` as `train()` does (the test-only
+/// wrapper above: progress reports, cancel flag and errors as it describes), and also
+/// scores each final model on the data set `test` (the SDK's `test_data_id`) into
+/// [`TrainedModel::test_scores`]. `test` must hold the target; `spec.feature_types`
+/// retype its columns as they retype `frame`'s.
 ///
 /// # Errors
-/// Those of [`train()`], and [`TrainError::Invalid`] when `test` lacks the target or
+/// Those of `train()`, and [`TrainError::Invalid`] when `test` lacks the target or
 /// has a class the training data does not.
 pub fn train_tested(
     frame: &Frame,
@@ -360,8 +364,19 @@ struct Run<'a> {
     cancel: &'a AtomicBool,
 }
 
-/// A fold's fitted model and its scores.
-type FoldResult = Result<(Fitted, Scores), TrainError>;
+/// A fold's fitted model and, for a boosted model, the loss of its scored rows after
+/// each round.
+type FoldResult = Result<(Fitted, Vec<f64>), TrainError>;
+
+/// The number of rounds after which the mean of the folds' `curves` is lowest, over the
+/// rounds every fold grew; `None` when a curve is empty (no early stopping).
+fn chosen_rounds(curves: &[&[f64]]) -> Option<usize> {
+    let common = curves.iter().map(|c| c.len()).min().filter(|&n| n > 0)?;
+    let mean: Vec<f64> = (0..common)
+        .map(|r| curves.iter().map(|c| c[r]).sum::<f64>() / curves.len() as f64)
+        .collect();
+    super::gbm::best_round(&mean)
+}
 
 impl Run<'_> {
     /// Cross-validates a candidate, then fits and scores its final model.
@@ -378,23 +393,22 @@ impl Run<'_> {
         let folds = self.folds(how, seed, &mut |fold| {
             report(&format!("{algo} fold {}/{k}", fold + 1));
         })?;
+        // A boosted model's number of trees is the one after which the folds' mean
+        // loss on their scored rows was lowest, as LightGBM's `cv` chooses it; every
+        // fold's model is cut to it before it is scored, and the final model grows it.
+        let curves: Vec<&[f64]> = folds.iter().map(|(_, curve)| curve.as_slice()).collect();
+        let ntrees = chosen_rounds(&curves);
         let mut fold_scores = Vec::with_capacity(k);
-        let mut rounds = Vec::with_capacity(k);
-        for (fitted, scores) in folds {
-            if let Engine::Gbm(gbm) = &fitted.engine {
-                rounds.push(gbm.trees.len());
+        for (fold, (mut fitted, _)) in folds.into_iter().enumerate() {
+            if let (Some(n), Engine::Gbm(gbm)) = (ntrees, &mut fitted.engine) {
+                gbm.truncate(n);
             }
-            fold_scores.push(scores);
+            let scored = task.cv.fold(fold).1;
+            fold_scores.push(score(frame, task, &task.target, &fitted, scored)?);
         }
         check_cancel(cancel)?;
-        // The final boosted model grows the folds' mean number of trees (each fold
-        // chose its own by early stopping on rows it held out).
-        let ntrees = (!rounds.is_empty()).then(|| {
-            let mean = rounds.iter().sum::<usize>() as f64 / rounds.len() as f64;
-            (mean.round() as usize).max(1)
-        });
         let how = How { ntrees, ..how };
-        let fitted = fit(frame, task, how, &task.final_rows, seed, cancel)?;
+        let (fitted, _) = fit(frame, task, how, &task.final_rows, None, seed, cancel)?;
         let scores_on = |frame: &Frame, target: &Target, rows: &[usize]| match rows {
             [] => Ok(BTreeMap::new()),
             rows => score(frame, task, target, &fitted, rows),
@@ -423,22 +437,22 @@ impl Run<'_> {
         how: How<'_>,
         seed: u64,
         done: &mut dyn FnMut(usize),
-    ) -> Result<Vec<(Fitted, Scores)>, TrainError> {
+    ) -> Result<Vec<(Fitted, Vec<f64>)>, TrainError> {
         let k = self.task.cv.len();
         let one = |fold: usize| -> FoldResult {
             check_cancel(self.cancel)?;
             let (training, scored) = self.task.cv.fold(fold);
             let fold_seed = Rng::derive(seed, fold as u64).next_u64();
-            let fitted = fit(
-                self.frame,
-                self.task,
+            let (frame, task) = (self.frame, self.task);
+            fit(
+                frame,
+                task,
                 how,
                 &training,
+                Some(scored),
                 fold_seed,
                 self.cancel,
-            )?;
-            let scores = score(self.frame, self.task, &self.task.target, &fitted, scored)?;
-            Ok((fitted, scores))
+            )
         };
         let mut results: Vec<Option<FoldResult>> = (0..k).map(|_| None).collect();
         if self.threads <= 1 || k <= 1 {
@@ -510,15 +524,18 @@ struct How<'a> {
     ntrees: Option<usize>,
 }
 
-/// Learns the encoding and fits `how.algo` on rows `rows`.
+/// Learns the encoding and fits `how.algo` on rows `rows`; a boosted model also gets
+/// the rows its fit is scored on, `scored`, and returns their loss after each round
+/// (empty for the other algorithms).
 fn fit(
     frame: &Frame,
     task: &Task,
     how: How<'_>,
     rows: &[usize],
+    scored: Option<&[usize]>,
     seed: u64,
     cancel: &AtomicBool,
-) -> Result<Fitted, TrainError> {
+) -> Result<(Fitted, Vec<f64>), TrainError> {
     let internal = |e: super::error::PredictError| TrainError::Failed(e.to_string());
     let rows = match &task.target {
         Target::Classes(labels) => balance::balanced(
@@ -533,7 +550,8 @@ fn fit(
     let rows: &[usize] = &rows;
     let algo = how.algo;
     if let (Some(trees), Algo::Drf) = (how.trees, algo) {
-        return trees.fit_drf(task, rows, &ForestParams::default(), seed, cancel);
+        let forest = trees.fit_drf(task, rows, &ForestParams::default(), seed, cancel)?;
+        return Ok((forest, Vec::new()));
     }
     if let Some(trees) = how.trees {
         let base = match how.settings {
@@ -545,7 +563,7 @@ fn fit(
             tolerance: task.tolerance,
             ..base
         };
-        return trees.fit_gbm(task, rows, &params, seed, cancel);
+        return trees.fit_gbm(task, rows, scored, &params, seed, cancel);
     }
     let encoder = Encoder::fit(frame, &task.features, rows).map_err(internal)?;
     let x = encoder.transform(frame, rows).map_err(internal)?;
@@ -560,7 +578,7 @@ fn fit(
             fit_engine(algo, &x, labels, seed, task.tolerance, cancel)?
         }
     };
-    Ok(Fitted::new(encoder, engine, &x))
+    Ok((Fitted::new(encoder, engine, &x), Vec::new()))
 }
 
 /// Fits `algo` on the encoded rows `x` and their `labels` (values or classes).

@@ -230,9 +230,9 @@ fn hyperparameters_name_each_algorithm_settings() {
             .unwrap()
             .1
     };
-    // Early stopping chose the number of trees, at most the default 1,000.
+    // Early stopping chose the number of trees, at most the default 200.
     let ntrees = value(gbm, "ntrees");
-    assert!((1.0..=1000.0).contains(&ntrees), "{ntrees}");
+    assert!((1.0..=200.0).contains(&ntrees), "{ntrees}");
     assert_eq!(value(gbm, "learn_rate"), 0.1);
     // H2O's DRF defaults; four tree-mode columns (x1, x2, noise, tag): ⌊√4⌋ = 2.
     assert_eq!(value(drf, "ntrees"), 50.0);

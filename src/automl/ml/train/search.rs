@@ -104,8 +104,11 @@ fn pick<T: Copy>(rng: &mut Rng, choices: &[T]) -> T {
 
 /// Boosting settings drawn around LightGBM's defaults.
 fn draw_gbm(rng: &mut Rng) -> GbmParams {
+    let learn_rate = pick(rng, &[0.03, 0.05, 0.1, 0.2]);
     GbmParams {
-        learn_rate: pick(rng, &[0.03, 0.05, 0.1, 0.2]),
+        learn_rate,
+        // As many trees as the defaults' 200 at 0.1 would take to move as far.
+        max_trees: (20.0 / learn_rate).round() as usize,
         max_leaves: pick(rng, &[7, 15, 31, 63, 127]),
         max_depth: pick(rng, &[usize::MAX, usize::MAX, 6, 10]),
         min_rows: pick(rng, &[2, 5, 10, 20, 50]),

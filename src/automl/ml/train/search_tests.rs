@@ -72,7 +72,7 @@ fn folds_in_parallel_give_the_same_models() {
 
 #[test]
 fn max_run_time_alone_searches_until_it_runs_out() {
-    let data = linear(3000, 5);
+    let data = linear(600, 5);
     let single = TrainSpec {
         algos: vec![Algo::Gbm],
         ..TrainSpec::new("y")

@@ -52,18 +52,32 @@ impl TreeData {
     }
 
     /// Boosts on the frame rows `rows` (each one of the training rows; repeats count
-    /// twice).
+    /// twice). With `scored` rows (the fold a cross-validation fit is scored on) and no
+    /// fixed number of trees, boosting goes on until their loss stops improving and
+    /// the loss after each round comes back with the model (see [`Gbm::fit_scored`]);
+    /// otherwise the curve is empty.
     pub(super) fn fit_gbm(
         &self,
         task: &Task,
         rows: &[usize],
+        scored: Option<&[usize]>,
         params: &GbmParams,
         seed: u64,
         cancel: &AtomicBool,
-    ) -> Result<Fitted, TrainError> {
-        let (mapped, labels) = self.rows_and_labels(task, rows)?;
-        let gbm = Gbm::fit(&self.data, &mapped, labels, params, seed, cancel)?;
-        Ok(Fitted::trees(self.encoder.clone(), Engine::Gbm(gbm)))
+    ) -> Result<(Fitted, Vec<f64>), TrainError> {
+        let mapped = self.data_rows(rows)?;
+        let labels = self.labels(task);
+        let (gbm, curve) = match scored {
+            Some(scored) if params.ntrees.is_none() => {
+                let scored = self.data_rows(scored)?;
+                Gbm::fit_scored(&self.data, &mapped, &scored, labels, params, seed, cancel)?
+            }
+            _ => (
+                Gbm::fit(&self.data, &mapped, labels, params, seed, cancel)?,
+                Vec::new(),
+            ),
+        };
+        Ok((Fitted::trees(self.encoder.clone(), Engine::Gbm(gbm)), curve))
     }
 
     /// Grows a random forest on the frame rows `rows` (each one of the training rows;
@@ -76,27 +90,28 @@ impl TreeData {
         seed: u64,
         cancel: &AtomicBool,
     ) -> Result<Fitted, TrainError> {
-        let (mapped, labels) = self.rows_and_labels(task, rows)?;
+        let mapped = self.data_rows(rows)?;
+        let labels = self.labels(task);
         let forest = Forest::fit(&self.data, &mapped, labels, params, seed, cancel)?;
         Ok(Fitted::trees(self.encoder.clone(), Engine::Drf(forest)))
     }
 
-    /// The data rows of the frame rows `rows`, and the labels of every data row.
-    fn rows_and_labels(
-        &self,
-        task: &Task,
-        rows: &[usize],
-    ) -> Result<(Vec<u32>, Labels<'_>), TrainError> {
+    /// The labels of every data row.
+    fn labels(&self, task: &Task) -> Labels<'_> {
+        match &self.target {
+            Target::Values(y) => Labels::Values(y),
+            Target::Classes(c) => Labels::Classes(c, task.classes.len()),
+        }
+    }
+
+    /// The data rows of frame rows `rows`.
+    fn data_rows(&self, rows: &[usize]) -> Result<Vec<u32>, TrainError> {
         let mapped: Vec<u32> = rows.iter().map(|&r| self.index[r]).collect();
         if mapped.contains(&u32::MAX) {
             return Err(TrainError::Failed(
                 "a fit asked for a row outside the training rows".into(),
             ));
         }
-        let labels = match &self.target {
-            Target::Values(y) => Labels::Values(y),
-            Target::Classes(c) => Labels::Classes(c, task.classes.len()),
-        };
-        Ok((mapped, labels))
+        Ok(mapped)
     }
 }
