@@ -34,14 +34,16 @@
 //! The learners: GLM is ridge least squares (normal equations up to 512 encoded
 //! columns, L-BFGS beyond) or L2-penalised logistic/softmax regression by L-BFGS, with
 //! scikit-learn's default penalty (`C = 1`) and no Hessian, so it scales with rows ×
-//! columns × classes; DRF is a random forest of histogram-based CART trees; GBM boosts
-//! histogram trees grown leaf by leaf as LightGBM grows them (31 leaves, learning rate
-//! 0.1, 255 bins, native splits on sets of categorical levels, missing values sent to
-//! the better side, the number of trees chosen on the folds). [`TrainSpec::max_model`]
-//! and `max_run_time` turn one model per algorithm into a seeded search over GBM
-//! settings, every model tried listed; [`TrainSpec::threads`] fits a training's folds
-//! in parallel. The ranking rules (metric names and directions, `auto`, best model)
-//! live in [`evaluator`](crate::automl::evaluator), shared with the client.
+//! columns × classes; DRF is a random forest of histogram-based CART trees with H2O's
+//! defaults (50 trees of depth 20 down to single rows, 63.2% of the rows per tree, √p
+//! or p/3 features per node); GBM boosts histogram trees grown leaf by leaf as LightGBM
+//! grows them (31 leaves, learning rate 0.1, 255 bins, the number of trees chosen on the
+//! folds). Both kinds of tree split categorical features natively on sets of levels and
+//! send missing values to the better side. [`TrainSpec::max_model`] and `max_run_time`
+//! turn one model per algorithm into a seeded search over GBM settings, every model
+//! tried listed; [`TrainSpec::threads`] fits a training's folds in parallel. The ranking
+//! rules (metric names and directions, `auto`, best model) live in
+//! [`evaluator`](crate::automl::evaluator), shared with the client.
 
 mod cluster;
 mod csv;

@@ -211,7 +211,7 @@ impl TrainedModel {
     /// (the experiment's seed, as a number).
     ///
     /// - GLM: `alpha` (0: a pure ridge penalty), `lambda`;
-    /// - DRF: `ntrees`, `max_depth`, `min_rows`, `mtries`, `nbins`;
+    /// - DRF: `ntrees`, `max_depth`, `min_rows`, `mtries`, `sample_rate`, `nbins`;
     /// - GBM: `ntrees`, `learn_rate`, `max_leaves`, `max_depth` (0: limited by the
     ///   leaves), `min_rows`, `reg_lambda`, `sample_rate`, `col_sample_rate_per_tree`,
     ///   `nbins`.

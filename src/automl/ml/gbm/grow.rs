@@ -8,7 +8,7 @@
 //! tree reads at most half of the rows. The rows' gradients are gathered in leaf order
 //! first, so the inner loop reads them sequentially.
 
-use super::super::tree::Binned;
+use super::super::tree::{partition, Binned};
 use super::split::{best_split, Found, SplitLimits, Sums};
 use super::tree::{BoostNode, BoostTree};
 
@@ -232,16 +232,4 @@ fn best_open(open: &[Open]) -> Option<usize> {
         }
     }
     best.map(|(i, _)| i)
-}
-
-/// Moves the rows for which `left` holds to the front; returns how many there are.
-fn partition(rows: &mut [u32], left: impl Fn(u32) -> bool) -> usize {
-    let mut mid = 0;
-    for i in 0..rows.len() {
-        if left(rows[i]) {
-            rows.swap(mid, i);
-            mid += 1;
-        }
-    }
-    mid
 }

@@ -38,7 +38,7 @@ use super::rng::Rng;
 use super::tree::{Binned, Labels, MAX_BINS};
 use grow::{layout, Grower, TreeLimits};
 use split::SplitLimits;
-pub(crate) use tree::{bit, set_bit, BoostNode, BoostTree, Rule};
+pub(crate) use tree::{BoostNode, BoostTree};
 
 /// The boosting settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -602,7 +602,7 @@ impl<'a> Targets<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tree::ColumnKind;
+    use super::super::tree::{ColumnKind, Rule};
     use super::*;
 
     /// A 20 × 20 grid of `(x0, x1)` in `[0, 1)²`.

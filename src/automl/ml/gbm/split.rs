@@ -11,8 +11,7 @@
 //! penalty and a least number of rows per added group that keep a split on many rare
 //! levels from fitting noise.
 
-use super::super::tree::{Binned, ColumnKind};
-use super::tree::{set_bit, Rule};
+use super::super::tree::{set_bit, Binned, ColumnKind, Rule};
 
 /// Per-bin sums of a histogram.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -257,7 +256,9 @@ fn best_of_groups(
             group.iter().for_each(|&b| set_bit(&mut bins, b));
             best = Some(Found {
                 feature,
-                rule: Rule::In { bins },
+                rule: Rule::In {
+                    bins: Box::new(bins),
+                },
                 gain: g,
                 left,
             });
@@ -332,7 +333,7 @@ mod tests {
             panic!("a set split")
         };
         let left: Vec<u8> = (0..=255)
-            .filter(|&b| super::super::tree::bit(&bins, b))
+            .filter(|&b| super::super::super::tree::bit(&bins, b))
             .collect();
         assert!(
             left == [2, 4, 6, 8, 10, 12] || left == [1, 3, 5, 7, 9, 11],

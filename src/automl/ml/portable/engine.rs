@@ -7,11 +7,11 @@ use serde_json::{json, Value};
 use super::read::{must, numbers, At};
 use super::ModelFormatError;
 use crate::automl::ml::encode::{Encoder, Feature, Part};
-use crate::automl::ml::forest::Forest;
-use crate::automl::ml::gbm::{bit, set_bit, BoostNode, BoostTree, Gbm, GbmParams, Loss, Rule};
+use crate::automl::ml::forest::{Forest, ForestParams};
+use crate::automl::ml::gbm::{BoostNode, BoostTree, Gbm, GbmParams, Loss};
 use crate::automl::ml::glm::Glm;
 use crate::automl::ml::model::Engine;
-use crate::automl::ml::tree::{Node, Tree, TreeParams, OTHER_BIN};
+use crate::automl::ml::tree::{bit, set_bit, Node, Rule, Tree, OTHER_BIN};
 
 /// The encoder's `features` list.
 pub(super) fn write_encoder(encoder: &Encoder) -> Value {
@@ -135,9 +135,7 @@ pub(super) fn write_engine(engine: &Engine) -> Value {
             "kind": "drf",
             "outputs": forest.classes.unwrap_or(1),
             "classifier": forest.classes.is_some(),
-            "max_depth": forest.params.max_depth,
-            "min_rows": forest.params.min_leaf,
-            "mtries": forest.params.mtry,
+            "params": write_params(forest.hyperparameters()),
             "trees": forest.trees.iter().map(write_tree).collect::<Vec<_>>(),
         }),
         Engine::Gbm(gbm) => {
@@ -151,19 +149,23 @@ pub(super) fn write_engine(engine: &Engine) -> Value {
                 .iter()
                 .map(|round| Value::Array(round.iter().map(write_boost_tree).collect()))
                 .collect();
-            let params: serde_json::Map<String, Value> = gbm
-                .hyperparameters()
-                .into_iter()
-                .map(|(name, value)| (name.to_owned(), json!(value)))
-                .collect();
+            let params = write_params(gbm.hyperparameters());
             json!({ "kind": "gbm", "loss": loss, "init": gbm.init, "params": params, "rounds": rounds })
         }
     }
 }
 
-/// A boosted tree's nodes, in index order: `{"value"}` for a leaf (already shrunk),
-/// `{"feature", "cut", "missing_left", ...}` for a threshold split and
-/// `{"feature", "levels", "missing_left", "other_left", ...}` for a split on level codes.
+/// A model's settings as a `params` object, by their H2O names.
+fn write_params(named: Vec<(&'static str, f64)>) -> Value {
+    let map: serde_json::Map<String, Value> = named
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), json!(value)))
+        .collect();
+    Value::Object(map)
+}
+
+/// A boosted tree's nodes, in index order: `{"value"}` for a leaf (already shrunk) and
+/// a split as [`write_split`] writes it.
 fn write_boost_tree(tree: &BoostTree) -> Value {
     let node = |n: &BoostNode| match n {
         BoostNode::Leaf(value) => json!({ "value": value }),
@@ -173,24 +175,30 @@ fn write_boost_tree(tree: &BoostTree) -> Value {
             left,
             right,
             gain,
-        } => match rule {
-            Rule::Le { cut, missing_left } => json!({
-                "feature": feature, "cut": cut, "missing_left": missing_left,
-                "left": left, "right": right, "gain": gain,
-            }),
-            Rule::In { bins } => {
-                let levels: Vec<u8> = (1..OTHER_BIN)
-                    .filter(|&b| bit(bins, b))
-                    .map(|b| b - 1)
-                    .collect();
-                json!({
-                    "feature": feature, "levels": levels, "missing_left": bit(bins, 0),
-                    "other_left": bit(bins, OTHER_BIN), "left": left, "right": right, "gain": gain,
-                })
-            }
-        },
+        } => write_split(*feature, rule, *left, *right, *gain),
     };
     json!({ "nodes": tree.nodes.iter().map(node).collect::<Vec<_>>() })
+}
+
+/// A split node: `{"feature", "cut", "missing_left", ...}` for a threshold split and
+/// `{"feature", "levels", "missing_left", "other_left", ...}` for a split on level codes.
+fn write_split(feature: usize, rule: &Rule, left: usize, right: usize, gain: f64) -> Value {
+    match rule {
+        Rule::Le { cut, missing_left } => json!({
+            "feature": feature, "cut": cut, "missing_left": missing_left,
+            "left": left, "right": right, "gain": gain,
+        }),
+        Rule::In { bins } => {
+            let levels: Vec<u8> = (1..OTHER_BIN)
+                .filter(|&b| bit(bins, b))
+                .map(|b| b - 1)
+                .collect();
+            json!({
+                "feature": feature, "levels": levels, "missing_left": bit(bins, 0),
+                "other_left": bit(bins, OTHER_BIN), "left": left, "right": right, "gain": gain,
+            })
+        }
+    }
 }
 
 fn write_glm(glm: &Glm) -> Value {
@@ -294,17 +302,21 @@ fn read_forest(at: At<'_>, shape: Shape) -> Result<Forest, ModelFormatError> {
             shape,
         ));
     }
-    let params = TreeParams {
-        max_depth: at.usize("max_depth")?,
-        min_leaf: at.usize("min_rows")?,
-        mtry: at.usize("mtries")?,
-    };
+    let path = at.child_path("params");
+    let params = At::new(at.field("params")?, &path);
     let trees = read_trees(
         at.list("trees")?,
         &at.child_path("trees"),
         shape.width,
         outputs,
     )?;
+    let params = ForestParams {
+        ntrees: trees.len(),
+        max_depth: count(params, "max_depth")?,
+        min_rows: count(params, "min_rows")?,
+        mtries: Some(count(params, "mtries")?),
+        sample_rate: params.f64("sample_rate")?,
+    };
     Ok(Forest {
         trees,
         classes,
@@ -360,29 +372,31 @@ fn read_gbm(at: At<'_>, shape: Shape) -> Result<Gbm, ModelFormatError> {
 fn read_gbm_params(at: At<'_>) -> Result<GbmParams, ModelFormatError> {
     let path = at.child_path("params");
     let params = At::new(at.field("params")?, &path);
-    let count = |name: &str| -> Result<usize, ModelFormatError> {
-        let x = params.f64(name)?;
-        if x.is_finite() && x >= 0.0 && x.fract() == 0.0 {
-            Ok(x as usize)
-        } else {
-            Err(must(
-                &params.child_path(name),
-                "a whole number of at least 0",
-            ))
-        }
-    };
-    let depth = count("max_depth")?;
+    let depth = count(params, "max_depth")?;
     Ok(GbmParams {
-        ntrees: Some(count("ntrees")?),
+        ntrees: Some(count(params, "ntrees")?),
         learn_rate: params.f64("learn_rate")?,
-        max_leaves: count("max_leaves")?,
+        max_leaves: count(params, "max_leaves")?,
         max_depth: if depth == 0 { usize::MAX } else { depth },
-        min_rows: count("min_rows")?,
+        min_rows: count(params, "min_rows")?,
         lambda: params.f64("reg_lambda")?,
         sample_rate: params.f64("sample_rate")?,
         col_sample_rate: params.f64("col_sample_rate_per_tree")?,
         ..GbmParams::default()
     })
+}
+
+/// The whole number `params[name]`.
+fn count(params: At<'_>, name: &str) -> Result<usize, ModelFormatError> {
+    let x = params.f64(name)?;
+    if x.is_finite() && x >= 0.0 && x.fract() == 0.0 {
+        Ok(x as usize)
+    } else {
+        Err(must(
+            &params.child_path(name),
+            "a whole number of at least 0",
+        ))
+    }
 }
 
 /// A boosted tree reading encoded rows of `width` columns.
@@ -411,37 +425,13 @@ fn read_boost_split(
     count: usize,
     width: usize,
 ) -> Result<BoostNode, ModelFormatError> {
-    let Node::Split {
+    let Split {
         feature,
-        cut,
+        rule,
         left,
         right,
         gain,
-    } = read_split_with(at, index, count, width, value_or_nan(at, "cut"))?
-    else {
-        unreachable!("read_split_with makes a split");
-    };
-    let missing_left = at.bool("missing_left")?;
-    let rule = match at.value.get("levels") {
-        None => Rule::Le { cut, missing_left },
-        Some(_) => {
-            let mut bins = [0; 4];
-            for (i, code) in at.numbers("levels")?.into_iter().enumerate() {
-                if !(code.fract() == 0.0 && (0.0..f64::from(OTHER_BIN - 1)).contains(&code)) {
-                    let item = format!("{}[{i}]", at.child_path("levels"));
-                    return Err(must(&item, "a level code from 0 to 253"));
-                }
-                set_bit(&mut bins, code as usize + 1);
-            }
-            if missing_left {
-                set_bit(&mut bins, 0);
-            }
-            if at.bool("other_left")? {
-                set_bit(&mut bins, usize::from(OTHER_BIN));
-            }
-            Rule::In { bins }
-        }
-    };
+    } = read_split(at, index, count, width)?;
     Ok(BoostNode::Split {
         feature,
         rule,
@@ -451,27 +441,18 @@ fn read_boost_split(
     })
 }
 
-/// `at[name]` as a number, or NaN when `at` has no such field (a split on levels).
-fn value_or_nan(at: At<'_>, name: &str) -> Result<f64, ModelFormatError> {
-    match at.value.get(name) {
-        None if at.value.get("levels").is_some() => Ok(f64::NAN),
-        _ => at.f64(name),
-    }
-}
-
-/// A tree: its leaf width and its nodes, in index order.
+/// A tree: its leaf width and its nodes, in index order; a leaf is `{"value": [...]}`
+/// and a split as [`write_split`] writes it.
 fn write_tree(tree: &Tree) -> Value {
     let node = |n: &Node| match n {
         Node::Leaf { start } => json!({ "value": &tree.values[*start..*start + tree.width] }),
         Node::Split {
             feature,
-            cut,
+            rule,
             left,
             right,
             gain,
-        } => json!({
-            "feature": feature, "cut": cut, "left": left, "right": right, "gain": gain,
-        }),
+        } => write_split(*feature, rule, *left, *right, *gain),
     };
     json!({ "width": tree.width, "nodes": tree.nodes.iter().map(node).collect::<Vec<_>>() })
 }
@@ -522,11 +503,29 @@ fn read_tree(at: At<'_>, width: usize, outputs: usize) -> Result<Tree, ModelForm
                 tree.values.extend(leaf);
                 Node::Leaf { start }
             }
-            None => read_split(node, i, list.len(), width)?,
+            None => {
+                let split = read_split(node, i, list.len(), width)?;
+                Node::Split {
+                    feature: split.feature,
+                    rule: split.rule,
+                    left: split.left,
+                    right: split.right,
+                    gain: split.gain,
+                }
+            }
         };
         tree.nodes.push(read);
     }
     Ok(tree)
+}
+
+/// The fields of a split node, shared by forest and boosted trees.
+struct Split {
+    feature: usize,
+    rule: Rule,
+    left: usize,
+    right: usize,
+    gain: f64,
 }
 
 /// A split node at index `index` of `count`: its children come after it, so walking a
@@ -536,18 +535,7 @@ fn read_split(
     index: usize,
     count: usize,
     width: usize,
-) -> Result<Node, ModelFormatError> {
-    read_split_with(at, index, count, width, at.f64("cut"))
-}
-
-/// [`read_split`] with the threshold already read.
-fn read_split_with(
-    at: At<'_>,
-    index: usize,
-    count: usize,
-    width: usize,
-    cut: Result<f64, ModelFormatError>,
-) -> Result<Node, ModelFormatError> {
+) -> Result<Split, ModelFormatError> {
     let child = |name: &str| -> Result<usize, ModelFormatError> {
         let c = at.usize(name)?;
         match c > index && c < count {
@@ -565,11 +553,38 @@ fn read_split_with(
             format!("an encoded column below {width}"),
         ));
     }
-    Ok(Node::Split {
+    Ok(Split {
         feature,
-        cut: cut?,
+        rule: read_rule(at)?,
         left: child("left")?,
         right: child("right")?,
         gain: at.f64("gain")?,
+    })
+}
+
+/// A split's rule: a threshold (`cut`) or a set of level codes (`levels`), each with
+/// `missing_left`.
+fn read_rule(at: At<'_>) -> Result<Rule, ModelFormatError> {
+    let missing_left = at.bool("missing_left")?;
+    if at.value.get("levels").is_none() {
+        let cut = at.f64("cut")?;
+        return Ok(Rule::Le { cut, missing_left });
+    }
+    let mut bins = [0; 4];
+    for (i, code) in at.numbers("levels")?.into_iter().enumerate() {
+        if !(code.fract() == 0.0 && (0.0..f64::from(OTHER_BIN - 1)).contains(&code)) {
+            let item = format!("{}[{i}]", at.child_path("levels"));
+            return Err(must(&item, "a level code from 0 to 253"));
+        }
+        set_bit(&mut bins, code as usize + 1);
+    }
+    if missing_left {
+        set_bit(&mut bins, 0);
+    }
+    if at.bool("other_left")? {
+        set_bit(&mut bins, usize::from(OTHER_BIN));
+    }
+    Ok(Rule::In {
+        bins: Box::new(bins),
     })
 }

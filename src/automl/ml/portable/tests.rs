@@ -265,3 +265,100 @@ fn a_glm_classifier_keeps_its_lambda_and_reads_without_one() {
         );
     }
 }
+
+/// 300 rows: a categorical feature of 40 levels and a numerical one with every fifth
+/// value missing, the label following both.
+fn levels_and_gaps() -> Frame {
+    let level: Vec<Option<String>> = (0..300).map(|i| Some(format!("L{}", i * 7 % 40))).collect();
+    let x: Vec<f64> = (0..300).map(|i| f64::from((i * 13) % 17) - 8.0).collect();
+    let label: Vec<Option<&str>> = (0..300)
+        .map(|i| {
+            Some(if (i * 7 % 40) % 3 == 0 || x[i] > 4.0 {
+                "yes"
+            } else {
+                "no"
+            })
+        })
+        .collect();
+    let frame = Frame::new(vec![
+        Column::categorical("level", &level),
+        Column::numerical("x", x),
+        Column::categorical("label", &label),
+    ])
+    .unwrap();
+    with_gaps(&frame, "x")
+}
+
+#[test]
+fn forest_splits_on_level_sets_and_missing_directions_reload_bit_for_bit() {
+    let frame = levels_and_gaps();
+    round_trip(&frame, "label", ModelType::Binary);
+    let drf = &models(&frame, "label")[1];
+    let doc: Value = serde_json::from_slice(&drf.to_portable()).unwrap();
+    let engine = &doc["engine"];
+    assert_eq!(engine["params"]["ntrees"], 50.0);
+    assert_eq!(engine["params"]["sample_rate"], 0.632);
+    let nodes: Vec<&Value> = engine["trees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["nodes"].as_array().unwrap())
+        .collect();
+    assert!(nodes
+        .iter()
+        .any(|n| n["levels"].is_array() && n["other_left"].is_boolean()));
+    assert!(nodes
+        .iter()
+        .any(|n| n["cut"].is_number() && n["missing_left"] == true));
+    assert!(nodes
+        .iter()
+        .any(|n| n["cut"].is_number() && n["missing_left"] == false));
+}
+
+#[test]
+fn broken_forest_documents_are_refused_naming_the_field() {
+    let drf = &models(&levels_and_gaps(), "label")[1];
+    let doc: Value = serde_json::from_slice(&drf.to_portable()).unwrap();
+    let cases: Vec<(Edit, &str)> = vec![
+        (
+            Box::new(|d| d["engine"]["params"]["mtries"] = json!(1.5)),
+            "'engine.params.mtries' must be a whole number",
+        ),
+        (
+            Box::new(|d| d["engine"]["params"] = Value::Null),
+            "'engine.params' is missing",
+        ),
+        (
+            Box::new(|d| {
+                d["engine"]["trees"][0]["nodes"][0] = json!({
+                    "feature": 0, "levels": [254], "missing_left": true, "other_left": false,
+                    "left": 1, "right": 2, "gain": 1.0,
+                })
+            }),
+            "'engine.trees[0].nodes[0].levels[0]' must be a level code",
+        ),
+        (
+            Box::new(|d| {
+                d["engine"]["trees"][0]["nodes"][0] = json!({
+                    "feature": 1, "cut": 0.5, "left": 1, "right": 2, "gain": 1.0,
+                })
+            }),
+            "'engine.trees[0].nodes[0].missing_left' is missing",
+        ),
+        (
+            Box::new(|d| d["engine"]["trees"][1]["nodes"][0]["right"] = json!(0)),
+            "'engine.trees[1].nodes[0].right' must be a node index after 0",
+        ),
+        (
+            Box::new(|d| d["engine"]["trees"][1]["width"] = json!(3)),
+            "'engine.trees[1].width' must be 2",
+        ),
+    ];
+    for (edit, needle) in cases {
+        let mut doc = doc.clone();
+        edit(&mut doc);
+        let err = TrainedModel::from_portable(doc.to_string().as_bytes()).expect_err(needle);
+        assert!(matches!(err, ModelFormatError::Malformed(_)), "{err}");
+        assert!(err.to_string().contains(needle), "{err} lacks {needle}");
+    }
+}

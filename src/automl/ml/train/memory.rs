@@ -10,7 +10,10 @@
 //!   coefficient vectors per class (`glm::fit_bytes`); least squares on at most 512
 //!   columns also builds the `(p+1)²` normal equations and their Cholesky factor;
 //! - DRF and GBM: the binned copy of the matrix, one byte per cell, the row index of a
-//!   tree, and for GBM `n × classes` scores and gradients.
+//!   tree, and for GBM `n × classes` scores and gradients;
+//! - DRF: the forest itself, whose trees grow down to single rows: at most two nodes
+//!   per sampled row per tree ([`ForestParams::max_bytes`]; at most about 70 MB for
+//!   50 trees on 20,000 rows).
 //!
 //! Algorithms run one after the other and each fit frees its matrix before the next, so
 //! the estimate is the largest single fit (the final fit, on the most rows) or, if
@@ -20,6 +23,7 @@
 
 use super::super::encode::Encoder;
 use super::super::error::TrainError;
+use super::super::forest::ForestParams;
 use super::super::frame::{ColumnData, Frame};
 use super::super::model::{predict_chunk_rows, TrainedModel};
 use super::super::spec::{Algo, TrainSpec};
@@ -79,6 +83,10 @@ pub(crate) fn fit_bytes(algo: Algo, rows: usize, width: usize, classes: usize) -
             let scores = rows.saturating_mul(classes.saturating_mul(3 * F64));
             binned.saturating_add(scores).saturating_add(rows * 4)
         }
+    };
+    let extra = match algo {
+        Algo::Drf => extra.saturating_add(ForestParams::default().max_bytes(rows, classes)),
+        _ => extra,
     };
     matrix.saturating_add(extra)
 }
@@ -154,5 +162,15 @@ mod tests {
             assert!(glm < matrix + matrix / 2, "{glm}");
         }
         assert_eq!(fit_bytes(Algo::Glm, usize::MAX, usize::MAX, 3), usize::MAX);
+    }
+
+    #[test]
+    fn a_forest_of_deep_trees_counts_its_nodes() {
+        // 50 trees on 63.2% of 20,000 rows, down to single rows: up to 25,280 nodes each.
+        let drf = fit_bytes(Algo::Drf, 20_000, 10, 1);
+        let gbm = fit_bytes(Algo::Gbm, 20_000, 10, 1);
+        assert!(drf - gbm >= 50 * 25_280 * 40, "{drf} vs {gbm}");
+        assert!(drf < 200 << 20, "{drf}");
+        assert_eq!(fit_bytes(Algo::Drf, usize::MAX, 10, 3), usize::MAX);
     }
 }

@@ -32,7 +32,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::encode::Encoder;
 use super::error::TrainError;
 use super::experiment::TrainedExperiment;
-use super::forest::Forest;
+use super::forest::{Forest, ForestParams};
 use super::frame::{Frame, FrameError};
 use super::gbm::{Gbm, GbmParams};
 use super::glm::{Glm, GlmParams};
@@ -139,7 +139,7 @@ pub fn train_tested(
                 let candidate = plan.candidate(index);
                 let seed = Rng::derive(spec.seed, index as u64 + 1).next_u64();
                 let data = match candidate.algo {
-                    Algo::Gbm => Some(tree_data(&trees, &frame, &task)?),
+                    Algo::Gbm | Algo::Drf => Some(tree_data(&trees, &frame, &task)?),
                     _ => None,
                 };
                 let how = How {
@@ -549,6 +549,10 @@ fn fit(
     };
     let rows: &[usize] = &rows;
     let algo = how.algo;
+    if let (Some(trees), Algo::Drf) = (how.trees, algo) {
+        let forest = trees.fit_drf(task, rows, &ForestParams::default(), seed, cancel)?;
+        return Ok((forest, Vec::new()));
+    }
     if let Some(trees) = how.trees {
         let base = match how.settings {
             Settings::Gbm(params) => params.clone(),
@@ -588,7 +592,10 @@ pub(crate) fn fit_engine(
 ) -> Result<Engine, TrainError> {
     Ok(match (algo, labels) {
         (Algo::Glm, labels) => Engine::Glm(Glm::fit(x, labels, &GlmParams::default(), cancel)?),
-        (Algo::Drf, labels) => Engine::Drf(Forest::fit(x, labels, seed, cancel)?),
+        (Algo::Drf, labels) => {
+            let params = ForestParams::default();
+            Engine::Drf(Forest::fit_matrix(x, labels, &params, seed, cancel)?)
+        }
         (Algo::Gbm, labels) => {
             let params = GbmParams {
                 tolerance,

@@ -198,7 +198,15 @@ fn hyperparameters_name_each_algorithm_settings() {
     assert_eq!(names(glm), ["alpha", "lambda", "seed"]);
     assert_eq!(
         names(drf),
-        ["ntrees", "max_depth", "min_rows", "mtries", "nbins", "seed"]
+        [
+            "ntrees",
+            "max_depth",
+            "min_rows",
+            "mtries",
+            "sample_rate",
+            "nbins",
+            "seed"
+        ]
     );
     assert_eq!(
         names(gbm),
@@ -226,9 +234,12 @@ fn hyperparameters_name_each_algorithm_settings() {
     let ntrees = value(gbm, "ntrees");
     assert!((1.0..=200.0).contains(&ntrees), "{ntrees}");
     assert_eq!(value(gbm, "learn_rate"), 0.1);
-    assert_eq!(value(drf, "ntrees"), 30.0);
-    // Six encoded columns (x1, x2, noise, tags p and q, missing tag): √6 rounds to 2.
+    // H2O's DRF defaults; four tree-mode columns (x1, x2, noise, tag): ⌊√4⌋ = 2.
+    assert_eq!(value(drf, "ntrees"), 50.0);
+    assert_eq!(value(drf, "max_depth"), 20.0);
+    assert_eq!(value(drf, "min_rows"), 1.0);
     assert_eq!(value(drf, "mtries"), 2.0);
+    assert_eq!(value(drf, "sample_rate"), 0.632);
     // scikit-learn's C = 1 on the mean loss of the 120 training rows.
     assert_eq!(value(glm, "lambda"), 1.0 / 120.0);
     assert!(experiment.models.iter().all(|m| value(m, "seed") == 99.0));

@@ -1,6 +1,6 @@
 //! The tree-mode data of one training: the encoding learned once from all training
 //! rows, and those rows binned once, so that every fold's fit and the final fit of a
-//! boosted model reuse them instead of encoding and binning anew.
+//! boosted model or a random forest reuse them instead of encoding and binning anew.
 //!
 //! The encoding of a categorical column here is only the order of its levels by
 //! training frequency, and the bins only cut points of feature values: neither looks at
@@ -10,6 +10,7 @@ use std::sync::atomic::AtomicBool;
 
 use super::super::encode::Encoder;
 use super::super::error::TrainError;
+use super::super::forest::{Forest, ForestParams};
 use super::super::frame::Frame;
 use super::super::gbm::{Gbm, GbmParams};
 use super::super::model::{Engine, Fitted};
@@ -65,10 +66,7 @@ impl TreeData {
         cancel: &AtomicBool,
     ) -> Result<(Fitted, Vec<f64>), TrainError> {
         let mapped = self.data_rows(rows)?;
-        let labels = match &self.target {
-            Target::Values(y) => Labels::Values(y),
-            Target::Classes(c) => Labels::Classes(c, task.classes.len()),
-        };
+        let labels = self.labels(task);
         let (gbm, curve) = match scored {
             Some(scored) if params.ntrees.is_none() => {
                 let scored = self.data_rows(scored)?;
@@ -80,6 +78,30 @@ impl TreeData {
             ),
         };
         Ok((Fitted::trees(self.encoder.clone(), Engine::Gbm(gbm)), curve))
+    }
+
+    /// Grows a random forest on the frame rows `rows` (each one of the training rows;
+    /// repeats count twice).
+    pub(super) fn fit_drf(
+        &self,
+        task: &Task,
+        rows: &[usize],
+        params: &ForestParams,
+        seed: u64,
+        cancel: &AtomicBool,
+    ) -> Result<Fitted, TrainError> {
+        let mapped = self.data_rows(rows)?;
+        let labels = self.labels(task);
+        let forest = Forest::fit(&self.data, &mapped, labels, params, seed, cancel)?;
+        Ok(Fitted::trees(self.encoder.clone(), Engine::Drf(forest)))
+    }
+
+    /// The labels of every data row.
+    fn labels(&self, task: &Task) -> Labels<'_> {
+        match &self.target {
+            Target::Values(y) => Labels::Values(y),
+            Target::Classes(c) => Labels::Classes(c, task.classes.len()),
+        }
     }
 
     /// The data rows of frame rows `rows`.

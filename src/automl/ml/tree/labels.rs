@@ -18,21 +18,16 @@ impl Labels<'_> {
         }
     }
 
-    pub(super) fn add(&self, row: usize, stats: &mut [f64]) {
+    /// Row `row`'s target as `(output, value)`: its class's slot and 1, or slot 0 and
+    /// its value.
+    pub(super) fn target(&self, row: usize) -> (u32, f64) {
         match self {
-            Labels::Values(y) => stats[0] += y[row],
-            Labels::Classes(c, _) => stats[c[row]] += 1.0,
+            Labels::Values(y) => (0, y[row]),
+            Labels::Classes(c, _) => (c[row] as u32, 1.0),
         }
     }
 
-    /// The prediction of a leaf holding `rows`.
-    pub(super) fn leaf_values(&self, rows: &[u32]) -> Vec<f64> {
-        let mut stats = vec![0.0; self.width()];
-        rows.iter().for_each(|&r| self.add(r as usize, &mut stats));
-        let n = rows.len().max(1) as f64;
-        stats.iter().map(|s| s / n).collect()
-    }
-
+    /// Whether every row of `rows` has the same target.
     pub(super) fn is_pure(&self, rows: &[u32]) -> bool {
         let Some(&first) = rows.first() else {
             return true;

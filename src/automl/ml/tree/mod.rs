@@ -1,9 +1,12 @@
-//! CART decision trees grown on histogram-binned features.
+//! CART decision trees grown on histogram-binned features, for random forests.
 //!
-//! Before growing, each feature is cut into at most [`MAX_BINS`] bins at quantiles of
-//! its training values ([`Binned`]). A node then finds its best split by one pass over
-//! its rows per candidate feature, filling a per-bin histogram, and one scan over the
-//! bins. A split sends `x <= cut` (and missing values) left.
+//! The training data arrives binned ([`Binned`]): a numerical feature's values cut at
+//! quantiles into at most [`MAX_BINS`] bins, a categorical feature's level codes one bin
+//! per level, and bin 0 for missing values in both. A tree grows depth first (module
+//! `grow`); at each node it samples candidate features and finds each one's best split
+//! from a histogram of the node's rows (module `split`): a threshold for a numerical
+//! feature, a set of levels for a categorical one, the missing values sent to the
+//! better side. A split keeps its [`Rule`], the same as a boosted tree's.
 //!
 //! Regression and classification share one criterion. Each row carries a target vector
 //! (`[y]` for regression, the one-hot class for classification); a node's score is
@@ -11,13 +14,22 @@
 //! score(right) − score(node), is then the reduction of the squared error for
 //! regression and of the Gini impurity (times `n`) for classification. Each split
 //! keeps its gain, so a tree can tell how much each feature reduced the impurity.
+//!
+//! A tree predicts from a row in the encoder's tree mode (raw numbers with NaN for
+//! missing, level codes), so a fitted tree needs no bins.
 
 mod binned;
+mod grow;
 mod labels;
+mod rule;
+mod split;
 
 use super::rng::Rng;
-pub(crate) use binned::{code_bin, Binned, ColumnKind, MAX_BINS, OTHER_BIN};
+pub(crate) use binned::{Binned, ColumnKind, MAX_BINS, OTHER_BIN};
+use grow::Grower;
 pub(crate) use labels::Labels;
+pub(crate) use rule::{bit, set_bit, Rule};
+use split::Search;
 
 /// Growth limits of one tree.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,10 +47,15 @@ pub(crate) struct TreeParams {
 pub(crate) enum Node {
     /// Prediction stored at `values[start..start + width]`.
     Leaf { start: usize },
+    /// A split of `feature` by `rule`.
     Split {
+        /// The encoded column split on.
         feature: usize,
-        cut: f64,
+        /// Which rows go left.
+        rule: Rule,
+        /// The left child's index.
         left: usize,
+        /// The right child's index.
         right: usize,
         /// The impurity decrease of the split.
         gain: f64,
@@ -53,16 +70,9 @@ pub(crate) struct Tree {
     pub(crate) width: usize,
 }
 
-/// The best split found at a node.
-#[derive(Debug, Clone, Copy)]
-struct Split {
-    feature: usize,
-    bin: u8,
-    gain: f64,
-}
-
 impl Tree {
-    /// Grows a tree on the (possibly repeated) training rows `rows`.
+    /// Grows a tree on the training rows `rows` of `data` (repeats count twice), whose
+    /// `labels` are indexed by data row; `rows` is reordered.
     pub(crate) fn grow(
         data: &Binned,
         labels: Labels<'_>,
@@ -70,19 +80,21 @@ impl Tree {
         params: TreeParams,
         rng: &mut Rng,
     ) -> Tree {
-        let tree = Tree {
-            nodes: Vec::new(),
-            values: Vec::new(),
-            width: labels.width(),
-        };
-        let features = (0..data.features()).collect();
+        let width = labels.width();
         let mut grower = Grower {
             data,
             labels,
             params,
             rng,
-            tree,
-            features,
+            tree: Tree {
+                nodes: Vec::new(),
+                values: Vec::new(),
+                width,
+            },
+            features: (0..data.features()).collect(),
+            search: Search::new(width),
+            targets: Vec::with_capacity(rows.len()),
+            total: vec![0.0; width + 1],
         };
         grower.grow(rows, 0);
         grower.tree
@@ -92,25 +104,27 @@ impl Tree {
     pub(crate) fn add_gains(&self, out: &mut [f64]) {
         for node in &self.nodes {
             if let Node::Split { feature, gain, .. } = node {
-                out[*feature] += gain;
+                if let Some(o) = out.get_mut(*feature) {
+                    *o += gain;
+                }
             }
         }
     }
 
-    /// The leaf prediction for one encoded row: `[mean]`, class frequencies or
-    /// `[Newton step]`.
+    /// The leaf prediction for one row in tree mode: `[mean]` or class frequencies.
     pub(crate) fn predict_row(&self, row: &[f64]) -> &[f64] {
         let mut node = 0;
         loop {
             match self.nodes.get(node) {
                 Some(Node::Split {
                     feature,
-                    cut,
+                    rule,
                     left,
                     right,
                     ..
                 }) => {
-                    node = if row.get(*feature).is_some_and(|v| v.is_nan() || v <= cut) {
+                    let value = row.get(*feature).copied().unwrap_or(f64::NAN);
+                    node = if rule.left_value(value) {
                         *left
                     } else {
                         *right
@@ -123,123 +137,8 @@ impl Tree {
     }
 }
 
-struct Grower<'a, 'r> {
-    data: &'a Binned,
-    labels: Labels<'a>,
-    params: TreeParams,
-    rng: &'r mut Rng,
-    tree: Tree,
-    features: Vec<usize>,
-}
-
-impl Grower<'_, '_> {
-    fn grow(&mut self, rows: &mut [u32], depth: usize) -> usize {
-        let index = self.tree.nodes.len();
-        self.tree.nodes.push(Node::Leaf { start: 0 });
-        let splittable = depth < self.params.max_depth
-            && rows.len() >= 2 * self.params.min_leaf.max(1)
-            && !self.labels.is_pure(rows);
-        let split = if splittable {
-            self.best_split(rows)
-        } else {
-            None
-        };
-        self.tree.nodes[index] = match split {
-            Some(split) => {
-                let bins = &self.data.bins[split.feature];
-                let mid = partition(rows, |r| bins[r as usize] <= split.bin);
-                let (left_rows, right_rows) = rows.split_at_mut(mid);
-                let left = self.grow(left_rows, depth + 1);
-                let right = self.grow(right_rows, depth + 1);
-                let cut = self.data.cut(split.feature, usize::from(split.bin));
-                Node::Split {
-                    feature: split.feature,
-                    cut,
-                    left,
-                    right,
-                    gain: split.gain,
-                }
-            }
-            None => self.leaf(rows),
-        };
-        index
-    }
-
-    fn leaf(&mut self, rows: &[u32]) -> Node {
-        let start = self.tree.values.len();
-        self.tree.values.extend(self.labels.leaf_values(rows));
-        Node::Leaf { start }
-    }
-
-    /// Samples features until `mtry` were tried and a split was found (or none is left).
-    fn best_split(&mut self, rows: &[u32]) -> Option<Split> {
-        let p = self.features.len();
-        let mut best: Option<Split> = None;
-        for i in 0..p {
-            if i >= self.params.mtry && best.is_some() {
-                break;
-            }
-            let j = i + self.rng.below(p - i);
-            self.features.swap(i, j);
-            let candidate = self.best_cut(self.features[i], rows);
-            if let Some(c) = candidate.filter(|c| best.is_none_or(|b| c.gain > b.gain)) {
-                best = Some(c);
-            }
-        }
-        best
-    }
-
-    /// The best cut of one feature, by a histogram of per-bin target sums.
-    fn best_cut(&self, feature: usize, rows: &[u32]) -> Option<Split> {
-        let n_bins = self.data.n_bins[feature];
-        if n_bins < 3 {
-            return None;
-        }
-        let w = self.tree.width + 1;
-        let mut hist = vec![0.0; n_bins * w];
-        let bins = &self.data.bins[feature];
-        for &r in rows {
-            let cell = &mut hist[bins[r as usize] as usize * w..][..w];
-            cell[0] += 1.0;
-            self.labels.add(r as usize, &mut cell[1..]);
-        }
-        let total: Vec<f64> = (0..w)
-            .map(|j| hist.iter().skip(j).step_by(w).sum())
-            .collect();
-        let parent = score(&total);
-        let min_leaf = self.params.min_leaf.max(1) as f64;
-        let mut left = vec![0.0; w];
-        let mut best: Option<Split> = None;
-        // Bin 0 (missing values) always goes left, with the lowest values.
-        left.copy_from_slice(&hist[..w]);
-        for bin in 1..n_bins - 1 {
-            left.iter_mut()
-                .zip(&hist[bin * w..(bin + 1) * w])
-                .for_each(|(l, h)| *l += h);
-            let right: Vec<f64> = total.iter().zip(&left).map(|(t, l)| t - l).collect();
-            if left[0] < min_leaf || right[0] < min_leaf {
-                continue;
-            }
-            let gain = score(&left) + score(&right) - parent;
-            if gain > 1e-12 * parent.abs().max(1.0) && best.is_none_or(|b| gain > b.gain) {
-                best = Some(Split {
-                    feature,
-                    bin: bin as u8,
-                    gain,
-                });
-            }
-        }
-        best
-    }
-}
-
-/// `Σ sⱼ² / n` of a stats vector `[n, s₀, s₁, ...]`.
-fn score(stats: &[f64]) -> f64 {
-    stats[1..].iter().map(|s| s * s).sum::<f64>() / stats[0].max(1.0)
-}
-
 /// Moves the rows for which `left` holds to the front; returns how many there are.
-fn partition(rows: &mut [u32], left: impl Fn(u32) -> bool) -> usize {
+pub(crate) fn partition(rows: &mut [u32], left: impl Fn(u32) -> bool) -> usize {
     let mut mid = 0;
     for i in 0..rows.len() {
         if left(rows[i]) {
