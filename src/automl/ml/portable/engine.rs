@@ -167,17 +167,7 @@ fn write_params(named: Vec<(&'static str, f64)>) -> Value {
 /// A boosted tree's nodes, in index order: `{"value"}` for a leaf (already shrunk) and
 /// a split as [`write_split`] writes it.
 fn write_boost_tree(tree: &BoostTree) -> Value {
-    let node = |n: &BoostNode| match n {
-        BoostNode::Leaf(value) => json!({ "value": value }),
-        BoostNode::Split {
-            feature,
-            rule,
-            left,
-            right,
-            gain,
-        } => write_split(*feature, rule, *left, *right, *gain),
-    };
-    json!({ "nodes": tree.nodes.iter().map(node).collect::<Vec<_>>() })
+    json!({ "nodes": write_nodes(&tree.nodes, |value| json!({ "value": value })) })
 }
 
 /// A split node: `{"feature", "cut", "missing_left", ...}` for a threshold split and
@@ -444,8 +434,14 @@ fn read_boost_split(
 /// A tree: its leaf width and its nodes, in index order; a leaf is `{"value": [...]}`
 /// and a split as [`write_split`] writes it.
 fn write_tree(tree: &Tree) -> Value {
-    let node = |n: &Node| match n {
-        Node::Leaf { start } => json!({ "value": &tree.values[*start..*start + tree.width] }),
+    let leaf = |&start: &usize| json!({ "value": &tree.values[start..start + tree.width] });
+    json!({ "width": tree.width, "nodes": write_nodes(&tree.nodes, leaf) })
+}
+
+/// Every node of a tree in index order: leaves by `leaf`, splits by [`write_split`].
+fn write_nodes<L>(nodes: &[Node<L>], leaf: impl Fn(&L) -> Value) -> Vec<Value> {
+    let node = |n: &Node<L>| match n {
+        Node::Leaf(l) => leaf(l),
         Node::Split {
             feature,
             rule,
@@ -454,7 +450,7 @@ fn write_tree(tree: &Tree) -> Value {
             gain,
         } => write_split(*feature, rule, *left, *right, *gain),
     };
-    json!({ "width": tree.width, "nodes": tree.nodes.iter().map(node).collect::<Vec<_>>() })
+    nodes.iter().map(node).collect()
 }
 
 /// Reads the trees `list` (at `path`): each reads encoded rows of `width` columns and
@@ -501,7 +497,7 @@ fn read_tree(at: At<'_>, width: usize, outputs: usize) -> Result<Tree, ModelForm
                 }
                 let start = tree.values.len();
                 tree.values.extend(leaf);
-                Node::Leaf { start }
+                Node::Leaf(start)
             }
             None => {
                 let split = read_split(node, i, list.len(), width)?;

@@ -50,7 +50,7 @@ impl Grower<'_, '_> {
             &self.data.cuts[found.feature],
         );
         let mid = partition(rows, |r| found.rule.left_bin(bins[r as usize], cuts));
-        self.tree.nodes.push(Node::Leaf { start: 0 });
+        self.tree.nodes.push(Node::Leaf(0));
         let (left_rows, right_rows) = rows.split_at_mut(mid);
         let left = self.grow(left_rows, depth + 1);
         let right = self.grow(right_rows, depth + 1);
@@ -83,7 +83,7 @@ impl Grower<'_, '_> {
         self.tree
             .values
             .extend(self.total[1..].iter().map(|s| s / n));
-        self.tree.nodes.push(Node::Leaf { start });
+        self.tree.nodes.push(Node::Leaf(start));
     }
 
     /// Samples features until `mtry` were tried and a split was found (or none is

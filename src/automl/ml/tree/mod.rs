@@ -42,11 +42,13 @@ pub(crate) struct TreeParams {
     pub(crate) mtry: usize,
 }
 
-/// A node of a tree; children always come after their parent.
+/// A node of a tree, whose leaves hold `L`; children always come after their parent.
+/// A forest's leaf is the start of its values in [`Tree::values`], a boosted tree's
+/// leaf its score.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Node {
-    /// Prediction stored at `values[start..start + width]`.
-    Leaf { start: usize },
+pub(crate) enum Node<L = usize> {
+    /// A leaf.
+    Leaf(L),
     /// A split of `feature` by `rule`.
     Split {
         /// The encoded column split on.
@@ -102,36 +104,47 @@ impl Tree {
 
     /// Adds each split's gain to `out[feature]` (`out` has one entry per column).
     pub(crate) fn add_gains(&self, out: &mut [f64]) {
-        for node in &self.nodes {
-            if let Node::Split { feature, gain, .. } = node {
-                if let Some(o) = out.get_mut(*feature) {
-                    *o += gain;
-                }
-            }
-        }
+        add_gains(&self.nodes, out);
     }
 
     /// The leaf prediction for one row in tree mode: `[mean]` or class frequencies.
     pub(crate) fn predict_row(&self, row: &[f64]) -> &[f64] {
-        let mut node = 0;
-        loop {
-            match self.nodes.get(node) {
-                Some(Node::Split {
-                    feature,
-                    rule,
-                    left,
-                    right,
-                    ..
-                }) => {
-                    let value = row.get(*feature).copied().unwrap_or(f64::NAN);
-                    node = if rule.left_value(value) {
-                        *left
-                    } else {
-                        *right
-                    };
-                }
-                Some(Node::Leaf { start }) => return &self.values[*start..*start + self.width],
-                None => return &[],
+        match walk(&self.nodes, |f, rule| rule.left_value(value_at(row, f))) {
+            Some(&start) => &self.values[start..start + self.width],
+            None => &[],
+        }
+    }
+}
+
+/// Column `feature` of an encoded row (NaN beyond its end).
+pub(crate) fn value_at(row: &[f64], feature: usize) -> f64 {
+    row.get(feature).copied().unwrap_or(f64::NAN)
+}
+
+/// The leaf that `nodes` lead to from the root when `left(feature, rule)` says which
+/// way each split goes (`None` for an empty tree).
+pub(crate) fn walk<L>(nodes: &[Node<L>], left: impl Fn(usize, &Rule) -> bool) -> Option<&L> {
+    let mut node = 0;
+    loop {
+        match nodes.get(node)? {
+            Node::Split {
+                feature,
+                rule,
+                left: l,
+                right: r,
+                ..
+            } => node = if left(*feature, rule) { *l } else { *r },
+            Node::Leaf(leaf) => return Some(leaf),
+        }
+    }
+}
+
+/// Adds the gain of each split of `nodes` to `out[feature]`.
+pub(crate) fn add_gains<L>(nodes: &[Node<L>], out: &mut [f64]) {
+    for node in nodes {
+        if let Node::Split { feature, gain, .. } = node {
+            if let Some(o) = out.get_mut(*feature) {
+                *o += gain;
             }
         }
     }
