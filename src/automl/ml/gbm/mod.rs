@@ -70,9 +70,10 @@ pub(crate) struct GbmParams {
 }
 
 impl Default for GbmParams {
-    /// LightGBM's defaults (31 leaves, learning rate 0.1, 20 rows per leaf, no
-    /// sampling), with early stopping after 20 rounds without improvement, at most 200
-    /// trees, instead of a fixed 100.
+    /// LightGBM's shape (31 leaves, learning rate 0.1, 20 rows per leaf), a little more
+    /// regularised: an L2 penalty of 0.1, 80 % of the rows per round and 90 % of the
+    /// features per tree; early stopping after 20 rounds without improvement, at most
+    /// 200 trees, instead of a fixed 100.
     fn default() -> Self {
         GbmParams {
             max_trees: 200,
@@ -81,9 +82,9 @@ impl Default for GbmParams {
             max_leaves: 31,
             max_depth: usize::MAX,
             min_rows: 20,
-            lambda: 0.0,
-            sample_rate: 1.0,
-            col_sample_rate: 1.0,
+            lambda: 0.1,
+            sample_rate: 0.8,
+            col_sample_rate: 0.9,
             stopping_rounds: 20,
             tolerance: None,
         }
