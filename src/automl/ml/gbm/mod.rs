@@ -13,12 +13,14 @@
 //! missing values sent to the better side) and categorical features by sets of levels
 //! (module `split`), on features binned once per training ([`Binned`]).
 //!
-//! **Early stopping.** Unless the number of trees is fixed, a fit of at least 10,000
-//! rows holds out a seeded tenth of them, boosts on the rest and stops once the
-//! held-out loss has not improved for [`GbmParams::stopping_rounds`] rounds, keeping
-//! the trees up to the best round; a smaller fit boosts 100 rounds, as LightGBM's and
-//! scikit-learn's defaults do. Cross-validation then fits the final model on all rows with the folds' mean
-//! best number of trees (see `train`), so no score is computed on rows that chose it.
+//! **The number of trees.** In cross-validation ([`Gbm::fit_scored`]) every fold boosts
+//! while the loss of the rows it is scored on keeps improving (stopping after
+//! [`GbmParams::stopping_rounds`] rounds without improvement), and training picks the
+//! count after which the folds' mean loss is lowest, as LightGBM's `cv` does: each
+//! fold's model is cut to it before it is scored and the final model grows it. A fit
+//! outside cross-validation ([`Gbm::fit`]) of at least 10,000 rows holds out a seeded
+//! tenth of them for the same rule; a smaller one boosts 100 rounds, as LightGBM's and
+//! scikit-learn's defaults do.
 //!
 //! Each round may grow its trees on a sample of the rows (drawn without replacement) and
 //! of the features, from the round's own random stream of the seed, so a model is
