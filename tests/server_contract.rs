@@ -362,7 +362,10 @@ fn algorithms_the_server_does_not_train_are_refused_by_name() {
         );
     }
     let info = get_json(addr, "/v2/info");
-    assert_eq!(info["algos"], json!(["GLM", "DRF", "GBM"]));
+    assert_eq!(
+        info["algos"],
+        json!(["GLM", "DRF", "GBM", "StackedEnsemble"])
+    );
     assert_eq!(
         info["evaluators"]["multinomial classification"],
         json!([

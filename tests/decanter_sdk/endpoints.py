@@ -21,7 +21,7 @@ from decanter.core.enums.algorithms import Algo
 from sdkcheck import Checks, Server, SdkErrors, arguments, connect, finish, run_stage
 
 SEED = 20261207
-ALGOS = [Algo.GLM, Algo.DRF, Algo.GBM]
+ALGOS = [Algo.GLM, Algo.DRF, Algo.GBM, Algo.StackedEnsemble]
 
 
 # ------------------------------------------------------------------------------ data
@@ -146,9 +146,37 @@ def score(model, x):
     return link(engine["loss"], scores)
 
 
+def score_row(model, row):
+    """A model document's value or class probabilities for one row; a stacked
+    ensemble blends its bases' (design/06)."""
+    if model["algo"] != "StackedEnsemble":
+        return score(model, encode(model, row))
+    outs = [score_row(base, row) for base in model["bases"]]
+    blend = model["blend"]
+    if blend["kind"] == "values":
+        total = blend["intercept"]
+        for w, out in zip(blend["weights"], outs):
+            total += w * out
+        return total
+    mixed = [0.0] * len(outs[0])
+    for w, out in zip(blend["weights"], outs):
+        mixed = [m + w * p for m, p in zip(mixed, out)]
+    return mixed
+
+
+def feature_kinds(model):
+    """Feature name -> encoding type, over a stacked ensemble's bases too."""
+    if model["algo"] == "StackedEnsemble":
+        kinds = {}
+        for base in model["bases"]:
+            kinds.update(feature_kinds(base))
+        return kinds
+    return {f["name"]: f["type"] for f in model["features"]}
+
+
 def predict(model, row, threshold=0.5):
     """(prediction, probabilities or None) for one row."""
-    out = score(model, encode(model, row))
+    out = score_row(model, row)
     if not model["classes"]:
         return out, None
     if len(out) == 2:
@@ -290,11 +318,15 @@ def main():
                 with open(other, "rb") as f:
                     downloaded[model_id] = json.load(f)
             check(
-                len(exp.models) == 3 and downloaded[best.id] == doc,
+                len(exp.models) == 4 and downloaded[best.id] == doc,
                 "%s: Model.download_by_id wrote each model; the best one as download() did" % name,
             )
             algos = sorted(downloaded[m]["algo"] for m in exp.models)
-            check(algos == ["DRF", "GBM", "GLM"], "%s: one document per algorithm" % name, repr(algos))
+            check(
+                algos == ["DRF", "GBM", "GLM", "StackedEnsemble"],
+                "%s: one document per algorithm" % name,
+                repr(algos),
+            )
 
     check.scenario("Model.download and Model.download_by_id", download)
 
@@ -323,14 +355,14 @@ def main():
     check.scenario("a downloaded model scores outside the server", scored_by_the_document)
 
     def every_algorithm_outside_the_server():
-        """Each downloaded model (GLM, DRF, GBM) scores the test rows as the server's
+        """Each downloaded model (GLM, DRF, GBM, StackedEnsemble) scores the test rows as the server's
         batch_predict does for that model."""
         api = CoreAPI()
         for name, exp in exps.items():
             rows = raw_rows(paths[name + "_test"])
             for model_id in exp.models:
                 doc = downloaded[model_id]
-                kinds = {f["name"]: f["type"] for f in doc["features"]}
+                kinds = feature_kinds(doc)
                 records = [
                     {k: (float(v) if kinds[k] in ("numerical", "raw") else v)
                      for k, v in row.items() if k in kinds and v != ""}

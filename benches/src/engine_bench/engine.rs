@@ -1,7 +1,7 @@
 //! The engine's side, in-process through the crate's public API: read the CSV with
-//! `parse_csv`, write the folds `cv_folds` deals, train GLM, DRF and GBM with 5-fold
-//! cross-validation (`train_tested`, every other setting the SDK default) and time each
-//! algorithm's folds.
+//! `parse_csv`, write the folds `cv_folds` deals, train GLM, DRF, GBM and their
+//! StackedEnsemble with 5-fold cross-validation (`train_tested`, every other setting
+//! the SDK default) and time each algorithm's folds.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write as _};
@@ -25,18 +25,18 @@ pub const TARGET: &str = "target";
 pub struct EngineRun {
     /// The metric compared: RMSE, logloss or AUC by the model type.
     pub metric: Evaluator,
-    /// GLM, DRF and GBM, with their 5-fold times.
+    /// GLM, DRF, GBM (with their 5-fold times) and StackedEnsemble.
     pub models: Vec<Scored>,
     /// Wall time of the whole `train_tested` call (folds and final fits).
     pub total_seconds: f64,
 }
 
-/// The SDK's default train input with GBM added: GLM, DRF and GBM, 5 folds, seed 42,
-/// `auto` evaluator, no hold-out; `threads` folds fitted at once (the models do not
-/// depend on it).
+/// The SDK's default train input with every algorithm the server trains: GLM, DRF,
+/// GBM and StackedEnsemble, 5 folds, seed 42, `auto` evaluator, no hold-out;
+/// `threads` folds fitted at once (the models do not depend on it).
 pub fn spec(threads: usize, max_model: Option<usize>) -> TrainSpec {
     TrainSpec {
-        algos: vec![Algo::Glm, Algo::Drf, Algo::Gbm],
+        algos: vec![Algo::Glm, Algo::Drf, Algo::Gbm, Algo::StackedEnsemble],
         nfold: 5,
         threads,
         max_model,

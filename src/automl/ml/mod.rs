@@ -63,6 +63,7 @@ mod options;
 mod portable;
 mod rng;
 mod spec;
+mod stack;
 #[cfg(test)]
 mod testdata;
 mod timeseries;

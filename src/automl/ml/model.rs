@@ -12,6 +12,7 @@ use super::importance;
 use super::linalg::Matrix;
 use super::metrics::choose_class;
 use super::spec::{Algo, ModelType};
+use super::stack::Stack;
 
 /// Bytes of encoded rows a prediction holds at once (see [`Fitted::predict`]).
 const PREDICT_CHUNK_BYTES: usize = 16 << 20;
@@ -141,6 +142,32 @@ impl Fitted {
     }
 }
 
+/// What predicts for a [`TrainedModel`]: one fitted engine, or a stacked ensemble of
+/// them.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Predictor {
+    One(Fitted),
+    Stack(Stack),
+}
+
+impl Predictor {
+    /// Predicts rows `rows` of `frame`.
+    pub(crate) fn predict(&self, frame: &Frame, rows: &[usize]) -> Result<Output, PredictError> {
+        match self {
+            Predictor::One(fitted) => fitted.predict(frame, rows),
+            Predictor::Stack(stack) => stack.predict(frame, rows),
+        }
+    }
+
+    /// The width of the widest encoding a prediction builds.
+    pub(crate) fn width(&self) -> usize {
+        match self {
+            Predictor::One(fitted) => fitted.encoder.width(),
+            Predictor::Stack(stack) => stack.width(),
+        }
+    }
+}
+
 /// One trained model of an experiment: its cross-validation and hold-out scores and the
 /// model fitted on all training rows.
 ///
@@ -165,7 +192,7 @@ pub struct TrainedModel {
     pub(crate) model_type: ModelType,
     /// Class labels, sorted (empty for regression).
     pub(crate) classes: Vec<String>,
-    pub(crate) fitted: Fitted,
+    pub(crate) fitted: Predictor,
 }
 
 impl TrainedModel {
@@ -187,11 +214,10 @@ impl TrainedModel {
 
     /// The feature columns the model reads, in frame order.
     pub fn features(&self) -> Vec<String> {
-        self.fitted
-            .encoder
-            .feature_names()
-            .map(str::to_owned)
-            .collect()
+        match &self.fitted {
+            Predictor::One(fitted) => fitted.encoder.feature_names().map(str::to_owned).collect(),
+            Predictor::Stack(stack) => stack.feature_names(),
+        }
     }
 
     /// How much the final model relies on each feature column: one entry per column of
@@ -202,9 +228,15 @@ impl TrainedModel {
     /// encoded values on the training rows (summed over classes for multinomial
     /// models); DRF and GBM by the total impurity decrease of their splits on it. A
     /// categorical column's one-hot columns (and a missing-value indicator) count
-    /// towards their column.
+    /// towards their column. A stacked ensemble sums its models' importances weighted
+    /// by their shares of the blend.
     pub fn importances(&self) -> Vec<(String, f64)> {
-        importance::by_feature(&self.fitted.encoder, &self.fitted.column_weights)
+        match &self.fitted {
+            Predictor::One(fitted) => {
+                importance::by_feature(&fitted.encoder, &fitted.column_weights)
+            }
+            Predictor::Stack(stack) => stack.importances(),
+        }
     }
 
     /// The settings the final model was trained with, by their H2O names, then `seed`
@@ -214,9 +246,15 @@ impl TrainedModel {
     /// - DRF: `ntrees`, `max_depth`, `min_rows`, `mtries`, `sample_rate`, `nbins`;
     /// - GBM: `ntrees`, `learn_rate`, `max_leaves`, `max_depth` (0: limited by the
     ///   leaves), `min_rows`, `reg_lambda`, `sample_rate`, `col_sample_rate_per_tree`,
-    ///   `nbins`.
+    ///   `nbins`;
+    /// - StackedEnsemble: for each model it combines, `base_k` (the model's position
+    ///   in the experiment, from 0) and `weight_k` (its weight in the blend), then a
+    ///   regression blend's `intercept`.
     pub fn hyperparameters(&self) -> Vec<(&'static str, f64)> {
-        let mut settings = self.fitted.engine.hyperparameters();
+        let mut settings = match &self.fitted {
+            Predictor::One(fitted) => fitted.engine.hyperparameters(),
+            Predictor::Stack(stack) => stack.hyperparameters(),
+        };
         settings.push(("seed", self.seed as f64));
         settings
     }

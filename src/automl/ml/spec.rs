@@ -19,13 +19,16 @@ pub enum Algo {
     Drf,
     /// Gradient boosting machine: boosted regression trees on the loss's gradient.
     Gbm,
+    /// Stacked ensemble: the best model of each other algorithm trained, and the next
+    /// best, combined by non-negative weights learned on their cross-validation
+    /// predictions (H2O's default metalearner). Not counted in `max_model`.
+    StackedEnsemble,
 }
 
 /// The other algorithm names of the Decanter SDK's `Algo` enum: valid requests for the
 /// real service, which this server answers with a clear refusal.
-const SDK_ONLY: [&str; 19] = [
+const SDK_ONLY: [&str; 18] = [
     "DeepLearning",
-    "StackedEnsemble",
     "XGBoost",
     "arima",
     "prophet",
@@ -46,22 +49,29 @@ const SDK_ONLY: [&str; 19] = [
 ];
 
 impl Algo {
-    /// The algorithms this engine trains, in the order the server lists them.
+    /// The algorithms that fit one model each, in the order the server lists them
+    /// (a time-series forecast picks from these).
     pub const TRAINED: [Algo; 3] = [Algo::Glm, Algo::Drf, Algo::Gbm];
 
-    /// The contract's name: `"GLM"`, `"DRF"` or `"GBM"`.
+    /// Every algorithm a train request may name: [`TRAINED`](Self::TRAINED), then
+    /// `StackedEnsemble`, which combines their models.
+    pub const REQUESTABLE: [Algo; 4] = [Algo::Glm, Algo::Drf, Algo::Gbm, Algo::StackedEnsemble];
+
+    /// The contract's name: `"GLM"`, `"DRF"`, `"GBM"` or `"StackedEnsemble"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Algo::Glm => "GLM",
             Algo::Drf => "DRF",
             Algo::Gbm => "GBM",
+            Algo::StackedEnsemble => "StackedEnsemble",
         }
     }
 }
 
-/// `"GLM, DRF{last}GBM"`: the trained algorithms as a phrase ending in `last`.
+/// `"GLM, DRF, GBM{last}StackedEnsemble"`: the requestable algorithms as a phrase
+/// ending in `last`.
 pub(crate) fn trained_phrase(last: &str) -> String {
-    let names = Algo::TRAINED.map(Algo::as_str);
+    let names = Algo::REQUESTABLE.map(Algo::as_str);
     let (tail, head) = names.split_last().expect("TRAINED is not empty");
     format!("{}{last}{tail}", head.join(", "))
 }
@@ -75,14 +85,14 @@ impl fmt::Display for Algo {
 impl FromStr for Algo {
     type Err = ParseSpecError;
 
-    /// Parses `"GLM"`, `"DRF"` or `"GBM"`, ignoring case.
+    /// Parses `"GLM"`, `"DRF"`, `"GBM"` or `"StackedEnsemble"`, ignoring case.
     ///
     /// # Errors
     /// Another name of the SDK's algorithms (`"XGBoost"`, ...) gets an error saying
     /// that this server does not train it and which ones it does; any other name an
     /// error saying it is unknown.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if let Some(algo) = Algo::TRAINED
+        if let Some(algo) = Algo::REQUESTABLE
             .into_iter()
             .find(|a| a.as_str().eq_ignore_ascii_case(s))
         {
@@ -183,13 +193,13 @@ mod tests {
             Ok(vec![Algo::Drf, Algo::Glm])
         );
         assert_eq!("gBm".parse::<Algo>(), Ok(Algo::Gbm));
-        for algo in Algo::TRAINED {
+        for algo in Algo::REQUESTABLE {
             assert_eq!(algo.as_str().parse::<Algo>(), Ok(algo));
         }
         let err = "XGB".parse::<Algo>().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unknown algorithm 'XGB' (expected GLM, DRF or GBM)"
+            "unknown algorithm 'XGB' (expected GLM, DRF, GBM or StackedEnsemble)"
         );
     }
 
@@ -198,7 +208,7 @@ mod tests {
         let err = "XGBoost".parse::<Algo>().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "algorithm 'XGBoost' is not trained by this server (it trains GLM, DRF and GBM)"
+            "algorithm 'XGBoost' is not trained by this server (it trains GLM, DRF, GBM and StackedEnsemble)"
         );
         for name in SDK_ONLY {
             let message = name.parse::<Algo>().unwrap_err().to_string();
@@ -211,13 +221,13 @@ mod tests {
         assert!(message.starts_with("algorithm 'deeplearning' is not trained"));
         assert_eq!(
             "foo".parse::<Algo>().unwrap_err().to_string(),
-            "unknown algorithm 'foo' (expected GLM, DRF or GBM)"
+            "unknown algorithm 'foo' (expected GLM, DRF, GBM or StackedEnsemble)"
         );
         assert_eq!(
             TrainSpec::parse_algos(&["GLM", "prophet"])
                 .unwrap_err()
                 .to_string(),
-            "algorithm 'prophet' is not trained by this server (it trains GLM, DRF and GBM)"
+            "algorithm 'prophet' is not trained by this server (it trains GLM, DRF, GBM and StackedEnsemble)"
         );
         assert_eq!(TrainSpec::new("y").algos, [Algo::Glm, Algo::Drf]);
     }

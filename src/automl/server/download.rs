@@ -38,7 +38,7 @@ pub(crate) fn supervised_model(
     let served = served.ok_or_else(|| ApiError::NotFound(format!("no model with id '{shown}'")))?;
     supervised(served).ok_or_else(|| {
         ApiError::bad(format!(
-            "model '{shown}' is not a GLM, DRF or GBM model of a train experiment, \
+            "model '{shown}' is not a GLM, DRF, GBM or StackedEnsemble model of a train experiment, \
              so it cannot {what}"
         ))
     })

@@ -247,7 +247,7 @@ fn info() -> Response {
             (t.as_str().to_owned(), json!(names))
         })
         .collect();
-    let algos: Vec<&str> = Algo::TRAINED.iter().map(|a| a.as_str()).collect();
+    let algos: Vec<&str> = Algo::REQUESTABLE.iter().map(|a| a.as_str()).collect();
     let time_series = auto_ts::info();
     Response::json(
         200,

@@ -119,7 +119,10 @@ fn forest_size_and_training_time() {
     let experiment = train(&frame, &spec, &mut |_, _| {}, &AtomicBool::new(false)).unwrap();
     let secs = start.elapsed().as_secs_f64();
     let model = &experiment.models[0];
-    let Engine::Drf(forest) = &model.fitted.engine else {
+    let super::super::model::Predictor::One(fitted) = &model.fitted else {
+        panic!("one model")
+    };
+    let Engine::Drf(forest) = &fitted.engine else {
         panic!("a forest")
     };
     let nodes: usize = forest.trees.iter().map(|t| t.nodes.len()).sum();

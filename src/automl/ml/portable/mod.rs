@@ -22,17 +22,18 @@
 
 mod engine;
 mod read;
+mod stack;
 #[cfg(test)]
 mod tests;
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use self::engine::Shape;
 use self::read::{must, At};
-use super::model::{Engine, Fitted, TrainedModel};
+use super::model::{Engine, Fitted, Predictor, TrainedModel};
 use super::spec::{Algo, ModelType};
 
 /// The `format` field of every model document.
@@ -89,7 +90,7 @@ impl TrainedModel {
         let scores = |m: &BTreeMap<String, f64>| -> Value {
             Value::Object(m.iter().map(|(k, v)| (k.clone(), number(*v))).collect())
         };
-        let doc = json!({
+        let mut doc = json!({
             "format": FORMAT,
             "version": VERSION,
             "algo": self.algo.as_str(),
@@ -100,10 +101,14 @@ impl TrainedModel {
             "cv_averages": scores(&self.cv_averages),
             "validation_scores": scores(&self.validation_scores),
             "test_scores": scores(&self.test_scores),
-            "features": engine::write_encoder(&self.fitted.encoder),
-            "column_weights": self.fitted.column_weights.iter().map(|w| number(*w)).collect::<Vec<_>>(),
-            "engine": engine::write_engine(&self.fitted.engine),
         });
+        let fields = match &self.fitted {
+            Predictor::One(fitted) => write_fitted(fitted),
+            Predictor::Stack(stack) => stack::write_stack(stack),
+        };
+        if let Value::Object(doc) = &mut doc {
+            doc.extend(fields);
+        }
         doc.to_string().into_bytes()
     }
 
@@ -133,11 +138,55 @@ impl TrainedModel {
     }
 }
 
+/// The fields that describe one fitted engine: `features`, `column_weights` and
+/// `engine`.
+fn write_fitted(fitted: &Fitted) -> Map<String, Value> {
+    let weights: Vec<Value> = fitted.column_weights.iter().map(|w| number(*w)).collect();
+    let mut fields = Map::new();
+    fields.insert("features".into(), engine::write_encoder(&fitted.encoder));
+    fields.insert("column_weights".into(), Value::Array(weights));
+    fields.insert("engine".into(), engine::write_engine(&fitted.engine));
+    fields
+}
+
+/// Reads the fields [`write_fitted`] writes, of an `algo` model with `classes` (none
+/// for regression).
+fn read_fitted(at: At<'_>, algo: Algo, classes: Option<usize>) -> Result<Fitted, ModelFormatError> {
+    let encoder = engine::read_encoder(at)?;
+    let width = encoder.width();
+    let column_weights = at.numbers("column_weights")?;
+    if column_weights.len() != width {
+        return Err(must(
+            &at.child_path("column_weights"),
+            format!("{width} numbers"),
+        ));
+    }
+    let shape = Shape { width, classes };
+    let path = at.child_path("engine");
+    let engine_at = At::new(at.field("engine")?, &path);
+    let engine = engine::read_engine(engine_at, shape)?;
+    let kind_fits = matches!(
+        (algo, &engine),
+        (Algo::Glm, Engine::Glm(_)) | (Algo::Drf, Engine::Drf(_)) | (Algo::Gbm, Engine::Gbm(_))
+    );
+    if !kind_fits {
+        return Err(must(
+            &engine_at.child_path("kind"),
+            format!("the engine of {algo}"),
+        ));
+    }
+    Ok(Fitted {
+        encoder,
+        engine,
+        column_weights,
+    })
+}
+
 fn read_model(at: At<'_>) -> Result<TrainedModel, ModelFormatError> {
     let algo: Algo = at
         .str("algo")?
         .parse()
-        .map_err(|_| must("algo", "GLM, DRF or GBM"))?;
+        .map_err(|_| must("algo", "GLM, DRF, GBM or StackedEnsemble"))?;
     let model_type: ModelType = at.str("model_type")?.parse().map_err(|_| {
         must(
             "model_type",
@@ -145,25 +194,11 @@ fn read_model(at: At<'_>) -> Result<TrainedModel, ModelFormatError> {
         )
     })?;
     let classes = read_classes(at, model_type)?;
-    let encoder = engine::read_encoder(at)?;
-    let width = encoder.width();
-    let column_weights = at.numbers("column_weights")?;
-    if column_weights.len() != width {
-        return Err(must("column_weights", format!("{width} numbers")));
-    }
-    let shape = Shape {
-        width,
-        classes: (model_type != ModelType::Regression).then_some(classes.len()),
+    let outputs = (model_type != ModelType::Regression).then_some(classes.len());
+    let fitted = match algo {
+        Algo::StackedEnsemble => Predictor::Stack(stack::read_stack(at, outputs)?),
+        algo => Predictor::One(read_fitted(at, algo, outputs)?),
     };
-    let engine_at = At::new(at.field("engine")?, "engine");
-    let engine = engine::read_engine(engine_at, shape)?;
-    let kind_fits = matches!(
-        (algo, &engine),
-        (Algo::Glm, Engine::Glm(_)) | (Algo::Drf, Engine::Drf(_)) | (Algo::Gbm, Engine::Gbm(_))
-    );
-    if !kind_fits {
-        return Err(must("engine.kind", format!("the engine of {algo}")));
-    }
     Ok(TrainedModel {
         algo,
         cv_averages: at.number_map("cv_averages")?,
@@ -173,11 +208,7 @@ fn read_model(at: At<'_>) -> Result<TrainedModel, ModelFormatError> {
         seed: at.u64("seed")?,
         model_type,
         classes,
-        fitted: Fitted {
-            encoder,
-            engine,
-            column_weights,
-        },
+        fitted,
     })
 }
 

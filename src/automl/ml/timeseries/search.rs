@@ -157,6 +157,13 @@ fn check_spec(spec: &TsSpec) -> Result<super::Evaluator, TsError> {
     if spec.algos.is_empty() {
         return invalid("algos: no algorithm to train".into());
     }
+    if spec.algos.contains(&Algo::StackedEnsemble) {
+        return invalid(
+            "algos: StackedEnsemble is trained by train experiments, not by time-series \
+             forecasts (use GLM, DRF or GBM)"
+                .into(),
+        );
+    }
     if spec.max_model == Some(0) {
         return invalid("max_model must be at least 1".into());
     }

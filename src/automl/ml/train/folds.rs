@@ -59,7 +59,7 @@ mod tests {
     use super::super::super::testdata::linear;
     use super::super::super::{Algo, Column};
     use super::super::tests::{model, run};
-    use super::super::{fit, score, How, Settings};
+    use super::super::{fit, score, How, Predictor, Settings};
     use super::*;
 
     /// The rows `folds` assigns to fold `f`, and the labelled rows of the other folds.
@@ -93,7 +93,14 @@ mod tests {
                     ntrees: None,
                 };
                 let (fitted, _) = fit(&frame, &task, how, &training, None, 0, &cancel).unwrap();
-                score(&frame, &task, &task.target, &fitted, &scored).unwrap()
+                score(
+                    &frame,
+                    &task,
+                    &task.target,
+                    &Predictor::One(fitted),
+                    &scored,
+                )
+                .unwrap()
             })
             .collect();
         let ours = average(&scores);

@@ -27,6 +27,7 @@ use super::super::forest::ForestParams;
 use super::super::frame::{ColumnData, Frame};
 use super::super::model::{predict_chunk_rows, TrainedModel};
 use super::super::spec::{Algo, TrainSpec};
+use super::super::stack::MAX_BASES;
 use super::task::Task;
 use super::{check_spec, retyped};
 
@@ -67,18 +68,26 @@ pub fn working_memory(frame: &Frame, spec: &TrainSpec) -> Result<usize, TrainErr
     let indexes = frame
         .rows()
         .saturating_mul(3 * std::mem::size_of::<usize>());
+    let stack = match algos.contains(&Algo::StackedEnsemble) {
+        true => stack_bytes(&algos, rows, classes),
+        false => 0,
+    };
     Ok(fit
         .max(chunk_bytes(width, classes))
+        .saturating_add(stack)
         .saturating_add(indexes)
         .saturating_add(retyped_copy))
 }
 
 /// Peak bytes of one fit of `algo` on `rows` rows encoded `width` wide.
 pub(crate) fn fit_bytes(algo: Algo, rows: usize, width: usize, classes: usize) -> usize {
+    if algo == Algo::StackedEnsemble {
+        return 0; // fits no matrix: see `stack_bytes`
+    }
     let matrix = rows.saturating_mul(width).saturating_mul(F64);
     let extra = match algo {
         Algo::Glm => super::super::glm::fit_bytes(rows, width, classes),
-        Algo::Drf | Algo::Gbm => {
+        Algo::Drf | Algo::Gbm | Algo::StackedEnsemble => {
             let binned = rows.saturating_mul(width);
             let scores = rows.saturating_mul(classes.saturating_mul(3 * F64));
             binned.saturating_add(scores).saturating_add(rows * 4)
@@ -89,6 +98,21 @@ pub(crate) fn fit_bytes(algo: Algo, rows: usize, width: usize, classes: usize) -
         _ => extra,
     };
     matrix.saturating_add(extra)
+}
+
+/// Bytes a stacked ensemble holds beyond the fits: the out-of-fold predictions of the
+/// models that may become its bases (at most `MAX_BASES + 1` at once, and a copy of the
+/// bases' while the blend is cross-validated), and the copy of a forest base.
+fn stack_bytes(algos: &[Algo], rows: usize, classes: usize) -> usize {
+    let predictions = rows
+        .saturating_mul(classes)
+        .saturating_mul(F64)
+        .saturating_mul(2 * MAX_BASES + 1);
+    let forest = match algos.contains(&Algo::Drf) {
+        true => ForestParams::default().max_bytes(rows, classes),
+        false => 0,
+    };
+    predictions.saturating_add(forest)
 }
 
 /// Bytes of one chunk of encoded rows and its outputs.
@@ -132,7 +156,7 @@ impl TrainedModel {
             .map(|c| frame_bytes_of(c, rows))
             .sum();
         let outputs = rows.saturating_mul((self.classes.len() + 1) * F64);
-        let width = self.fitted.encoder.width();
+        let width = self.fitted.width();
         kept.saturating_add(outputs)
             .saturating_add(chunk_bytes(width, self.classes.len()))
     }

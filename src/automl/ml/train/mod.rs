@@ -21,6 +21,9 @@ mod search;
 #[cfg(test)]
 mod search_tests;
 mod split;
+mod stacking;
+#[cfg(test)]
+mod stacking_tests;
 mod task;
 #[cfg(test)]
 mod tests;
@@ -39,7 +42,7 @@ use super::gbm::{Gbm, GbmParams};
 use super::glm::{Glm, GlmParams};
 use super::linalg::Matrix;
 use super::metrics::{classification_scores, regression_scores, Scores};
-use super::model::{Engine, Fitted, Output, TrainedModel};
+use super::model::{Engine, Fitted, Output, Predictor, TrainedModel};
 use super::rng::Rng;
 use super::spec::{trained_phrase, Algo, TrainSpec};
 use super::tree::Labels;
@@ -91,7 +94,12 @@ pub fn train_tested(
     progress: &mut dyn FnMut(f64, &str),
     cancel: &AtomicBool,
 ) -> Result<TrainedExperiment, TrainError> {
-    let algos = check_spec(spec)?;
+    let requested = check_spec(spec)?;
+    let stacked = requested.contains(&Algo::StackedEnsemble);
+    let algos: Vec<Algo> = requested
+        .into_iter()
+        .filter(|&a| a != Algo::StackedEnsemble)
+        .collect();
     let frame = retyped(frame, spec, "")?;
     let task = Task::prepare(&frame, spec)?;
     let test = match test {
@@ -120,6 +128,14 @@ pub fn train_tested(
         },
     };
     let plan = Plan::new(&algos, spec);
+    if stacked && plan.count < 2 && !plan.open_ended {
+        return Err(TrainError::BadSpec(format!(
+            "StackedEnsemble combines at least two models, and this request trains {} \
+             (request another algorithm, or max_model of at least 2)",
+            plan.count
+        )));
+    }
+    let mut pool = stacking::Pool::new(&task);
     let fits_per_model = (task.cv.len() + 1) as f64;
     let total = plan.count as f64 * fits_per_model;
     let started = std::time::Instant::now();
@@ -155,9 +171,15 @@ pub fn train_tested(
                     task: &task,
                     threads: spec.threads.max(1),
                     cancel: stop,
+                    keep_predictions: stacked,
                 };
                 match run.candidate(&test, how, seed, &mut report) {
-                    Ok(model) => models.push(model),
+                    Ok((model, predictions)) => {
+                        if let Some(predictions) = predictions {
+                            pool.offer(models.len(), &model, predictions);
+                        }
+                        models.push(model);
+                    }
                     Err(TrainError::Cancelled) if out_of_time() => {
                         return Ok((models, Some(candidate)));
                     }
@@ -166,11 +188,31 @@ pub fn train_tested(
             }
             Ok((models, None))
         })?;
-    let stopped_early = match stopped_early {
+    let mut stopped_early = match stopped_early {
         None => None,
         Some(candidate) => Some(out_of_time_note(spec, &candidate, &models, &plan)?),
     };
     let mut models = models;
+    if stacked && pool.len() >= 2 {
+        let validation = Scored {
+            frame: &frame,
+            target: &task.target,
+            rows: &task.validation_rows,
+        };
+        let ensemble = stacking::ensemble(pool, &models, &task, &validation, &test)?;
+        report("StackedEnsemble");
+        models.push(ensemble);
+    } else if stacked {
+        let note = format!(
+            "StackedEnsemble was not trained: it combines at least two models, and {} \
+             finished with a score",
+            pool.len()
+        );
+        stopped_early = Some(match stopped_early {
+            Some(before) => format!("{before}; {note}"),
+            None => note,
+        });
+    }
     keep_common_metrics(&mut models);
     Ok(TrainedExperiment {
         target: spec.target.clone(),
@@ -354,6 +396,21 @@ fn check_spec(spec: &TrainSpec) -> Result<Vec<Algo>, TrainError> {
             trained_phrase(", ")
         )));
     }
+    if algos == [Algo::StackedEnsemble] {
+        return Err(TrainError::BadSpec(
+            "StackedEnsemble combines the models of other algorithms: request it with \
+             GLM, DRF or GBM"
+                .into(),
+        ));
+    }
+    if spec.time_split.is_some() && algos.contains(&Algo::StackedEnsemble) {
+        return Err(TrainError::BadSpec(
+            "StackedEnsemble cannot be combined with time_series_split: its blend learns \
+             from every fold's predictions, so later rows would teach the blend that \
+             scores earlier ones; leave StackedEnsemble out"
+                .into(),
+        ));
+    }
     Ok(algos)
 }
 
@@ -454,6 +511,11 @@ pub(crate) fn fit_engine(
             };
             Engine::Gbm(Gbm::fit_matrix(x, labels, &params, seed, cancel)?)
         }
+        (Algo::StackedEnsemble, _) => {
+            return Err(TrainError::BadSpec(
+                "StackedEnsemble combines trained models: it is not fitted on a matrix".into(),
+            ))
+        }
     })
 }
 
@@ -462,20 +524,30 @@ fn score(
     frame: &Frame,
     task: &Task,
     target: &Target,
-    fitted: &Fitted,
+    fitted: &Predictor,
     rows: &[usize],
 ) -> Result<Scores, TrainError> {
     let output = fitted
         .predict(frame, rows)
         .map_err(|e| TrainError::Invalid(e.to_string()))?;
+    scores_of(task, target, &output, rows)
+}
+
+/// The metrics of `output`, the predictions of rows `rows` whose targets are `target`.
+fn scores_of(
+    task: &Task,
+    target: &Target,
+    output: &Output,
+    rows: &[usize],
+) -> Result<Scores, TrainError> {
     Ok(match (output, target) {
         (Output::Values(pred), Target::Values(y)) => {
             let y: Vec<f64> = rows.iter().map(|&r| y[r]).collect();
-            regression_scores(&y, &pred)
+            regression_scores(&y, pred)
         }
         (Output::Probs(probs), Target::Classes(c)) => {
             let labels: Vec<usize> = rows.iter().map(|&r| c[r]).collect();
-            classification_scores(&labels, &probs, task.model_type)
+            classification_scores(&labels, probs, task.model_type)
         }
         _ => {
             return Err(TrainError::Failed(

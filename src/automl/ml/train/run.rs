@@ -9,10 +9,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::super::error::TrainError;
 use super::super::frame::Frame;
 use super::super::metrics::average;
-use super::super::model::{Engine, Fitted, TrainedModel};
+use super::super::model::{Engine, Fitted, Output, Predictor, TrainedModel};
 use super::super::rng::Rng;
 use super::task::{Target, Task};
-use super::{check_cancel, fit, score, How, Scored};
+use super::{check_cancel, fit, score, scores_of, How, Scored};
 
 /// What every fit of a training shares.
 pub(super) struct Run<'a> {
@@ -21,11 +21,29 @@ pub(super) struct Run<'a> {
     /// Folds fitted at once.
     pub(super) threads: usize,
     pub(super) cancel: &'a AtomicBool,
+    /// Whether to keep the folds' predictions of their scored rows (for a stacked
+    /// ensemble).
+    pub(super) keep_predictions: bool,
 }
 
 /// A fold's fitted model and, for a boosted model, the loss of its scored rows after
 /// each round.
 type FoldResult = Result<(Fitted, Vec<f64>), TrainError>;
+
+/// `all` followed by `more`, outputs of the same kind.
+fn append(all: Output, more: Output) -> Output {
+    match (all, more) {
+        (Output::Values(mut all), Output::Values(more)) => {
+            all.extend(more);
+            Output::Values(all)
+        }
+        (Output::Probs(mut all), Output::Probs(more)) => {
+            all.append_rows(&more);
+            Output::Probs(all)
+        }
+        _ => unreachable!("a model answers one kind of output"),
+    }
+}
 
 /// The number of rounds after which the mean of the folds' `curves` is lowest, over the
 /// rounds every fold grew; `None` when a curve is empty (no early stopping).
@@ -38,14 +56,16 @@ fn chosen_rounds(curves: &[&[f64]]) -> Option<usize> {
 }
 
 impl Run<'_> {
-    /// Cross-validates a candidate, then fits and scores its final model.
+    /// Cross-validates a candidate, then fits and scores its final model. With
+    /// `keep_predictions`, also returns the folds' predictions of their scored rows,
+    /// fold after fold (the out-of-fold predictions a stacked ensemble learns from).
     pub(super) fn candidate(
         &self,
         test: &Scored<'_>,
         how: How<'_>,
         seed: u64,
         report: &mut dyn FnMut(&str),
-    ) -> Result<TrainedModel, TrainError> {
+    ) -> Result<(TrainedModel, Option<Output>), TrainError> {
         let (frame, task, cancel) = (self.frame, self.task, self.cancel);
         let algo = how.algo;
         let k = task.cv.len();
@@ -58,16 +78,27 @@ impl Run<'_> {
         let curves: Vec<&[f64]> = folds.iter().map(|(_, curve)| curve.as_slice()).collect();
         let ntrees = chosen_rounds(&curves);
         let mut fold_scores = Vec::with_capacity(k);
+        let mut predictions: Option<Output> = None;
         for (fold, (mut fitted, _)) in folds.into_iter().enumerate() {
             if let (Some(n), Engine::Gbm(gbm)) = (ntrees, &mut fitted.engine) {
                 gbm.truncate(n);
             }
             let scored = task.cv.fold(fold).1;
-            fold_scores.push(score(frame, task, &task.target, &fitted, scored)?);
+            let output = fitted
+                .predict(frame, scored)
+                .map_err(|e| TrainError::Invalid(e.to_string()))?;
+            fold_scores.push(scores_of(task, &task.target, &output, scored)?);
+            if self.keep_predictions {
+                predictions = Some(match predictions {
+                    None => output,
+                    Some(all) => append(all, output),
+                });
+            }
         }
         check_cancel(cancel)?;
         let how = How { ntrees, ..how };
         let (fitted, _) = fit(frame, task, how, &task.final_rows, None, seed, cancel)?;
+        let fitted = Predictor::One(fitted);
         let scores_on = |frame: &Frame, target: &Target, rows: &[usize]| match rows {
             [] => Ok(BTreeMap::new()),
             rows => score(frame, task, target, &fitted, rows),
@@ -75,7 +106,7 @@ impl Run<'_> {
         let validation_scores = scores_on(frame, &task.target, &task.validation_rows)?;
         let test_scores = scores_on(test.frame, test.target, test.rows)?;
         report(&format!("{algo} final model"));
-        Ok(TrainedModel {
+        let model = TrainedModel {
             algo,
             cv_averages: average(&fold_scores),
             validation_scores,
@@ -85,7 +116,8 @@ impl Run<'_> {
             model_type: task.model_type,
             classes: task.classes.clone(),
             fitted,
-        })
+        };
+        Ok((model, predictions))
     }
 
     /// Fits and scores every fold, `threads` at a time, calling `done(fold)` on this
