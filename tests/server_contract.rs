@@ -117,8 +117,10 @@ fn a_train_result_is_the_whole_experiment_with_every_regression_metric() {
         .iter()
         .map(|m| m.as_str().unwrap())
         .collect();
-    assert_eq!(models.len(), 2);
-    for (model_id, algo) in models.iter().zip(["GLM", "DRF"]) {
+    // GLM's and DRF's defaults, then GLM's eight penalties: the default budget of a
+    // small data set.
+    assert_eq!(models.len(), 10);
+    for (model_id, algo) in models.iter().zip(["GLM", "DRF", "GLM"]) {
         let attrs = &exp["attributes"][*model_id];
         assert_eq!(
             (attrs["model_id"].as_str(), attrs["algo"].as_str()),

@@ -238,7 +238,7 @@ def main():
     train_data = {"bin": bin_setup, "reg": ups["reg"], "multi": ups["multi"]}
     exps = {
         name: client.train(
-            TrainInput(data=train_data[name], target=targets[name], algos=ALGOS, nfold=2, seed=7),
+            TrainInput(data=train_data[name], target=targets[name], algos=ALGOS, nfold=2, seed=7, max_model=3),
             name="%s_exp" % name,
         )
         for name in frames

@@ -208,9 +208,9 @@ def main():
 
         found = [Model.create(searched.id, m) for m in searched.models]
         settings = [tuple(sorted(m.hyperparameters.items())) for m in found]
-        check(len(found) == 4 and [m.name for m in found] == ["GLM", "GBM", "GBM", "GBM"]
+        check(len(found) == 4 and [m.name for m in found] == ["GLM", "GBM", "GLM", "GBM"]
               and len(set(settings)) == 4,
-              "max_model: 4 models, each algorithm's defaults then searched GBM settings, each listed",
+              "max_model: 4 models, each algorithm's defaults then searched GLM and GBM settings in turn, each listed",
               [m.name for m in found])
         best = searched.best_model.id
         ranked = min(searched.attributes[m]["cv_averages"]["deviance"] for m in searched.models)

@@ -39,9 +39,11 @@
 //! or p/3 features per node); GBM boosts histogram trees grown leaf by leaf as LightGBM
 //! grows them (31 leaves, learning rate 0.1, 255 bins, the number of trees chosen on the
 //! folds). Both kinds of tree split categorical features natively on sets of levels and
-//! send missing values to the better side. [`TrainSpec::max_model`] and `max_run_time`
-//! turn one model per algorithm into a seeded search over GBM settings, every model
-//! tried listed; [`TrainSpec::threads`] fits a training's folds in parallel. The ranking
+//! send missing values to the better side. Every training searches (GBM settings, GLM
+//! penalties) under a budget: [`TrainSpec::max_model`], `max_run_time`, or by default
+//! one sized by the data (small sets get up to ten searched models, large ones their
+//! defaults), every model tried listed; `StackedEnsemble` blends the best of them.
+//! [`TrainSpec::threads`] fits a training's folds in parallel. The ranking
 //! rules (metric names and directions, `auto`, best model) live in
 //! [`evaluator`](crate::automl::evaluator), shared with the client.
 

@@ -123,8 +123,10 @@ pub struct TrainSpec {
     /// Seed for every random choice; the same seed gives the same models.
     pub seed: u64,
     /// How many models to train: each algorithm's defaults first (in the order of
-    /// `algos`), then settings drawn by the hyper-parameter search. `None`: one model per
-    /// algorithm, or, with `max_run_time`, as many as the time allows (at most 100).
+    /// `algos`), then settings chosen by the hyper-parameter search (a
+    /// `StackedEnsemble` is not counted). `None`: with `max_run_time`, as many as the
+    /// time allows (at most 100); without, the default budget: 2,000,000 / (training
+    /// rows × features) models, at least one per algorithm and at most 10 more.
     pub max_model: Option<usize>,
     /// Percentage (0 to 90) of rows held out and scored into `validation_scores`.
     pub validation_percentage: Option<f64>,

@@ -46,6 +46,10 @@ pub(crate) struct GlmParams {
     /// The ridge penalty λ on the mean loss; `None` takes scikit-learn's default
     /// (see the module docs).
     pub(crate) lambda: Option<f64>,
+    /// The penalty in scikit-learn's terms, `1 / C` (`alpha` for a ridge regression):
+    /// λ = `strength` / rows. Used when `lambda` is `None`; `None` for both takes the
+    /// defaults.
+    pub(crate) strength: Option<f64>,
     /// Most L-BFGS iterations of one fit.
     pub(crate) max_iterations: usize,
     /// A classifier's fit has converged once no gradient entry of its objective
@@ -58,6 +62,7 @@ impl Default for GlmParams {
     fn default() -> Self {
         GlmParams {
             lambda: None,
+            strength: None,
             max_iterations: 1000,
             tolerance: 1e-4,
         }
@@ -205,7 +210,10 @@ fn fit_family(
     cancel: &AtomicBool,
 ) -> Result<(Vec<f64>, f64), Failure> {
     let problem = Problem { x, family };
-    let lambda = params.lambda.unwrap_or_else(|| default_lambda(&problem));
+    let rows = problem.x.rows().max(1) as f64;
+    let lambda = (params.lambda)
+        .or(params.strength.map(|s| s / rows))
+        .unwrap_or_else(|| default_lambda(&problem));
     let start = start(&problem);
     let beta =
         Solver::new(problem, cancel)?.solve(lambda, start, &params.settings(family), cancel)?;

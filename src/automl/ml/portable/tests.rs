@@ -31,6 +31,7 @@ fn models(frame: &Frame, target: &str) -> Vec<TrainedModel> {
     let spec = TrainSpec {
         algos: Algo::TRAINED.to_vec(),
         nfold: 2,
+        max_model: Some(3),
         ..TrainSpec::new(target)
     };
     let experiment = train(frame, &spec, &mut |_, _| {}, &AtomicBool::new(false)).unwrap();

@@ -39,6 +39,7 @@ fn a_weekday_pattern_is_learnt_from_a_datetime_column() {
     .unwrap();
     let spec = TrainSpec {
         algos: vec![Algo::Glm, Algo::Gbm],
+        max_model: Some(2),
         ..TrainSpec::new("y")
     };
     let experiment = train(&frame, &spec, &mut |_, _| {}, &AtomicBool::new(false)).unwrap();

@@ -56,10 +56,11 @@ mod tests {
     use std::sync::atomic::AtomicBool;
 
     use super::super::super::metrics::average;
+    use super::super::super::model::Predictor;
     use super::super::super::testdata::linear;
     use super::super::super::{Algo, Column};
     use super::super::tests::{model, run};
-    use super::super::{fit, score, How, Predictor, Settings};
+    use super::super::{fit, score, How, Settings};
     use super::*;
 
     /// The rows `folds` assigns to fold `f`, and the labelled rows of the other folds.

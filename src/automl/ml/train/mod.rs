@@ -8,6 +8,7 @@
 
 mod balance;
 mod budget;
+mod checks;
 #[cfg(test)]
 mod datetime_tests;
 mod folds;
@@ -17,6 +18,7 @@ mod model_tests;
 #[cfg(test)]
 mod option_tests;
 mod run;
+mod scoring;
 mod search;
 #[cfg(test)]
 mod search_tests;
@@ -37,16 +39,17 @@ use super::encode::Encoder;
 use super::error::TrainError;
 use super::experiment::TrainedExperiment;
 use super::forest::{Forest, ForestParams};
-use super::frame::{Frame, FrameError};
+use super::frame::Frame;
 use super::gbm::{Gbm, GbmParams};
 use super::glm::{Glm, GlmParams};
 use super::linalg::Matrix;
-use super::metrics::{classification_scores, regression_scores, Scores};
-use super::model::{Engine, Fitted, Output, Predictor, TrainedModel};
+use super::model::{Engine, Fitted, TrainedModel};
 use super::rng::Rng;
-use super::spec::{trained_phrase, Algo, TrainSpec};
+use super::spec::{Algo, TrainSpec};
 use super::tree::Labels;
+use checks::{check_spec, retyped};
 use run::Run;
+use scoring::{keep_common_metrics, score, scores_of, Scored};
 use search::{Candidate, Plan, Settings};
 use task::{Target, Task};
 use trees::TreeData;
@@ -127,7 +130,8 @@ pub fn train_tested(
             rows: &task.test_rows,
         },
     };
-    let plan = Plan::new(&algos, spec);
+    let cells = task.final_rows.len().saturating_mul(task.features.len());
+    let plan = Plan::new(&algos, spec, cells);
     if stacked && plan.count < 2 && !plan.open_ended {
         return Err(TrainError::BadSpec(format!(
             "StackedEnsemble combines at least two models, and this request trains {} \
@@ -266,154 +270,6 @@ fn tree_data<'a>(
     Ok(cell.get_or_init(|| data))
 }
 
-/// `frame` with `spec.feature_types` applied (columns `frame` lacks are skipped for a
-/// test set, named `what`).
-fn retyped<'a>(
-    frame: &'a Frame,
-    spec: &TrainSpec,
-    what: &str,
-) -> Result<Cow<'a, Frame>, TrainError> {
-    if spec.feature_types.is_empty() {
-        return Ok(Cow::Borrowed(frame));
-    }
-    let changes: Vec<_> = spec
-        .feature_types
-        .iter()
-        .filter(|(name, _)| what.is_empty() || frame.column(name).is_some())
-        .cloned()
-        .collect();
-    frame.retype(&changes).map(Cow::Owned).map_err(|e| {
-        let e = match e {
-            FrameError::UnknownColumn(name) => {
-                format!("the column '{name}' does not exist")
-            }
-            other => other.to_string(),
-        };
-        TrainError::Invalid(format!("feature_types: {what}{e}"))
-    })
-}
-
-/// Rows scored by the final models into `test_scores`, with their frame and target.
-struct Scored<'a> {
-    frame: &'a Frame,
-    target: &'a Target,
-    rows: &'a [usize],
-}
-
-/// Keeps only the metrics that every model reports. A client ranks models by one
-/// metric; the Decanter SDK fails outright (a `KeyError`) when some model lacks it, so a
-/// metric undefined for one model is left out for all of them.
-fn keep_common_metrics(models: &mut [TrainedModel]) {
-    keep_common_keys(models.iter_mut().map(|m| &mut m.cv_averages).collect());
-    keep_common_keys(
-        models
-            .iter_mut()
-            .map(|m| &mut m.validation_scores)
-            .collect(),
-    );
-    keep_common_keys(models.iter_mut().map(|m| &mut m.test_scores).collect());
-}
-
-/// Removes from every map the keys that some map lacks.
-fn keep_common_keys(mut maps: Vec<&mut Scores>) {
-    let Some(first) = maps.first() else {
-        return;
-    };
-    let common: Vec<String> = first
-        .keys()
-        .filter(|name| maps.iter().all(|m| m.contains_key(*name)))
-        .cloned()
-        .collect();
-    for map in &mut maps {
-        map.retain(|name, _| common.contains(name));
-    }
-}
-
-/// Checks the options beyond the basics: class balancing, the time split, the
-/// tolerance and the time budget.
-fn check_options(spec: &TrainSpec) -> Result<(), TrainError> {
-    let bad = |m: String| Err(TrainError::BadSpec(m));
-    if spec.time_split.is_some() && spec.validation_percentage.is_some() {
-        return bad(
-            "validation_percentage (or holdout_percentage) cannot be combined with \
-             time_series_split: a random hold-out would leak later rows into training; \
-             give time_series_split a test range instead"
-                .into(),
-        );
-    }
-    if let Some(t) = spec.tolerance.filter(|t| !(0.0..1.0).contains(t)) {
-        return bad(format!("tolerance must be at least 0 and below 1, not {t}"));
-    }
-    if spec.max_run_time.is_some_and(|t| t.is_zero()) {
-        return bad("max_run_time must be more than 0 seconds".into());
-    }
-    if let Some(balance) = &spec.balance {
-        let m = balance.max_after_balance;
-        if !(m.is_finite() && m > 0.0) {
-            return bad(format!(
-                "max_after_balance must be a number above 0, not {m}"
-            ));
-        }
-        let factors = balance.sampling_factors.iter().flatten();
-        if let Some(f) = factors.copied().find(|f| !(f.is_finite() && *f >= 0.0)) {
-            return bad(format!(
-                "sampling_factors must be numbers of at least 0, not {f}"
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// The distinct algorithms to train, after checking the data-independent parts of
-/// `spec`.
-fn check_spec(spec: &TrainSpec) -> Result<Vec<Algo>, TrainError> {
-    if !(2..=10).contains(&spec.nfold) {
-        return Err(TrainError::BadSpec(format!(
-            "nfold must be between 2 and 10, not {}",
-            spec.nfold
-        )));
-    }
-    if let Some(pct) = spec.validation_percentage {
-        if !(0.0..=90.0).contains(&pct) {
-            return Err(TrainError::BadSpec(format!(
-                "validation_percentage must be between 0 and 90, not {pct}"
-            )));
-        }
-    }
-    if spec.max_model == Some(0) {
-        return Err(TrainError::BadSpec("max_model must be at least 1".into()));
-    }
-    check_options(spec)?;
-    let mut algos: Vec<Algo> = Vec::new();
-    for &algo in &spec.algos {
-        if !algos.contains(&algo) {
-            algos.push(algo);
-        }
-    }
-    if algos.is_empty() {
-        return Err(TrainError::BadSpec(format!(
-            "no algorithm to train (use {})",
-            trained_phrase(", ")
-        )));
-    }
-    if algos == [Algo::StackedEnsemble] {
-        return Err(TrainError::BadSpec(
-            "StackedEnsemble combines the models of other algorithms: request it with \
-             GLM, DRF or GBM"
-                .into(),
-        ));
-    }
-    if spec.time_split.is_some() && algos.contains(&Algo::StackedEnsemble) {
-        return Err(TrainError::BadSpec(
-            "StackedEnsemble cannot be combined with time_series_split: its blend learns \
-             from every fold's predictions, so later rows would teach the blend that \
-             scores earlier ones; leave StackedEnsemble out"
-                .into(),
-        ));
-    }
-    Ok(algos)
-}
-
 fn check_cancel(cancel: &AtomicBool) -> Result<(), TrainError> {
     if cancel.load(Ordering::Relaxed) {
         Err(TrainError::Cancelled)
@@ -464,7 +320,7 @@ fn fit(
     if let Some(trees) = how.trees {
         let base = match how.settings {
             Settings::Gbm(params) => params.clone(),
-            Settings::Default => GbmParams::default(),
+            Settings::Default | Settings::Glm(_) => GbmParams::default(),
         };
         let params = GbmParams {
             ntrees: how.ntrees,
@@ -475,16 +331,17 @@ fn fit(
     }
     let encoder = Encoder::fit(frame, &task.features, rows).map_err(internal)?;
     let x = encoder.transform(frame, rows).map_err(internal)?;
-    let engine = match &task.target {
-        Target::Values(y) => {
-            let y: Vec<f64> = rows.iter().map(|&r| y[r]).collect();
-            fit_engine(algo, &x, Labels::Values(&y), seed, task.tolerance, cancel)?
-        }
-        Target::Classes(c) => {
-            let labels: Vec<usize> = rows.iter().map(|&r| c[r]).collect();
-            let labels = Labels::Classes(&labels, task.classes.len());
-            fit_engine(algo, &x, labels, seed, task.tolerance, cancel)?
-        }
+    let (values, classes): (Vec<f64>, Vec<usize>) = match &task.target {
+        Target::Values(y) => (rows.iter().map(|&r| y[r]).collect(), Vec::new()),
+        Target::Classes(c) => (Vec::new(), rows.iter().map(|&r| c[r]).collect()),
+    };
+    let labels = match &task.target {
+        Target::Values(_) => Labels::Values(&values),
+        Target::Classes(_) => Labels::Classes(&classes, task.classes.len()),
+    };
+    let engine = match how.settings {
+        Settings::Glm(params) => Engine::Glm(Glm::fit(&x, labels, params, cancel)?),
+        _ => fit_engine(algo, &x, labels, seed, task.tolerance, cancel)?,
     };
     Ok((Fitted::new(encoder, engine, &x), Vec::new()))
 }
@@ -517,63 +374,4 @@ pub(crate) fn fit_engine(
             ))
         }
     })
-}
-
-/// The metrics of `fitted` on rows `rows` of `frame`, whose targets are `target`.
-fn score(
-    frame: &Frame,
-    task: &Task,
-    target: &Target,
-    fitted: &Predictor,
-    rows: &[usize],
-) -> Result<Scores, TrainError> {
-    let output = fitted
-        .predict(frame, rows)
-        .map_err(|e| TrainError::Invalid(e.to_string()))?;
-    scores_of(task, target, &output, rows)
-}
-
-/// The metrics of `output`, the predictions of rows `rows` whose targets are `target`.
-fn scores_of(
-    task: &Task,
-    target: &Target,
-    output: &Output,
-    rows: &[usize],
-) -> Result<Scores, TrainError> {
-    Ok(match (output, target) {
-        (Output::Values(pred), Target::Values(y)) => {
-            let y: Vec<f64> = rows.iter().map(|&r| y[r]).collect();
-            regression_scores(&y, pred)
-        }
-        (Output::Probs(probs), Target::Classes(c)) => {
-            let labels: Vec<usize> = rows.iter().map(|&r| c[r]).collect();
-            classification_scores(&labels, probs, task.model_type)
-        }
-        _ => {
-            return Err(TrainError::Failed(
-                "model output does not match the target type".into(),
-            ))
-        }
-    })
-}
-
-#[cfg(test)]
-mod common_metric_tests {
-    use super::*;
-
-    #[test]
-    fn a_metric_one_model_lacks_is_left_out_for_all() {
-        let score = |pairs: &[(&str, f64)]| -> Scores {
-            pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
-        };
-        let mut a = score(&[("mse", 1.0), ("rmsle", 0.1), ("mape", 0.2)]);
-        let mut b = score(&[("mse", 2.0), ("mape", 0.3)]);
-        let mut c = score(&[("mse", 3.0), ("rmsle", 0.2), ("mape", 0.1)]);
-        keep_common_keys(vec![&mut a, &mut b, &mut c]);
-        for map in [&a, &b, &c] {
-            assert_eq!(map.keys().collect::<Vec<_>>(), ["mape", "mse"]);
-        }
-        assert_eq!(a["mse"], 1.0);
-        keep_common_keys(Vec::new());
-    }
 }

@@ -10,9 +10,11 @@ use super::super::ColumnData;
 use super::tests::{model, run};
 use super::*;
 
+/// One model of each algorithm.
 fn all_algos(target: &str) -> TrainSpec {
     TrainSpec {
         algos: Algo::TRAINED.to_vec(),
+        max_model: Some(3),
         ..TrainSpec::new(target)
     }
 }
@@ -68,6 +70,7 @@ fn gbm_is_deterministic_and_reports_progress() {
     let spec = TrainSpec {
         algos: vec![Algo::Gbm],
         nfold: 2,
+        max_model: Some(1),
         ..TrainSpec::new("label")
     };
     let mut progress = |_: f64, m: &str| seen.push(m.to_owned());

@@ -2,28 +2,44 @@
 //!
 //! Model `i` of a training is a **candidate**: an algorithm and its settings. The first
 //! candidates are each requested algorithm's defaults, in request order. After them come
-//! drawn candidates, taking the searchable requested algorithms in turn (GBM: learning
-//! rate, leaves, depth, rows per leaf, L2 penalty, row and column sample rates), each
-//! drawn from its own random stream of the request's seed, so the same seed gives the
-//! same candidates whatever the budget.
+//! searched candidates, taking the searchable requested algorithms in turn:
+//! - GBM: settings drawn at random (learning rate, leaves, depth, rows per leaf, L2
+//!   penalty, row and column sample rates), each from its own random stream of the
+//!   request's seed, so the same seed gives the same candidates whatever the budget;
+//! - GLM: the next penalty of a fixed path around the default, [`GLM_STRENGTHS`]
+//!   (scikit-learn's `1/C`, or a ridge's `alpha`), until the path is done.
+//!
+//! DRF has no search: its defaults grow every tree to single rows, which leaves little
+//! to tune but the feature sampling.
 //!
 //! How many candidates are trained (the **budget**):
 //! - `max_model = n`: exactly `n` (fewer only when the algorithms requested have
 //!   nothing more to search, or `max_run_time` runs out first);
 //! - otherwise, with `max_run_time`: candidates one after another until the time runs
 //!   out, at most [`MAX_SEARCH_MODELS`];
-//! - otherwise (the SDK's default): [`DEFAULT_BUDGET`].
+//! - otherwise (the SDK's default): a search sized by the data, [`default_count`]:
+//!   small data sets, whose models take well under a second, get up to
+//!   [`DEFAULT_MOST_SEARCHED`] searched candidates; large ones their defaults only.
 
 use super::super::gbm::GbmParams;
+use super::super::glm::GlmParams;
 use super::super::rng::Rng;
 use super::super::spec::{Algo, TrainSpec};
 
 /// Most models a search bounded only by `max_run_time` trains.
 pub(crate) const MAX_SEARCH_MODELS: usize = 100;
 
-/// The default budget: each requested algorithm's defaults, then this many drawn
-/// candidates per searchable requested algorithm.
-pub(crate) const DEFAULT_DRAWS_PER_ALGO: usize = 0;
+/// The default budget trains about as many models as fit this many cells (rows ×
+/// features) of training data: each algorithm's defaults, then searched candidates.
+pub(crate) const DEFAULT_BUDGET_CELLS: usize = 2_000_000;
+
+/// Most searched candidates of the default budget.
+pub(crate) const DEFAULT_MOST_SEARCHED: usize = 10;
+
+/// GLM's search path: penalty strengths `s` (λ = `s` / rows on the mean loss), the
+/// nearest to the defaults first (scikit-learn's `C = 1` for the classifiers, no
+/// penalty for least squares).
+pub(crate) const GLM_STRENGTHS: [f64; 8] = [10.0, 0.1, 100.0, 0.01, 3.0, 0.3, 30.0, 0.03];
 
 /// One model to train.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +55,8 @@ pub(crate) enum Settings {
     Default,
     /// Drawn boosting settings.
     Gbm(GbmParams),
+    /// A GLM penalty from the search path.
+    Glm(GlmParams),
 }
 
 /// The candidates of one training and how many of them to train.
@@ -53,22 +71,34 @@ pub(crate) struct Plan {
     pub(crate) open_ended: bool,
 }
 
+/// How many searched candidates `algo` has at most.
+fn capacity(algo: Algo) -> usize {
+    match algo {
+        Algo::Gbm => usize::MAX,
+        Algo::Glm => GLM_STRENGTHS.len(),
+        Algo::Drf | Algo::StackedEnsemble => 0,
+    }
+}
+
+/// The default budget's number of models for `algos` on `cells` cells (training rows
+/// × features): `DEFAULT_BUDGET_CELLS / cells`, at least one per algorithm and at most
+/// [`DEFAULT_MOST_SEARCHED`] more.
+pub(crate) fn default_count(algos: usize, cells: usize) -> usize {
+    (DEFAULT_BUDGET_CELLS / cells.max(1)).clamp(algos, algos + DEFAULT_MOST_SEARCHED)
+}
+
 impl Plan {
-    /// The plan of `spec` over the distinct requested `algos`.
-    pub(crate) fn new(algos: &[Algo], spec: &TrainSpec) -> Plan {
-        let searchable: Vec<Algo> = algos.iter().copied().filter(|&a| a == Algo::Gbm).collect();
-        let most = if searchable.is_empty() {
-            algos.len()
-        } else {
-            usize::MAX
-        };
+    /// The plan of `spec` over the distinct requested `algos`, whose training data has
+    /// `cells` cells (rows × features).
+    pub(crate) fn new(algos: &[Algo], spec: &TrainSpec, cells: usize) -> Plan {
+        let searchable: Vec<Algo> = algos.iter().copied().filter(|&a| capacity(a) > 0).collect();
+        let most = searchable
+            .iter()
+            .fold(algos.len(), |n, &a| n.saturating_add(capacity(a)));
         let (count, open_ended) = match (spec.max_model, spec.max_run_time) {
             (Some(n), _) => (n, false),
             (None, Some(_)) => (MAX_SEARCH_MODELS, true),
-            (None, None) => (
-                algos.len() + DEFAULT_DRAWS_PER_ALGO * searchable.len(),
-                false,
-            ),
+            (None, None) => (default_count(algos.len(), cells), false),
         };
         Plan {
             algos: algos.to_vec(),
@@ -87,13 +117,39 @@ impl Plan {
                 settings: Settings::Default,
             };
         }
-        let drawn = i - self.algos.len();
-        let algo = self.searchable[drawn % self.searchable.len()];
-        let mut rng = Rng::derive(self.seed, 0x5EA_0000 + drawn as u64);
-        Candidate {
-            algo,
-            settings: Settings::Gbm(draw_gbm(&mut rng)),
+        // Searched candidates take the searchable algorithms in turn, skipping those
+        // whose search is done; `turns[k]` counts algorithm k's candidates so far.
+        let mut turns = vec![0; self.searchable.len()];
+        let mut drawn = 0;
+        let mut k = 0;
+        loop {
+            let algo = self.searchable[k % self.searchable.len()];
+            let slot = k % self.searchable.len();
+            k += 1;
+            if turns[slot] >= capacity(algo) {
+                continue;
+            }
+            if drawn + self.algos.len() == i {
+                return self.searched(algo, drawn, turns[slot]);
+            }
+            turns[slot] += 1;
+            drawn += 1;
         }
+    }
+
+    /// The `turn`-th searched candidate of `algo`, the `drawn`-th searched in all.
+    fn searched(&self, algo: Algo, drawn: usize, turn: usize) -> Candidate {
+        let settings = match algo {
+            Algo::Glm => Settings::Glm(GlmParams {
+                strength: Some(GLM_STRENGTHS[turn]),
+                ..GlmParams::default()
+            }),
+            _ => {
+                let mut rng = Rng::derive(self.seed, 0x5EA_0000 + drawn as u64);
+                Settings::Gbm(draw_gbm(&mut rng))
+            }
+        };
+        Candidate { algo, settings }
     }
 }
 
@@ -132,30 +188,64 @@ mod tests {
         }
     }
 
+    const SMALL: usize = 10_000;
+
     #[test]
-    fn defaults_come_first_then_drawn_candidates_in_turn() {
-        let algos = [Algo::Glm, Algo::Gbm, Algo::Drf];
-        let plan = Plan::new(&algos, &spec(Some(6), None));
-        assert_eq!(plan.count, 6);
-        let got: Vec<Candidate> = (0..6).map(|i| plan.candidate(i)).collect();
-        assert_eq!(got[0].algo, Algo::Glm);
+    fn defaults_come_first_then_searched_candidates_in_turn() {
+        let algos = [Algo::Drf, Algo::Gbm, Algo::Glm];
+        let plan = Plan::new(&algos, &spec(Some(8), None), SMALL);
+        assert_eq!(plan.count, 8);
+        let got: Vec<Candidate> = (0..8).map(|i| plan.candidate(i)).collect();
+        assert_eq!(got[0].algo, Algo::Drf);
         assert_eq!(got[2].settings, Settings::Default);
-        assert!(got[3..].iter().all(|c| c.algo == Algo::Gbm));
-        assert_ne!(got[3], got[4]);
+        let searched: Vec<Algo> = got[3..].iter().map(|c| c.algo).collect();
+        assert_eq!(
+            searched,
+            [Algo::Gbm, Algo::Glm, Algo::Gbm, Algo::Glm, Algo::Gbm]
+        );
+        assert_ne!(got[3], got[5]);
+        let Settings::Glm(first) = &got[4].settings else {
+            panic!("{:?}", got[4])
+        };
+        assert_eq!(first.strength, Some(GLM_STRENGTHS[0]));
         // The same seed gives the same candidates.
-        let again = Plan::new(&algos, &spec(Some(6), None));
-        assert_eq!(again.candidate(5), got[5]);
+        let again = Plan::new(&algos, &spec(Some(8), None), SMALL);
+        assert_eq!(again.candidate(7), got[7]);
     }
 
     #[test]
-    fn budgets_follow_max_model_max_run_time_or_the_default() {
+    fn glm_leaves_the_turns_when_its_path_is_done() {
+        let plan = Plan::new(&[Algo::Glm, Algo::Gbm], &spec(Some(30), None), SMALL);
+        let glms = (0..30)
+            .filter(|&i| plan.candidate(i).algo == Algo::Glm)
+            .count();
+        assert_eq!(glms, 1 + GLM_STRENGTHS.len());
+        assert_eq!(plan.candidate(29).algo, Algo::Gbm);
+        // GLM alone: its defaults and its path, no more.
+        assert_eq!(
+            Plan::new(&[Algo::Glm], &spec(Some(50), None), SMALL).count,
+            9
+        );
+    }
+
+    #[test]
+    fn budgets_follow_max_model_max_run_time_or_the_data() {
         let gbm = [Algo::Gbm];
-        assert_eq!(Plan::new(&gbm, &spec(Some(3), None)).count, 3);
-        let timed = Plan::new(&gbm, &spec(None, Some(10)));
+        assert_eq!(Plan::new(&gbm, &spec(Some(3), None), SMALL).count, 3);
+        let timed = Plan::new(&gbm, &spec(None, Some(10)), SMALL);
         assert_eq!((timed.count, timed.open_ended), (MAX_SEARCH_MODELS, true));
-        let default = Plan::new(&[Algo::Glm, Algo::Gbm], &spec(None, None));
-        assert_eq!(default.count, 2 + DEFAULT_DRAWS_PER_ALGO);
-        // Nothing to search beyond GLM's defaults.
-        assert_eq!(Plan::new(&[Algo::Glm], &spec(Some(5), None)).count, 1);
+        let both = [Algo::Glm, Algo::Gbm];
+        let small = Plan::new(&both, &spec(None, None), SMALL);
+        assert_eq!(small.count, 2 + DEFAULT_MOST_SEARCHED);
+        let middle = Plan::new(&both, &spec(None, None), 400_000);
+        assert_eq!(middle.count, 5);
+        // 100,000 rows of 20 features: each algorithm's defaults only.
+        let large = Plan::new(&both, &spec(None, None), 2_000_000);
+        assert_eq!(large.count, 2);
+        // Nothing to search beyond DRF's defaults.
+        assert_eq!(
+            Plan::new(&[Algo::Drf], &spec(Some(5), None), SMALL).count,
+            1
+        );
     }
 }

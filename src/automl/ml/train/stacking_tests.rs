@@ -5,6 +5,7 @@ use std::sync::atomic::AtomicBool;
 
 use super::super::frame::Frame;
 use super::super::testdata::{binary, nonlinear, three_class};
+use super::search::DEFAULT_MOST_SEARCHED;
 use super::*;
 
 fn run(frame: &Frame, spec: &TrainSpec) -> Result<TrainedExperiment, TrainError> {
@@ -38,7 +39,11 @@ fn ensemble_and_best(experiment: &TrainedExperiment, metric: &str) -> (f64, f64)
 fn a_regression_ensemble_blends_glm_and_gbm_and_scores_on_the_folds() {
     let data = nonlinear(600, 5);
     let algos = [Algo::Glm, Algo::Gbm, Algo::StackedEnsemble];
-    let experiment = run(&data, &spec("y", &algos)).unwrap();
+    let one_each = TrainSpec {
+        max_model: Some(2),
+        ..spec("y", &algos)
+    };
+    let experiment = run(&data, &one_each).unwrap();
     assert_eq!(experiment.models.len(), 3);
     let ensemble = &experiment.models[2];
     assert_eq!(setting(ensemble, "base_1"), Some(0.0));
@@ -67,7 +72,11 @@ fn a_regression_ensemble_blends_glm_and_gbm_and_scores_on_the_folds() {
 fn a_multinomial_ensemble_is_at_least_as_good_as_its_best_model() {
     let data = three_class(450, 2);
     let algos = [Algo::Glm, Algo::Drf, Algo::Gbm, Algo::StackedEnsemble];
-    let experiment = run(&data, &spec("label", &algos)).unwrap();
+    let one_each = TrainSpec {
+        max_model: Some(3),
+        ..spec("label", &algos)
+    };
+    let experiment = run(&data, &one_each).unwrap();
     assert_eq!(experiment.models.len(), 4);
     let (got, best) = ensemble_and_best(&experiment, "logloss");
     assert!(
@@ -131,13 +140,20 @@ fn an_ensemble_it_cannot_train_is_refused_in_words() {
     };
     let alone = bad(&spec("y", &[Algo::StackedEnsemble]));
     assert!(alone.contains("request it with GLM, DRF or GBM"), "{alone}");
-    let one = bad(&spec("y", &[Algo::Gbm, Algo::StackedEnsemble]));
+    let one = TrainSpec {
+        max_model: Some(1),
+        ..spec("y", &[Algo::Gbm, Algo::StackedEnsemble])
+    };
+    let one = bad(&one);
     assert!(one.contains("at least two models"), "{one}");
     let two = TrainSpec {
         max_model: Some(2),
         ..spec("y", &[Algo::Gbm, Algo::StackedEnsemble])
     };
     assert_eq!(run(&data, &two).unwrap().models.len(), 3);
+    // The default budget of a small data set searches, so there is a blend to fit.
+    let searched = run(&data, &spec("y", &[Algo::Gbm, Algo::StackedEnsemble])).unwrap();
+    assert_eq!(searched.models.len(), 1 + DEFAULT_MOST_SEARCHED + 1);
 }
 
 #[test]

@@ -36,6 +36,7 @@ pub(super) fn accuracy(model: &TrainedModel, data: &Frame, target: &str) -> f64 
 fn regression_fits_a_linear_relation() {
     let spec = TrainSpec {
         validation_percentage: Some(20.0),
+        max_model: Some(2),
         ..TrainSpec::new("y")
     };
     let experiment = run(&linear(500, 1), &spec).unwrap();
@@ -97,6 +98,7 @@ fn binary_classifiers_separate_the_classes() {
         validation_percentage: Some(25.0),
         seed: 9,
         algos: Algo::TRAINED.to_vec(),
+        max_model: Some(3),
         ..TrainSpec::new("label")
     };
     let experiment = run(&binary(400, 4), &spec).unwrap();
@@ -154,6 +156,7 @@ fn multinomial_classifiers_separate_three_clusters() {
         validation_percentage: Some(25.0),
         nfold: 3,
         algos: Algo::TRAINED.to_vec(),
+        max_model: Some(3),
         ..TrainSpec::new("label")
     };
     let experiment = run(&three_class(450, 8), &spec).unwrap();
@@ -201,6 +204,7 @@ fn progress_reports_every_fold_and_final_fit() {
     let mut seen: Vec<(f64, String)> = Vec::new();
     let spec = TrainSpec {
         nfold: 3,
+        max_model: Some(2),
         ..TrainSpec::new("y")
     };
     train(
@@ -301,11 +305,19 @@ fn max_model_and_duplicates_limit_the_models() {
         experiment.models.iter().map(|m| m.algo).collect::<Vec<_>>(),
         [Algo::Drf]
     );
+    // Duplicates are trained once; the default budget then searches GLM's penalties.
     let spec = TrainSpec {
         algos: vec![Algo::Drf, Algo::Drf, Algo::Glm],
+        max_model: Some(2),
         ..TrainSpec::new("y")
     };
-    assert_eq!(run(&linear(80, 13), &spec).unwrap().models.len(), 2);
+    let algos: Vec<Algo> = run(&linear(80, 13), &spec)
+        .unwrap()
+        .models
+        .iter()
+        .map(|m| m.algo)
+        .collect();
+    assert_eq!(algos, [Algo::Drf, Algo::Glm]);
 }
 
 #[test]
@@ -314,6 +326,7 @@ fn training_is_deterministic_for_a_seed() {
     let spec = TrainSpec {
         seed: 5,
         algos: Algo::TRAINED.to_vec(),
+        max_model: Some(3),
         ..TrainSpec::new("label")
     };
     let (a, b) = (run(&data, &spec).unwrap(), run(&data, &spec).unwrap());
