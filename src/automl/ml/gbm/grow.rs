@@ -5,10 +5,13 @@
 //! place) and the histogram of its rows: per feature and bin, the sums of gradients,
 //! hessians and counts. Only the smaller child's histogram is built from its rows; the
 //! larger child's is the parent's minus it (histogram subtraction), so each level of a
-//! tree reads at most half of the rows. The rows' gradients are gathered in leaf order
-//! first, so the inner loop reads them sequentially.
+//! tree reads at most half of the rows. A split partitions its leaf's rows stably, so
+//! every leaf's rows stay in data order and a histogram reads each feature's column of
+//! bins forwards (LightGBM partitions the same way); the rows' gradients are gathered
+//! in leaf order once per histogram, and the histogram buffers of finished leaves are
+//! reused for the next ones (LightGBM's histogram pool).
 
-use super::super::tree::{partition, Binned};
+use super::super::tree::Binned;
 use super::split::{best_split, Found, SplitLimits, Sums};
 use super::tree::{BoostNode, BoostTree};
 
@@ -68,12 +71,24 @@ pub(super) struct Grower<'a> {
     pub(super) offsets: &'a [usize],
     pub(super) cells: usize,
     pub(super) limits: TreeLimits,
+    /// Whether every hessian is exactly 1 (squared loss): a histogram then sums only
+    /// gradients and counts, and takes the counts as its hessian sums.
+    pub(super) unit_hessian: bool,
+}
+
+/// Buffers a tree reuses while it grows: the histograms of finished leaves and the
+/// right-hand rows of a partition.
+#[derive(Default)]
+struct Scratch {
+    hists: Vec<Vec<f64>>,
+    right: Vec<u32>,
 }
 
 impl Grower<'_> {
     /// Grows a tree on `rows` (reordered in place) and returns it with its leaves' row
     /// ranges of `rows`.
     pub(super) fn grow(&self, rows: &mut [u32]) -> (BoostTree, Vec<LeafRows>) {
+        let mut scratch = Scratch::default();
         let mut hist = vec![0.0; 3 * self.cells];
         self.build(rows, &mut hist);
         let sums = rows.iter().fold(Sums::default(), |s, &r| Sums {
@@ -97,12 +112,13 @@ impl Grower<'_> {
         while open.len() + done.len() < self.limits.leaves {
             let Some(i) = best_open(&open) else { break };
             let leaf = open.swap_remove(i);
-            let (left, right) = self.split(leaf, rows, &mut nodes);
+            let (left, right) = self.split(leaf, rows, &mut nodes, &mut scratch);
             for mut child in [left, right] {
                 child.best = self.find(&child);
                 if child.best.is_some() {
                     open.push(child);
                 } else {
+                    scratch.hists.push(std::mem::take(&mut child.hist));
                     done.push(child);
                 }
             }
@@ -144,14 +160,19 @@ impl Grower<'_> {
 
     /// Splits `leaf` by its best split: partitions its rows, makes its node a split and
     /// returns the two children with their histograms.
-    fn split(&self, leaf: Open, rows: &mut [u32], nodes: &mut Vec<BoostNode>) -> (Open, Open) {
+    fn split(
+        &self,
+        leaf: Open,
+        rows: &mut [u32],
+        nodes: &mut Vec<BoostNode>,
+        scratch: &mut Scratch,
+    ) -> (Open, Open) {
         let found = leaf.best.expect("only leaves with a split are split");
-        let (bins, cuts) = (
-            &self.data.bins[found.feature],
-            &self.data.cuts[found.feature],
-        );
+        let bins = &self.data.bins[found.feature];
+        let rule = found.rule.on_bins(&self.data.cuts[found.feature]);
         let range = &mut rows[leaf.start..leaf.end];
-        let mid = leaf.start + partition(range, |r| found.rule.left_bin(bins[r as usize], cuts));
+        let mid = leaf.start
+            + stable_partition(range, &mut scratch.right, |r| rule.left(bins[r as usize]));
         let (l, r) = (nodes.len(), nodes.len() + 1);
         nodes.push(BoostNode::Leaf(0.0));
         nodes.push(BoostNode::Leaf(0.0));
@@ -168,7 +189,13 @@ impl Grower<'_> {
         } else {
             (mid..leaf.end, r)
         };
-        let mut small = vec![0.0; 3 * self.cells];
+        let mut small = match scratch.hists.pop() {
+            Some(mut hist) => {
+                hist.fill(0.0);
+                hist
+            }
+            None => vec![0.0; 3 * self.cells],
+        };
         self.build(&rows[small_range], &mut small);
         let mut large = leaf.hist;
         for &f in self.features {
@@ -202,15 +229,30 @@ impl Grower<'_> {
         }
     }
 
-    /// Fills `hist` with the sums of `rows` for every candidate feature.
+    /// Fills `hist` with the sums of `rows` for every candidate feature: the rows'
+    /// gradients (and hessians) gathered once in leaf order, then one feature at a
+    /// time, so that its cells stay in the first-level cache while the leaf's rows,
+    /// in data order, read its column of bins forwards.
     fn build(&self, rows: &[u32], hist: &mut [f64]) {
+        if self.unit_hessian {
+            let ordered: Vec<f64> = rows.iter().map(|&r| self.grad[r as usize]).collect();
+            for &f in self.features {
+                let (bins, cells) = self.column(f, hist);
+                for (&r, &g) in rows.iter().zip(&ordered) {
+                    let c = 3 * usize::from(bins[r as usize]);
+                    cells[c] += g;
+                    cells[c + 2] += 1.0;
+                }
+                cells.chunks_exact_mut(3).for_each(|cell| cell[1] = cell[2]);
+            }
+            return;
+        }
         let ordered: Vec<(f64, f64)> = rows
             .iter()
             .map(|&r| (self.grad[r as usize], self.hess[r as usize]))
             .collect();
         for &f in self.features {
-            let bins = &self.data.bins[f];
-            let cells = &mut hist[3 * self.offsets[f]..3 * (self.offsets[f] + self.data.n_bins[f])];
+            let (bins, cells) = self.column(f, hist);
             for (&r, &(g, h)) in rows.iter().zip(&ordered) {
                 let c = 3 * usize::from(bins[r as usize]);
                 cells[c] += g;
@@ -219,6 +261,35 @@ impl Grower<'_> {
             }
         }
     }
+
+    /// Feature `f`'s bins and its cells of `hist`.
+    fn column<'h>(&self, f: usize, hist: &'h mut [f64]) -> (&[u8], &'h mut [f64]) {
+        let cells = 3 * self.offsets[f]..3 * (self.offsets[f] + self.data.n_bins[f]);
+        (&self.data.bins[f], &mut hist[cells])
+    }
+}
+
+/// Moves the rows for which `left` holds to the front of `rows`, keeping the order of
+/// both sides (so that a leaf's rows stay in data order and its histogram reads the
+/// data forwards); returns how many go left. `right` is scratch space.
+pub(super) fn stable_partition(
+    rows: &mut [u32],
+    right: &mut Vec<u32>,
+    left: impl Fn(u32) -> bool,
+) -> usize {
+    right.clear();
+    let mut mid = 0;
+    for i in 0..rows.len() {
+        let r = rows[i];
+        if left(r) {
+            rows[mid] = r;
+            mid += 1;
+        } else {
+            right.push(r);
+        }
+    }
+    rows[mid..].copy_from_slice(right);
+    mid
 }
 
 /// The open leaf whose split gains most (the first of equals).
