@@ -89,25 +89,8 @@ impl Grower<'_> {
     /// ranges of `rows`.
     pub(super) fn grow(&self, rows: &mut [u32]) -> (BoostTree, Vec<LeafRows>) {
         let mut scratch = Scratch::default();
-        let mut hist = vec![0.0; 3 * self.cells];
-        self.build(rows, &mut hist);
-        let sums = rows.iter().fold(Sums::default(), |s, &r| Sums {
-            g: s.g + self.grad[r as usize],
-            h: s.h + self.hess[r as usize],
-            n: s.n + 1.0,
-        });
         let mut nodes = vec![BoostNode::Leaf(0.0)];
-        let mut root = Open {
-            start: 0,
-            end: rows.len(),
-            depth: 0,
-            node: 0,
-            sums,
-            hist,
-            best: None,
-        };
-        root.best = self.find(&root);
-        let mut open = vec![root];
+        let mut open = vec![self.root(rows)];
         let mut done = Vec::new();
         while open.len() + done.len() < self.limits.leaves {
             let Some(i) = best_open(&open) else { break };
@@ -139,6 +122,28 @@ impl Grower<'_> {
             })
             .collect();
         (BoostTree { nodes }, leaves)
+    }
+
+    /// The root leaf of a tree on `rows`, with its histogram and best split.
+    fn root(&self, rows: &[u32]) -> Open {
+        let mut hist = vec![0.0; 3 * self.cells];
+        self.build(rows, &mut hist);
+        let sums = rows.iter().fold(Sums::default(), |s, &r| Sums {
+            g: s.g + self.grad[r as usize],
+            h: s.h + self.hess[r as usize],
+            n: s.n + 1.0,
+        });
+        let mut root = Open {
+            start: 0,
+            end: rows.len(),
+            depth: 0,
+            node: 0,
+            sums,
+            hist,
+            best: None,
+        };
+        root.best = self.find(&root);
+        root
     }
 
     /// The best split of `leaf`, if it may split and one gains.
@@ -277,17 +282,20 @@ pub(super) fn stable_partition(
     right: &mut Vec<u32>,
     left: impl Fn(u32) -> bool,
 ) -> usize {
+    // Every row is written to both sides and only the cursor of its own side moves:
+    // no branch on `left`, whose answer the processor cannot guess.
     right.clear();
-    let mut mid = 0;
+    right.resize(rows.len(), 0);
+    let (mut mid, mut other) = (0, 0);
     for i in 0..rows.len() {
         let r = rows[i];
-        if left(r) {
-            rows[mid] = r;
-            mid += 1;
-        } else {
-            right.push(r);
-        }
+        let goes_left = usize::from(left(r));
+        rows[mid] = r;
+        right[other] = r;
+        mid += goes_left;
+        other += 1 - goes_left;
     }
+    right.truncate(other);
     rows[mid..].copy_from_slice(right);
     mid
 }
@@ -303,4 +311,127 @@ fn best_open(open: &[Open]) -> Option<usize> {
         }
     }
     best.map(|(i, _)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::linalg::Matrix;
+    use super::super::super::rng::Rng;
+    use super::*;
+
+    /// 500 rows of 3 features (one with missing values), gradients and hessians.
+    fn data() -> (Binned, Vec<f64>, Vec<f64>) {
+        let mut rng = Rng::new(4);
+        let mut x = Matrix::zeros(500, 3);
+        for i in 0..500 {
+            let a = rng.normal();
+            let b = if i % 7 == 0 { f64::NAN } else { rng.normal() };
+            x.row_mut(i).copy_from_slice(&[a, b, (i % 13) as f64]);
+        }
+        let grad = (0..500).map(|i| (i as f64 * 0.37).sin()).collect();
+        let hess = (0..500)
+            .map(|i| 0.5 + (i as f64 * 0.11).cos().abs())
+            .collect();
+        (Binned::new(&x), grad, hess)
+    }
+
+    fn grower<'a>(
+        data: &'a Binned,
+        grad: &'a [f64],
+        hess: &'a [f64],
+        offsets: &'a [usize],
+    ) -> Grower<'a> {
+        Grower {
+            data,
+            grad,
+            hess,
+            features: &[0, 1, 2],
+            offsets,
+            cells: layout(data).1,
+            limits: TreeLimits {
+                leaves: 8,
+                max_depth: usize::MAX,
+                split: SplitLimits {
+                    min_rows: 5.0,
+                    min_hessian: 1e-3,
+                    lambda: 0.1,
+                },
+                shrink: 0.1,
+            },
+            unit_hessian: false,
+        }
+    }
+
+    #[test]
+    fn subtracted_and_pooled_histograms_equal_direct_builds() {
+        let (data, grad, hess) = data();
+        let offsets = layout(&data).0;
+        let g = grower(&data, &grad, &hess, &offsets);
+        let mut rows: Vec<u32> = (0..500).filter(|r| r % 5 != 0).collect();
+        let root = g.root(&rows);
+        // A pooled buffer full of stale sums must give the same children as a new one.
+        let stale = Scratch {
+            hists: vec![vec![7.0; 3 * g.cells]],
+            right: vec![9; 3],
+        };
+        let mut results = Vec::new();
+        for mut scratch in [Scratch::default(), stale] {
+            let mut nodes = vec![BoostNode::Leaf(0.0)];
+            let mut order = rows.clone();
+            let leaf = Open {
+                hist: root.hist.clone(),
+                best: root.best.clone(),
+                ..root
+            };
+            let (left, right) = g.split(leaf, &mut order, &mut nodes, &mut scratch);
+            for child in [&left, &right] {
+                let mut direct = vec![0.0; 3 * g.cells];
+                g.build(&order[child.start..child.end], &mut direct);
+                for (a, b) in child.hist.iter().zip(&direct) {
+                    assert!((a - b).abs() < 1e-9 * (1.0 + b.abs()), "{a} {b}");
+                }
+                let n: f64 = (0..data.n_bins[0]).map(|b| child.hist[3 * b + 2]).sum();
+                assert_eq!(n, (child.end - child.start) as f64);
+            }
+            results.push((order, left.hist, right.hist, nodes));
+        }
+        assert_eq!(results[0], results[1]);
+        rows.sort_unstable();
+        let mut grown = rows.clone();
+        assert_eq!(g.grow(&mut grown).0, g.grow(&mut rows.clone()).0);
+    }
+
+    #[test]
+    fn unit_hessians_give_the_same_histogram() {
+        let (data, grad, _) = data();
+        let ones = vec![1.0; 500];
+        let offsets = layout(&data).0;
+        let mut g = grower(&data, &grad, &ones, &offsets);
+        let rows: Vec<u32> = (0..500).step_by(3).collect();
+        let mut general = vec![0.0; 3 * g.cells];
+        g.build(&rows, &mut general);
+        g.unit_hessian = true;
+        let mut unit = vec![0.0; 3 * g.cells];
+        g.build(&rows, &mut unit);
+        assert_eq!(general, unit);
+        let with_unit = g.grow(&mut rows.clone()).0;
+        g.unit_hessian = false;
+        assert_eq!(with_unit, g.grow(&mut rows.clone()).0);
+    }
+
+    #[test]
+    fn partitions_keep_the_order_of_both_sides() {
+        let mut rows: Vec<u32> = (0..40).map(|i| (i * 17) % 41).collect();
+        let expected: Vec<u32> = rows
+            .iter()
+            .filter(|&&r| r % 3 == 0)
+            .chain(rows.iter().filter(|&&r| r % 3 != 0))
+            .copied()
+            .collect();
+        let mut right = vec![5; 100];
+        let mid = stable_partition(&mut rows, &mut right, |r| r % 3 == 0);
+        assert_eq!(rows, expected);
+        assert_eq!(mid, expected.iter().filter(|&&r| r % 3 == 0).count());
+        assert_eq!(stable_partition(&mut [], &mut right, |_| true), 0);
+    }
 }
