@@ -28,6 +28,11 @@ pub(super) struct TreeLimits {
     pub(super) shrink: f64,
 }
 
+/// Features whose histograms one pass over a leaf's rows fills: 3 × 256 bins × 24
+/// bytes stay well within a 32 KB first-level data cache (measured faster than 1, 2
+/// or 4 features per pass).
+const GROUP: usize = 3;
+
 /// Most a leaf's Newton step may move a score, before shrinking.
 const MAX_STEP: f64 = 10.0;
 
@@ -76,12 +81,20 @@ pub(super) struct Grower<'a> {
     pub(super) unit_hessian: bool,
 }
 
-/// Buffers a tree reuses while it grows: the histograms of finished leaves and the
-/// right-hand rows of a partition.
+/// Buffers a tree reuses while it grows: the histograms of finished leaves, the
+/// right-hand rows of a partition and a leaf's gathered gradients.
 #[derive(Default)]
 struct Scratch {
     hists: Vec<Vec<f64>>,
     right: Vec<u32>,
+    gathered: Gathered,
+}
+
+/// A leaf's rows' gradients (and hessians), in the leaf's order.
+#[derive(Default)]
+struct Gathered {
+    grad: Vec<f64>,
+    both: Vec<(f64, f64)>,
 }
 
 impl Grower<'_> {
@@ -90,7 +103,7 @@ impl Grower<'_> {
     pub(super) fn grow(&self, rows: &mut [u32]) -> (BoostTree, Vec<LeafRows>) {
         let mut scratch = Scratch::default();
         let mut nodes = vec![BoostNode::Leaf(0.0)];
-        let mut open = vec![self.root(rows)];
+        let mut open = vec![self.root(rows, &mut scratch.gathered)];
         let mut done = Vec::new();
         while open.len() + done.len() < self.limits.leaves {
             let Some(i) = best_open(&open) else { break };
@@ -125,9 +138,9 @@ impl Grower<'_> {
     }
 
     /// The root leaf of a tree on `rows`, with its histogram and best split.
-    fn root(&self, rows: &[u32]) -> Open {
+    fn root(&self, rows: &[u32], gathered: &mut Gathered) -> Open {
         let mut hist = vec![0.0; 3 * self.cells];
-        self.build(rows, &mut hist);
+        self.build(rows, &mut hist, gathered);
         let sums = rows.iter().fold(Sums::default(), |s, &r| Sums {
             g: s.g + self.grad[r as usize],
             h: s.h + self.hess[r as usize],
@@ -201,7 +214,7 @@ impl Grower<'_> {
             }
             None => vec![0.0; 3 * self.cells],
         };
-        self.build(&rows[small_range], &mut small);
+        self.build(&rows[small_range], &mut small, &mut scratch.gathered);
         let mut large = leaf.hist;
         for &f in self.features {
             let cells = 3 * self.offsets[f]..3 * (self.offsets[f] + self.data.n_bins[f]);
@@ -235,34 +248,66 @@ impl Grower<'_> {
     }
 
     /// Fills `hist` with the sums of `rows` for every candidate feature: the rows'
-    /// gradients (and hessians) gathered once in leaf order, then one feature at a
-    /// time, so that its cells stay in the first-level cache while the leaf's rows,
-    /// in data order, read its column of bins forwards.
-    fn build(&self, rows: &[u32], hist: &mut [f64]) {
+    /// gradients (and hessians) gathered once in leaf order, then a few features at a
+    /// time (their cells stay in the first-level cache while the leaf's rows, in data
+    /// order, read their columns of bins forwards). Each cell sums its rows in leaf
+    /// order, however the features are grouped.
+    fn build(&self, rows: &[u32], hist: &mut [f64], gathered: &mut Gathered) {
         if self.unit_hessian {
-            let ordered: Vec<f64> = rows.iter().map(|&r| self.grad[r as usize]).collect();
+            gathered.grad.clear();
+            gathered
+                .grad
+                .extend(rows.iter().map(|&r| self.grad[r as usize]));
+        } else {
+            gathered.both.clear();
+            gathered.both.extend(
+                rows.iter()
+                    .map(|&r| (self.grad[r as usize], self.hess[r as usize])),
+            );
+        }
+        for group in self.features.chunks(GROUP) {
+            match group.len() {
+                3 => self.build_group::<3>(group, rows, gathered, hist),
+                2 => self.build_group::<2>(group, rows, gathered, hist),
+                _ => self.build_group::<1>(group, rows, gathered, hist),
+            }
+        }
+        if self.unit_hessian {
             for &f in self.features {
-                let (bins, cells) = self.column(f, hist);
-                for (&r, &g) in rows.iter().zip(&ordered) {
-                    let c = 3 * usize::from(bins[r as usize]);
-                    cells[c] += g;
-                    cells[c + 2] += 1.0;
-                }
+                let (_, cells) = self.column(f, hist);
                 cells.chunks_exact_mut(3).for_each(|cell| cell[1] = cell[2]);
             }
-            return;
         }
-        let ordered: Vec<(f64, f64)> = rows
-            .iter()
-            .map(|&r| (self.grad[r as usize], self.hess[r as usize]))
-            .collect();
-        for &f in self.features {
-            let (bins, cells) = self.column(f, hist);
-            for (&r, &(g, h)) in rows.iter().zip(&ordered) {
-                let c = 3 * usize::from(bins[r as usize]);
-                cells[c] += g;
-                cells[c + 1] += h;
-                cells[c + 2] += 1.0;
+    }
+
+    /// Adds the gathered rows to the cells of the `K` features of `group` (ascending).
+    fn build_group<const K: usize>(
+        &self,
+        group: &[usize],
+        rows: &[u32],
+        gathered: &Gathered,
+        hist: &mut [f64],
+    ) {
+        let (first, last) = (3 * self.offsets[group[0]], group[K - 1]);
+        let region = &mut hist[first..3 * (self.offsets[last] + self.data.n_bins[last])];
+        let columns: [&[u8]; K] = std::array::from_fn(|j| self.data.bins[group[j]].as_slice());
+        let starts: [usize; K] = std::array::from_fn(|j| 3 * self.offsets[group[j]] - first);
+        if self.unit_hessian {
+            for (&r, &g) in rows.iter().zip(&gathered.grad) {
+                for j in 0..K {
+                    let c = starts[j] + 3 * usize::from(columns[j][r as usize]);
+                    region[c] += g;
+                    region[c + 2] += 1.0;
+                }
+            }
+        } else {
+            for (&r, &(g, h)) in rows.iter().zip(&gathered.both) {
+                for j in 0..K {
+                    let c = starts[j] + 3 * usize::from(columns[j][r as usize]);
+                    region[c] += g;
+                    region[c + 1] += h;
+                    region[c + 2] += 1.0;
+                }
             }
         }
     }
@@ -368,11 +413,15 @@ mod tests {
         let offsets = layout(&data).0;
         let g = grower(&data, &grad, &hess, &offsets);
         let mut rows: Vec<u32> = (0..500).filter(|r| r % 5 != 0).collect();
-        let root = g.root(&rows);
+        let root = g.root(&rows, &mut Gathered::default());
         // A pooled buffer full of stale sums must give the same children as a new one.
         let stale = Scratch {
             hists: vec![vec![7.0; 3 * g.cells]],
             right: vec![9; 3],
+            gathered: Gathered {
+                grad: vec![3.0; 1000],
+                both: vec![(1.0, 2.0); 7],
+            },
         };
         let mut results = Vec::new();
         for mut scratch in [Scratch::default(), stale] {
@@ -386,7 +435,8 @@ mod tests {
             let (left, right) = g.split(leaf, &mut order, &mut nodes, &mut scratch);
             for child in [&left, &right] {
                 let mut direct = vec![0.0; 3 * g.cells];
-                g.build(&order[child.start..child.end], &mut direct);
+                let child_rows = &order[child.start..child.end];
+                g.build(child_rows, &mut direct, &mut Gathered::default());
                 for (a, b) in child.hist.iter().zip(&direct) {
                     assert!((a - b).abs() < 1e-9 * (1.0 + b.abs()), "{a} {b}");
                 }
@@ -409,10 +459,10 @@ mod tests {
         let mut g = grower(&data, &grad, &ones, &offsets);
         let rows: Vec<u32> = (0..500).step_by(3).collect();
         let mut general = vec![0.0; 3 * g.cells];
-        g.build(&rows, &mut general);
+        g.build(&rows, &mut general, &mut Gathered::default());
         g.unit_hessian = true;
         let mut unit = vec![0.0; 3 * g.cells];
-        g.build(&rows, &mut unit);
+        g.build(&rows, &mut unit, &mut Gathered::default());
         assert_eq!(general, unit);
         let with_unit = g.grow(&mut rows.clone()).0;
         g.unit_hessian = false;
