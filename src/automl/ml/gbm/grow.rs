@@ -5,13 +5,14 @@
 //! place) and the histogram of its rows: per feature and bin, the sums of gradients,
 //! hessians and counts. Only the smaller child's histogram is built from its rows; the
 //! larger child's is the parent's minus it (histogram subtraction), so each level of a
-//! tree reads at most half of the rows. A split partitions its leaf's rows stably, so
-//! every leaf's rows stay in data order and a histogram reads each feature's column of
-//! bins forwards (LightGBM partitions the same way); the rows' gradients are gathered
-//! in leaf order once per histogram, and the histogram buffers of finished leaves are
-//! reused for the next ones (LightGBM's histogram pool).
+//! tree reads at most half of the rows (module `hist` builds them). A split partitions its
+//! leaf's rows stably, so every leaf's rows stay in data order and a histogram reads
+//! each feature's column of bins forwards (LightGBM partitions the same way); the
+//! histogram buffers of finished leaves are reused for the next ones (LightGBM's
+//! histogram pool).
 
 use super::super::tree::Binned;
+use super::hist::Gathered;
 use super::split::{best_split, Found, SplitLimits, Sums};
 use super::tree::{BoostNode, BoostTree};
 
@@ -27,11 +28,6 @@ pub(super) struct TreeLimits {
     /// Factor on every leaf value (the learning rate).
     pub(super) shrink: f64,
 }
-
-/// Features whose histograms one pass over a leaf's rows fills: 3 × 256 bins × 24
-/// bytes stay well within a 32 KB first-level data cache (measured faster than 1, 2
-/// or 4 features per pass).
-const GROUP: usize = 3;
 
 /// Most a leaf's Newton step may move a score, before shrinking.
 const MAX_STEP: f64 = 10.0;
@@ -88,13 +84,6 @@ struct Scratch {
     hists: Vec<Vec<f64>>,
     right: Vec<u32>,
     gathered: Gathered,
-}
-
-/// A leaf's rows' gradients (and hessians), in the leaf's order.
-#[derive(Default)]
-struct Gathered {
-    grad: Vec<f64>,
-    both: Vec<(f64, f64)>,
 }
 
 impl Grower<'_> {
@@ -245,77 +234,6 @@ impl Grower<'_> {
                 child(mid, leaf.end, r, right_sums, small),
             )
         }
-    }
-
-    /// Fills `hist` with the sums of `rows` for every candidate feature: the rows'
-    /// gradients (and hessians) gathered once in leaf order, then a few features at a
-    /// time (their cells stay in the first-level cache while the leaf's rows, in data
-    /// order, read their columns of bins forwards). Each cell sums its rows in leaf
-    /// order, however the features are grouped.
-    fn build(&self, rows: &[u32], hist: &mut [f64], gathered: &mut Gathered) {
-        if self.unit_hessian {
-            gathered.grad.clear();
-            gathered
-                .grad
-                .extend(rows.iter().map(|&r| self.grad[r as usize]));
-        } else {
-            gathered.both.clear();
-            gathered.both.extend(
-                rows.iter()
-                    .map(|&r| (self.grad[r as usize], self.hess[r as usize])),
-            );
-        }
-        for group in self.features.chunks(GROUP) {
-            match group.len() {
-                3 => self.build_group::<3>(group, rows, gathered, hist),
-                2 => self.build_group::<2>(group, rows, gathered, hist),
-                _ => self.build_group::<1>(group, rows, gathered, hist),
-            }
-        }
-        if self.unit_hessian {
-            for &f in self.features {
-                let (_, cells) = self.column(f, hist);
-                cells.chunks_exact_mut(3).for_each(|cell| cell[1] = cell[2]);
-            }
-        }
-    }
-
-    /// Adds the gathered rows to the cells of the `K` features of `group` (ascending).
-    fn build_group<const K: usize>(
-        &self,
-        group: &[usize],
-        rows: &[u32],
-        gathered: &Gathered,
-        hist: &mut [f64],
-    ) {
-        let (first, last) = (3 * self.offsets[group[0]], group[K - 1]);
-        let region = &mut hist[first..3 * (self.offsets[last] + self.data.n_bins[last])];
-        let columns: [&[u8]; K] = std::array::from_fn(|j| self.data.bins[group[j]].as_slice());
-        let starts: [usize; K] = std::array::from_fn(|j| 3 * self.offsets[group[j]] - first);
-        if self.unit_hessian {
-            for (&r, &g) in rows.iter().zip(&gathered.grad) {
-                for j in 0..K {
-                    let c = starts[j] + 3 * usize::from(columns[j][r as usize]);
-                    region[c] += g;
-                    region[c + 2] += 1.0;
-                }
-            }
-        } else {
-            for (&r, &(g, h)) in rows.iter().zip(&gathered.both) {
-                for j in 0..K {
-                    let c = starts[j] + 3 * usize::from(columns[j][r as usize]);
-                    region[c] += g;
-                    region[c + 1] += h;
-                    region[c + 2] += 1.0;
-                }
-            }
-        }
-    }
-
-    /// Feature `f`'s bins and its cells of `hist`.
-    fn column<'h>(&self, f: usize, hist: &'h mut [f64]) -> (&[u8], &'h mut [f64]) {
-        let cells = 3 * self.offsets[f]..3 * (self.offsets[f] + self.data.n_bins[f]);
-        (&self.data.bins[f], &mut hist[cells])
     }
 }
 

@@ -27,6 +27,7 @@
 //! reproducible; the cancel flag is checked before every round.
 
 mod grow;
+mod hist;
 mod loss;
 mod split;
 mod tree;
