@@ -247,8 +247,8 @@ fn scores_from_leaf_ranges_and_walks_agree_with_the_tree() {
     let tree = &boost.trees[2][0];
     let mut walked = vec![0.0; 400];
     tree.add_binned(&data, &all, |r, v| walked[r as usize] = v);
-    for r in 0..400 {
-        assert_eq!(walked[r], tree.predict_binned(&data, r), "row {r}");
+    for (r, &value) in walked.iter().enumerate() {
+        assert_eq!(value, tree.predict_binned(&data, r), "row {r}");
     }
 }
 
