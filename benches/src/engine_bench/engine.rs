@@ -204,7 +204,7 @@ mod tests {
         let frame = parse_csv(csv.as_bytes(), &CsvLimits::default()).unwrap();
         let spec = TrainSpec {
             nfold: 2,
-            ..spec(1, None, &super::args::ALGOS)
+            ..spec(1, None, &super::super::args::ALGOS)
         };
         let path = std::env::temp_dir().join(format!("engine-folds-{}.csv", std::process::id()));
         write_folds(&frame, &spec, &path).unwrap();
