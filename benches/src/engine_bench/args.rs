@@ -16,6 +16,9 @@ pub const SETS: [&str; 8] = [
 /// The peers, by the names `--peers` takes.
 pub const PEERS: [&str; 4] = ["linear", "rf", "histgb", "lightgbm"];
 
+/// The engine's algorithms, by the names `--algos` takes.
+pub const ALGOS: [&str; 4] = ["glm", "drf", "gbm", "stackedensemble"];
+
 /// How many of [`SETS`] are scikit-learn's bundled sets; the rest are generated.
 const BUNDLED: usize = 4;
 
@@ -27,7 +30,7 @@ pub fn is_generated(set: &str) -> bool {
 
 /// What `--help` prints.
 pub const USAGE: &str = "\
-usage: engine [--rows N] [--sets a,b] [--peers a,b] [--threads T] [--max-model M] [--help]
+usage: engine [--rows N] [--sets a,b] [--peers a,b] [--algos a,b] [--threads T] [--max-model M] [--help]
 
 Cross-validates the bundled AutoML engine (GLM, DRF, GBM; 5 folds) against scikit-learn
 and LightGBM on the same folds, and prints markdown tables (progress on stderr).
@@ -36,10 +39,12 @@ and LightGBM on the same folds, and prints markdown tables (progress on stderr).
   --sets a,b   only these data sets (default all): breast_cancer, diabetes, wine, digits,
                classification, regression, friedman1, categorical
   --peers a,b  only these peers (default all): linear, rf, histgb, lightgbm
+  --algos a,b  only these engine algorithms (default all): glm, drf, gbm, stackedensemble
   --threads T  threads of both sides (default 1): the engine's folds fitted at once
                (TrainSpec::threads); the peers' n_jobs, num_threads, OMP_NUM_THREADS
-  --max-model M  the engine's max_model (default: none, the SDK's default input: one
-               model per algorithm); M above 3 adds searched GBM settings
+  --max-model M  the engine's max_model (default: none, the SDK's default input: the
+               server's default budget, sized by the data); M above the algorithms'
+               count adds searched GLM and GBM settings
   --help       print this text";
 
 /// The settings of one run.
@@ -51,6 +56,8 @@ pub struct Args {
     pub sets: Vec<&'static str>,
     /// The peers to run, in [`PEERS`] order.
     pub peers: Vec<&'static str>,
+    /// The engine's algorithms, in [`ALGOS`] order.
+    pub algos: Vec<&'static str>,
     /// Threads of both sides: the engine's folds at once, the peers' thread settings.
     pub threads: usize,
     /// The engine's `max_model`; `None`: the SDK's default input.
@@ -76,6 +83,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
         rows: None,
         sets: SETS.to_vec(),
         peers: PEERS.to_vec(),
+        algos: ALGOS.to_vec(),
         threads: 1,
         max_model: None,
     };
@@ -100,6 +108,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
             "--max-model" => parsed.max_model = Some(count(&flag, &value()?, 1)?),
             "--sets" => parsed.sets = names(&flag, &value()?, &SETS)?,
             "--peers" => parsed.peers = names(&flag, &value()?, &PEERS)?,
+            "--algos" => parsed.algos = names(&flag, &value()?, &ALGOS)?,
             _ => return Err(format!("unknown argument '{arg}'")),
         }
     }
@@ -164,6 +173,7 @@ mod tests {
             rows: Some(100_000),
             sets: vec!["breast_cancer", "wine"],
             peers: PEERS.to_vec(),
+            algos: ALGOS.to_vec(),
             threads: 4,
             max_model: None,
         };
@@ -181,6 +191,10 @@ mod tests {
             panic!()
         };
         assert_eq!(args.peers, ["linear", "lightgbm"]);
+        let Ok(Command::Run(args)) = run(&["--algos", "gbm"]) else {
+            panic!()
+        };
+        assert_eq!(args.algos, ["gbm"]);
     }
 
     #[test]
@@ -196,6 +210,7 @@ mod tests {
                 "--peers: unknown name 'xgboost'",
             ),
             (&["data.csv"][..], "unknown argument 'data.csv'"),
+            (&["--algos", "xgb"][..], "--algos: unknown name 'xgb'"),
         ] {
             let err = run(args).unwrap_err();
             assert!(err.contains(message), "{args:?}: {err}");

@@ -32,11 +32,22 @@ pub struct EngineRun {
 }
 
 /// The SDK's default train input with every algorithm the server trains: GLM, DRF,
-/// GBM and StackedEnsemble, 5 folds, seed 42, `auto` evaluator, no hold-out;
-/// `threads` folds fitted at once (the models do not depend on it).
-pub fn spec(threads: usize, max_model: Option<usize>) -> TrainSpec {
+/// GBM and StackedEnsemble (or those of `algos` named, by [`super::args::ALGOS`]'
+/// names), 5 folds, seed 42, `auto` evaluator, no hold-out, no `max_model` unless
+/// given; `threads` folds fitted at once (the models do not depend on it).
+pub fn spec(threads: usize, max_model: Option<usize>, algos: &[&str]) -> TrainSpec {
+    let all = [
+        ("glm", Algo::Glm),
+        ("drf", Algo::Drf),
+        ("gbm", Algo::Gbm),
+        ("stackedensemble", Algo::StackedEnsemble),
+    ];
     TrainSpec {
-        algos: vec![Algo::Glm, Algo::Drf, Algo::Gbm, Algo::StackedEnsemble],
+        algos: all
+            .iter()
+            .filter(|(name, _)| algos.contains(name))
+            .map(|&(_, algo)| algo)
+            .collect(),
         nfold: 5,
         threads,
         max_model,
@@ -199,7 +210,7 @@ mod tests {
         let frame = parse_csv(csv.as_bytes(), &CsvLimits::default()).unwrap();
         let spec = TrainSpec {
             nfold: 2,
-            ..spec(1, None)
+            ..spec(1, None, &super::super::args::ALGOS)
         };
         let path = std::env::temp_dir().join(format!("engine-folds-{}.csv", std::process::id()));
         write_folds(&frame, &spec, &path).unwrap();

@@ -83,7 +83,7 @@ impl Paths {
 /// A message when the data cannot be read, the engine fails or the peers do.
 pub fn run_set(peers: &Peers, set: &DataSet, args: &Args) -> Result<SetResult, String> {
     let frame = engine::load(&set.path)?;
-    let spec = engine::spec(args.threads, args.max_model);
+    let spec = engine::spec(args.threads, args.max_model, &args.algos);
     let folds = set.path.with_extension("folds.csv");
     engine::write_folds(&frame, &spec, &folds)?;
     let ours = engine::train(&frame, &spec, &set.name)?;

@@ -27,6 +27,7 @@
 //! reproducible; the cancel flag is checked before every round.
 
 mod grow;
+mod hist;
 mod loss;
 mod split;
 mod tree;
@@ -379,8 +380,10 @@ impl<'a> Boosting<'a> {
         self.targets
             .gradients(&self.unique, &self.scores, &mut self.grad, &mut self.hess);
         let mut rng = Rng::derive(seed, round as u64);
-        let sample = sample(self.train, self.params.sample_rate, &mut rng);
-        let by_leaf = sample.len() == self.unique.len();
+        let (sample, out_of_bag) = sample(self.train, self.params.sample_rate, &mut rng);
+        // The rows a tree grew on move by their leaf's value, read from the leaves'
+        // ranges, unless a row repeats (it would move twice); the others walk the tree.
+        let by_leaf = self.train.len() == self.unique.len();
         let mut grown = Vec::with_capacity(width);
         for k in 0..width {
             let features =
@@ -393,24 +396,23 @@ impl<'a> Boosting<'a> {
                 offsets: &self.offsets,
                 cells: self.cells,
                 limits: self.limits(),
+                unit_hessian: self.targets.loss == Loss::Squared,
             };
             let mut rows = sample.clone();
             let (tree, leaves) = grower.grow(&mut rows);
+            let scores = &mut self.scores;
+            let mut add = |r: u32, v: f64| scores[r as usize * width + k] += v;
             if by_leaf {
                 for leaf in leaves {
-                    for &r in &rows[leaf.start..leaf.end] {
-                        self.scores[r as usize * width + k] += leaf.value;
-                    }
+                    rows[leaf.start..leaf.end]
+                        .iter()
+                        .for_each(|&r| add(r, leaf.value));
                 }
+                tree.add_binned(self.data, &out_of_bag, &mut add);
             } else {
-                for &r in &self.unique {
-                    self.scores[r as usize * width + k] +=
-                        tree.predict_binned(self.data, r as usize);
-                }
+                tree.add_binned(self.data, &self.unique, &mut add);
             }
-            for &r in self.valid {
-                self.scores[r as usize * width + k] += tree.predict_binned(self.data, r as usize);
-            }
+            tree.add_binned(self.data, self.valid, &mut add);
             grown.push(tree);
         }
         self.trees.push(grown);
@@ -441,28 +443,38 @@ pub(crate) fn effective_min_rows(min_rows: usize, rows: usize) -> usize {
     min_rows.min((rows / 10).max(2)).max(1)
 }
 
-/// `rate` of `rows` (at least one), drawn without replacement, in their order; all of
-/// them at rate 1.
-fn sample(rows: &[u32], rate: f64, rng: &mut Rng) -> Vec<u32> {
+/// `rate` of `rows` (at least one), drawn without replacement, in their order, and the
+/// rows not drawn, in their order; all of them (and none) at rate 1.
+fn sample(rows: &[u32], rate: f64, rng: &mut Rng) -> (Vec<u32>, Vec<u32>) {
     if rate >= 1.0 {
-        return rows.to_vec();
+        return (rows.to_vec(), Vec::new());
     }
     let n = rows.len();
     let m = ((n as f64 * rate).round() as usize).clamp(n.min(1), n);
-    let mut picked: Vec<usize> = (0..n).collect();
+    let mut picked: Vec<u32> = (0..n as u32).collect();
     for i in 0..m {
         let j = i + rng.below(n - i);
         picked.swap(i, j);
     }
-    picked.truncate(m);
-    picked.sort_unstable();
-    picked.into_iter().map(|i| rows[i]).collect()
+    let mut drawn = vec![false; n];
+    picked[..m].iter().for_each(|&i| drawn[i as usize] = true);
+    let mut inside = Vec::with_capacity(m);
+    let mut outside = Vec::with_capacity(n - m);
+    for (&row, &d) in rows.iter().zip(&drawn) {
+        if d {
+            inside.push(row);
+        } else {
+            outside.push(row);
+        }
+    }
+    (inside, outside)
 }
 
 /// `rate` of the features `0..p` (at least one), sorted; all of them at rate 1.
 fn sample_features(p: usize, rate: f64, rng: &mut Rng) -> Vec<usize> {
     let all: Vec<u32> = (0..p as u32).collect();
     sample(&all, rate, rng)
+        .0
         .into_iter()
         .map(|f| f as usize)
         .collect()

@@ -130,7 +130,7 @@ fn gain(total: Sums, left: Sums, lambda: f64) -> f64 {
 
 /// A gain worth a split: positive beyond rounding.
 fn worth(gain: f64, total: Sums, lambda: f64) -> bool {
-    gain > 1e-10 * total.score(lambda).max(1e-300) && gain.is_finite()
+    gain > 0.0 && gain > 1e-10 * total.score(lambda).max(1e-300) && gain.is_finite()
 }
 
 fn numeric(
@@ -148,6 +148,7 @@ fn numeric(
     } else {
         &[false]
     };
+    let parent = total.score(limits.lambda);
     for &missing_left in sides {
         let mut left = if missing_left {
             missing
@@ -157,10 +158,14 @@ fn numeric(
         for bin in 1..n_bins.saturating_sub(1) {
             left = left.add(Sums::at(cells, bin));
             let right = total.sub(left);
-            if !allowed(left, right, limits) {
+            // The right side only shrinks from here on.
+            if right.n < limits.min_rows || right.h < limits.min_hessian {
+                break;
+            }
+            if left.n < limits.min_rows || left.h < limits.min_hessian {
                 continue;
             }
-            let g = gain(total, left, limits.lambda);
+            let g = left.score(limits.lambda) + right.score(limits.lambda) - parent;
             if worth(g, total, limits.lambda) && best.as_ref().is_none_or(|b| g > b.gain) {
                 // With no missing training values, unseen missing ones follow the
                 // larger side.

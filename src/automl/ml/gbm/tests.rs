@@ -180,12 +180,76 @@ fn missing_values_and_many_levels_are_used() {
 #[test]
 fn rounds_sample_without_replacement() {
     let all: Vec<u32> = (0..100).collect();
-    let rows = sample(&all, 0.8, &mut Rng::new(1));
+    let (rows, rest) = sample(&all, 0.8, &mut Rng::new(1));
     assert_eq!(rows.len(), 80);
     assert!(rows.windows(2).all(|w| w[0] < w[1]));
-    assert_eq!(sample(&[4], 0.5, &mut Rng::new(1)), [4]);
-    assert!(sample(&[], 0.5, &mut Rng::new(1)).is_empty());
+    let mut both = [rows.clone(), rest.clone()].concat();
+    both.sort_unstable();
+    assert_eq!(both, all);
+    assert!(rest.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(sample(&[4], 0.5, &mut Rng::new(1)).0, [4]);
+    assert!(sample(&[], 0.5, &mut Rng::new(1)).0.is_empty());
+    assert_eq!(sample(&all, 1.0, &mut Rng::new(1)), (all.clone(), vec![]));
     assert_eq!(sample_features(5, 1.0, &mut Rng::new(1)), [0, 1, 2, 3, 4]);
+}
+
+/// The draw of the first sampler: a partial shuffle of the positions, sorted.
+fn sorted_draw(rows: &[u32], rate: f64, rng: &mut Rng) -> Vec<u32> {
+    let n = rows.len();
+    let m = ((n as f64 * rate).round() as usize).clamp(n.min(1), n);
+    let mut picked: Vec<usize> = (0..n).collect();
+    for i in 0..m {
+        let j = i + rng.below(n - i);
+        picked.swap(i, j);
+    }
+    picked.truncate(m);
+    picked.sort_unstable();
+    picked.into_iter().map(|i| rows[i]).collect()
+}
+
+#[test]
+fn the_sample_is_the_sorted_partial_shuffle() {
+    // Models must not change with the sampler's implementation: the same seed draws
+    // the same rows as sorting a partial shuffle of the positions does.
+    let rows: Vec<u32> = (0..1000).map(|i| 3 * i + 1).collect();
+    for (seed, rate) in [(1, 0.8), (2, 0.5), (3, 0.01), (4, 0.999)] {
+        let drawn = sample(&rows, rate, &mut Rng::new(seed)).0;
+        assert_eq!(drawn, sorted_draw(&rows, rate, &mut Rng::new(seed)));
+    }
+}
+
+#[test]
+fn scores_from_leaf_ranges_and_walks_agree_with_the_tree() {
+    // Rows a tree grew on take their leaf's value from its range, the others walk the
+    // tree on bins; both must equal the tree's prediction from the raw values.
+    let x = grid();
+    let y: Vec<f64> = x.iter_rows().map(|r| (5.0 * r[0]).sin() + r[1]).collect();
+    let data = Binned::new(&x);
+    let targets = Targets::new(Labels::Values(&y));
+    let all: Vec<u32> = (0..400).collect();
+    let params = GbmParams {
+        min_rows: 5,
+        ..GbmParams::default()
+    };
+    let mut boost = Boosting::new(&data, &targets, &all, &[], &params);
+    for round in 0..3 {
+        boost.round(9, round);
+    }
+    for (i, row) in x.iter_rows().enumerate() {
+        let expected = boost.init[0]
+            + boost
+                .trees
+                .iter()
+                .map(|t| t[0].predict_row(row))
+                .sum::<f64>();
+        assert!((boost.scores[i] - expected).abs() < 1e-12, "row {i}");
+    }
+    let tree = &boost.trees[2][0];
+    let mut walked = vec![0.0; 400];
+    tree.add_binned(&data, &all, |r, v| walked[r as usize] = v);
+    for (r, &value) in walked.iter().enumerate() {
+        assert_eq!(value, tree.predict_binned(&data, r), "row {r}");
+    }
 }
 
 #[test]

@@ -28,7 +28,7 @@ use super::rng::Rng;
 pub(crate) use binned::{Binned, ColumnKind, MAX_BINS, OTHER_BIN};
 use grow::Grower;
 pub(crate) use labels::Labels;
-pub(crate) use rule::{bit, set_bit, Rule};
+pub(crate) use rule::{bit, set_bit, BinRule, Rule};
 use split::Search;
 
 /// Growth limits of one tree.

@@ -37,6 +37,18 @@ impl Rule {
         }
     }
 
+    /// The rule as a test on bins alone, for a feature binned at `cuts`: what
+    /// [`Rule::left_bin`] answers, without looking the cuts up for every row.
+    pub(crate) fn on_bins(&self, cuts: &[f64]) -> BinRule<'_> {
+        match self {
+            Rule::Le { cut, missing_left } => BinRule::Le {
+                last: cuts.partition_point(|c| c <= cut).min(usize::from(u8::MAX)) as u8,
+                missing_left: *missing_left,
+            },
+            Rule::In { bins } => BinRule::In(bins),
+        }
+    }
+
     /// Whether a row whose feature's value is `value` goes left.
     pub(crate) fn left_value(&self, value: f64) -> bool {
         match self {
@@ -48,6 +60,36 @@ impl Rule {
                 }
             }
             Rule::In { bins } => bit(bins, code_bin(value)),
+        }
+    }
+}
+
+/// A [`Rule`] on the bins of one feature (see [`Rule::on_bins`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum BinRule<'a> {
+    /// The bins `1..=last` go left, and bin 0 (missing) when `missing_left`.
+    Le {
+        /// The last bin that goes left.
+        last: u8,
+        /// Whether a missing value goes left.
+        missing_left: bool,
+    },
+    /// The bins whose bit is set go left.
+    In(&'a [u64; 4]),
+}
+
+impl BinRule<'_> {
+    /// Whether a row whose feature falls in `bin` goes left.
+    pub(crate) fn left(self, bin: u8) -> bool {
+        match self {
+            BinRule::Le { last, missing_left } => {
+                if bin == 0 {
+                    missing_left
+                } else {
+                    bin <= last
+                }
+            }
+            BinRule::In(bins) => bit(bins, bin),
         }
     }
 }
@@ -86,5 +128,30 @@ mod tests {
         // Code 2 is bin 3; NaN is bin 0; codes from 254 on share bin 255.
         assert!(set.left_value(2.0) && set.left_value(f64::NAN) && set.left_value(900.0));
         assert!(!set.left_value(1.0) && !set.left_bin(2, &[]) && set.left_bin(255, &[]));
+    }
+
+    #[test]
+    fn a_rule_on_bins_answers_as_the_rule_does() {
+        let cuts = [0.5, 1.5, 2.5, 3.5];
+        let mut set = [0; 4];
+        [0, 3, 200].iter().for_each(|&b| set_bit(&mut set, b));
+        let mut rules = vec![Rule::In {
+            bins: Box::new(set),
+        }];
+        for cut in [0.5, 1.5, 2.5, 3.5, -1.0, 9.0] {
+            for missing_left in [false, true] {
+                rules.push(Rule::Le { cut, missing_left });
+            }
+        }
+        for rule in &rules {
+            let on_bins = rule.on_bins(&cuts);
+            for bin in 0..=255 {
+                assert_eq!(
+                    on_bins.left(bin),
+                    rule.left_bin(bin, &cuts),
+                    "{rule:?} {bin}"
+                );
+            }
+        }
     }
 }
