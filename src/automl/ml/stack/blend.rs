@@ -117,24 +117,24 @@ impl Blend {
 /// [`MIXTURE_ROUNDS`]: each costs one pass over the rows and bases).
 fn mixture(outputs: &[Output], labels: &[usize], rows: &[usize]) -> Vec<f64> {
     let m = outputs.len();
-    // The probability each base gives each row's class.
-    let p: Vec<Vec<f64>> = outputs
+    // Per row, the probability each base gives the row's class.
+    let p: Vec<Vec<f64>> = rows
         .iter()
-        .map(|output| match output {
-            Output::Probs(probs) => rows
-                .iter()
-                .map(|&r| probs.row(r)[labels[r]].max(MIN_PROB))
-                .collect(),
-            Output::Values(_) => vec![MIN_PROB; rows.len()],
+        .map(|&r| {
+            let class_prob = |output: &Output| match output {
+                Output::Probs(probs) => probs.row(r)[labels[r]].max(MIN_PROB),
+                Output::Values(_) => MIN_PROB,
+            };
+            outputs.iter().map(class_prob).collect()
         })
         .collect();
     let mut weights = vec![1.0 / m as f64; m];
     for _ in 0..MIXTURE_ROUNDS {
         let mut next = vec![0.0; m];
-        for row in 0..rows.len() {
-            let total: f64 = (0..m).map(|i| weights[i] * p[i][row]).sum();
-            for i in 0..m {
-                next[i] += weights[i] * p[i][row] / total;
+        for probs in &p {
+            let total: f64 = weights.iter().zip(probs).map(|(w, q)| w * q).sum();
+            for ((n, w), q) in next.iter_mut().zip(&weights).zip(probs) {
+                *n += w * q / total;
             }
         }
         next.iter_mut().for_each(|w| *w /= rows.len().max(1) as f64);
