@@ -234,11 +234,15 @@ fn the_sdk_workflow_runs_end_to_end_on_the_rust_client() {
         );
         assert!(!data.uri.is_empty());
 
-        // Regression: three models, every metric, the best by deviance and by r2.
+        // Regression: each algorithm's defaults, then the default budget's search of a
+        // small data set (GLM penalties and GBM settings in turn, ten more), every
+        // metric, the best by deviance and by r2.
         let exp = reg.result().unwrap();
         assert_eq!(exp.model_type, "regression");
         let algos: Vec<&str> = exp.models.iter().map(|m| m.algo.as_str()).collect();
-        assert_eq!(algos, ALGOS);
+        assert_eq!(algos[..3], ALGOS);
+        assert_eq!(algos.len(), 13, "{algos:?}");
+        assert!(algos[3..].iter().all(|a| ["GLM", "GBM"].contains(a)));
         assert_eq!(exp.features, ["id", "x1", "x2", "colour"]);
         for m in &exp.models {
             for metric in ["deviance", "mse", "rmse", "mae", "r2", "wmape"] {

@@ -108,7 +108,7 @@ def main():
         sampling_factors=[1.0, 3.0], max_after_balance=2.0,
     )
     split = train(
-        "trend_split", data=up_trend, target="y", algos=[Algo.GLM, Algo.DRF],
+        "trend_split", data=up_trend, target="y", algos=[Algo.GLM, Algo.DRF], max_model=2,
         ts_split_split_by="t",
         ts_split_cv=[
             {"train": {"start": 1, "end": 100}, "test": {"start": 101, "end": 150}},

@@ -126,7 +126,9 @@ impl Context {
     /// flow.run();
     /// let exp = exp.result()?;
     /// assert_eq!(exp.model_type, "regression");
-    /// assert_eq!(exp.models.len(), 2);
+    /// // Each algorithm's defaults, then the ten models the default budget of a small
+    /// // data set searches (GLM penalties and GBM settings in turn).
+    /// assert_eq!(exp.models.len(), 12);
     /// assert_eq!(exp.best_model("r2").unwrap().algo, "GLM"); // y is linear in x
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

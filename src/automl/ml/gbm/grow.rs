@@ -27,10 +27,16 @@ pub(super) struct TreeLimits {
     pub(super) split: SplitLimits,
     /// Factor on every leaf value (the learning rate).
     pub(super) shrink: f64,
+    /// Most a leaf's Newton step may move a score, before shrinking: [`MAX_STEP`] for
+    /// the classifiers' losses, whose hessians can be tiny where a class is nearly
+    /// certain; infinite for squared error, whose step is the leaf's mean residual in
+    /// the target's own units (a cap there would stop a model of large values from
+    /// ever reaching them).
+    pub(super) max_step: f64,
 }
 
-/// Most a leaf's Newton step may move a score, before shrinking.
-const MAX_STEP: f64 = 10.0;
+/// Most a classifier's leaf Newton step may move a score, before shrinking.
+pub(super) const MAX_STEP: f64 = 10.0;
 
 /// A leaf while the tree grows.
 struct Open {
@@ -114,7 +120,8 @@ impl Grower<'_> {
             .into_iter()
             .map(|leaf| {
                 let step = -leaf.sums.g / (leaf.sums.h + self.limits.split.lambda).max(1e-12);
-                let value = self.limits.shrink * step.clamp(-MAX_STEP, MAX_STEP);
+                let most = self.limits.max_step;
+                let value = self.limits.shrink * step.clamp(-most, most);
                 nodes[leaf.node] = BoostNode::Leaf(value);
                 LeafRows {
                     start: leaf.start,
@@ -320,6 +327,7 @@ mod tests {
                     lambda: 0.1,
                 },
                 shrink: 0.1,
+                max_step: MAX_STEP,
             },
             unit_hessian: false,
         }

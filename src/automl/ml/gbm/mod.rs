@@ -429,6 +429,10 @@ impl<'a> Boosting<'a> {
                 lambda: p.lambda,
             },
             shrink: p.learn_rate,
+            max_step: match self.targets.loss {
+                Loss::Squared => f64::INFINITY,
+                Loss::Logistic | Loss::Softmax(_) => grow::MAX_STEP,
+            },
         }
     }
 

@@ -40,6 +40,23 @@ fn regression_fits_a_bump() {
 }
 
 #[test]
+fn regression_reaches_targets_of_any_scale() {
+    // Values in the thousands: a step cap in the target's units (10 per leaf, 1 after
+    // shrinking) would leave 200 trees far short of them.
+    let x = grid();
+    let y: Vec<f64> = x
+        .iter_rows()
+        .map(|r| 5000.0 * r[0] + 3000.0 * (6.0 * r[1]).sin())
+        .collect();
+    let Output::Values(pred) = fit(&x, Labels::Values(&y), 4).predict(&x) else {
+        panic!("regression predicts values")
+    };
+    let var = mse(&y, &vec![y.iter().sum::<f64>() / y.len() as f64; y.len()]);
+    let r2 = 1.0 - mse(&pred, &y) / var;
+    assert!(r2 > 0.99, "training r2 {r2}");
+}
+
+#[test]
 fn classifiers_give_probabilities_that_separate() {
     let x = grid();
     let two: Vec<usize> = x.iter_rows().map(|r| usize::from(r[0] > r[1])).collect();
