@@ -49,7 +49,9 @@ use super::spec::{Algo, TrainSpec};
 use super::tree::Labels;
 use checks::{check_spec, retyped};
 use run::Run;
-use scoring::{keep_common_metrics, score, scores_of, Scored};
+#[cfg(test)]
+use scoring::score;
+use scoring::{keep_common_metrics, scores_of, Scored};
 use search::{Candidate, Plan, Settings};
 use task::{Target, Task};
 use trees::TreeData;

@@ -3,16 +3,15 @@
 //! change a model), a boosted model's number of trees chosen from the folds' losses,
 //! then the final model and its hold-out and test scores.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::super::error::TrainError;
 use super::super::frame::Frame;
-use super::super::metrics::average;
 use super::super::model::{Engine, Fitted, Output, Predictor, TrainedModel};
 use super::super::rng::Rng;
-use super::task::{Target, Task};
-use super::{check_cancel, fit, score, scores_of, How, Scored};
+use super::scoring::finished_model;
+use super::task::Task;
+use super::{check_cancel, fit, scores_of, How, Scored};
 
 /// What every fit of a training shares.
 pub(super) struct Run<'a> {
@@ -98,25 +97,14 @@ impl Run<'_> {
         check_cancel(cancel)?;
         let how = How { ntrees, ..how };
         let (fitted, _) = fit(frame, task, how, &task.final_rows, None, seed, cancel)?;
+        let validation = Scored {
+            frame,
+            target: &task.target,
+            rows: &task.validation_rows,
+        };
         let fitted = Predictor::One(fitted);
-        let scores_on = |frame: &Frame, target: &Target, rows: &[usize]| match rows {
-            [] => Ok(BTreeMap::new()),
-            rows => score(frame, task, target, &fitted, rows),
-        };
-        let validation_scores = scores_on(frame, &task.target, &task.validation_rows)?;
-        let test_scores = scores_on(test.frame, test.target, test.rows)?;
+        let model = finished_model(task, algo, &fold_scores, fitted, &validation, test)?;
         report(&format!("{algo} final model"));
-        let model = TrainedModel {
-            algo,
-            cv_averages: average(&fold_scores),
-            validation_scores,
-            test_scores,
-            target: task.target_name.clone(),
-            seed: task.seed,
-            model_type: task.model_type,
-            classes: task.classes.clone(),
-            fitted,
-        };
         Ok((model, predictions))
     }
 

@@ -3,8 +3,9 @@
 
 use super::super::error::TrainError;
 use super::super::frame::Frame;
-use super::super::metrics::{classification_scores, regression_scores, Scores};
+use super::super::metrics::{average, classification_scores, regression_scores, Scores};
 use super::super::model::{Output, Predictor, TrainedModel};
+use super::super::spec::Algo;
 use super::task::{Target, Task};
 
 /// Rows scored by the final models into `test_scores`, with their frame and target.
@@ -12,6 +13,33 @@ pub(super) struct Scored<'a> {
     pub(super) frame: &'a Frame,
     pub(super) target: &'a Target,
     pub(super) rows: &'a [usize],
+}
+
+/// The model `fitted` of `algo`, with the mean of its cross-validation `folds`
+/// scores and its scores on the `validation` and `test` rows (empty without rows).
+pub(super) fn finished_model(
+    task: &Task,
+    algo: Algo,
+    folds: &[Scores],
+    fitted: Predictor,
+    validation: &Scored<'_>,
+    test: &Scored<'_>,
+) -> Result<TrainedModel, TrainError> {
+    let scores_on = |scored: &Scored<'_>| match scored.rows {
+        [] => Ok(Scores::new()),
+        rows => score(scored.frame, task, scored.target, &fitted, rows),
+    };
+    Ok(TrainedModel {
+        algo,
+        cv_averages: average(folds),
+        validation_scores: scores_on(validation)?,
+        test_scores: scores_on(test)?,
+        target: task.target_name.clone(),
+        seed: task.seed,
+        model_type: task.model_type,
+        classes: task.classes.clone(),
+        fitted,
+    })
 }
 
 /// Keeps only the metrics that every model reports. A client ranks models by one

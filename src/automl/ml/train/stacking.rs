@@ -14,10 +14,10 @@
 //!   comes from a blend that saw its rows (as H2O cross-validates its metalearner).
 
 use super::super::error::TrainError;
-use super::super::metrics::average;
 use super::super::model::{Output, Predictor, TrainedModel};
 use super::super::spec::Algo;
 use super::super::stack::{Base, Blend, Stack, Truth, MAX_BASES};
+use super::scoring::finished_model;
 use super::task::{Target, Task};
 use super::{scores_of, Scored};
 use crate::automl::evaluator::Evaluator;
@@ -156,23 +156,8 @@ pub(super) fn ensemble(
         });
     }
     let fitted = Predictor::Stack(Stack { bases, blend });
-    let scores_on = |scored: &Scored<'_>| match scored.rows {
-        [] => Ok(Default::default()),
-        rows => super::score(scored.frame, task, scored.target, &fitted, rows),
-    };
-    let validation_scores = scores_on(validation)?;
-    let test_scores = scores_on(test)?;
-    Ok(TrainedModel {
-        algo: Algo::StackedEnsemble,
-        cv_averages: average(&fold_scores),
-        validation_scores,
-        test_scores,
-        target: task.target_name.clone(),
-        seed: task.seed,
-        model_type: task.model_type,
-        classes: task.classes.clone(),
-        fitted,
-    })
+    let algo = Algo::StackedEnsemble;
+    finished_model(task, algo, &fold_scores, fitted, validation, test)
 }
 
 /// Rows `start..end` of `output`.
