@@ -20,6 +20,7 @@
 //! for bit like the original. Reading checks every index and length that scoring relies
 //! on: a document that loads is one that scores without panicking.
 
+mod encoder;
 mod engine;
 mod read;
 mod stack;
@@ -143,7 +144,7 @@ impl TrainedModel {
 fn write_fitted(fitted: &Fitted) -> Map<String, Value> {
     let weights: Vec<Value> = fitted.column_weights.iter().map(|w| number(*w)).collect();
     let mut fields = Map::new();
-    fields.insert("features".into(), engine::write_encoder(&fitted.encoder));
+    fields.insert("features".into(), encoder::write_encoder(&fitted.encoder));
     fields.insert("column_weights".into(), Value::Array(weights));
     fields.insert("engine".into(), engine::write_engine(&fitted.engine));
     fields
@@ -152,7 +153,7 @@ fn write_fitted(fitted: &Fitted) -> Map<String, Value> {
 /// Reads the fields [`write_fitted`] writes, of an `algo` model with `classes` (none
 /// for regression).
 fn read_fitted(at: At<'_>, algo: Algo, classes: Option<usize>) -> Result<Fitted, ModelFormatError> {
-    let encoder = engine::read_encoder(at)?;
+    let encoder = encoder::read_encoder(at)?;
     let width = encoder.width();
     let column_weights = at.numbers("column_weights")?;
     if column_weights.len() != width {
