@@ -97,7 +97,7 @@ impl Blend {
                 // Start from the plain mean of the bases.
                 let mut theta = vec![0.0; m + 1];
                 theta[1..].iter_mut().for_each(|w| *w = 1.0 / m as f64);
-                let theta = minimize(&problem, theta, 1);
+                let theta = minimize(&problem, theta);
                 Blend::Values {
                     intercept: theta[0],
                     weights: theta[1..].to_vec(),
@@ -158,23 +158,15 @@ fn rows_of(output: &Output) -> usize {
     }
 }
 
-/// A smooth convex objective: its value, gradient and Hessian (row-major).
-trait Objective {
-    fn eval(&self, theta: &[f64]) -> (f64, Vec<f64>, Vec<f64>);
-    fn value(&self, theta: &[f64]) -> f64 {
-        self.eval(theta).0
-    }
-}
-
-/// Projected Newton: minimises `problem` over `theta` with `theta[j] ≥ 0` for every
-/// `j ≥ unbounded`.
-fn minimize(problem: &dyn Objective, mut theta: Vec<f64>, unbounded: usize) -> Vec<f64> {
+/// Projected Newton on `problem`: minimises it over `theta = [intercept, weights...]`
+/// with every weight `≥ 0`.
+fn minimize(problem: &LeastSquares<'_>, mut theta: Vec<f64>) -> Vec<f64> {
     let n = theta.len();
     for _ in 0..100 {
         let (f, g, h) = problem.eval(&theta);
         // Held at the bound: a zero weight whose gradient pushes it below zero.
         let free: Vec<usize> = (0..n)
-            .filter(|&j| j < unbounded || theta[j] > 0.0 || g[j] < 0.0)
+            .filter(|&j| j == 0 || theta[j] > 0.0 || g[j] < 0.0)
             .collect();
         if free.iter().all(|&j| g[j].abs() < 1e-10) {
             break;
@@ -192,7 +184,7 @@ fn minimize(problem: &dyn Objective, mut theta: Vec<f64>, unbounded: usize) -> V
             let mut next = theta.clone();
             for (&j, d) in free.iter().zip(&step) {
                 next[j] += t * d;
-                if j >= unbounded && next[j] < 0.0 {
+                if j > 0 && next[j] < 0.0 {
                     next[j] = 0.0;
                 }
             }
@@ -212,7 +204,8 @@ fn minimize(problem: &dyn Objective, mut theta: Vec<f64>, unbounded: usize) -> V
     theta
 }
 
-/// Least squares: `theta = [intercept, weights...]`.
+/// Least squares with a ridge on the weights: the mean of `½ (y − θ·x)²` over `rows`,
+/// where `x = [1, prediction of each base]`, plus `½ RIDGE ‖weights‖²`.
 struct LeastSquares<'a> {
     outputs: &'a [Output],
     y: &'a [f64],
@@ -220,26 +213,42 @@ struct LeastSquares<'a> {
 }
 
 impl LeastSquares<'_> {
-    fn feature(&self, i: usize, row: usize) -> f64 {
-        match &self.outputs[i] {
-            Output::Values(v) => v[row],
-            Output::Probs(_) => 0.0,
+    /// `x` of `row` into `x` (`x[0] = 1`).
+    fn features(&self, row: usize, x: &mut [f64]) {
+        x[0] = 1.0;
+        for (xi, output) in x[1..].iter_mut().zip(self.outputs) {
+            *xi = match output {
+                Output::Values(v) => v[row],
+                Output::Probs(_) => 0.0,
+            };
         }
     }
-}
 
-impl Objective for LeastSquares<'_> {
-    fn eval(&self, theta: &[f64]) -> (f64, Vec<f64>, Vec<f64>) {
-        let n = theta.len();
-        let (mut f, mut g, mut h) = (0.0, vec![0.0; n], vec![0.0; n * n]);
-        let mut x = vec![0.0; n];
-        x[0] = 1.0;
+    fn scale(&self) -> f64 {
+        1.0 / self.rows.len().max(1) as f64
+    }
+
+    /// The objective at `theta`.
+    fn value(&self, theta: &[f64]) -> f64 {
+        let mut x = vec![0.0; theta.len()];
+        let mut f = 0.0;
         for &row in self.rows {
-            for (i, xi) in x[1..].iter_mut().enumerate() {
-                *xi = self.feature(i, row);
-            }
+            self.features(row, &mut x);
             let r = x.iter().zip(theta).map(|(a, b)| a * b).sum::<f64>() - self.y[row];
             f += 0.5 * r * r;
+        }
+        let ridge: f64 = theta[1..].iter().map(|w| w * w).sum();
+        f * self.scale() + 0.5 * RIDGE * ridge
+    }
+
+    /// The objective's value, gradient and Hessian (row-major) at `theta`.
+    fn eval(&self, theta: &[f64]) -> (f64, Vec<f64>, Vec<f64>) {
+        let n = theta.len();
+        let (mut g, mut h) = (vec![0.0; n], vec![0.0; n * n]);
+        let mut x = vec![0.0; n];
+        for &row in self.rows {
+            self.features(row, &mut x);
+            let r = x.iter().zip(theta).map(|(a, b)| a * b).sum::<f64>() - self.y[row];
             for a in 0..n {
                 g[a] += r * x[a];
                 for b in 0..n {
@@ -247,29 +256,13 @@ impl Objective for LeastSquares<'_> {
                 }
             }
         }
-        finish(f, g, h, theta, 1, self.rows.len())
+        let scale = self.scale();
+        g.iter_mut().for_each(|v| *v *= scale);
+        h.iter_mut().for_each(|v| *v *= scale);
+        for j in 1..n {
+            g[j] += RIDGE * theta[j];
+            h[j * n + j] += RIDGE;
+        }
+        (self.value(theta), g, h)
     }
-}
-
-/// The mean over `rows` rows of the sums `f`, `g`, `h`, plus the ridge on the weights
-/// (the entries from `first_weight` on).
-fn finish(
-    f: f64,
-    mut g: Vec<f64>,
-    mut h: Vec<f64>,
-    theta: &[f64],
-    first_weight: usize,
-    rows: usize,
-) -> (f64, Vec<f64>, Vec<f64>) {
-    let n = theta.len();
-    let scale = 1.0 / rows.max(1) as f64;
-    let mut f = f * scale;
-    g.iter_mut().for_each(|v| *v *= scale);
-    h.iter_mut().for_each(|v| *v *= scale);
-    for j in first_weight..n {
-        f += 0.5 * RIDGE * theta[j] * theta[j];
-        g[j] += RIDGE * theta[j];
-        h[j * n + j] += RIDGE;
-    }
-    (f, g, h)
 }
