@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! automl-server --user U --password P [--addr 127.0.0.1:0] [--workers N]
-//!               [--max-running N] [--max-memory SIZE] [--fault-latency-ms N]
+//!               [--max-running N] [--max-memory SIZE] [--data-dir DIR]
+//!               [--max-disk SIZE] [--fault-latency-ms N]
 //!               [--fault-drop-rate F]
 //!               [--fault-503-rate F] [--fault-seed N] [--exit-on-stdin-close]
 //! ```
@@ -32,7 +33,8 @@ use taskloop::automl::{serve, ServerConfig};
 use taskloop::signal::Signal;
 
 const USAGE: &str = "usage: automl-server --user U --password P [--addr HOST:PORT] \
-[--workers N] [--max-running N] [--max-memory SIZE] [--fault-latency-ms N] [--fault-drop-rate F] \
+[--workers N] [--max-running N] [--max-memory SIZE] [--data-dir DIR] [--max-disk SIZE] \
+[--fault-latency-ms N] [--fault-drop-rate F] \
 [--fault-503-rate F] [--fault-seed N] [--exit-on-stdin-close]";
 
 const HELP: &str = "The bundled AutoML server: the Decanter-style job API over HTTP/1.1.
@@ -48,6 +50,12 @@ options:
   --max-memory SIZE       the memory ceiling: bytes, or with K, M or G (default: half
                           the machine's memory); a train or predict that would not
                           fit fails before it allocates
+  --data-dir DIR          keep data sets, experiments, models, predictions and tasks
+                          in DIR (created if needed), so that they survive a restart
+                          or a crash; one server per directory (default: memory only)
+  --max-disk SIZE         the most DIR may hold: bytes, or with K, M or G; beyond it
+                          uploads and new tasks are refused with 507 until data sets or
+                          experiments are deleted (default: no limit)
   --fault-latency-ms N    delay every request by N ms (fault injection)
   --fault-drop-rate F     drop this fraction of requests, 0 to 1 (half after handling)
   --fault-503-rate F      answer this fraction of requests with 503, 0 to 1
@@ -137,13 +145,15 @@ fn watch_stdin(done_tx: mpsc::Sender<()>) {
 }
 
 /// The flags that take a value.
-const FLAGS: [&str; 10] = [
+const FLAGS: [&str; 12] = [
     "--addr",
     "--user",
     "--password",
     "--workers",
     "--max-running",
     "--max-memory",
+    "--data-dir",
+    "--max-disk",
     "--fault-latency-ms",
     "--fault-drop-rate",
     "--fault-503-rate",
@@ -204,7 +214,10 @@ impl Parsed {
             "--password" => self.password = Some(value),
             "--workers" => config.workers = positive(flag, &value)?,
             "--max-running" => self.max_running = Some(positive(flag, &value)?),
-            "--max-memory" => config.limits.max_memory = size(flag, &value)?,
+            "--max-memory" => config.limits.max_memory = size(flag, &value, 64 << 20)?,
+            "--data-dir" if value.is_empty() => return Err("--data-dir needs a path".into()),
+            "--data-dir" => config.data_dir = Some(value.into()),
+            "--max-disk" => config.limits.max_disk = Some(size(flag, &value, 1 << 20)? as u64),
             "--fault-latency-ms" => {
                 config.faults.latency = Duration::from_millis(number(flag, &value)?);
             }
@@ -249,8 +262,8 @@ fn positive(flag: &str, value: &str) -> Result<usize, String> {
 }
 
 /// A size in bytes: a number, optionally followed by K, M or G (powers of 1024), at
-/// least 64 MiB.
-fn size(flag: &str, value: &str) -> Result<usize, String> {
+/// least `min` bytes.
+fn size(flag: &str, value: &str, min: usize) -> Result<usize, String> {
     let upper = value.trim().to_ascii_uppercase();
     let digits = upper.trim_end_matches(['K', 'M', 'G', 'B', 'I']);
     let shift = match &upper[digits.len()..] {
@@ -264,8 +277,8 @@ fn size(flag: &str, value: &str) -> Result<usize, String> {
         .map_err(|_| format!("{flag}: '{value}' is not a size (e.g. 2G or 512M)"))?
         .checked_mul(1 << shift)
         .ok_or_else(|| format!("{flag}: '{value}' is too large"))?;
-    if bytes < 64 << 20 {
-        return Err(format!("{flag} must be at least 64M, not {value}"));
+    if bytes < min {
+        return Err(format!("{flag} must be at least {}M, not {value}", min >> 20));
     }
     Ok(bytes)
 }

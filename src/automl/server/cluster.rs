@@ -16,7 +16,7 @@ use super::jobs::PredictOptions;
 use super::json::{self, Fields};
 use super::response::Response;
 use super::state::Shared;
-use super::store::{DataSet, ServedModel, Store};
+use super::store::{Built, DataSet, ServedModel};
 use super::tasks::{now, TaskKind};
 use super::train_request;
 use super::worker::{self, Job, JobOutput};
@@ -87,9 +87,7 @@ fn train_job(frame: Arc<Frame>, data_id: String, spec: ClusterSpec) -> Job {
         };
         let mut report = |fraction: f64, message: &str| progress.report(fraction, message);
         match train_cluster(&frame, &spec, &mut report, progress.cancel_flag()) {
-            Ok(model) => JobOutput::Stored(Box::new(move |store: &mut Store| {
-                store_experiment(store, model, &data_id)
-            })),
+            Ok(model) => JobOutput::Experiment(built(model, data_id)),
             Err(TrainError::Invalid(message)) => JobOutput::Invalid(message),
             Err(TrainError::Cancelled) => JobOutput::Fail("stopped".into()),
             Err(e) => JobOutput::Fail(e.to_string()),
@@ -97,14 +95,17 @@ fn train_job(frame: Arc<Frame>, data_id: String, spec: ClusterSpec) -> Job {
     })
 }
 
-/// Stores a clustering experiment of one model; returns its document.
-fn store_experiment(store: &mut Store, model: ClusterModel, data_id: &str) -> Arc<Value> {
-    store.add_experiment_with(1, |exp_id, model_ids| {
-        let model_id = &model_ids[0];
-        let exp = experiment_doc(exp_id, model_id, &model, data_id);
-        let doc = model_doc(model_id, exp_id, &model);
-        (exp, vec![(ServedModel::Cluster(Arc::new(model)), doc)])
-    })
+/// A clustering experiment of one model, waiting for its ids.
+fn built(model: ClusterModel, data_id: String) -> Built {
+    Built {
+        count: 1,
+        build: Box::new(move |exp_id, model_ids| {
+            let model_id = &model_ids[0];
+            let exp = experiment_doc(exp_id, model_id, &model, &data_id);
+            let doc = model_doc(model_id, exp_id, &model);
+            (exp, vec![(ServedModel::Cluster(Arc::new(model)), doc)])
+        }),
+    }
 }
 
 /// The scores of a clustering model: what `cv_averages` holds (there is no cross
@@ -257,8 +258,8 @@ mod tests {
         };
         let cancel = std::sync::atomic::AtomicBool::new(false);
         let model = train_cluster(&frame, &spec, &mut |_, _| {}, &cancel).unwrap();
-        let mut store = Store::default();
-        let exp = store_experiment(&mut store, model, "data-1");
+        let mut store = crate::automl::server::store::Store::default();
+        let exp = store.add_built(built(model, "data-1".into()));
         let exp_id = exp["_id"].as_str().unwrap();
         let model_id = exp["models"][0].as_str().unwrap();
         assert_eq!(exp["hyperparameters"]["model_type"], "clustering");

@@ -2,6 +2,7 @@
 //! the request limits and the faults to inject.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::faults::Faults;
@@ -37,6 +38,10 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// Faults to inject (none by default).
     pub faults: Faults,
+    /// Where to keep data sets, experiments, models, predictions and tasks so that
+    /// they survive a restart or a crash (`--data-dir`; `None`, the default: in memory
+    /// only). The directory is created if needed and owned by one server at a time.
+    pub data_dir: Option<PathBuf>,
 }
 
 /// Default number of worker threads.
@@ -54,6 +59,7 @@ impl ServerConfig {
             max_running: DEFAULT_WORKERS,
             limits: Limits::default(),
             faults: Faults::default(),
+            data_dir: None,
         }
     }
 }
@@ -68,6 +74,7 @@ impl fmt::Debug for ServerConfig {
             .field("max_running", &self.max_running)
             .field("limits", &self.limits)
             .field("faults", &self.faults)
+            .field("data_dir", &self.data_dir)
             .finish()
     }
 }
@@ -124,6 +131,12 @@ pub struct Limits {
     /// width and the algorithm, and ends `fail` (saying how much it needed and the
     /// limit) if that does not fit.
     pub max_memory: usize,
+    /// Most bytes the data directory may hold (`--max-disk`; `None`, the default: as
+    /// much as the disk has). An upload that would not fit is refused with `507`, as is
+    /// every new task while the directory is over it; a job whose product does not fit
+    /// ends `fail` saying so. Nothing stored is evicted to make room: delete data sets
+    /// or experiments to free it. Without a data directory it has no effect.
+    pub max_disk: Option<u64>,
 }
 
 impl Default for Limits {
@@ -140,6 +153,7 @@ impl Default for Limits {
             max_stored_items: 10_000,
             max_stored_bytes: 1024 * 1024 * 1024,
             max_memory: super::memory::default_max_memory(),
+            max_disk: None,
         }
     }
 }

@@ -25,6 +25,8 @@ pub(crate) enum ApiError {
     TooLarge(String),
     /// `503`: overloaded (only injected, for reliability tests).
     Unavailable(String),
+    /// `507`: the data directory is over its disk budget, or cannot be written.
+    Storage(String),
 }
 
 impl ApiError {
@@ -39,6 +41,7 @@ impl ApiError {
             ApiError::Conflict(_) => 409,
             ApiError::TooLarge(_) => 413,
             ApiError::Unavailable(_) => 503,
+            ApiError::Storage(_) => 507,
         }
     }
 
@@ -55,7 +58,8 @@ impl fmt::Display for ApiError {
             | ApiError::NotFound(m)
             | ApiError::Conflict(m)
             | ApiError::TooLarge(m)
-            | ApiError::Unavailable(m) => f.write_str(m),
+            | ApiError::Unavailable(m)
+            | ApiError::Storage(m) => f.write_str(m),
             ApiError::Unauthorized => f.write_str("missing or invalid credentials"),
             ApiError::MethodNotAllowed(allow) => {
                 write!(f, "method not allowed here (allowed: {allow})")

@@ -16,6 +16,7 @@ use super::config::ServerConfig;
 use super::conn::{refuse_connection, serve_connection};
 use super::conns::Connections;
 use super::state::Shared;
+use super::disk::DataDir;
 use super::store::Caps;
 use super::ServerStats;
 use crate::net::TcpListener;
@@ -57,7 +58,11 @@ pub fn serve(config: ServerConfig) -> io::Result<ServerHandle> {
         items: limits.max_stored_items.max(1),
         bytes: super::memory::store_cap(&memory, limits.max_stored_bytes),
     };
-    let shared = Shared::new(workers, config.max_running.max(1), caps, memory);
+    let disk = match &config.data_dir {
+        Some(dir) => Some(DataDir::open(dir, limits.max_disk).map_err(io::Error::other)?),
+        None => None,
+    };
+    let shared = Shared::new(workers, config.max_running.max(1), caps, memory, disk);
     let stop = Arc::new(StopSignal::default());
     let (ready_tx, ready_rx) = mpsc::channel();
     let (thread_shared, thread_stop) = (shared.clone(), stop.clone());
@@ -118,6 +123,9 @@ fn run(
     // Let running jobs end early; dropping the runtime closes every connection.
     shared.lock().tasks.cancel_all();
     drop(rt);
+    if let Some(disk) = &shared.disk {
+        disk.close();
+    }
 }
 
 /// Accepts connections forever, each served by its own task, as long as the connection

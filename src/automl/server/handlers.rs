@@ -68,10 +68,13 @@ pub(crate) async fn handle(
             task_answer(parts, id, docs, offload).await
         }
         Route::DataFile(id) => data_file(shared, id),
-        Route::DeleteData(id) => deleted(id, shared.lock().store.delete_data(id), "data"),
+        Route::DeleteData(id) => {
+            let found = shared.lock().store.delete_data(id);
+            deleted(id, found.map_err(ApiError::Storage)?, "data")
+        }
         Route::DeleteExperiment(id) => {
             let found = shared.lock().store.delete_experiment(id);
-            deleted(id, found, "experiment")
+            deleted(id, found.map_err(ApiError::Storage)?, "experiment")
         }
         Route::DataList => listing::data_list(shared, docs, offload, &request.head.query).await,
         Route::TaskList => listing::task_list(shared, &request.head.query),
@@ -162,8 +165,20 @@ fn delete_data_batch(shared: &Arc<Shared>, map: &Map<String, Value>) -> Result<R
     }
     let ids = Fields(map).opt_strings("data_ids")?.unwrap_or_default();
     let mut state = shared.lock();
-    let (deleted, missing): (Vec<_>, Vec<_>) =
-        ids.into_iter().partition(|id| state.store.delete_data(id));
+    let (mut deleted, mut missing) = (Vec::new(), Vec::new());
+    for id in ids {
+        match state.store.delete_data(&id) {
+            Ok(true) => deleted.push(id),
+            Ok(false) => missing.push(id),
+            // The data directory failed: what was deleted stays deleted; say so.
+            Err(e) => {
+                return Err(ApiError::Storage(format!(
+                    "{e} (deleted before the failure: {})",
+                    deleted.join(", ")
+                )))
+            }
+        }
+    }
     drop(state);
     let shown: Vec<String> = missing
         .iter()
@@ -188,16 +203,32 @@ fn submit(shared: &Arc<Shared>, kind: TaskKind, job: Job) -> Result<Response, Ap
     Ok(Response::json(200, &json!({ "_id": id })))
 }
 
+/// `GET /v2/worker/status`, the health endpoint: the workers, the tasks, and what the
+/// stored items take of the memory and disk budgets.
 fn worker_status(shared: &Arc<Shared>) -> Response {
-    let (running, pending) = {
+    let (running, pending, stored) = {
         let state = shared.lock();
-        (state.tasks.running(), state.tasks.pending())
+        (state.tasks.running(), state.tasks.pending(), state.store.bytes())
     };
+    let disk = shared.disk.as_ref().map(|disk| {
+        let limit = disk.max_disk();
+        json!({
+            "data_dir": disk.root().display().to_string(),
+            "used_bytes": disk.used(),
+            "max_bytes": (limit != u64::MAX).then_some(limit),
+        })
+    });
     let doc = json!({
         "status": "ok",
         "workers": shared.workers,
         "running": running,
         "pending": pending,
+        "memory": {
+            "stored_bytes": stored,
+            "used_bytes": shared.memory.used(),
+            "max_bytes": shared.memory.limit(),
+        },
+        "disk": disk,
     });
     Response::json(200, &doc)
 }
@@ -224,6 +255,11 @@ fn upload(shared: &Arc<Shared>, mut request: Request) -> Result<Response, ApiErr
         return Err(ApiError::bad(format!(
             "name is longer than {MAX_NAME_BYTES} bytes"
         )));
+    }
+    if let Some(disk) = &shared.disk {
+        // The file holds the CSV and its columns (about as many bytes again, or more).
+        let need = 2 * content.len() as u64;
+        disk.room_for(need).map_err(ApiError::Storage)?;
     }
     submit(
         shared,

@@ -149,7 +149,8 @@ pub(crate) fn train_experiment(
                 train_data_id: data_id,
                 test_data_id: test.map(|(id, _)| id),
                 options,
-            }),
+            }
+            .built()),
             Err(e) => train_failed(e),
         }
     })

@@ -17,11 +17,14 @@
 //!    (`automl/ml`), report progress, and leave their products in the store (`store`).
 //!
 //! Everything the workers and the loop share sits behind one `Arc<Mutex<..>>`
-//! (`state`), locked briefly and never across an `.await`. The server keeps all data
-//! in memory; stopping it discards everything.
+//! (`state`), locked briefly and never across an `.await`. By default the server keeps
+//! everything in memory and stopping it discards it; with
+//! [`ServerConfig::data_dir`] (`automl-server --data-dir DIR`) data sets, experiments,
+//! models and tasks are also kept in a directory (`disk`: SQLite rows and whole files,
+//! crash-safe) and a restarted server answers every id as before.
 //!
-//! A production service would persist data, authenticate with something better than
-//! one shared password, and put TLS in front; this one is for demos and tests.
+//! A production service would authenticate with something better than one shared
+//! password and put TLS in front.
 //!
 //! # Examples
 //! ```
@@ -50,6 +53,7 @@ mod cluster;
 mod config;
 mod conn;
 mod conns;
+mod disk;
 mod documents;
 mod download;
 mod error;

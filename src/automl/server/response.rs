@@ -210,6 +210,7 @@ fn reason(status: u16) -> &'static str {
         413 => "Content Too Large",
         500 => "Internal Server Error",
         503 => "Service Unavailable",
+        507 => "Insufficient Storage",
         _ => "Unknown",
     }
 }

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::budget::MemoryBudget;
+use super::disk::{DataDir, Loaded};
 use super::store::{Caps, Store};
 use super::tasks::{TaskKind, TaskTable};
 use super::ServerStats;
@@ -54,25 +55,39 @@ pub(crate) struct Shared {
     pub(crate) max_running: usize,
     /// The budget of stored data and jobs' working memory (see `memory`).
     pub(crate) memory: MemoryBudget,
+    /// The data directory, if the server keeps its items on disk.
+    pub(crate) disk: Option<Arc<DataDir>>,
 }
 
 impl Shared {
+    /// The shared state; with a data directory, restored from what it holds.
     pub(crate) fn new(
         workers: usize,
         max_running: usize,
         caps: Caps,
         memory: MemoryBudget,
+        disk: Option<(DataDir, Loaded)>,
     ) -> Arc<Shared> {
-        let state = State {
-            tasks: TaskTable::with_max_ended(caps.items),
-            store: Store::with_caps(caps, memory.reservation()),
+        let (disk, mut loaded) = match disk {
+            Some((dir, loaded)) => (Some(Arc::new(dir)), loaded),
+            None => (None, Loaded::default()),
+        };
+        let mut state = State {
+            tasks: TaskTable::with_max_ended(caps.items, disk.clone()),
+            store: Store::with_caps(caps, memory.reservation(), disk.clone()),
             ..State::default()
         };
+        state.store.restore(&mut loaded);
+        let store = &state.store;
+        state
+            .tasks
+            .restore(std::mem::take(&mut loaded.tasks), |id| store.item_doc(id).cloned());
         Arc::new(Shared {
             state: Mutex::new(state),
             workers,
             max_running,
             memory,
+            disk,
         })
     }
 

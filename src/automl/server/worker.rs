@@ -5,8 +5,8 @@
 //! loop task that hands the job to `spawn_blocking`, waits for it, frees the slot and
 //! calls `dispatch` again, so a finishing task starts the next pending one. The job
 //! itself runs on a worker thread with a [`Progress`] handle; when it returns, what it
-//! produced is stored and the task finished under one lock, unless the task was
-//! stopped meanwhile.
+//! produced is named, written to the data directory (if there is one) and then stored
+//! and the task finished under one lock, unless the task was stopped meanwhile.
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,26 +15,18 @@ use std::sync::Arc;
 use super::budget::Reservation;
 use super::error::ApiError;
 use super::state::Shared;
-use serde_json::Value;
-
-use super::store::{DataSet, NewExperiment, Store};
+use super::store::{Built, DataSet, Made};
 use super::tasks::{Outcome, TaskKind};
 
 /// Most tasks that may wait in the queue; more are refused with `503`.
 const MAX_PENDING: usize = 1000;
 
-/// Stores what a job made and returns the stored document (the task's result).
-pub(crate) type StoreFn = Box<dyn FnOnce(&mut Store) -> Arc<Value> + Send>;
-
 /// What a job returns.
 pub(crate) enum JobOutput {
     /// A new data set (upload, predictions); the result is its summary.
     Data(DataSet),
-    /// A trained experiment; the result is its document.
-    Experiment(NewExperiment),
-    /// Anything else the job made: it stores itself and returns the task's result
-    /// (another kind of experiment, through [`Store::add_experiment_with`]).
-    Stored(StoreFn),
+    /// A trained experiment of any kind; the result is its document.
+    Experiment(Built),
     /// The job failed.
     Fail(String),
     /// The request does not fit the data.
@@ -46,7 +38,6 @@ impl fmt::Debug for JobOutput {
         match self {
             JobOutput::Data(set) => f.debug_tuple("Data").field(set).finish(),
             JobOutput::Experiment(e) => f.debug_tuple("Experiment").field(e).finish(),
-            JobOutput::Stored(_) => f.write_str("Stored(..)"),
             JobOutput::Fail(m) => f.debug_tuple("Fail").field(m).finish(),
             JobOutput::Invalid(m) => f.debug_tuple("Invalid").field(m).finish(),
         }
@@ -95,15 +86,20 @@ impl fmt::Debug for Progress {
 /// task's id. Must be called on the loop thread.
 ///
 /// # Errors
-/// `503` when [`MAX_PENDING`] tasks are already waiting.
+/// `503` when [`MAX_PENDING`] tasks are already waiting; `507` when the data directory
+/// is over its disk budget or cannot record the task.
 pub(crate) fn submit(shared: &Arc<Shared>, kind: TaskKind, job: Job) -> Result<String, ApiError> {
+    if let Some(disk) = &shared.disk {
+        disk.room_for(0).map_err(ApiError::Storage)?;
+    }
     let id = {
         let mut state = shared.lock();
         if state.tasks.pending() >= MAX_PENDING {
             return Err(ApiError::Unavailable("too many pending tasks".into()));
         }
+        let id = state.tasks.submit(kind, job).map_err(ApiError::Storage)?;
         state.stats.task_submitted(kind);
-        state.tasks.submit(kind, job)
+        id
     };
     dispatch(shared);
     Ok(id)
@@ -146,18 +142,43 @@ fn run(shared: &Arc<Shared>, id: &str, job: Job) {
         id: id.to_owned(),
         cancel,
     };
-    let output = job(&progress);
+    let made = match job(&progress) {
+        JobOutput::Data(set) => {
+            let data_id = shared.lock().store.next_id();
+            Made::data(data_id, set)
+        }
+        JobOutput::Experiment(built) => {
+            let ids: Vec<String> = {
+                let mut state = shared.lock();
+                (0..=built.count).map(|_| state.store.next_id()).collect()
+            };
+            Made::experiment(ids[0].clone(), &ids[1..], built)
+        }
+        JobOutput::Fail(m) => return finish(shared, id, Outcome::Fail(m)),
+        JobOutput::Invalid(m) => return finish(shared, id, Outcome::Invalid(m)),
+    };
+    if let Some(disk) = &shared.disk {
+        if let Err(m) = made.write(disk) {
+            return finish(shared, id, Outcome::Fail(m));
+        }
+    }
     let mut guard = shared.lock();
     let state = &mut *guard;
     if !state.tasks.is_running(id) {
-        return; // stopped: drop what the job made
+        drop(guard);
+        if let Some(disk) = &shared.disk {
+            made.remove_files(disk); // stopped: drop what the job made
+        }
+        return;
     }
-    let outcome = match output {
-        JobOutput::Data(set) => Outcome::Done(state.store.add_data(set)),
-        JobOutput::Experiment(e) => Outcome::Done(state.store.add_experiment(e)),
-        JobOutput::Stored(store) => Outcome::Done(store(&mut state.store)),
-        JobOutput::Fail(m) => Outcome::Fail(m),
-        JobOutput::Invalid(m) => Outcome::Invalid(m),
+    let outcome = match state.store.insert(made) {
+        Ok(doc) => Outcome::Done(doc),
+        Err(m) => Outcome::Fail(m),
     };
     state.tasks.finish(id, outcome);
+}
+
+/// Ends running task `id` with `outcome` (nothing changes if it was stopped).
+fn finish(shared: &Arc<Shared>, id: &str, outcome: Outcome) {
+    shared.lock().tasks.finish(id, outcome);
 }

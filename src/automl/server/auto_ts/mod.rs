@@ -20,7 +20,7 @@ use super::jobs;
 use super::json;
 use super::response::Response;
 use super::state::Shared;
-use super::store::{ServedModel, Store};
+use super::store::{Built, ServedModel};
 use super::tasks::TaskKind;
 use super::worker::{self, Job, JobOutput};
 use crate::automl::evaluator::{best_model_index, ModelType};
@@ -134,9 +134,7 @@ fn train_job(frame: Arc<Frame>, request: TrainRequest) -> Job {
         };
         let mut report = |fraction: f64, message: &str| progress.report(fraction, message);
         match train_ts(&frame, &spec, &mut report, progress.cancel_flag()) {
-            Ok(experiment) => JobOutput::Stored(Box::new(move |store: &mut Store| {
-                store_experiment(store, experiment, &spec, &data_id)
-            })),
+            Ok(experiment) => JobOutput::Experiment(built(experiment, spec, data_id)),
             Err(TsError::Invalid(message)) => JobOutput::Invalid(message),
             Err(TsError::Cancelled) => JobOutput::Fail("stopped".into()),
             Err(e) => JobOutput::Fail(e.to_string()),
@@ -156,26 +154,23 @@ fn forecast_job(model: Arc<Forecaster>, data: Arc<Frame>, model_id: String) -> J
     })
 }
 
-/// Stores the experiment and its models; returns the experiment's document.
-fn store_experiment(
-    store: &mut Store,
-    experiment: TsExperiment,
-    spec: &TsSpec,
-    data_id: &str,
-) -> Arc<Value> {
-    let count = experiment.models.len();
-    store.add_experiment_with(count, |exp_id, model_ids| {
-        let doc = experiment_doc(exp_id, &experiment, spec, data_id, model_ids);
-        let models = model_ids
-            .iter()
-            .zip(experiment.models)
-            .map(|(id, model)| {
-                let doc = model_doc(id, exp_id, &model);
-                (ServedModel::Forecast(Arc::new(model)), doc)
-            })
-            .collect();
-        (doc, models)
-    })
+/// The experiment and its models, waiting for their ids.
+fn built(experiment: TsExperiment, spec: TsSpec, data_id: String) -> Built {
+    Built {
+        count: experiment.models.len(),
+        build: Box::new(move |exp_id, model_ids| {
+            let doc = experiment_doc(exp_id, &experiment, &spec, &data_id, model_ids);
+            let models = model_ids
+                .iter()
+                .zip(experiment.models)
+                .map(|(id, model)| {
+                    let doc = model_doc(id, exp_id, &model);
+                    (ServedModel::Forecast(Arc::new(model)), doc)
+                })
+                .collect();
+            (doc, models)
+        }),
+    }
 }
 
 fn experiment_doc(

@@ -21,9 +21,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
+use super::disk::{DataDir, Row};
 use super::ids::IdGen;
 use super::json;
 use super::worker::Job;
+
+mod restore;
 
 /// How a task ends, as the table records it.
 #[derive(Debug)]
@@ -254,6 +257,9 @@ pub(crate) struct TaskTable {
     ended: VecDeque<String>,
     /// `None`: keep every ended task.
     max_ended: Option<usize>,
+    /// Where every task's document is kept, if anywhere: written when the task is
+    /// created and whenever its status changes (not at each progress report).
+    disk: Option<Arc<DataDir>>,
 }
 
 impl fmt::Debug for TaskTable {
@@ -267,11 +273,34 @@ impl fmt::Debug for TaskTable {
 }
 
 impl TaskTable {
-    /// A table that forgets the oldest ended tasks beyond `max_ended` (at least 1).
-    pub(crate) fn with_max_ended(max_ended: usize) -> TaskTable {
+    /// A table that forgets the oldest ended tasks beyond `max_ended` (at least 1) and
+    /// keeps its tasks in `disk` too, if given.
+    pub(crate) fn with_max_ended(max_ended: usize, disk: Option<Arc<DataDir>>) -> TaskTable {
         TaskTable {
             max_ended: Some(max_ended.max(1)),
+            disk,
             ..TaskTable::default()
+        }
+    }
+
+    /// Writes task `id`'s document to the data directory, if there is one.
+    ///
+    /// # Errors
+    /// The data directory refused it.
+    fn save(&self, id: &str) -> Result<(), String> {
+        let (Some(disk), Some(record)) = (&self.disk, self.records.get(id)) else {
+            return Ok(());
+        };
+        let doc = record.to_list_json();
+        disk.commit(&[Row::Task { id, doc: &doc }])
+    }
+
+    /// [`save`](Self::save) for a change of status that has already happened: a
+    /// failure is reported on stderr (the task still answers from memory; after a
+    /// restart it shows its previous status, or fails as interrupted).
+    fn save_or_warn(&self, id: &str) {
+        if let Err(e) = self.save(id) {
+            eprintln!("automl-server: cannot record task {id}: {e}");
         }
     }
 
@@ -279,16 +308,23 @@ impl TaskTable {
     /// `id` itself, the newest).
     fn note_ended(&mut self, id: &str) {
         self.ended.push_back(id.to_owned());
+        self.save_or_warn(id);
         let Some(max) = self.max_ended else { return };
         while self.ended.len() > max {
             if let Some(old) = self.ended.pop_front() {
                 self.records.remove(&old);
+                if let Some(disk) = &self.disk {
+                    let _ = disk.commit(&[Row::DeleteTask(&old)]);
+                }
             }
         }
     }
 
     /// Creates a `pending` task for `job` at the back of the queue; returns its id.
-    pub(crate) fn submit(&mut self, kind: TaskKind, job: Job) -> String {
+    ///
+    /// # Errors
+    /// The data directory could not record the task; it is not created.
+    pub(crate) fn submit(&mut self, kind: TaskKind, job: Job) -> Result<String, String> {
         let id = self.ids.next_id();
         let record = TaskRecord {
             id: id.clone(),
@@ -303,8 +339,12 @@ impl TaskTable {
             cancel: Arc::new(AtomicBool::new(false)),
         };
         self.records.insert(id.clone(), record);
+        if let Err(e) = self.save(&id) {
+            self.records.remove(&id);
+            return Err(e);
+        }
         self.queue.push_back((id.clone(), job));
-        id
+        Ok(id)
     }
 
     /// The oldest pending job, if fewer than `max_running` slots are in use: its task
@@ -318,6 +358,7 @@ impl TaskTable {
             record.status = Status::Running;
             record.started_at = Some(now());
         }
+        self.save_or_warn(&id);
         self.busy += 1;
         Some((id, job))
     }
@@ -326,10 +367,12 @@ impl TaskTable {
     /// still running then fails with that message).
     pub(crate) fn release(&mut self, id: &str, panic: Option<String>) {
         self.busy = self.busy.saturating_sub(1);
-        if let (Some(message), Some(record)) = (panic, self.records.get_mut(id)) {
-            if record.status == Status::Running {
-                record.finish(Status::Fail, Some(message), None);
-            }
+        let Some(record) = self.records.get_mut(id) else {
+            return;
+        };
+        if let (Some(message), Status::Running) = (panic, record.status) {
+            record.finish(Status::Fail, Some(message), None);
+            self.note_ended(id);
         }
     }
 

@@ -15,7 +15,7 @@ fn status(table: &TaskTable, id: &str) -> Value {
 fn jobs_run_in_fifo_order_within_the_slot_limit() {
     let mut table = TaskTable::default();
     let ids: Vec<String> = (0..3)
-        .map(|_| table.submit(TaskKind::Train, job()))
+        .map(|_| table.submit(TaskKind::Train, job()).unwrap())
         .collect();
     assert_eq!(table.next_runnable(2).unwrap().0, ids[0]);
     assert_eq!(table.next_runnable(2).unwrap().0, ids[1]);
@@ -41,8 +41,8 @@ fn jobs_run_in_fifo_order_within_the_slot_limit() {
 #[test]
 fn stop_fails_pending_and_running_tasks_but_not_finished_ones() {
     let mut table = TaskTable::default();
-    let running = table.submit(TaskKind::Train, job());
-    let pending = table.submit(TaskKind::Upload, job());
+    let running = table.submit(TaskKind::Train, job()).unwrap();
+    let pending = table.submit(TaskKind::Upload, job()).unwrap();
     table.next_runnable(1);
     let doc = table.stop(&pending).unwrap().to_json();
     assert_eq!(
@@ -63,7 +63,7 @@ fn stop_fails_pending_and_running_tasks_but_not_finished_ones() {
 #[test]
 fn an_ended_task_keeps_a_short_message() {
     let mut table = TaskTable::default();
-    let id = table.submit(TaskKind::Upload, job());
+    let id = table.submit(TaskKind::Upload, job()).unwrap();
     table.next_runnable(1);
     let long = format!("column '{}' is bad", "é".repeat(40_000));
     assert!(table.finish(&id, Outcome::Fail(long)));
@@ -75,7 +75,7 @@ fn an_ended_task_keeps_a_short_message() {
 #[test]
 fn a_panicking_job_fails_its_task() {
     let mut table = TaskTable::default();
-    let id = table.submit(TaskKind::Predict, job());
+    let id = table.submit(TaskKind::Predict, job()).unwrap();
     table.next_runnable(1);
     table.progress(&id, 7.0, "half");
     assert_eq!(table.get(&id).unwrap().to_json()["progress"], 1.0);

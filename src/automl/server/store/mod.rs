@@ -1,4 +1,4 @@
-//! What the server keeps in memory: data sets (uploaded, retyped by setup, predicted),
+//! What the server keeps: data sets (uploaded, retyped by setup, predicted),
 //! experiments and their trained models, each under its own id, with the contract's
 //! JSON documents for them.
 //!
@@ -7,19 +7,27 @@
 //! memory budget, and evicted oldest first beyond the cap. Documents are shared
 //! (`Arc`): an ended task keeps only a weak reference to the document it made, so
 //! deleting or evicting an item frees all of it.
+//!
+//! With a data directory (`disk`) every item also has a row and its files there: a job
+//! names what it made and writes its files on its worker thread ([`Made`]), then the
+//! store commits the rows and takes the item in ([`Store::insert`]); deleting or
+//! evicting removes the rows, then the files. [`Store::restore`] loads them at start.
+
+mod docs;
+mod made;
+mod restore;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::budget::Reservation;
+use super::disk::{self, DataDir, Row};
 use super::ids::IdGen;
-use super::json;
-use super::tasks::now;
-use crate::automl::ml::{
-    frame_bytes, ClusterModel, Forecaster, Frame, TrainedExperiment, TrainedModel,
-};
+use crate::automl::ml::{frame_bytes, ClusterModel, Forecaster, Frame, TrainedExperiment, TrainedModel};
+
+pub(crate) use made::{Built, Made, MadeModel};
 
 /// A data set: its frame for training and prediction, and its CSV for download.
 #[derive(Debug, Clone)]
@@ -95,6 +103,8 @@ pub(crate) struct Store {
     caps: Caps,
     /// `data_bytes`, held in the server's memory budget.
     held: Option<Reservation>,
+    /// Where items are kept durably, if anywhere.
+    disk: Option<Arc<DataDir>>,
 }
 
 /// What the store may hold before it evicts, oldest first.
@@ -143,12 +153,13 @@ pub(crate) fn json_bytes(value: &Value) -> usize {
 }
 
 impl Store {
-    /// A store that evicts beyond `caps`,
-    /// holding its bytes in `held` (part of the server's memory budget).
-    pub(crate) fn with_caps(caps: Caps, held: Reservation) -> Store {
+    /// A store that evicts beyond `caps`, holding its bytes in `held` (part of the
+    /// server's memory budget), and keeps its items in `disk` too, if given.
+    pub(crate) fn with_caps(caps: Caps, held: Reservation, disk: Option<Arc<DataDir>>) -> Store {
         Store {
             caps,
             held: Some(held),
+            disk,
             ..Store::default()
         }
     }
@@ -165,72 +176,168 @@ impl Store {
     }
 
     /// Bytes of the stored items.
-    #[cfg(test)]
     pub(crate) fn bytes(&self) -> usize {
         self.data_bytes
     }
 
-    /// Adds a data set; returns its document (the result of the task that made it).
-    pub(crate) fn add_data(&mut self, set: DataSet) -> Arc<Value> {
-        let id = self.ids.next_id();
-        let doc = Arc::new(data_json(&id, &set));
-        let bytes = data_bytes(&set, &doc);
-        self.count(bytes, true);
-        self.order.push_back(Stored::Data(id.clone()));
-        let stored = StoredData {
-            set,
-            doc: doc.clone(),
-            bytes,
-        };
-        self.data.insert(id.clone(), stored);
+    /// A fresh id for an item or a model.
+    pub(crate) fn next_id(&mut self) -> String {
+        self.ids.next_id()
+    }
+
+    /// Stores what a job made (its files already written, with a data directory):
+    /// commits its rows, takes it in and evicts the oldest items beyond the caps.
+    /// Returns its document (the result of the task that made it).
+    ///
+    /// # Errors
+    /// The data directory refused the rows; the item's files are removed and nothing
+    /// is stored.
+    pub(crate) fn insert(&mut self, made: Made) -> Result<Arc<Value>, String> {
+        if let Some(disk) = &self.disk {
+            if let Err(e) = disk.commit(&made.rows()) {
+                made.remove_files(disk);
+                return Err(e);
+            }
+        }
+        Ok(self.take_in(made))
+    }
+
+    /// Takes an item in (its rows are committed) and evicts beyond the caps.
+    fn take_in(&mut self, made: Made) -> Arc<Value> {
+        let (id, doc) = self.admit(made);
         self.evict(&id);
         doc
     }
 
-    /// Deletes data set `id`; `false` if there is none.
-    pub(crate) fn delete_data(&mut self, id: &str) -> bool {
-        let Some(stored) = self.data.remove(id) else {
-            return false;
-        };
-        self.count(stored.bytes, false);
-        true
-    }
-
-    /// Deletes experiment `id` and its models; `false` if there is none.
-    pub(crate) fn delete_experiment(&mut self, id: &str) -> bool {
-        let Some(stored) = self.experiments.remove(id) else {
-            return false;
-        };
-        for model_id in stored.doc["models"].as_array().into_iter().flatten() {
-            if let Some(model_id) = model_id.as_str() {
-                self.models.remove(model_id);
+    /// Puts an item in memory, the budget and the eviction order; returns its id and
+    /// document.
+    fn admit(&mut self, made: Made) -> (String, Arc<Value>) {
+        match made {
+            Made::Data { id, set, doc } => {
+                let doc = Arc::new(doc);
+                let bytes = data_bytes(&set, &doc);
+                self.count(bytes, true);
+                self.order.push_back(Stored::Data(id.clone()));
+                let stored = StoredData {
+                    set,
+                    doc: doc.clone(),
+                    bytes,
+                };
+                self.data.insert(id.clone(), stored);
+                (id, doc)
+            }
+            Made::Experiment { id, doc, models } => {
+                let mut bytes = json_bytes(&doc);
+                for MadeModel { id: model_id, model, doc } in models {
+                    bytes += json_bytes(&doc) + model_id.len();
+                    let doc = Arc::new(doc);
+                    self.models.insert(model_id, StoredModel { model, doc });
+                }
+                let doc = Arc::new(doc);
+                let stored = StoredExperiment {
+                    doc: doc.clone(),
+                    bytes,
+                };
+                self.count(bytes, true);
+                self.experiments.insert(id.clone(), stored);
+                self.order.push_back(Stored::Experiment(id.clone()));
+                (id, doc)
             }
         }
-        self.count(stored.bytes, false);
-        true
+    }
+
+    /// Adds a data set held only in memory; returns its document.
+    #[cfg(test)]
+    pub(crate) fn add_data(&mut self, set: DataSet) -> Arc<Value> {
+        let id = self.next_id();
+        self.take_in(Made::data(id, set))
+    }
+
+    /// Adds an experiment held only in memory; returns its document.
+    #[cfg(test)]
+    pub(crate) fn add_built(&mut self, built: Built) -> Arc<Value> {
+        let id = self.next_id();
+        let model_ids: Vec<String> = (0..built.count).map(|_| self.next_id()).collect();
+        self.take_in(Made::experiment(id, &model_ids, built))
+    }
+
+    /// Deletes data set `id`: its row, then its file and its memory; `Ok(false)` if
+    /// there is none.
+    ///
+    /// # Errors
+    /// The data directory could not remove the row; the data set stays.
+    pub(crate) fn delete_data(&mut self, id: &str) -> Result<bool, String> {
+        if !self.data.contains_key(id) {
+            return Ok(false);
+        }
+        self.delete_row(id, &[disk::data_file(id)])?;
+        if let Some(stored) = self.data.remove(id) {
+            self.count(stored.bytes, false);
+        }
+        Ok(true)
+    }
+
+    /// Deletes experiment `id` and its models: their rows, then their files and their
+    /// memory; `Ok(false)` if there is none.
+    ///
+    /// # Errors
+    /// The data directory could not remove the rows; the experiment stays.
+    pub(crate) fn delete_experiment(&mut self, id: &str) -> Result<bool, String> {
+        let Some(stored) = self.experiments.get(id) else {
+            return Ok(false);
+        };
+        let model_ids: Vec<String> = stored.doc["models"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m.as_str().map(str::to_owned))
+            .collect();
+        let files: Vec<String> = model_ids.iter().map(|m| disk::model_file(m)).collect();
+        self.delete_row(id, &files)?;
+        for model_id in &model_ids {
+            self.models.remove(model_id);
+        }
+        if let Some(stored) = self.experiments.remove(id) {
+            self.count(stored.bytes, false);
+        }
+        Ok(true)
+    }
+
+    /// With a data directory: removes item `id`'s rows, then `files`.
+    fn delete_row(&self, id: &str, files: &[String]) -> Result<(), String> {
+        if let Some(disk) = &self.disk {
+            disk.commit(&[Row::DeleteItem(id)])?;
+            for file in files {
+                disk.remove_object(file);
+            }
+        }
+        Ok(())
     }
 
     /// Evicts the oldest data sets and experiments while over the caps, never `keep`
-    /// (the item just added).
+    /// (the item just added). An item the data directory cannot delete stays (and
+    /// eviction stops there: the next insert tries again).
     fn evict(&mut self, keep: &str) {
         let mut kept = VecDeque::new();
         while self.over_caps() {
             let Some(oldest) = self.order.pop_front() else {
                 break;
             };
-            match oldest {
+            let deleted = match &oldest {
                 Stored::Data(id) | Stored::Experiment(id) if id == keep => {
-                    kept.push_back(Stored::Data(id));
+                    kept.push_back(oldest);
+                    continue;
                 }
-                Stored::Data(id) => drop(self.delete_data(&id)),
-                Stored::Experiment(id) => drop(self.delete_experiment(&id)),
+                Stored::Data(id) => self.delete_data(id),
+                Stored::Experiment(id) => self.delete_experiment(id),
+            };
+            if let Err(e) = deleted {
+                eprintln!("automl-server: cannot evict an item: {e}");
+                self.order.push_front(oldest);
+                break;
             }
         }
-        if let Some(Stored::Data(id)) = kept.pop_front() {
-            let entry = match self.data.contains_key(&id) {
-                true => Stored::Data(id),
-                false => Stored::Experiment(id),
-            };
+        while let Some(entry) = kept.pop_back() {
             self.order.push_front(entry);
         }
         // Ids deleted by hand stay in `order` until they reach its front; drop them
@@ -252,54 +359,6 @@ impl Store {
         over && self.data.len() + self.experiments.len() > 1
     }
 
-    /// Adds an experiment and its models; returns the experiment's document (the
-    /// result of the train task).
-    pub(crate) fn add_experiment(&mut self, trained: NewExperiment) -> Arc<Value> {
-        let count = trained.experiment.models.len();
-        self.add_experiment_with(count, |id, model_ids| {
-            let doc = experiment_json(id, &trained, model_ids);
-            let models = model_ids
-                .iter()
-                .zip(trained.experiment.models)
-                .map(|(model_id, model)| {
-                    let doc = model_json(model_id, id, &model);
-                    (ServedModel::Supervised(Arc::new(model)), doc)
-                })
-                .collect();
-            (doc, models)
-        })
-    }
-
-    /// Adds an experiment of `count` models, of any kind: `build` gets the experiment's
-    /// new id and its models' new ids and returns the experiment's document and each
-    /// model with its document, in the order of the ids. Returns the experiment's
-    /// document (the result of the task that trained it).
-    pub(crate) fn add_experiment_with(
-        &mut self,
-        count: usize,
-        build: impl FnOnce(&str, &[String]) -> (Value, Vec<(ServedModel, Value)>),
-    ) -> Arc<Value> {
-        let id = self.ids.next_id();
-        let model_ids: Vec<String> = (0..count).map(|_| self.ids.next_id()).collect();
-        let (doc, models) = build(&id, &model_ids);
-        let mut bytes = json_bytes(&doc);
-        for (model_id, (model, doc)) in model_ids.into_iter().zip(models) {
-            bytes += json_bytes(&doc) + model_id.len();
-            let doc = Arc::new(doc);
-            self.models.insert(model_id, StoredModel { model, doc });
-        }
-        let doc = Arc::new(doc);
-        let stored = StoredExperiment {
-            doc: doc.clone(),
-            bytes,
-        };
-        self.count(bytes, true);
-        self.experiments.insert(id.clone(), stored);
-        self.order.push_back(Stored::Experiment(id.clone()));
-        self.evict(&id);
-        doc
-    }
-
     /// A data set by id.
     pub(crate) fn data(&self, id: &str) -> Option<&DataSet> {
         self.data.get(id).map(|d| &d.set)
@@ -308,6 +367,11 @@ impl Store {
     /// A data set's document by id.
     pub(crate) fn data_doc(&self, id: &str) -> Option<&Arc<Value>> {
         self.data.get(id).map(|d| &d.doc)
+    }
+
+    /// The document of the data set or experiment `id` (a task's result).
+    pub(crate) fn item_doc(&self, id: &str) -> Option<&Arc<Value>> {
+        self.data_doc(id).or_else(|| self.experiment(id))
     }
 
     /// Every data set's document, newest first (by creation time, then id).
@@ -340,100 +404,6 @@ impl Store {
     }
 }
 
-/// The contract's data document.
-fn data_json(id: &str, set: &DataSet) -> Value {
-    let columns: Vec<Value> = set
-        .frame
-        .columns()
-        .iter()
-        .map(|c| json!({ "id": c.name, "data_type": c.data_type().as_str() }))
-        .collect();
-    json!({
-        "_id": id,
-        "data_name": set.name,
-        "rows": set.frame.rows(),
-        "columns": columns,
-        "schema": super::listing::schema(&set.frame),
-        "accessor": { "uri": format!("/v2/data/{id}/file"), "format": "csv" },
-        "created_at": json::number(now()),
-    })
-}
-
-/// The contract's experiment document; `model_ids[i]` names `models[i]`.
-fn experiment_json(id: &str, trained: &NewExperiment, model_ids: &[String]) -> Value {
-    let experiment = &trained.experiment;
-    let attributes: Map<String, Value> = model_ids
-        .iter()
-        .zip(&experiment.models)
-        .map(|(model_id, model)| {
-            let doc = json!({
-                "model_id": model_id,
-                "algo": model.algo.as_str(),
-                "cv_averages": json::metrics(&model.cv_averages),
-                "validation_scores": json::metrics(&model.validation_scores),
-                "test_scores": json::metrics(&model.test_scores),
-            });
-            (model_id.clone(), doc)
-        })
-        .collect();
-    let recommendations: Vec<Value> = experiment
-        .recommendations()
-        .into_iter()
-        .filter_map(|(evaluator, i)| {
-            let model_id = model_ids.get(i)?;
-            Some(json!({ "evaluator": evaluator, "model_id": model_id }))
-        })
-        .collect();
-    let algos: Vec<&str> = experiment.models.iter().map(|m| m.algo.as_str()).collect();
-    let time = json::number(now());
-    let mut options = trained.options.clone();
-    if let Some(note) = &experiment.stopped_early {
-        options.insert("stopped_early".into(), json!(note));
-    }
-    json!({
-        "_id": id,
-        "target": experiment.target,
-        "train_data_id": trained.train_data_id,
-        "test_base_id": trained.test_data_id,
-        "options": options,
-        "features": experiment.features,
-        "models": model_ids,
-        "hyperparameters": {
-            "model_type": experiment.model_type.as_str(),
-            "nfold": experiment.nfold,
-            "seed": experiment.seed,
-            "evaluator": experiment.evaluator.as_str(),
-            "algos": algos,
-        },
-        "attributes": attributes,
-        "recommendations": recommendations,
-        "created_at": time,
-        "completed_at": time,
-    })
-}
-
-/// The contract's model document.
-fn model_json(id: &str, exp_id: &str, model: &TrainedModel) -> Value {
-    let time = json::number(now());
-    let hyperparameters = json::named_numbers(model.hyperparameters());
-    let importances = json::named_numbers(model.importances());
-    json!({
-        "_id": id,
-        "exp_id": exp_id,
-        "name": model.algo.as_str(),
-        "key": format!("{}_{id}", model.algo.as_str()),
-        "attributes": {
-            "cv_averages": json::metrics(&model.cv_averages),
-            "validation_scores": json::metrics(&model.validation_scores),
-            "test_scores": json::metrics(&model.test_scores),
-        },
-        "hyperparameters": hyperparameters,
-        "importances": importances,
-        "created_at": time,
-        "completed_at": time,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -455,7 +425,7 @@ mod tests {
             items: 100,
             bytes: usize::MAX,
         };
-        let mut store = Store::with_caps(caps, budget.reservation());
+        let mut store = Store::with_caps(caps, budget.reservation(), None);
         let small = store.add_data(set("x\n1\n"));
         let small_bytes = store.bytes();
         let long = format!("{}\n1\n", "n".repeat(50_000));
@@ -466,7 +436,7 @@ mod tests {
         assert_eq!(budget.used(), store.bytes());
         let weak = Arc::downgrade(&big);
         drop(big);
-        assert!(store.delete_data(weak.upgrade().unwrap()["_id"].as_str().unwrap()));
+        assert_eq!(store.delete_data(weak.upgrade().unwrap()["_id"].as_str().unwrap()), Ok(true));
         assert!(weak.upgrade().is_none(), "the store held the only copy");
         assert_eq!((store.bytes(), budget.used()), (small_bytes, small_bytes));
         eprintln!("a one-column data set of one row: {small_bytes} bytes");
