@@ -26,6 +26,9 @@
 
 mod kmeans;
 mod model;
+mod stored;
+#[cfg(test)]
+mod stored_tests;
 #[cfg(test)]
 mod tests;
 

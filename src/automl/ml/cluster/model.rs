@@ -55,8 +55,10 @@ pub struct ClusterModel {
     pub rows_used: usize,
     /// Per cluster, per feature, the center in the feature's own units.
     pub centers: Vec<Vec<Center>>,
-    encoder: Encoder,
-    centroids: Matrix,
+    /// The encoding of the features (shared with `stored.rs`, which writes it).
+    pub(super) encoder: Encoder,
+    /// One row per cluster, in the encoded space.
+    pub(super) centroids: Matrix,
 }
 
 impl ClusterModel {

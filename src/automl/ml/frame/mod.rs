@@ -9,6 +9,9 @@
 
 mod datetime;
 mod retype;
+mod stored;
+#[cfg(test)]
+mod stored_tests;
 
 pub(crate) use datetime::parse_datetime;
 pub(crate) use datetime::{add_months, civil_from_days, days_from_civil, Calendar, DAY_MS};

@@ -9,7 +9,7 @@ use super::ModelFormatError;
 use crate::automl::ml::encode::{Encoder, Feature, Part};
 
 /// The encoder's `features` list.
-pub(super) fn write_encoder(encoder: &Encoder) -> Value {
+pub(crate) fn write_encoder(encoder: &Encoder) -> Value {
     let feature = |f: &Feature| match f {
         Feature::Numeric {
             name,
@@ -49,7 +49,7 @@ pub(super) fn write_encoder(encoder: &Encoder) -> Value {
 }
 
 /// Reads the `features` list of `doc`.
-pub(super) fn read_encoder(doc: At<'_>) -> Result<Encoder, ModelFormatError> {
+pub(crate) fn read_encoder(doc: At<'_>) -> Result<Encoder, ModelFormatError> {
     let list = doc.list("features")?;
     let mut features = Vec::with_capacity(list.len());
     for (i, value) in list.iter().enumerate() {

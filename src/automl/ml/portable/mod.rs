@@ -22,10 +22,17 @@
 
 mod encoder;
 mod engine;
+mod exact;
 mod read;
 mod stack;
 #[cfg(test)]
 mod tests;
+
+// The pieces the server's stored documents (`cluster/stored.rs`,
+// `timeseries/stored.rs`) build on.
+pub(crate) use encoder::{read_encoder, write_encoder};
+pub(crate) use exact::{exact, exact_items, exact_list, exact_map, open_document, stored_error};
+pub(crate) use read::{must, At};
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -33,7 +40,6 @@ use std::fmt;
 use serde_json::{json, Map, Value};
 
 use self::engine::Shape;
-use self::read::{must, At};
 use super::model::{Engine, Fitted, Predictor, TrainedModel};
 use super::spec::{Algo, ModelType};
 
@@ -141,7 +147,7 @@ impl TrainedModel {
 
 /// The fields that describe one fitted engine: `features`, `column_weights` and
 /// `engine`.
-fn write_fitted(fitted: &Fitted) -> Map<String, Value> {
+pub(crate) fn write_fitted(fitted: &Fitted) -> Map<String, Value> {
     let weights: Vec<Value> = fitted.column_weights.iter().map(|w| number(*w)).collect();
     let mut fields = Map::new();
     fields.insert("features".into(), encoder::write_encoder(&fitted.encoder));
@@ -152,7 +158,11 @@ fn write_fitted(fitted: &Fitted) -> Map<String, Value> {
 
 /// Reads the fields [`write_fitted`] writes, of an `algo` model with `classes` (none
 /// for regression).
-fn read_fitted(at: At<'_>, algo: Algo, classes: Option<usize>) -> Result<Fitted, ModelFormatError> {
+pub(crate) fn read_fitted(
+    at: At<'_>,
+    algo: Algo,
+    classes: Option<usize>,
+) -> Result<Fitted, ModelFormatError> {
     let encoder = encoder::read_encoder(at)?;
     let width = encoder.width();
     let column_weights = at.numbers("column_weights")?;

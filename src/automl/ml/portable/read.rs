@@ -7,13 +7,13 @@ use super::ModelFormatError;
 
 /// A JSON value and where it sits in the document.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct At<'a> {
-    pub(super) value: &'a Value,
+pub(crate) struct At<'a> {
+    pub(crate) value: &'a Value,
     path: &'a str,
 }
 
 /// An owned path, so that children can borrow it.
-pub(super) type Path = String;
+pub(crate) type Path = String;
 
 fn malformed(path: &str, expected: &str) -> ModelFormatError {
     ModelFormatError::Malformed(format!("'{path}' must be {expected}"))
@@ -21,17 +21,17 @@ fn malformed(path: &str, expected: &str) -> ModelFormatError {
 
 impl<'a> At<'a> {
     /// The document's root.
-    pub(super) fn root(value: &'a Value) -> At<'a> {
+    pub(crate) fn root(value: &'a Value) -> At<'a> {
         At { value, path: "" }
     }
 
     /// A value at `path`.
-    pub(super) fn new(value: &'a Value, path: &'a str) -> At<'a> {
+    pub(crate) fn new(value: &'a Value, path: &'a str) -> At<'a> {
         At { value, path }
     }
 
     /// The path of field `name` of this object.
-    pub(super) fn child_path(&self, name: &str) -> Path {
+    pub(crate) fn child_path(&self, name: &str) -> Path {
         match self.path {
             "" => name.to_owned(),
             parent => format!("{parent}.{name}"),
@@ -52,7 +52,7 @@ impl<'a> At<'a> {
     }
 
     /// Field `name`, which must be present (and not `null`).
-    pub(super) fn field(&self, name: &str) -> Result<&'a Value, ModelFormatError> {
+    pub(crate) fn field(&self, name: &str) -> Result<&'a Value, ModelFormatError> {
         self.object()?
             .get(name)
             .filter(|v| !v.is_null())
@@ -62,7 +62,7 @@ impl<'a> At<'a> {
     }
 
     /// Field `name` as a string.
-    pub(super) fn str(&self, name: &str) -> Result<&'a str, ModelFormatError> {
+    pub(crate) fn str(&self, name: &str) -> Result<&'a str, ModelFormatError> {
         let value = self.field(name)?;
         value
             .as_str()
@@ -70,7 +70,7 @@ impl<'a> At<'a> {
     }
 
     /// Field `name` as a non-negative integer.
-    pub(super) fn u64(&self, name: &str) -> Result<u64, ModelFormatError> {
+    pub(crate) fn u64(&self, name: &str) -> Result<u64, ModelFormatError> {
         let value = self.field(name)?;
         value
             .as_u64()
@@ -78,13 +78,13 @@ impl<'a> At<'a> {
     }
 
     /// Field `name` as an index or count.
-    pub(super) fn usize(&self, name: &str) -> Result<usize, ModelFormatError> {
+    pub(crate) fn usize(&self, name: &str) -> Result<usize, ModelFormatError> {
         let n = self.u64(name)?;
         usize::try_from(n).map_err(|_| malformed(&self.child_path(name), "a smaller integer"))
     }
 
     /// Field `name` as a number.
-    pub(super) fn f64(&self, name: &str) -> Result<f64, ModelFormatError> {
+    pub(crate) fn f64(&self, name: &str) -> Result<f64, ModelFormatError> {
         let value = self.field(name)?;
         value
             .as_f64()
@@ -92,7 +92,7 @@ impl<'a> At<'a> {
     }
 
     /// Field `name` as a boolean.
-    pub(super) fn bool(&self, name: &str) -> Result<bool, ModelFormatError> {
+    pub(crate) fn bool(&self, name: &str) -> Result<bool, ModelFormatError> {
         let value = self.field(name)?;
         value
             .as_bool()
@@ -100,7 +100,7 @@ impl<'a> At<'a> {
     }
 
     /// Field `name` as a list.
-    pub(super) fn list(&self, name: &str) -> Result<&'a Vec<Value>, ModelFormatError> {
+    pub(crate) fn list(&self, name: &str) -> Result<&'a Vec<Value>, ModelFormatError> {
         let value = self.field(name)?;
         value
             .as_array()
@@ -108,12 +108,12 @@ impl<'a> At<'a> {
     }
 
     /// Field `name` as a list of numbers.
-    pub(super) fn numbers(&self, name: &str) -> Result<Vec<f64>, ModelFormatError> {
+    pub(crate) fn numbers(&self, name: &str) -> Result<Vec<f64>, ModelFormatError> {
         numbers(self.list(name)?, &self.child_path(name))
     }
 
     /// Field `name` as a list of strings.
-    pub(super) fn strings(&self, name: &str) -> Result<Vec<String>, ModelFormatError> {
+    pub(crate) fn strings(&self, name: &str) -> Result<Vec<String>, ModelFormatError> {
         let path = self.child_path(name);
         let items = self
             .list(name)?
@@ -125,7 +125,7 @@ impl<'a> At<'a> {
     }
 
     /// Field `name` as an object of numbers (`null` reads as NaN).
-    pub(super) fn number_map(
+    pub(crate) fn number_map(
         &self,
         name: &str,
     ) -> Result<std::collections::BTreeMap<String, f64>, ModelFormatError> {
@@ -147,7 +147,7 @@ impl<'a> At<'a> {
 }
 
 /// `items` as numbers.
-pub(super) fn numbers(items: &[Value], path: &str) -> Result<Vec<f64>, ModelFormatError> {
+pub(crate) fn numbers(items: &[Value], path: &str) -> Result<Vec<f64>, ModelFormatError> {
     items
         .iter()
         .map(Value::as_f64)
@@ -156,6 +156,6 @@ pub(super) fn numbers(items: &[Value], path: &str) -> Result<Vec<f64>, ModelForm
 }
 
 /// A `Malformed` error for `path`: it `must be ...`.
-pub(super) fn must(path: &str, expected: impl AsRef<str>) -> ModelFormatError {
+pub(crate) fn must(path: &str, expected: impl AsRef<str>) -> ModelFormatError {
     malformed(path, expected.as_ref())
 }

@@ -24,6 +24,9 @@ mod features;
 mod forecast;
 mod panel;
 mod search;
+mod stored;
+#[cfg(test)]
+mod stored_tests;
 #[cfg(test)]
 mod tests;
 
