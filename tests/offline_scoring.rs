@@ -197,7 +197,7 @@ fn offline_scores_like_the_server(addr: SocketAddr, task: Task, seed: u64) -> BT
         let mut local_csv = Vec::new();
         local.write_csv(&mut local_csv).unwrap();
         let served = served_predictions(addr, &scored_id, &model_id, json!(threshold));
-        assert_eq!(String::from_utf8(local_csv).unwrap(), served, "{what}");
+        assert_same_file(&String::from_utf8(local_csv).unwrap(), &served, &what);
         // The file reads back to the very numbers offline scoring gave: the text
         // comparison above is a comparison of bits.
         let served = parse_csv(served.as_bytes(), &CsvLimits::default()).unwrap();
@@ -205,6 +205,19 @@ fn offline_scores_like_the_server(addr: SocketAddr, task: Task, seed: u64) -> BT
         assert_sensible(&local, task, model.classes(), &what);
     }
     algos
+}
+
+/// `local` and `served` are the same text; otherwise says where they first differ.
+fn assert_same_file(local: &str, served: &str, what: &str) {
+    let mut lines = local.lines().zip(served.lines()).enumerate();
+    if let Some((i, (l, s))) = lines.find(|(_, (l, s))| l != s) {
+        panic!(
+            "{what}: line {} differs\n  offline: {l}\n   server: {s}",
+            i + 1
+        );
+    }
+    assert_eq!(local.len(), served.len(), "{what}: one file is longer");
+    assert_eq!(local, served, "{what}");
 }
 
 /// Every row has a prediction, and a classifier's probabilities sum to 1, unseen levels
