@@ -9,6 +9,9 @@
 //!   boosting, metrics), which is private to the crate.
 //! - [`evaluator`]: the rules that rank models, shared by both sides.
 //! - [`Frame`]: the typed table a prediction is read into ([`Predictions::frame`]).
+//! - [`Model`] (the same type as [`TrainedModel`]): a model downloaded from the server
+//!   (`GET /v2/models/{id}/download`), loaded from its file with [`Model::load`], scores
+//!   a frame ([`parse_csv`]) offline, exactly as the server would.
 
 #[cfg(feature = "client")]
 pub mod client;
@@ -27,6 +30,10 @@ pub use client::{
 pub use evaluator::{best_model_index, Evaluator, ModelType};
 pub use ml::{Column, ColumnData, DataType, DateFormat, Frame, FrameError, TimePart};
 // A model downloaded from `GET /v2/models/{id}/download` loads and scores here.
+/// `Model` is [`TrainedModel`] under the name to score with: the same type, for a
+/// program that loads a downloaded model (`Model::load(path)?.predict(&frame, &[],
+/// None)?`) and trains nothing.
+pub use ml::TrainedModel as Model;
 pub use ml::{
     parse_csv, Algo, CsvError, CsvLimits, ModelFormatError, PredictError, TrainedModel,
     MODEL_FORMAT, MODEL_FORMAT_VERSION,

@@ -35,7 +35,8 @@ pub(crate) use exact::{exact, exact_items, exact_list, exact_map, open_document,
 pub(crate) use read::{must, At};
 
 use std::collections::{BTreeMap, HashSet};
-use std::fmt;
+use std::path::{Path, PathBuf};
+use std::{fmt, fs, io};
 
 use serde_json::{json, Map, Value};
 
@@ -63,6 +64,15 @@ pub enum ModelFormatError {
     },
     /// A field is missing, mistyped or inconsistent; the message names it.
     Malformed(String),
+    /// The model file could not be read ([`TrainedModel::load`]).
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What kind of failure it was (`NotFound`, `PermissionDenied`, ...).
+        kind: io::ErrorKind,
+        /// The operating system's message.
+        message: String,
+    },
 }
 
 impl fmt::Display for ModelFormatError {
@@ -78,6 +88,11 @@ impl fmt::Display for ModelFormatError {
                  {VERSION}"
             ),
             ModelFormatError::Malformed(m) => write!(f, "malformed model document: {m}"),
+            ModelFormatError::Io { path, message, .. } => write!(
+                f,
+                "could not read the model file '{}': {message}",
+                path.display()
+            ),
         }
     }
 }
@@ -128,8 +143,7 @@ impl TrainedModel {
     /// another version (the message names both), or a field is missing or inconsistent
     /// (the message names it).
     pub fn from_portable(bytes: &[u8]) -> Result<TrainedModel, ModelFormatError> {
-        let doc: Value =
-            serde_json::from_slice(bytes).map_err(|e| ModelFormatError::NotJson(e.to_string()))?;
+        let doc: Value = serde_json::from_slice(bytes).map_err(|e| not_json(bytes, &e))?;
         if !doc.is_object() {
             return Err(ModelFormatError::NotJson("not a JSON object".into()));
         }
@@ -143,6 +157,65 @@ impl TrainedModel {
         }
         read_model(at)
     }
+
+    /// Loads a model from the file at `path`, a document downloaded from
+    /// `GET /v2/models/{id}/download` (or written from [`to_portable`](Self::to_portable)):
+    /// the file's bytes through [`from_portable`](Self::from_portable). The model
+    /// predicts exactly as the server's: the same prediction and class probabilities,
+    /// bit for bit, for the same rows.
+    ///
+    /// # Errors
+    /// [`ModelFormatError::Io`], naming the path and the operating system's error, when
+    /// the file cannot be read; otherwise those of [`from_portable`](Self::from_portable)
+    /// (a truncated file is [`ModelFormatError::NotJson`], saying that it ends too early;
+    /// a document of another format version is [`ModelFormatError::Version`]).
+    ///
+    /// # Examples
+    /// A small GLM, `y = 1 + 2·x`, written as the server writes models, loaded and scored
+    /// on CSV (a missing `x` counts as the training mean, here 0):
+    /// ```
+    /// use taskloop::automl::{parse_csv, CsvLimits, Model};
+    ///
+    /// let doc = r#"{"format": "taskloop-model", "version": 2, "algo": "GLM",
+    ///   "model_type": "regression", "target": "y", "classes": [], "seed": 1,
+    ///   "cv_averages": {}, "validation_scores": {}, "test_scores": {},
+    ///   "features": [{"name": "x", "type": "numerical", "mean": 0, "scale": 1,
+    ///                 "missing_indicator": false}],
+    ///   "column_weights": [1],
+    ///   "engine": {"kind": "glm", "link": "identity", "coefficients": [[1, 2]], "lambda": 0}}"#;
+    /// let path = std::env::temp_dir().join(format!("model-{}.json", std::process::id()));
+    /// std::fs::write(&path, doc)?;
+    /// let model = Model::load(&path)?;
+    /// std::fs::remove_file(&path)?;
+    ///
+    /// let frame = parse_csv("id,x\n1,3\n2,\n".as_bytes(), &CsvLimits::default())?;
+    /// let mut csv = Vec::new();
+    /// model.predict(&frame, &[], None)?.write_csv(&mut csv)?;
+    /// assert_eq!(String::from_utf8(csv)?, "prediction\n7\n1\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn load(path: impl AsRef<Path>) -> Result<TrainedModel, ModelFormatError> {
+        let path = path.as_ref();
+        let bytes = fs::read(path).map_err(|e| ModelFormatError::Io {
+            path: path.to_owned(),
+            kind: e.kind(),
+            message: e.to_string(),
+        })?;
+        TrainedModel::from_portable(&bytes)
+    }
+}
+
+/// The error of `bytes`, which do not parse as JSON (`e`), saying so plainly when they
+/// are empty or end too early (a truncated download).
+fn not_json(bytes: &[u8], e: &serde_json::Error) -> ModelFormatError {
+    let message = if bytes.iter().all(u8::is_ascii_whitespace) {
+        "the document is empty".to_owned()
+    } else if e.is_eof() {
+        format!("{e} (it ends too early: a truncated file?)")
+    } else {
+        e.to_string()
+    };
+    ModelFormatError::NotJson(message)
 }
 
 /// The fields that describe one fitted engine: `features`, `column_weights` and

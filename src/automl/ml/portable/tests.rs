@@ -363,3 +363,37 @@ fn broken_forest_documents_are_refused_naming_the_field() {
         assert!(err.to_string().contains(needle), "{err} lacks {needle}");
     }
 }
+
+#[test]
+fn a_file_that_cannot_be_read_is_named_with_the_os_error() {
+    let path = std::env::temp_dir().join(format!("taskloop-no-model-{}.json", std::process::id()));
+    let err = TrainedModel::load(&path).unwrap_err();
+    let ModelFormatError::Io {
+        path: named, kind, ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!((named, *kind), (&path, std::io::ErrorKind::NotFound));
+    let text = err.to_string();
+    assert!(
+        text.contains(&path.display().to_string()) && text.contains("No such file"),
+        "{text}"
+    );
+    assert!(std::mem::size_of::<ModelFormatError>() <= 56);
+}
+
+#[test]
+fn empty_and_truncated_documents_say_so() {
+    let bytes = models(&linear(60, 9), "y")[0].to_portable();
+    let text = TrainedModel::from_portable(&bytes[..bytes.len() - 1])
+        .unwrap_err()
+        .to_string();
+    assert!(text.contains("ends too early"), "{text}");
+    let text = TrainedModel::from_portable(b" \n").unwrap_err().to_string();
+    assert!(text.contains("empty"), "{text}");
+    let text = TrainedModel::from_portable(b"{\"format\": 1,]")
+        .unwrap_err()
+        .to_string();
+    assert!(!text.contains("ends too early"), "{text}");
+}
