@@ -42,11 +42,17 @@ fn mixed_csv(rows: usize, seed: u64) -> String {
     csv
 }
 
-/// A daily series `ds,y` of `days` days.
+/// A daily series `ds,y` from 2020-01-01, `days` days (at most a year) long.
 fn series_csv(days: u64) -> String {
+    const MONTHS: [u64; 12] = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
     let mut csv = String::from("ds,y\n");
-    for day in 0..days {
-        let _ = writeln!(csv, "2020-{:02}-{:02},{}", 1 + day / 28, 1 + day % 28, 10 + day % 7);
+    let (mut month, mut day) = (0, 0);
+    for n in 0..days {
+        let _ = writeln!(csv, "2020-{:02}-{:02},{}", month + 1, day + 1, 10 + n % 7);
+        day += 1;
+        if day == MONTHS[month] {
+            (month, day) = (month + 1, 0);
+        }
     }
     csv
 }
