@@ -25,8 +25,8 @@ use serde_json::{json, Value};
 use super::super::frame::DataType;
 use super::super::linalg::Matrix;
 use super::super::portable::{
-    exact, exact_items, exact_list, must, open_document, read_encoder, stored_error,
-    write_encoder, At, ModelFormatError,
+    exact, exact_items, exact_list, must, open_document, read_encoder, stored_error, write_encoder,
+    At, ModelFormatError,
 };
 use super::{Center, ClusterModel};
 
@@ -99,7 +99,10 @@ fn read_model(at: At<'_>) -> Result<ClusterModel, ModelFormatError> {
     let feature_types = read_types(at, features.len())?;
     let encoder_path = at.child_path("encoder");
     let encoder = read_encoder(At::new(at.field("encoder")?, &encoder_path))?;
-    if !encoder.feature_names().eq(features.iter().map(String::as_str)) {
+    if !encoder
+        .feature_names()
+        .eq(features.iter().map(String::as_str))
+    {
         return Err(must(
             &format!("{encoder_path}.features"),
             "the encoding of the features, in their order",
@@ -151,7 +154,11 @@ fn read_types(at: At<'_>, features: usize) -> Result<Vec<DataType>, ModelFormatE
         "datetime" => Some(DataType::Datetime),
         _ => None,
     };
-    names.iter().map(parse).collect::<Option<_>>().ok_or_else(expected)
+    names
+        .iter()
+        .map(parse)
+        .collect::<Option<_>>()
+        .ok_or_else(expected)
 }
 
 /// Field `name`: `k` counts.
@@ -183,7 +190,13 @@ fn read_centers(
         let one = |(f, (value, &kind)): (usize, (&Value, &DataType))| {
             read_center(At::new(value, &format!("{path}[{f}]")), kind)
         };
-        centers.push(row.iter().zip(types).enumerate().map(one).collect::<Result<_, _>>()?);
+        centers.push(
+            row.iter()
+                .zip(types)
+                .enumerate()
+                .map(one)
+                .collect::<Result<_, _>>()?,
+        );
     }
     Ok(centers)
 }

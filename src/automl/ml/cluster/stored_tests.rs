@@ -18,7 +18,11 @@ fn mixed(per: usize, seed: u64) -> Frame {
     for (b, name) in ["red", "green", "blue"].into_iter().enumerate() {
         for i in 0..per {
             let gap = |every: usize| i % every == every - 1;
-            x.push(if gap(7) { f64::NAN } else { 10.0 * b as f64 + rng.normal() });
+            x.push(if gap(7) {
+                f64::NAN
+            } else {
+                10.0 * b as f64 + rng.normal()
+            });
             color.push((!gap(5)).then_some(name));
             let day = (30 * b) as i64 + (rng.normal() * 3.0) as i64;
             when.push((!gap(6)).then_some(start + day * 86_400_000));
@@ -48,7 +52,13 @@ fn trained() -> ClusterModel {
         seed: 5,
         ..ClusterSpec::new()
     };
-    train_cluster(&mixed(40, 1), &spec, &mut |_, _| {}, &AtomicBool::new(false)).unwrap()
+    train_cluster(
+        &mixed(40, 1),
+        &spec,
+        &mut |_, _| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap()
 }
 
 /// The `cluster` column of the predictions, as bits (NaN for a row without values).

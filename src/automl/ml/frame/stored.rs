@@ -120,7 +120,9 @@ fn stored_size(frame: &Frame) -> usize {
         ColumnData::Datetime { .. } => 11 + rows * 9,
     };
     let columns = frame.columns.iter();
-    24 + columns.map(|c| 9 + c.name.len() + data(&c.data)).sum::<usize>()
+    24 + columns
+        .map(|c| 9 + c.name.len() + data(&c.data))
+        .sum::<usize>()
 }
 
 fn write_str(out: &mut Vec<u8>, text: &str) {
@@ -132,9 +134,7 @@ fn write_data(out: &mut Vec<u8>, data: &ColumnData) {
     match data {
         ColumnData::Numerical(values) => {
             out.push(NUMERICAL);
-            for v in values {
-                out.extend_from_slice(&v.to_bits().to_le_bytes());
-            }
+            put_all(out, values, |v| v.to_bits().to_le_bytes());
         }
         ColumnData::Categorical { levels, codes } => {
             out.push(CATEGORICAL);
@@ -142,18 +142,24 @@ fn write_data(out: &mut Vec<u8>, data: &ColumnData) {
             for level in levels {
                 write_str(out, level);
             }
-            for code in codes {
-                out.extend_from_slice(&code.unwrap_or(MISSING_CODE).to_le_bytes());
-            }
+            put_all(out, codes, |c| c.unwrap_or(MISSING_CODE).to_le_bytes());
         }
         ColumnData::Datetime { millis, format } => {
             out.push(DATETIME);
             write_format(out, format);
-            out.extend(millis.iter().map(|m| u8::from(m.is_some())));
-            for m in millis {
-                out.extend_from_slice(&m.unwrap_or(0).to_le_bytes());
-            }
+            put_all(out, millis, |m| [u8::from(m.is_some())]);
+            put_all(out, millis, |m| m.unwrap_or(0).to_le_bytes());
         }
+    }
+}
+
+/// Appends the `N` bytes `bytes` makes of each of `values`, in one pass over a
+/// buffer grown once.
+fn put_all<T: Copy, const N: usize>(out: &mut Vec<u8>, values: &[T], bytes: impl Fn(T) -> [u8; N]) {
+    let start = out.len();
+    out.resize(start + values.len() * N, 0);
+    for (chunk, &value) in out[start..].chunks_exact_mut(N).zip(values) {
+        chunk.copy_from_slice(&bytes(value));
     }
 }
 
@@ -193,7 +199,7 @@ fn read_categorical(r: &mut Reader<'_>, rows: usize, name: &str) -> Result<Colum
     let bytes = r.array(rows, 4, &format!("the codes of column '{name}'"))?;
     let mut codes = Vec::with_capacity(rows);
     for b in bytes.chunks_exact(4) {
-        let code = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        let code = <[u8; 4]>::try_from(b).map_or(MISSING_CODE, u32::from_le_bytes);
         if code == MISSING_CODE {
             codes.push(None);
         } else if (code as usize) < levels.len() {
@@ -256,7 +262,7 @@ fn read_format(r: &mut Reader<'_>, name: &str) -> Result<DateFormat, String> {
 
 /// The `u64` of 8 little-endian bytes (`b` is one chunk of `chunks_exact(8)`).
 fn u64_at(b: &[u8]) -> u64 {
-    u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+    <[u8; 8]>::try_from(b).map_or(0, u64::from_le_bytes)
 }
 
 /// A cursor over the stored bytes whose every read checks what is left.

@@ -94,7 +94,11 @@ pub(crate) fn open_document(
         serde_json::from_slice(bytes).map_err(|e| format!("the stored {what} is not JSON: {e}"))?;
     let found = match doc.get("kind") {
         Some(Value::String(found)) => found.as_str(),
-        _ => return Err(format!("not a stored {what}: it has no kind (expected '{kind}')")),
+        _ => {
+            return Err(format!(
+                "not a stored {what}: it has no kind (expected '{kind}')"
+            ))
+        }
     };
     if found != kind {
         return Err(format!(

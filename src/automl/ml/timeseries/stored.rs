@@ -16,14 +16,16 @@
 //! ```
 //!
 //! `fitted` holds the fitted engine as the model download format writes it
-//! (`design/06-the-automl-api.md`: `features`, `column_weights`, `engine`); every other
-//! number is written exactly (see `portable/exact.rs`: NaN and the infinities as the
-//! hex digits of their bits, so a missing target in the history stays NaN), and the
-//! moments as integers of milliseconds. Reading checks what forecasting relies on: a
-//! window, horizon and gap within the training limits, a positive step, and a history
-//! whose every series has a key per time group and one value per moment in every
-//! column. A document that loads forecasts without panicking, exactly as the
-//! forecaster that wrote it.
+//! (`design/06-the-automl-api.md`: `features`, `column_weights`, `engine`): everything
+//! scoring reads and the settings the model reports, but not a GBM's training-only
+//! settings (its cap on rounds and its early stopping; read back, its `ntrees` is the
+//! number of rounds it grew). Every other number is written exactly (see
+//! `portable/exact.rs`: NaN and the infinities as the hex digits of their bits, so a
+//! missing target in the history stays NaN), and the moments as integers of
+//! milliseconds. Reading checks what forecasting relies on: a window, horizon and gap
+//! within the training limits, a positive step, and a history whose every series has
+//! a key per time group and one value per moment in every column. A document that
+//! loads forecasts without panicking, exactly as the forecaster that wrote it.
 
 use serde_json::{json, Map, Value};
 
@@ -51,7 +53,8 @@ const MAX_STEP_MONTHS: i64 = 10_000 * 12;
 
 impl Forecaster {
     /// The forecaster's stored form (see the module documentation), which
-    /// [`from_stored`](Self::from_stored) reads back to an equal forecaster.
+    /// [`from_stored`](Self::from_stored) reads back to a forecaster that forecasts
+    /// bit for bit as this one.
     #[allow(dead_code)] // used by the server's data directory
     pub(crate) fn to_stored(&self) -> Vec<u8> {
         let step = match self.step {
@@ -208,9 +211,7 @@ fn read_step(at: At<'_>) -> Result<Step, ModelFormatError> {
     let expected = || {
         must(
             "step",
-            format!(
-                "{{\"millis\": 1 to {MAX_STEP_MS}}} or {{\"months\": 1 to {MAX_STEP_MONTHS}}}"
-            ),
+            format!("{{\"millis\": 1 to {MAX_STEP_MS}}} or {{\"months\": 1 to {MAX_STEP_MONTHS}}}"),
         )
     };
     let object: &Map<String, Value> = value.as_object().ok_or_else(expected)?;
@@ -218,7 +219,11 @@ fn read_step(at: At<'_>) -> Result<Step, ModelFormatError> {
         let n = object.get(name)?.as_i64()?;
         (1..=high).contains(&n).then_some(n)
     };
-    match (object.len(), count("millis", MAX_STEP_MS), count("months", MAX_STEP_MONTHS)) {
+    match (
+        object.len(),
+        count("millis", MAX_STEP_MS),
+        count("months", MAX_STEP_MONTHS),
+    ) {
         (1, Some(ms), None) => Ok(Step::Millis(ms)),
         (1, None, Some(months)) => Ok(Step::Months(months)),
         _ => Err(expected()),
@@ -240,7 +245,10 @@ fn read_series(at: At<'_>, layout: &Layout) -> Result<Series, ModelFormatError> 
         .filter(|k| k.len() == layout.groups.len())
         .ok_or_else(|| {
             let groups = layout.groups.len();
-            must(&at.child_path("key"), format!("{groups} strings or nulls, one per time group"))
+            must(
+                &at.child_path("key"),
+                format!("{groups} strings or nulls, one per time group"),
+            )
         })?;
     let times = at
         .list("times")?
@@ -251,7 +259,10 @@ fn read_series(at: At<'_>, layout: &Layout) -> Result<Series, ModelFormatError> 
     let rows = times.len();
     let y = at.exact_list("y")?;
     if y.len() != rows {
-        return Err(must(&at.child_path("y"), format!("{rows} numbers, one per moment")));
+        return Err(must(
+            &at.child_path("y"),
+            format!("{rows} numbers, one per moment"),
+        ));
     }
     Ok(Series {
         endogenous: read_columns(at, "endogenous", layout.endogenous.len(), rows)?,

@@ -23,7 +23,9 @@ fn stores(from: i64, to: i64, known: i64) -> Frame {
         for (s, name) in ["north", "south"].into_iter().enumerate() {
             let p = f64::from(u8::from((d * 7 + s as i64) % 5 == 0));
             let t = 15.0 + 5.0 * ((d as f64) / 9.0).sin();
-            let y = 100.0 * (s + 1) as f64 + 0.4 * d as f64 + 6.0 * ((d % 7) as f64 - 3.0).abs()
+            let y = 100.0 * (s + 1) as f64
+                + 0.4 * d as f64
+                + 6.0 * ((d % 7) as f64 - 3.0).abs()
                 + 12.0 * p
                 + 0.5 * t
                 + 0.3 * rng.normal();
@@ -86,7 +88,9 @@ fn forecasters() -> Vec<Forecaster> {
 fn bits(frame: &Frame) -> Vec<(String, Vec<String>)> {
     let cells = |column: &Column| match &column.data {
         ColumnData::Numerical(v) => v.iter().map(|x| format!("{:016x}", x.to_bits())).collect(),
-        _ => (0..column.len()).map(|r| format!("{:?}", column.text(r))).collect(),
+        _ => (0..column.len())
+            .map(|r| format!("{:?}", column.text(r)))
+            .collect(),
     };
     let columns = frame.columns().iter();
     columns.map(|c| (c.name.clone(), cells(c))).collect()
@@ -138,7 +142,10 @@ fn missing_targets_and_odd_numbers_come_back_bit_for_bit() {
     model.cv_averages.insert("odd".into(), f64::NEG_INFINITY);
     let back = Forecaster::from_stored(&model.to_stored()).unwrap();
     assert_eq!(back.history[1].y[0].to_bits(), odd_nan.to_bits());
-    assert_eq!(back.history[0].endogenous[0][2].to_bits(), (-0.0f64).to_bits());
+    assert_eq!(
+        back.history[0].endogenous[0][2].to_bits(),
+        (-0.0f64).to_bits()
+    );
     assert_eq!(back.cv_averages["odd"], f64::NEG_INFINITY);
     // Day 87 had no sales: the history (days 84 to 89) keeps its NaN.
     assert!(back.history.iter().all(|s| s.y.iter().any(|y| y.is_nan())));
@@ -161,8 +168,14 @@ fn wrong_and_inconsistent_documents_are_refused_naming_the_field() {
             "its kind is 'taskloop-cluster-model', not 'taskloop-forecaster'",
         ),
         (Box::new(|d| d["version"] = json!(7)), "has version 7"),
-        (Box::new(|d| d["window"] = json!(0)), "'window' must be from 1 to"),
-        (Box::new(|d| d["horizon"] = json!(1001)), "'horizon' must be from 1 to 1000"),
+        (
+            Box::new(|d| d["window"] = json!(0)),
+            "'window' must be from 1 to",
+        ),
+        (
+            Box::new(|d| d["horizon"] = json!(1001)),
+            "'horizon' must be from 1 to 1000",
+        ),
         (Box::new(|d| d["algo"] = json!("XGBoost")), "'algo'"),
         (
             Box::new(|d| d["algo"] = json!("GBM")),
@@ -172,8 +185,14 @@ fn wrong_and_inconsistent_documents_are_refused_naming_the_field() {
             Box::new(|d| d["algo"] = json!("StackedEnsemble")),
             "the engine of StackedEnsemble",
         ),
-        (Box::new(|d| d["step"] = json!({"millis": 0})), "'step' must be"),
-        (Box::new(|d| d["step"] = json!({"weeks": 1})), "'step' must be"),
+        (
+            Box::new(|d| d["step"] = json!({"millis": 0})),
+            "'step' must be",
+        ),
+        (
+            Box::new(|d| d["step"] = json!({"weeks": 1})),
+            "'step' must be",
+        ),
         (
             Box::new(|d| d["step"] = json!({"millis": 5, "months": 1})),
             "'step' must be",
@@ -182,7 +201,10 @@ fn wrong_and_inconsistent_documents_are_refused_naming_the_field() {
             Box::new(|d| d["layout"]["unit"] = json!("week")),
             "'layout.unit' must be hour, day, month, year or null",
         ),
-        (Box::new(|d| d["layout"]["aggregate"] = json!(3)), "'layout.aggregate'"),
+        (
+            Box::new(|d| d["layout"]["aggregate"] = json!(3)),
+            "'layout.aggregate'",
+        ),
         (
             Box::new(|d| d["history"][1]["key"] = json!([])),
             "'history[1].key' must be 1 strings or nulls",
@@ -199,7 +221,10 @@ fn wrong_and_inconsistent_documents_are_refused_naming_the_field() {
         ),
         (
             Box::new(|d| {
-                d["history"][1]["exogenous"][0].as_array_mut().unwrap().pop();
+                d["history"][1]["exogenous"][0]
+                    .as_array_mut()
+                    .unwrap()
+                    .pop();
             }),
             "'history[1].exogenous[0]' must be 6 numbers",
         ),
@@ -238,7 +263,10 @@ fn every_missing_field_and_truncation_is_refused() {
             d["layout"].as_object_mut().unwrap().remove(field);
         });
         let err = Forecaster::from_stored(&bytes).unwrap_err();
-        assert!(err.contains(&format!("'layout.{field}' is missing")), "{err}");
+        assert!(
+            err.contains(&format!("'layout.{field}' is missing")),
+            "{err}"
+        );
     }
     let bytes = model.to_stored();
     for end in (0..bytes.len()).step_by(bytes.len() / 400 + 1) {
