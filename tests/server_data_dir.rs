@@ -35,7 +35,11 @@ fn mixed_csv(rows: usize, seed: u64) -> String {
         let (a, b) = (rng.unit(), rng.unit());
         let color = ["red", "green", "blue"][rng.below(3)];
         let y = 3.0 * a - 2.0 * b + if color == "red" { 1.0 } else { 0.0 };
-        let a = if i % 17 == 3 { String::new() } else { format!("{a:.4}") };
+        let a = if i % 17 == 3 {
+            String::new()
+        } else {
+            format!("{a:.4}")
+        };
         let color = if i % 13 == 5 { "" } else { color };
         let _ = writeln!(csv, "{a},{b:.4},{color},{y:.4}");
     }
@@ -103,11 +107,16 @@ fn everything_made_answers_the_same_after_a_restart_and_scores_the_same() {
     let mut tasks = Vec::new();
     let mut note = |doc: &Value| tasks.push(doc["_id"].as_str().unwrap().to_owned());
 
-    let upload_task = submit(addr, "/v2/upload?name=mixed.csv", mixed_csv(300, 7).as_bytes());
+    let upload_task = submit(
+        addr,
+        "/v2/upload?name=mixed.csv",
+        mixed_csv(300, 7).as_bytes(),
+    );
     let uploaded = wait_task(addr, &upload_task);
     note(&uploaded);
     let data_id = uploaded["result"]["_id"].as_str().unwrap().to_owned();
-    let setup = json!({"data_id": data_id, "data_columns": [{"id": "x2", "data_type": "categorical"}]});
+    let setup =
+        json!({"data_id": data_id, "data_columns": [{"id": "x2", "data_type": "categorical"}]});
     note(&done(addr, "/v2/tasks/setup", &setup));
     let train = json!({"train_data_id": data_id, "target": "y",
                        "algos": ["GLM", "DRF", "GBM", "StackedEnsemble"], "nfold": 2, "max_model": 3});
@@ -132,7 +141,10 @@ fn everything_made_answers_the_same_after_a_restart_and_scores_the_same() {
     let forecast_exp = done(addr, "/v2/tasks/auto_ts/train", &ts);
     note(&forecast_exp);
     let deleted = upload(addr, "a,b\n1,2\n");
-    assert_eq!(call(addr, "DELETE", &format!("/v2/data/{deleted}"), b"").status, 200);
+    assert_eq!(
+        call(addr, "DELETE", &format!("/v2/data/{deleted}"), b"").status,
+        200
+    );
 
     let before = snapshot(addr, &tasks);
     server.shutdown();
@@ -147,19 +159,30 @@ fn everything_made_answers_the_same_after_a_restart_and_scores_the_same() {
             "GET {path} changed across the restart"
         );
     }
-    assert_eq!(call(addr, "GET", &format!("/v2/data/{deleted}"), b"").status, 404);
+    assert_eq!(
+        call(addr, "GET", &format!("/v2/data/{deleted}"), b"").status,
+        404
+    );
     // The restored models score exactly as before, and new work goes on.
     let again = done(addr, "/v2/tasks/predict", &predict);
     let file = |doc: &Value| {
         let id = doc["result"]["_id"].as_str().unwrap();
         call(addr, "GET", &format!("/v2/data/{id}/file"), b"").body
     };
-    assert_eq!(file(&again), file(&predicted), "predictions differ after the restart");
+    assert_eq!(
+        file(&again),
+        file(&predicted),
+        "predictions differ after the restart"
+    );
     let forecast_model = forecast_exp["result"]["models"][0].as_str().unwrap();
     let forecast = json!({"data_id": series_id, "model_id": forecast_model});
     done(addr, "/v2/tasks/auto_ts/predict", &forecast);
     let cluster_model = clustered["result"]["models"][0].as_str().unwrap();
-    done(addr, "/v2/tasks/predict", &json!({"data_id": data_id, "model_id": cluster_model}));
+    done(
+        addr,
+        "/v2/tasks/predict",
+        &json!({"data_id": data_id, "model_id": cluster_model}),
+    );
     server.shutdown();
 }
 
@@ -178,7 +201,10 @@ fn a_second_server_on_the_same_directory_is_refused_until_the_first_stops() {
     config.data_dir = Some(dir.clone());
     let err = taskloop::automl::serve(config.clone()).expect_err("a second owner");
     let message = err.to_string();
-    assert!(message.contains("in use by another automl-server"), "{message}");
+    assert!(
+        message.contains("in use by another automl-server"),
+        "{message}"
+    );
     assert!(message.contains(&dir.display().to_string()), "{message}");
     first.shutdown();
     let second = taskloop::automl::serve(config).expect("the directory is free again");
@@ -190,12 +216,17 @@ fn a_directory_of_another_format_version_is_refused_naming_both_versions() {
     let dir = fresh_dir("version");
     start_with(on(&dir)).shutdown();
     let db = rusqlite::Connection::open(dir.join("taskloop.db")).unwrap();
-    db.execute("UPDATE meta SET value = '99' WHERE key = 'format_version'", [])
-        .unwrap();
+    db.execute(
+        "UPDATE meta SET value = '99' WHERE key = 'format_version'",
+        [],
+    )
+    .unwrap();
     drop(db);
     let mut config = ServerConfig::new(USER, PASSWORD);
     config.data_dir = Some(dir.clone());
-    let message = taskloop::automl::serve(config).expect_err("version 99").to_string();
+    let message = taskloop::automl::serve(config)
+        .expect_err("version 99")
+        .to_string();
     assert!(
         message.contains("format version 99") && message.contains("format version 1"),
         "{message}"
@@ -228,7 +259,11 @@ fn a_full_disk_budget_refuses_uploads_with_507_loses_nothing_and_recovers() {
                 continue;
             }
         }
-        assert!(kept.len() < 20, "a 4 MiB budget took {} uploads", kept.len());
+        assert!(
+            kept.len() < 20,
+            "a 4 MiB budget took {} uploads",
+            kept.len()
+        );
     };
     assert_eq!(refused.status, 507, "{}", refused.text());
     assert!(refused.error().contains("--max-disk"), "{}", refused.text());
@@ -243,15 +278,24 @@ fn a_full_disk_budget_refuses_uploads_with_507_loses_nothing_and_recovers() {
     }
     // Deleting frees the space: the next upload is stored.
     let freed = kept.pop().unwrap();
-    assert_eq!(call(addr, "DELETE", &format!("/v2/data/{freed}"), b"").status, 200);
-    let after = get_json(addr, "/v2/worker/status")["disk"]["used_bytes"].as_u64().unwrap();
+    assert_eq!(
+        call(addr, "DELETE", &format!("/v2/data/{freed}"), b"").status,
+        200
+    );
+    let after = get_json(addr, "/v2/worker/status")["disk"]["used_bytes"]
+        .as_u64()
+        .unwrap();
     assert!(after < used, "{after} >= {used}");
     kept.push(upload(addr, &csv));
     server.shutdown();
     let server = start_with(on(&dir));
     for id in &kept {
         let file = call(server.addr(), "GET", &format!("/v2/data/{id}/file"), b"");
-        assert_eq!(file.body, csv.as_bytes(), "data set {id} lost at the restart");
+        assert_eq!(
+            file.body,
+            csv.as_bytes(),
+            "data set {id} lost at the restart"
+        );
     }
     server.shutdown();
 }

@@ -278,7 +278,10 @@ fn size(flag: &str, value: &str, min: usize) -> Result<usize, String> {
         .checked_mul(1 << shift)
         .ok_or_else(|| format!("{flag}: '{value}' is too large"))?;
     if bytes < min {
-        return Err(format!("{flag} must be at least {}M, not {value}", min >> 20));
+        return Err(format!(
+            "{flag} must be at least {}M, not {value}",
+            min >> 20
+        ));
     }
     Ok(bytes)
 }

@@ -208,7 +208,11 @@ fn submit(shared: &Arc<Shared>, kind: TaskKind, job: Job) -> Result<Response, Ap
 fn worker_status(shared: &Arc<Shared>) -> Response {
     let (running, pending, stored) = {
         let state = shared.lock();
-        (state.tasks.running(), state.tasks.pending(), state.store.bytes())
+        (
+            state.tasks.running(),
+            state.tasks.pending(),
+            state.store.bytes(),
+        )
     };
     let disk = shared.disk.as_ref().map(|disk| {
         let limit = disk.max_disk();

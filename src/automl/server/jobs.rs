@@ -144,13 +144,15 @@ pub(crate) fn train_experiment(
             &mut report,
             progress.cancel_flag(),
         ) {
-            Ok(experiment) => JobOutput::Experiment(NewExperiment {
-                experiment,
-                train_data_id: data_id,
-                test_data_id: test.map(|(id, _)| id),
-                options,
-            }
-            .built()),
+            Ok(experiment) => JobOutput::Experiment(
+                NewExperiment {
+                    experiment,
+                    train_data_id: data_id,
+                    test_data_id: test.map(|(id, _)| id),
+                    options,
+                }
+                .built(),
+            ),
             Err(e) => train_failed(e),
         }
     })

@@ -81,7 +81,9 @@ impl Shared {
         let store = &state.store;
         state
             .tasks
-            .restore(std::mem::take(&mut loaded.tasks), |id| store.item_doc(id).cloned());
+            .restore(std::mem::take(&mut loaded.tasks), |id| {
+                store.item_doc(id).cloned()
+            });
         Arc::new(Shared {
             state: Mutex::new(state),
             workers,

@@ -40,7 +40,6 @@ const WHAT: &str = "cluster model";
 impl ClusterModel {
     /// The model's stored form (see the module documentation), which
     /// [`from_stored`](Self::from_stored) reads back to an equal model.
-    #[allow(dead_code)] // used by the server's data directory
     pub(crate) fn to_stored(&self) -> Vec<u8> {
         let types: Vec<&str> = self.feature_types.iter().map(|t| t.as_str()).collect();
         let centers: Vec<Value> = self
@@ -77,7 +76,6 @@ impl ClusterModel {
     /// A message saying what is wrong when the bytes are not JSON, not a stored
     /// cluster model (another kind, in words), of another version, or when a field is
     /// missing or inconsistent (the message names it).
-    #[allow(dead_code)] // used by the server's data directory
     pub(crate) fn from_stored(bytes: &[u8]) -> Result<ClusterModel, String> {
         let doc = open_document(bytes, KIND, VERSION, WHAT)?;
         read_model(At::root(&doc)).map_err(stored_error(WHAT))

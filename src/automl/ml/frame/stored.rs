@@ -50,7 +50,6 @@ impl Frame {
     /// The frame's stored form (see the module documentation), which
     /// [`from_stored`](Self::from_stored) reads back to an identical frame, bit for
     /// bit.
-    #[allow(dead_code)] // used by the server's data directory
     pub(crate) fn to_stored(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(stored_size(self));
         out.extend_from_slice(MAGIC);
@@ -69,7 +68,6 @@ impl Frame {
     /// # Errors
     /// A message naming what is wrong when the bytes are not a stored frame of this
     /// version, are cut short or run on, or hold a value the format does not allow.
-    #[allow(dead_code)] // used by the server's data directory
     pub(crate) fn from_stored(bytes: &[u8]) -> Result<Frame, String> {
         let mut r = Reader { bytes, at: 0 };
         if r.take(MAGIC.len(), "the header").ok() != Some(&MAGIC[..]) {

@@ -55,7 +55,6 @@ impl Forecaster {
     /// The forecaster's stored form (see the module documentation), which
     /// [`from_stored`](Self::from_stored) reads back to a forecaster that forecasts
     /// bit for bit as this one.
-    #[allow(dead_code)] // used by the server's data directory
     pub(crate) fn to_stored(&self) -> Vec<u8> {
         let step = match self.step {
             Step::Millis(ms) => json!({ "millis": ms }),
@@ -85,7 +84,6 @@ impl Forecaster {
     /// A message saying what is wrong when the bytes are not JSON, not a stored
     /// forecaster (another kind, in words), of another version, or when a field is
     /// missing or inconsistent (the message names it).
-    #[allow(dead_code)] // used by the server's data directory
     pub(crate) fn from_stored(bytes: &[u8]) -> Result<Forecaster, String> {
         let doc = open_document(bytes, KIND, VERSION, WHAT)?;
         read_forecaster(At::root(&doc)).map_err(stored_error(WHAT))

@@ -232,7 +232,12 @@ pub(super) fn commit(db: &mut Connection, rows: &[Row<'_>]) -> rusqlite::Result<
     tx.commit()
 }
 
-fn insert_item(tx: &rusqlite::Transaction<'_>, id: &str, kind: &str, doc: &Value) -> rusqlite::Result<()> {
+fn insert_item(
+    tx: &rusqlite::Transaction<'_>,
+    id: &str,
+    kind: &str,
+    doc: &Value,
+) -> rusqlite::Result<()> {
     tx.prepare_cached("INSERT OR REPLACE INTO items (id, kind, doc) VALUES (?1, ?2, ?3)")?
         .execute(params![id, kind, doc.to_string()])?;
     Ok(())

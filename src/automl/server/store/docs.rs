@@ -100,4 +100,3 @@ pub(super) fn model_json(id: &str, exp_id: &str, model: &TrainedModel) -> Value 
         "completed_at": time,
     })
 }
-

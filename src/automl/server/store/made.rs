@@ -12,7 +12,8 @@ use super::{docs, DataSet, NewExperiment, ServedModel};
 
 /// Builds an experiment's document and its models with their documents, given the
 /// experiment's new id and its models' new ids (in the order of the models).
-pub(crate) type BuildFn = Box<dyn FnOnce(&str, &[String]) -> (Value, Vec<(ServedModel, Value)>) + Send>;
+pub(crate) type BuildFn =
+    Box<dyn FnOnce(&str, &[String]) -> (Value, Vec<(ServedModel, Value)>) + Send>;
 
 /// An experiment a job trained, waiting for its ids.
 pub(crate) struct Built {
@@ -190,9 +191,7 @@ pub(super) fn read_data(bytes: &[u8], name: String) -> Result<DataSet, String> {
     let (len, rest) = rest.split_at_checked(8).ok_or("the file is cut short")?;
     let len = u64::from_le_bytes(len.try_into().map_err(|_| "the file is cut short")?);
     let len = usize::try_from(len).map_err(|_| "the CSV length is too large")?;
-    let (csv, frame) = rest
-        .split_at_checked(len)
-        .ok_or("the file is cut short")?;
+    let (csv, frame) = rest.split_at_checked(len).ok_or("the file is cut short")?;
     let frame = crate::automl::ml::Frame::from_stored(frame)?;
     Ok(DataSet {
         name,

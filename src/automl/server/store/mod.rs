@@ -25,7 +25,9 @@ use serde_json::{Map, Value};
 use super::budget::Reservation;
 use super::disk::{self, DataDir, Row};
 use super::ids::IdGen;
-use crate::automl::ml::{frame_bytes, ClusterModel, Forecaster, Frame, TrainedExperiment, TrainedModel};
+use crate::automl::ml::{
+    frame_bytes, ClusterModel, Forecaster, Frame, TrainedExperiment, TrainedModel,
+};
 
 pub(crate) use made::{Built, Made, MadeModel};
 
@@ -228,7 +230,12 @@ impl Store {
             }
             Made::Experiment { id, doc, models } => {
                 let mut bytes = json_bytes(&doc);
-                for MadeModel { id: model_id, model, doc } in models {
+                for MadeModel {
+                    id: model_id,
+                    model,
+                    doc,
+                } in models
+                {
                     bytes += json_bytes(&doc) + model_id.len();
                     let doc = Arc::new(doc);
                     self.models.insert(model_id, StoredModel { model, doc });
@@ -436,7 +443,10 @@ mod tests {
         assert_eq!(budget.used(), store.bytes());
         let weak = Arc::downgrade(&big);
         drop(big);
-        assert_eq!(store.delete_data(weak.upgrade().unwrap()["_id"].as_str().unwrap()), Ok(true));
+        assert_eq!(
+            store.delete_data(weak.upgrade().unwrap()["_id"].as_str().unwrap()),
+            Ok(true)
+        );
         assert!(weak.upgrade().is_none(), "the store held the only copy");
         assert_eq!((store.bytes(), budget.used()), (small_bytes, small_bytes));
         eprintln!("a one-column data set of one row: {small_bytes} bytes");

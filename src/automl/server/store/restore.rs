@@ -4,7 +4,6 @@ use super::super::disk::{self, DataDir, Loaded, Row};
 use super::made::{read_data, read_model};
 use super::{Made, MadeModel, Store};
 
-
 impl Store {
     /// Takes in every item `loaded` lists, oldest first, reading its files from the
     /// data directory, then evicts beyond the caps as if they had just been made.
