@@ -212,3 +212,6 @@ pub(crate) fn model_file(id: &str) -> String {
 fn mib(bytes: u64) -> String {
     super::memory::mib(usize::try_from(bytes).unwrap_or(usize::MAX))
 }
+
+#[cfg(test)]
+mod tests;
