@@ -147,6 +147,11 @@ fn everything_made_answers_the_same_after_a_restart_and_scores_the_same() {
     );
 
     let before = snapshot(addr, &tasks);
+    // A long search, still running when the server stops.
+    let long = json!({"train_data_id": data_id, "target": "y", "algos": ["GBM", "DRF"],
+                      "nfold": 5, "max_model": 200});
+    let interrupted = submit(addr, "/v2/tasks/train", long.to_string().as_bytes());
+    wait_status(addr, &interrupted, "running");
     server.shutdown();
 
     let server = start_with(on(&dir));
@@ -162,6 +167,12 @@ fn everything_made_answers_the_same_after_a_restart_and_scores_the_same() {
     assert_eq!(
         call(addr, "GET", &format!("/v2/data/{deleted}"), b"").status,
         404
+    );
+    let ended = get_json(addr, &format!("/v2/tasks/{interrupted}"));
+    assert_eq!(
+        (&ended["status"], &ended["progress_message"]),
+        (&json!("fail"), &json!("the server restarted during this task")),
+        "{ended}"
     );
     // The restored models score exactly as before, and new work goes on.
     let again = done(addr, "/v2/tasks/predict", &predict);

@@ -116,7 +116,7 @@ impl Made {
             }
             Made::Experiment { models, .. } => {
                 for (i, m) in models.iter().enumerate() {
-                    let (_, bytes) = stored_model(&m.model);
+                    let bytes = stored_model(&m.model);
                     if let Err(e) = dir.write_object(&disk::model_file(&m.id), &[&bytes]) {
                         for written in &models[..i] {
                             dir.remove_object(&disk::model_file(&written.id));
@@ -169,15 +169,14 @@ fn stored_kind(model: &ServedModel) -> &'static str {
     }
 }
 
-/// A model's kind and file: the portable document for a supervised model, the stored
-/// form of the engine otherwise.
-fn stored_model(model: &ServedModel) -> (&'static str, Vec<u8>) {
-    let bytes = match model {
+/// A model's file: the portable document for a supervised model, the stored form of
+/// the engine otherwise.
+fn stored_model(model: &ServedModel) -> Vec<u8> {
+    match model {
         ServedModel::Supervised(m) => m.to_portable(),
         ServedModel::Cluster(m) => m.to_stored(),
         ServedModel::Forecast(m) => m.to_stored(),
-    };
-    (stored_kind(model), bytes)
+    }
 }
 
 /// A data set's file read back: its CSV and its typed columns.

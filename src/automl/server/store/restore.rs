@@ -9,8 +9,8 @@ impl Store {
     /// data directory, then evicts beyond the caps as if they had just been made.
     ///
     /// An item whose file is missing or damaged (the directory was edited by hand: the
-    /// server itself never leaves one so) is dropped, rows and files, with a warning
-    /// on stderr, so that no id ever names nothing.
+    /// server itself never leaves one so) is dropped with a warning on stderr, its rows
+    /// now and its files at the next start, so that no id ever names nothing.
     pub(crate) fn restore(&mut self, loaded: &mut Loaded) {
         let Some(dir) = self.disk.clone() else {
             return;
