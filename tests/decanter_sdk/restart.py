@@ -137,6 +137,11 @@ def model_view(model):
     return {k: v for k, v in vars(model).items() if not callable(v)}
 
 
+def label(model):
+    """`GLM 4f2a9c`: a model's algorithm and the end of its id, for the check lines."""
+    return "%s %s" % (model["name"], model["id"][-6:])
+
+
 def experiment_view(exp):
     return {field: getattr(exp, field) for field in EXPERIMENT_FIELDS}
 
@@ -334,7 +339,7 @@ def read(args, check, client, errors):
         restored["exp"] = exp
         same(check, "the restored Experiment's attributes", experiment_view(exp), want)
         for model_id, model in state["models"].items():
-            same(check, "Model.create(%s): the same model" % model["name"],
+            same(check, "Model.create(%s): the same model" % label(model),
                  model_view(Model.create(want["id"], model_id)), model)
         best = state["best_model"]
         same(check, "Model.create(best): the best model as before",
@@ -343,7 +348,7 @@ def read(args, check, client, errors):
             path = os.path.join(workdir, "after_%s.json" % model_id)
             Model.download_by_id(model_id, path)
             check(file_hash(path) == digest,
-                  "Model.download_by_id(%s): the same bytes" % state["models"][model_id]["name"])
+                  "Model.download_by_id(%s): the same bytes" % label(state["models"][model_id]))
         path = os.path.join(workdir, "after_best.json")
         Model.create(want["id"], best["id"]).download(path)
         check(file_hash(path) == state["downloads"][best["id"]], "Model.download(): the same bytes")
