@@ -2,8 +2,10 @@
 //! unchanged) runs its documented workflow against the `automl-server` program:
 //! uploads (a CSV file and DataFrames), setup, training (regression, binary and
 //! multinomial classification), predictions, model look-ups, stopping a running job and
-//! the job status table. The checks are in `tests/decanter_sdk/workflow.py`; this test
-//! provides the Python environment and the server and fails with the script's output.
+//! the job status table. The checks are in `tests/decanter_sdk/workflow.py` (and the
+//! other scripts there, one test each; `restart.py` runs against two servers in turn on
+//! one `--data-dir`); this test provides the Python environment and the server and
+//! fails with the script's output.
 //!
 //! The first run creates a virtual environment at `<target dir>/decanter-sdk-venv` with
 //! `python3 -m venv` and installs the SDK (and with it numpy, pandas and requests) from
