@@ -2,8 +2,10 @@
 //! unchanged) runs its documented workflow against the `automl-server` program:
 //! uploads (a CSV file and DataFrames), setup, training (regression, binary and
 //! multinomial classification), predictions, model look-ups, stopping a running job and
-//! the job status table. The checks are in `tests/decanter_sdk/workflow.py`; this test
-//! provides the Python environment and the server and fails with the script's output.
+//! the job status table. The checks are in `tests/decanter_sdk/workflow.py` (and the
+//! other scripts there, one test each; `restart.py` runs against two servers in turn on
+//! one `--data-dir`); this test provides the Python environment and the server and
+//! fails with the script's output.
 //!
 //! The first run creates a virtual environment at `<target dir>/decanter-sdk-venv` with
 //! `python3 -m venv` and installs the SDK (and with it numpy, pandas and requests) from
@@ -19,6 +21,7 @@
 #![cfg(feature = "server")]
 
 use std::env;
+use std::ffi::OsStr;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -224,7 +227,9 @@ struct Server {
 }
 
 impl Server {
-    fn start(deadline: Instant) -> Server {
+    /// Starts `automl-server` on a free loopback port with `extra` arguments (e.g.
+    /// `--data-dir DIR`) after the common ones.
+    fn start(deadline: Instant, extra: &[&OsStr]) -> Server {
         let mut child = Command::new(BIN)
             .args([
                 "--addr",
@@ -237,6 +242,7 @@ impl Server {
                 "2",
                 "--exit-on-stdin-close",
             ])
+            .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -282,6 +288,22 @@ impl Server {
     /// Closes its stdin and waits for it to exit (killing it at `deadline`).
     fn stop(mut self, deadline: Instant) -> Option<ExitStatus> {
         drop(self.stdin.take());
+        self.wait(deadline)
+    }
+
+    /// Sends it SIGTERM (with `kill -TERM`, its stdin left open) and waits for it to
+    /// exit (killing it at `deadline`).
+    fn terminate(mut self, deadline: Instant) -> Option<ExitStatus> {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(
+            sent.as_ref().is_ok_and(|s| s.success()),
+            "`kill -TERM {pid}` failed: {sent:?}"
+        );
+        self.wait(deadline)
+    }
+
+    fn wait(&mut self, deadline: Instant) -> Option<ExitStatus> {
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return Some(status);
@@ -329,25 +351,35 @@ fn run_script(script: &str) {
     let python = sdk_python();
     let started = Instant::now();
     let deadline = started + WORKFLOW_LIMIT;
-    let server = Server::start(deadline);
+    let server = Server::start(deadline, &[]);
     let work = workdir();
+    let command = script_command(&python, script, &server.url, &work, &[]);
+    let stdout = expect_passed(script, command, deadline, &work, &server);
+    let elapsed = started.elapsed();
+    let server_exit = server.stop(Instant::now() + Duration::from_secs(30));
+    assert!(
+        server_exit.is_some_and(|s| s.success()),
+        "automl-server did not exit cleanly when its stdin closed: {server_exit:?}"
+    );
+    println!("{stdout}");
+    println!("{script} passed in {:.1} s", elapsed.as_secs_f64());
+    let _ = std::io::stdout().flush();
+    let _ = fs::remove_dir_all(&work);
+}
+
+/// `python tests/decanter_sdk/{script} --host URL --user U --password P --workdir WORK`
+/// followed by `args`, in the environment every script runs in: loopback only, no proxy.
+fn script_command(python: &Path, script: &str, url: &str, work: &Path, args: &[&str]) -> Command {
     let script_path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/decanter_sdk")
         .join(script);
-
-    let mut command = Command::new(&python);
+    let mut command = Command::new(python);
     command
         .arg(&script_path)
-        .args([
-            "--host",
-            &server.url,
-            "--user",
-            USER,
-            "--password",
-            PASSWORD,
-        ])
+        .args(["--host", url, "--user", USER, "--password", PASSWORD])
         .arg("--workdir")
-        .arg(&work)
+        .arg(work)
+        .args(args)
         .args(env::var_os("DECANTER_SDK_KEEP_GOING").map(|_| "--keep-going"))
         .env("PYTHONUNBUFFERED", "1")
         .env("PYTHONDONTWRITEBYTECODE", "1")
@@ -366,19 +398,25 @@ fn run_script(script: &str) {
     ] {
         command.env_remove(var);
     }
-    let finished = run_until(command, deadline).unwrap_or_else(|e| {
-        panic!(
-            "cannot run {}: {e} (delete the venv to have it made again)",
-            python.display()
-        )
-    });
-    let elapsed = started.elapsed();
-    let server_stderr = text(&server.stderr);
-    let server_exit = server.stop(Instant::now() + Duration::from_secs(30));
+    command
+}
 
+/// Runs a script's `command` until `deadline`; fails with its output and the tail of
+/// `server`'s stderr unless every check passed. Returns the script's stdout.
+fn expect_passed(
+    what: &str,
+    command: Command,
+    deadline: Instant,
+    work: &Path,
+    server: &Server,
+) -> String {
+    let python = command.get_program().to_string_lossy().into_owned();
+    let finished = run_until(command, deadline).unwrap_or_else(|e| {
+        panic!("cannot run {python}: {e} (delete the venv to have it made again)")
+    });
     assert!(
         finished.success(),
-        "{script} failed ({}; work directory {} kept).\n\
+        "{what} failed ({}; work directory {} kept).\n\
          --- stdout:\n{}\n\
          --- stderr (tail, progress bars dropped):\n{}\n\
          --- automl-server stderr (tail):\n{}",
@@ -386,20 +424,55 @@ fn run_script(script: &str) {
         work.display(),
         finished.stdout,
         tail(&finished.stderr, 80),
-        tail(&server_stderr, 40),
+        tail(&text(&server.stderr), 40),
     );
     assert!(
         finished.stdout.contains(" checks passed"),
-        "{script} exited 0 without its summary line"
+        "{what} exited 0 without its summary line"
     );
-    assert!(
-        server_exit.is_some_and(|s| s.success()),
-        "automl-server did not exit cleanly when its stdin closed: {server_exit:?}"
+    finished.stdout
+}
+
+/// `restart.py`: what a server with `--data-dir` made (data sets, an experiment and
+/// its models, a prediction, model downloads, tasks) the SDK reads back equal from the
+/// next server on the same directory, the first stopped with SIGTERM while a training
+/// ran; that training's task then reads `fail`, "the server restarted during this
+/// task"; the restored model predicts the same file again; a new training works.
+#[test]
+fn the_real_decanter_sdk_reads_back_everything_after_a_restart() {
+    let python = sdk_python();
+    let started = Instant::now();
+    let deadline = started + WORKFLOW_LIMIT;
+    let work = workdir();
+    let data_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(work.file_name().unwrap());
+    eprintln!("data directory {}", data_dir.display());
+    let with_data_dir = [OsStr::new("--data-dir"), data_dir.as_os_str()];
+    let mut outputs = Vec::new();
+    for phase in ["make", "read"] {
+        let server = Server::start(deadline, &with_data_dir);
+        let what = format!("restart.py --phase {phase}");
+        let command = script_command(
+            &python,
+            "restart.py",
+            &server.url,
+            &work,
+            &["--phase", phase],
+        );
+        outputs.push(expect_passed(&what, command, deadline, &work, &server));
+        let exit = server.terminate(Instant::now() + Duration::from_secs(30));
+        assert!(
+            exit.is_some_and(|s| s.success()),
+            "automl-server did not exit with 0 on SIGTERM after {what}: {exit:?}"
+        );
+    }
+    println!("{}", outputs.join("\n"));
+    println!(
+        "restart.py passed in {:.1} s",
+        started.elapsed().as_secs_f64()
     );
-    println!("{}", finished.stdout);
-    println!("{script} passed in {:.1} s", elapsed.as_secs_f64());
     let _ = std::io::stdout().flush();
     let _ = fs::remove_dir_all(&work);
+    let _ = fs::remove_dir_all(&data_dir);
 }
 
 #[test]

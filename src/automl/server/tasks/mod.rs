@@ -397,6 +397,11 @@ impl TaskTable {
         }
         match outcome {
             Outcome::Done(doc) => record.finish(Status::Done, None, Some(TaskResult::new(&doc))),
+            // Only `cancel_all` raises a running task's flag (`stop` ends the task first):
+            // a job cut short by the shutdown reads as one the next start finds running.
+            Outcome::Fail(_) if record.cancel.load(Ordering::SeqCst) => {
+                record.finish(Status::Fail, Some(restore::RESTARTED.to_owned()), None)
+            }
             Outcome::Fail(m) => record.finish(Status::Fail, Some(m), None),
             Outcome::Invalid(m) => record.finish(Status::Invalid, Some(m), None),
         }
@@ -427,7 +432,8 @@ impl TaskTable {
         self.records.get(id)
     }
 
-    /// Raises the cancel flag of every task (the server is shutting down).
+    /// Raises the cancel flag of every task (the server is shutting down); a job that
+    /// then fails ends its task with [`restore::RESTARTED`], as a restart would.
     pub(crate) fn cancel_all(&mut self) {
         for record in self.records.values() {
             record.cancel.store(true, Ordering::SeqCst);

@@ -61,6 +61,24 @@ fn stop_fails_pending_and_running_tasks_but_not_finished_ones() {
 }
 
 #[test]
+fn a_job_cut_short_by_the_shutdown_fails_as_interrupted_by_a_restart() {
+    let mut table = TaskTable::default();
+    let cut = table.submit(TaskKind::Train, job()).unwrap();
+    let done = table.submit(TaskKind::Predict, job()).unwrap();
+    table.next_runnable(2);
+    table.next_runnable(2);
+    table.cancel_all();
+    assert!(table.finish(&cut, Outcome::Fail("stopped".into())));
+    assert!(table.finish(&done, Outcome::Done(Arc::new(json!({"_id": "p"})))));
+    let doc = table.get(&cut).unwrap().to_json();
+    assert_eq!(
+        (doc["status"].as_str(), doc["progress_message"].as_str()),
+        (Some("fail"), Some(restore::RESTARTED))
+    );
+    assert_eq!(status(&table, &done), "done");
+}
+
+#[test]
 fn an_ended_task_keeps_a_short_message() {
     let mut table = TaskTable::default();
     let id = table.submit(TaskKind::Upload, job()).unwrap();
