@@ -7,7 +7,7 @@
 //! ```sh
 //! cargo build --release --bin automl-server     # in the repository root
 //! cd benches
-//! cargo run --release --bin durability          # all sections (about 2 minutes)
+//! cargo run --release --bin durability          # all sections (about 90 s)
 //! cargo run --release --bin durability -- restart   # only sections named so
 //! ```
 //!
