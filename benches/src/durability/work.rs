@@ -12,8 +12,9 @@ use super::rentals::rentals_csv;
 use super::server::Server;
 use super::{p50_p90_ms, BoxError};
 
-/// Rows of the small CSVs (about 10 KB) and of the large one (about 5 MB).
+/// Rows of the small CSVs (about 10 KB).
 pub const SMALL_ROWS: usize = 330;
+/// Rows of the large CSV (about 5 MB).
 pub const LARGE_ROWS: usize = 170_000;
 
 /// How often a waiting client polls a batch of tasks.
