@@ -8,6 +8,7 @@
 //! markdown table.
 
 pub mod client_floor;
+pub mod durability;
 pub mod engine_bench;
 pub mod flow_workloads;
 pub mod rentals_pipeline;
