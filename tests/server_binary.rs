@@ -38,6 +38,7 @@ fn start(extra: &[&str], stdin: Stdio) -> (Child, SocketAddr, BufReader<ChildStd
         extra,
         stdin,
         nofile: None,
+        stderr: None,
     }
     .start()
 }

@@ -39,6 +39,7 @@ fn idle_connections_at_the_descriptor_limit_do_not_lock_out_health_checks() {
         extra: &["--exit-on-stdin-close"],
         stdin: Stdio::piped(),
         nofile: Some(128),
+        stderr: None,
     }
     .start();
     let idle: Vec<_> = (0..400)

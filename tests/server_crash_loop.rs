@@ -20,16 +20,16 @@ mod server_util;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use server_util::{read_answer, request_bytes, Answer, Lcg, AUTH, PASSWORD, USER};
+use server_util::{read_answer, request_bytes, Answer, Binary, Lcg, AUTH};
 
 const BIN: &str = env!("CARGO_BIN_EXE_automl-server");
 const ROUNDS: usize = 24;
@@ -66,43 +66,24 @@ fn start(dir: &Path, stderr: &Path) -> Running {
         .append(true)
         .open(stderr)
         .unwrap();
-    let mut child = Command::new(BIN)
-        .args([
-            "--addr",
-            "127.0.0.1:0",
-            "--user",
-            USER,
-            "--password",
-            PASSWORD,
-        ])
-        .args([
-            "--workers",
-            "2",
-            "--max-memory",
-            "64M",
-            "--exit-on-stdin-close",
-        ])
-        .arg("--data-dir")
-        .arg(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .expect("start automl-server");
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| {
-            panic!(
-                "automl-server did not start: {line:?}; see {}",
-                stderr.display()
-            )
-        })
-        .parse()
-        .unwrap();
+    let dir = dir.to_str().expect("a UTF-8 temporary directory");
+    let extra = [
+        "--workers",
+        "2",
+        "--max-memory",
+        "64M",
+        "--exit-on-stdin-close",
+        "--data-dir",
+        dir,
+    ];
+    let (child, addr, _stdout) = Binary {
+        path: BIN,
+        extra: &extra,
+        stdin: Stdio::piped(),
+        nofile: None,
+        stderr: Some(log.into()),
+    }
+    .start();
     Running {
         child: Arc::new(Mutex::new(child)),
         addr,

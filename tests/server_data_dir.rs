@@ -171,7 +171,10 @@ fn everything_made_answers_the_same_after_a_restart_and_scores_the_same() {
     let ended = get_json(addr, &format!("/v2/tasks/{interrupted}"));
     assert_eq!(
         (&ended["status"], &ended["progress_message"]),
-        (&json!("fail"), &json!("the server restarted during this task")),
+        (
+            &json!("fail"),
+            &json!("the server restarted during this task")
+        ),
         "{ended}"
     );
     // The restored models score exactly as before, and new work goes on.

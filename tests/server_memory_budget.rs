@@ -78,6 +78,7 @@ fn start_server(extra: &[&str]) -> (Child, SocketAddr, BufReader<ChildStdout>) {
         extra: &args,
         stdin: Stdio::piped(),
         nofile: None,
+        stderr: None,
     }
     .start()
 }

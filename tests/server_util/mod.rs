@@ -301,6 +301,8 @@ pub struct Binary<'a> {
     pub stdin: Stdio,
     /// A descriptor limit for the child alone (`ulimit -n` in a shell that then runs it).
     pub nofile: Option<u32>,
+    /// Where the child's standard error goes (`None`: discarded).
+    pub stderr: Option<Stdio>,
 }
 
 impl Binary<'_> {
@@ -329,7 +331,7 @@ impl Binary<'_> {
             .args(self.extra)
             .stdin(self.stdin)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(self.stderr.unwrap_or_else(Stdio::null))
             .spawn()
             .expect("start automl-server");
         let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
@@ -365,6 +367,7 @@ impl ServerProcess {
             extra: &args,
             stdin: Stdio::piped(),
             nofile: None,
+            stderr: None,
         }
         .start();
         ServerProcess {
