@@ -36,7 +36,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
-pub(crate) use rows::{Loaded, Row};
+pub(crate) use rows::{Loaded, LoadedItem, LoadedModel, Row};
 
 /// The data directory format this build writes and reads. A directory of another
 /// version is refused at start with both versions named.
